@@ -1,0 +1,1 @@
+// placeholder so the library exists before its first source lands

@@ -1,0 +1,25 @@
+// Date normalisation: every form seen on Vietnamese news sites -> ISO 8601 with offset.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace baotin {
+
+// "Thứ hai, 27/1/2025, 14:30 (GMT+7)", "26/01/2025 at 6:30", "06/02/2025 | 13:54", "07/03/2026 08:47",
+// ISO 8601 with or without offset ("2026-03-07T08:52:11.000 +07:00"), RFC 822 ("Thu, 06 Feb 2025 20:45:46 +0700"),
+// "08:06 07/03/2026", "Cập nhật lúc ..." etc. Local times without an offset are Asia/Ho_Chi_Minh (+07:00).
+// Returns "YYYY-MM-DDTHH:MM:SS+HH:MM" keeping the source offset, or std::nullopt if no date is found.
+std::optional<std::string> normalize_date(std::string_view text);
+
+// Seconds since the epoch (UTC) of a string produced by normalize_date.
+std::optional<int64_t> iso_to_epoch(std::string_view iso);
+
+// Formats an epoch as ISO 8601 in +07:00.
+std::string epoch_to_iso_vn(int64_t epoch_seconds);
+
+// Now, as ISO 8601 in +07:00.
+std::string now_iso_vn();
+
+}  // namespace baotin

@@ -1,0 +1,20 @@
+// Generic extraction for pages without a template (or where the template yields nothing):
+// JSON-LD NewsArticle, OpenGraph and meta tags for metadata; text-density / link-density
+// scoring of the DOM for the body.
+#pragma once
+#include <string_view>
+
+#include <pugixml.hpp>
+
+#include "parse/article.h"
+
+namespace baotin {
+
+// Fills every content field it can find into a fresh Article (title, lead, body, authors, published,
+// updated, category, tags, images, canonical_url) and lists them in .fields. Never throws.
+Article extract_generic(const pugi::xml_document& doc, std::string_view page_url);
+
+// Only the body (paragraphs) by DOM scoring; used by extract_generic and by the benchmark.
+std::vector<std::string> generic_body(const pugi::xml_document& doc);
+
+}  // namespace baotin

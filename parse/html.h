@@ -1,0 +1,42 @@
+// HTML -> pugixml: gumbo parses (HTML5 rules, any tag soup), the tree is copied into a
+// pugi::xml_document so that templates can query it with XPath.
+#pragma once
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <pugixml.hpp>
+
+namespace baotin {
+
+struct HtmlParseOptions {
+  size_t max_bytes = 16 * 1024 * 1024;  // larger input is cut (document flagged truncated)
+  size_t max_depth = 512;               // deeper elements are flattened into their ancestor at this depth
+  bool keep_scripts = false;            // <script> other than JSON-LD / <style> content is dropped unless set
+};
+
+struct HtmlDocument {
+  pugi::xml_document doc;     // root element is <html>
+  bool truncated = false;     // input was cut at max_bytes
+  bool depth_limited = false; // some nesting was flattened
+  size_t elements = 0;
+  pugi::xml_node html() const { return doc.document_element(); }
+};
+
+// Parses UTF-8 HTML. Never throws for bad input: any byte string yields a document.
+std::unique_ptr<HtmlDocument> parse_html(std::string_view utf8, const HtmlParseOptions& opts = {});
+
+// Text of a subtree: text nodes concatenated, block elements separated by '\n',
+// <br> as '\n'. Not cleaned; use clean_text() or split_paragraphs() on the result.
+std::string inner_text(pugi::xml_node node);
+
+// Paragraphs of a subtree: each block element (p, div, li, h1-h6, blockquote, tr, ...) or run of
+// inline content becomes one paragraph; cleaned (NFC, whitespace collapsed); empty ones dropped.
+std::vector<std::string> paragraphs_of(pugi::xml_node node);
+
+// True for HTML block-level element names.
+bool is_block_element(std::string_view name);
+
+}  // namespace baotin

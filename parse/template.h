@@ -1,0 +1,76 @@
+// Site templates: one TOML file per outlet under sites/, XPath rules evaluated by pugixml.
+#pragma once
+#include <map>
+#include <memory>
+#include <regex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <pugixml.hpp>
+
+#include "parse/article.h"
+
+namespace baotin {
+
+struct TemplateError {
+  std::string file;
+  int line = 0;
+  std::string message;
+  std::string str() const;  // "file:line: message"
+};
+
+// One field: XPath expressions tried in order; the first that yields a non-empty value wins.
+struct FieldRule {
+  std::vector<std::string> sources;
+  std::vector<std::shared_ptr<pugi::xpath_query>> queries;
+  int line = 0;
+  bool empty() const { return queries.empty(); }
+};
+
+struct SiteTemplate {
+  std::string name;
+  int revision = 0;
+  std::string path;                     // file it was loaded from
+  std::vector<std::string> hosts;       // "vnexpress.net" matches the host and its subdomains
+  std::vector<std::string> feeds;       // default feeds of the outlet
+  std::string language = "vi";
+  std::vector<std::string> skip_url_sources;  // regexes (ECMAScript) for non-article URLs
+  std::vector<std::regex> skip_urls;
+  std::vector<std::string> article_url_sources;  // if set, only URLs matching one are articles
+  std::vector<std::regex> article_urls;
+  std::map<std::string, FieldRule> fields;  // see kTemplateFields
+  FieldRule remove;                         // nodes removed before extraction (boilerplate)
+  size_t min_body_chars = 200;              // shorter bodies count as "short" for template health
+
+  std::string id() const { return name + "@" + std::to_string(revision); }
+  bool is_article_url(std::string_view url) const;
+};
+
+// Field names a template may define.
+inline constexpr const char* kTemplateFields[] = {"title", "lead", "body", "authors", "published", "updated",
+                                                  "category", "tags", "images", "image_caption", "canonical"};
+
+// Loads and validates one template file; on failure returns nullptr and appends errors (file:line).
+std::shared_ptr<const SiteTemplate> load_template(const std::string& path, std::vector<TemplateError>& errors);
+std::shared_ptr<const SiteTemplate> parse_template(std::string_view toml_text, const std::string& path,
+                                                   std::vector<TemplateError>& errors);
+
+class TemplateRegistry {
+ public:
+  // Loads every *.toml in `dir`. Broken files are reported in `errors` and skipped.
+  void load_dir(const std::string& dir, std::vector<TemplateError>& errors);
+  void add(std::shared_ptr<const SiteTemplate> t);
+  std::shared_ptr<const SiteTemplate> for_url(std::string_view url) const;
+  std::shared_ptr<const SiteTemplate> by_name(std::string_view name) const;
+  const std::vector<std::shared_ptr<const SiteTemplate>>& all() const { return templates_; }
+
+ private:
+  std::vector<std::shared_ptr<const SiteTemplate>> templates_;
+};
+
+// Applies a template to a parsed page (the document is modified: `remove` nodes are deleted).
+// Fills the content fields of `out` it finds and records their names in out.fields.
+void apply_template(const SiteTemplate& t, pugi::xml_document& doc, std::string_view page_url, Article& out);
+
+}  // namespace baotin

@@ -1,0 +1,166 @@
+#include "parse/url.h"
+
+#include <cctype>
+#include <vector>
+
+#include "parse/text.h"
+
+namespace baotin {
+
+std::string Url::str() const {
+  std::string out = scheme + "://" + host;
+  if (host.find(':') != std::string::npos) out = scheme + "://[" + host + "]";
+  if (!port.empty()) out += ":" + port;
+  out += path.empty() ? "/" : path;
+  if (has_query) out += "?" + query;
+  if (has_fragment) out += "#" + fragment;
+  return out;
+}
+
+std::optional<Url> parse_url(std::string_view s) {
+  s = trim(s);
+  auto colon = s.find(':');
+  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+  for (size_t i = 0; i < colon; ++i) {
+    char c = s[i];
+    bool ok = std::isalpha(static_cast<unsigned char>(c)) || (i > 0 && (std::isdigit(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.'));
+    if (!ok) return std::nullopt;
+  }
+  Url u;
+  u.scheme = ascii_lower(s.substr(0, colon));
+  std::string_view rest = s.substr(colon + 1);
+  if (rest.substr(0, 2) != "//") return std::nullopt;
+  rest.remove_prefix(2);
+  auto auth_end = rest.find_first_of("/?#");
+  std::string_view auth = rest.substr(0, auth_end);
+  rest = auth_end == std::string_view::npos ? std::string_view() : rest.substr(auth_end);
+  if (auto at = auth.rfind('@'); at != std::string_view::npos) auth.remove_prefix(at + 1);
+  if (!auth.empty() && auth.front() == '[') {
+    auto close = auth.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    u.host = ascii_lower(auth.substr(1, close - 1));
+    if (close + 1 < auth.size() && auth[close + 1] == ':') u.port = std::string(auth.substr(close + 2));
+  } else {
+    auto pc = auth.rfind(':');
+    if (pc != std::string_view::npos) {
+      u.port = std::string(auth.substr(pc + 1));
+      auth = auth.substr(0, pc);
+    }
+    u.host = ascii_lower(auth);
+  }
+  if (u.host.empty()) return std::nullopt;
+  for (char c : u.port)
+    if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
+  if (auto h = rest.find('#'); h != std::string_view::npos) {
+    u.fragment = std::string(rest.substr(h + 1));
+    u.has_fragment = true;
+    rest = rest.substr(0, h);
+  }
+  if (auto q = rest.find('?'); q != std::string_view::npos) {
+    u.query = std::string(rest.substr(q + 1));
+    u.has_query = true;
+    rest = rest.substr(0, q);
+  }
+  u.path = std::string(rest);
+  return u;
+}
+
+static std::string remove_dot_segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  bool leading = !path.empty() && path.front() == '/';
+  bool trailing = false;
+  size_t i = leading ? 1 : 0;
+  while (i <= path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    std::string_view seg = path.substr(i, j - i);
+    trailing = false;
+    if (seg == "..") {
+      if (!out.empty()) out.pop_back();
+      trailing = true;
+    } else if (seg == ".") {
+      trailing = true;
+    } else {
+      out.push_back(seg);
+    }
+    i = j + 1;
+  }
+  std::string r = leading ? "/" : "";
+  for (size_t k = 0; k < out.size(); ++k) {
+    if (k) r += '/';
+    r += out[k];
+  }
+  if (trailing && (r.empty() || r.back() != '/')) r += '/';
+  return r;
+}
+
+std::string resolve_url(std::string_view base_s, std::string_view ref_s) {
+  ref_s = trim(ref_s);
+  if (auto r = parse_url(ref_s)) {
+    r->path = remove_dot_segments(r->path);
+    return r->str();
+  }
+  auto base = parse_url(base_s);
+  if (!base) return std::string(ref_s);
+  Url t;
+  t.scheme = base->scheme;
+  std::string_view ref = ref_s;
+  if (ref.substr(0, 2) == "//") {
+    if (auto r = parse_url(base->scheme + ":" + std::string(ref))) {
+      r->path = remove_dot_segments(r->path);
+      return r->str();
+    }
+    return std::string(ref_s);
+  }
+  std::string_view frag, query;
+  bool has_frag = false, has_query = false;
+  if (auto h = ref.find('#'); h != std::string_view::npos) {
+    frag = ref.substr(h + 1);
+    has_frag = true;
+    ref = ref.substr(0, h);
+  }
+  if (auto q = ref.find('?'); q != std::string_view::npos) {
+    query = ref.substr(q + 1);
+    has_query = true;
+    ref = ref.substr(0, q);
+  }
+  t.host = base->host;
+  t.port = base->port;
+  if (ref.empty()) {
+    t.path = base->path;
+    if (has_query) {
+      t.query = std::string(query);
+      t.has_query = true;
+    } else {
+      t.query = base->query;
+      t.has_query = base->has_query;
+    }
+  } else {
+    if (ref.front() == '/') {
+      t.path = remove_dot_segments(ref);
+    } else {
+      std::string merged = base->path.empty() ? "/" : base->path.substr(0, base->path.rfind('/') + 1);
+      merged += ref;
+      t.path = remove_dot_segments(merged);
+    }
+    t.query = std::string(query);
+    t.has_query = has_query;
+  }
+  t.fragment = std::string(frag);
+  t.has_fragment = has_frag;
+  return t.str();
+}
+
+std::string url_host(std::string_view url) {
+  auto u = parse_url(url);
+  return u ? u->host : std::string();
+}
+
+bool host_matches(std::string_view host, std::string_view pattern) {
+  if (pattern.substr(0, 2) == "*.") pattern.remove_prefix(2);
+  if (host == pattern) return true;
+  return host.size() > pattern.size() && host.substr(host.size() - pattern.size()) == pattern &&
+         host[host.size() - pattern.size() - 1] == '.';
+}
+
+}  // namespace baotin
