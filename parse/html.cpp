@@ -131,7 +131,7 @@ bool is_block_element(std::string_view n) {
 
 namespace {
 
-void collect_text(pugi::xml_node root, std::string& out) {
+void collect_text(pugi::xml_node root, std::string& out, bool skip_figures) {
   // Iterative pre-order walk with block separators.
   struct Item {
     pugi::xml_node node;
@@ -158,6 +158,7 @@ void collect_text(pugi::xml_node root, std::string& out) {
       continue;
     }
     if (name == "script" || name == "style" || name == "noscript" || name == "template") continue;
+    if (skip_figures && n != root && (name == "figure" || name == "figcaption")) continue;
     bool block = is_block_element(name);
     if (block) {
       out += '\n';
@@ -171,15 +172,15 @@ void collect_text(pugi::xml_node root, std::string& out) {
 
 }  // namespace
 
-std::string inner_text(pugi::xml_node node) {
+std::string inner_text(pugi::xml_node node, bool skip_figures) {
   std::string out;
   if (node.type() == pugi::node_pcdata || node.type() == pugi::node_cdata) return node.value();
-  collect_text(node, out);
+  collect_text(node, out, skip_figures);
   return out;
 }
 
-std::vector<std::string> paragraphs_of(pugi::xml_node node) {
-  std::string text = inner_text(node);
+std::vector<std::string> paragraphs_of(pugi::xml_node node, bool skip_figures) {
+  std::string text = inner_text(node, skip_figures);
   std::vector<std::string> out;
   size_t start = 0;
   while (start <= text.size()) {

@@ -30,11 +30,12 @@ std::unique_ptr<HtmlDocument> parse_html(std::string_view utf8, const HtmlParseO
 
 // Text of a subtree: text nodes concatenated, block elements separated by '\n',
 // <br> as '\n'. Not cleaned; use clean_text() or split_paragraphs() on the result.
-std::string inner_text(pugi::xml_node node);
+// With skip_figures, <figure>/<figcaption> subtrees are left out (captions belong to images, not body text).
+std::string inner_text(pugi::xml_node node, bool skip_figures = false);
 
 // Paragraphs of a subtree: each block element (p, div, li, h1-h6, blockquote, tr, ...) or run of
 // inline content becomes one paragraph; cleaned (NFC, whitespace collapsed); empty ones dropped.
-std::vector<std::string> paragraphs_of(pugi::xml_node node);
+std::vector<std::string> paragraphs_of(pugi::xml_node node, bool skip_figures = false);
 
 // True for HTML block-level element names.
 bool is_block_element(std::string_view name);

@@ -1,0 +1,127 @@
+#include "parse/extract.h"
+
+#include <algorithm>
+
+#include "parse/generic.h"
+#include "parse/html.h"
+#include "parse/text.h"
+#include "parse/url.h"
+
+namespace baotin {
+
+namespace {
+
+bool looks_binary(std::string_view s) {
+  std::string_view head = s.substr(0, 4096);
+  size_t nul = std::count(head.begin(), head.end(), '\0');
+  if (nul > 0 && !(head.size() >= 2 && (head[0] == '\xFF' || head[0] == '\xFE'))) return true;  // UTF-16 has NULs
+  // Magic numbers of common non-HTML payloads.
+  static const std::string_view kMagic[] = {"\x1F\x8B", "%PDF", "\x89PNG", "GIF8", "\xFF\xD8\xFF", "PK\x03\x04"};
+  for (auto m : kMagic)
+    if (s.substr(0, m.size()) == m) return true;
+  return false;
+}
+
+size_t body_chars(const Article& a) {
+  size_t n = 0;
+  for (const auto& p : a.body) n += p.size();
+  return n;
+}
+
+void add_field(Article& a, const char* name) {
+  if (std::find(a.fields.begin(), a.fields.end(), name) == a.fields.end()) a.fields.push_back(name);
+}
+
+// Fills fields the template left empty from the generic extraction.
+void merge_missing(Article& a, Article&& g, bool take_body) {
+  auto take = [&](auto& dst, auto& src, const char* name) {
+    if (dst.empty() && !src.empty()) {
+      dst = std::move(src);
+      add_field(a, name);
+    }
+  };
+  take(a.title, g.title, "title");
+  take(a.lead, g.lead, "lead");
+  if (take_body && !g.body.empty()) {
+    a.body = std::move(g.body);
+    add_field(a, "body");
+  }
+  take(a.authors, g.authors, "authors");
+  take(a.published, g.published, "published");
+  take(a.updated, g.updated, "updated");
+  take(a.category, g.category, "category");
+  take(a.tags, g.tags, "tags");
+  take(a.images, g.images, "images");
+  take(a.canonical_url, g.canonical_url, "canonical");
+}
+
+}  // namespace
+
+Article extract_article(std::string_view raw, std::string_view url, std::string_view content_type,
+                        const ExtractOptions& opts) {
+  Article a;
+  a.url = std::string(url);
+  a.site = url_host(url);
+  if (trim(raw).empty()) {
+    a.partial = true;
+    a.warnings.push_back("empty page");
+    a.extractor = "none";
+    return a;
+  }
+  if (looks_binary(raw)) {
+    a.partial = true;
+    a.warnings.push_back("not HTML: binary content (" + std::to_string(raw.size()) + " bytes)");
+    a.extractor = "none";
+    return a;
+  }
+  std::string charset;
+  std::string html = decode_to_utf8(raw, content_type, &charset);
+  HtmlParseOptions hopts;
+  hopts.max_bytes = opts.max_bytes;
+  auto doc = parse_html(html, hopts);
+  if (doc->truncated) {
+    a.partial = true;
+    a.warnings.push_back("page larger than " + std::to_string(opts.max_bytes) + " bytes: cut");
+  }
+  if (doc->depth_limited) a.warnings.push_back("nesting deeper than the limit was flattened");
+  {
+    // A complete page ends with </html> (perhaps followed by whitespace or comments).
+    std::string_view tail = std::string_view(html).substr(html.size() > 2048 ? html.size() - 2048 : 0);
+    std::string lower = ascii_lower(tail);
+    if (lower.find("</html") == std::string::npos && lower.find("</body") == std::string::npos) {
+      a.partial = true;
+      a.warnings.push_back("page looks truncated (no </body> or </html>)");
+    }
+  }
+
+  std::shared_ptr<const SiteTemplate> t;
+  if (opts.templates) t = opts.site.empty() ? opts.templates->for_url(url) : opts.templates->by_name(opts.site);
+  if (!opts.site.empty() && !t) a.warnings.push_back("no template named '" + opts.site + "'");
+
+  bool template_ok = false;
+  if (t) {
+    apply_template(*t, doc->doc, url, a);
+    a.site = t->name;
+    a.language = t->language;
+    a.template_name = t->id();
+    template_ok = !a.title.empty() && !a.body.empty();
+    if (a.body.empty()) a.warnings.push_back("template " + t->id() + ": body empty");
+    else if (body_chars(a) < t->min_body_chars)
+      a.warnings.push_back("template " + t->id() + ": body short (" + std::to_string(body_chars(a)) + " bytes)");
+    if (a.title.empty()) a.warnings.push_back("template " + t->id() + ": title empty");
+  }
+  const bool need_generic = !t || !template_ok || a.published.empty() || a.canonical_url.empty() || a.lead.empty();
+  if (opts.allow_generic && need_generic) {
+    Article g = extract_generic(doc->doc, url);
+    merge_missing(a, std::move(g), /*take_body=*/!template_ok && a.body.empty());
+  }
+  a.extractor = template_ok ? "template" : (a.body.empty() && a.title.empty() ? "none" : "generic");
+  if (a.body.empty()) {
+    a.partial = true;
+    a.warnings.push_back("no article body found");
+  }
+  a.content_hash = content_hash(a);
+  return a;
+}
+
+}  // namespace baotin
