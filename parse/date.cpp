@@ -1,0 +1,372 @@
+// Date normalisation for Vietnamese news pages.
+//
+// The input is first folded to lower-case ASCII (NFD, combining marks dropped, đ -> d, NBSP and other
+// spaces -> ' ', dashes -> '-'), so that "Thứ Hai", "THỨ HAI" and NFD-encoded text all look alike and
+// every pattern below is plain ASCII. Then, in this order:
+//   1. the date (earliest valid match of: Y-M-D, D/M/Y, "ngày D tháng M năm Y", "D Mon Y", "Mon D, Y"),
+//   2. the time closest to the date ("14:30", "14h30", "8:06:11.000", with AM/PM or sáng/chiều/tối),
+//   3. the UTC offset in what is left ("+07:00", "+0700", "GMT+7", "(GMT+7)", "GMT", "Z", "ICT", ...).
+// Missing time -> 00:00:00; missing offset -> +07:00 (Asia/Ho_Chi_Minh has had no DST since 1975).
+// Impossible values (month 13, 31 February, hour 25, offset +15:00) make the whole value invalid.
+#include "parse/date.h"
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <regex>
+
+#include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
+#include <unicode/unistr.h>
+
+namespace baotin {
+namespace {
+
+using namespace std::chrono;
+
+constexpr int kVnOffsetMinutes = 7 * 60;
+constexpr size_t kMaxInputBytes = 2000;
+
+// Lower-case ASCII folding of a UTF-8 string (see the file comment).
+std::string fold_ascii(std::string_view in) {
+  if (in.size() > kMaxInputBytes) in = in.substr(0, kMaxInputBytes);
+  icu::UnicodeString u = icu::UnicodeString::fromUTF8(icu::StringPiece(in.data(), static_cast<int32_t>(in.size())));
+  UErrorCode st = U_ZERO_ERROR;
+  const icu::Normalizer2* nfd = icu::Normalizer2::getNFDInstance(st);
+  if (U_SUCCESS(st)) {
+    icu::UnicodeString d = nfd->normalize(u, st);
+    if (U_SUCCESS(st)) u = d;
+  }
+  std::string out;
+  out.reserve(static_cast<size_t>(u.length()));
+  for (int32_t i = 0; i < u.length();) {
+    UChar32 c = u.char32At(i);
+    i += U16_LENGTH(c);
+    if (c < 0x80) {
+      char ch = static_cast<char>(c);
+      if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+      if (ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f' || ch == '\v') ch = ' ';
+      out.push_back(ch);
+    } else if (c == 0x0110 || c == 0x0111) {  // Đ đ
+      out.push_back('d');
+    } else if (u_getCombiningClass(c) != 0 || u_charType(c) == U_NON_SPACING_MARK) {
+      // diacritic: dropped
+    } else if (c == 0x200B || c == 0x200C || c == 0x200D || c == 0x2060 || c == 0xFEFF || c == 0x00AD) {
+      // zero-width / soft hyphen: dropped
+    } else if ((c >= 0x2010 && c <= 0x2015) || c == 0x2212) {
+      out.push_back('-');
+    } else if (c == 0xFF1A) {  // fullwidth colon
+      out.push_back(':');
+    } else if (c == 0xFF0F || c == 0x2044) {
+      out.push_back('/');
+    } else {
+      out.push_back(' ');  // NBSP, other spaces, symbols, letters of other scripts
+    }
+  }
+  return out;
+}
+
+struct Span {
+  size_t begin = 0, end = 0;
+};
+
+struct DateFound {
+  int y = 0, m = 0, d = 0;
+  Span span;
+};
+
+bool valid_ymd(int y, int m, int d) {
+  if (y < 1900 || y > 2200) return false;
+  if (m < 1 || m > 12 || d < 1 || d > 31) return false;
+  return year_month_day{year{y}, month{static_cast<unsigned>(m)}, day{static_cast<unsigned>(d)}}.ok();
+}
+
+int month_from_name(std::string_view s) {
+  static constexpr std::array<const char*, 12> names = {"jan", "feb", "mar", "apr", "may", "jun",
+                                                        "jul", "aug", "sep", "oct", "nov", "dec"};
+  if (s.size() < 3) return 0;
+  for (size_t i = 0; i < names.size(); ++i)
+    if (s.substr(0, 3) == names[i]) return static_cast<int>(i) + 1;
+  return 0;
+}
+
+int to_int(const std::ssub_match& m) {
+  int v = 0;
+  for (char c : std::string_view(m.first, m.second)) {
+    if (c < '0' || c > '9') break;
+    v = v * 10 + (c - '0');
+    if (v > 100000) break;
+  }
+  return v;
+}
+
+// Each pattern: regex + which groups hold y, m, d (m may be a month name).
+struct DatePattern {
+  std::regex re;
+  int gy, gm, gd;
+  bool month_name;
+  size_t lead_group;  // group holding the non-digit prefix (excluded from the span), 0 if none
+};
+
+const std::vector<DatePattern>& date_patterns() {
+  static const std::vector<DatePattern> pats = [] {
+    const auto flags = std::regex::ECMAScript | std::regex::optimize;
+    const std::string mon = "(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\\.?";
+    std::vector<DatePattern> v;
+    // 2026-03-07, 2026/03/07, 2026.3.7
+    v.push_back({std::regex("(^|[^0-9])(\\d{4})[-/.](\\d{1,2})[-/.](\\d{1,2})(?![0-9])", flags), 2, 3, 4, false, 1});
+    // 07/03/2026, 7-3-2026, 07.03.2026
+    v.push_back({std::regex("(^|[^0-9])(\\d{1,2})\\s*[-/.]\\s*(\\d{1,2})\\s*[-/.]\\s*(\\d{4})(?![0-9])", flags), 4, 3, 2,
+                 false, 1});
+    // ngay 07 thang 03 nam 2026, 07 thang 3, 2026
+    v.push_back({std::regex("(^|[^0-9])(\\d{1,2})\\s*thang\\s*(\\d{1,2})\\s*(?:nam|,|/|-)?\\s*(\\d{4})(?![0-9])", flags),
+                 4, 3, 2, false, 1});
+    // 06 Feb 2025, 6th March, 2026
+    v.push_back({std::regex("(^|[^0-9])(\\d{1,2})(?:st|nd|rd|th)?\\s+" + mon + ",?\\s+(\\d{4})(?![0-9])", flags), 4, 3,
+                 2, true, 1});
+    // March 7, 2026 / Feb. 06 2025
+    v.push_back({std::regex("(^|[^a-z])" + mon + "\\s+(\\d{1,2})(?:st|nd|rd|th)?,?\\s+(\\d{4})(?![0-9])", flags), 4, 2,
+                 3, true, 1});
+    return v;
+  }();
+  return pats;
+}
+
+// Earliest valid date in `s`. `invalid_seen` is set when a date-shaped token had impossible values.
+std::optional<DateFound> find_date(const std::string& s, bool& invalid_seen) {
+  std::optional<DateFound> best;
+  for (const auto& p : date_patterns()) {
+    for (auto it = std::sregex_iterator(s.begin(), s.end(), p.re); it != std::sregex_iterator(); ++it) {
+      const std::smatch& m = *it;
+      DateFound f;
+      f.y = to_int(m[p.gy]);
+      f.d = to_int(m[p.gd]);
+      f.m = p.month_name ? month_from_name(std::string_view(m[p.gm].first, m[p.gm].second)) : to_int(m[p.gm]);
+      f.span.begin = static_cast<size_t>(m.position(0) + m.length(p.lead_group));
+      f.span.end = static_cast<size_t>(m.position(0) + m.length(0));
+      if (!valid_ymd(f.y, f.m, f.d)) {
+        invalid_seen = true;
+        continue;
+      }
+      if (!best || f.span.begin < best->span.begin) best = f;
+      break;  // later matches of this pattern are further right
+    }
+  }
+  return best;
+}
+
+struct TimeFound {
+  int h = 0, mi = 0, s = 0;
+  Span span;
+};
+
+// Finds the time closest to the date span. Returns false if a time-shaped token is impossible.
+bool find_time(const std::string& s, const Span& date, std::optional<TimeFound>& out) {
+  static const std::regex re(
+      "(^|[^0-9+])(\\d{1,2})\\s*(?::|h|gio)\\s*(\\d{2})(?:\\s*:\\s*(\\d{2})(?:[.,]\\d+)?)?"
+      "(?:\\s*(a\\.?m\\.?|p\\.?m\\.?|sa|ch|sang|chieu|toi|dem|trua)(?![a-z]))?(?![0-9])",
+      std::regex::ECMAScript | std::regex::optimize);
+  bool ok = true;
+  size_t prev_end = std::string::npos;
+  for (auto it = std::sregex_iterator(s.begin(), s.end(), re); it != std::sregex_iterator(); ++it) {
+    const std::smatch& m = *it;
+    TimeFound t;
+    t.span.begin = static_cast<size_t>(m.position(0) + m.length(1));
+    t.span.end = static_cast<size_t>(m.position(0) + m.length(0));
+    // "08:52:11-05:00": a '-' right after a time introduces an offset, not another time.
+    bool is_offset = m.length(1) == 1 && *m[1].first == '-' && prev_end != std::string::npos &&
+                     prev_end + 1 == t.span.begin;
+    prev_end = t.span.end;
+    if (is_offset) continue;
+    if (t.span.begin < date.end && t.span.end > date.begin) continue;  // overlaps the date
+    t.h = to_int(m[2]);
+    t.mi = to_int(m[3]);
+    t.s = m[4].matched ? to_int(m[4]) : 0;
+    bool valid = t.h <= 23 && t.mi <= 59 && t.s <= 59;
+    if (m[5].matched) {
+      std::string mer(m[5].first, m[5].second);
+      std::erase(mer, '.');
+      if (mer == "am" || mer == "sa" || mer == "sang") {
+        if (t.h > 12) valid = false;
+        else if (t.h == 12) t.h = 0;
+      } else if (mer == "pm" || mer == "ch" || mer == "chieu" || mer == "toi") {
+        if (t.h < 12) t.h += 12;
+      } else if (mer == "dem") {  // "11 giờ đêm" = 23:00, "2 giờ đêm" = 02:00
+        if (t.h >= 6 && t.h < 12) t.h += 12;
+        else if (t.h == 12) t.h = 0;
+      } else if (mer == "trua") {  // noon: "12 giờ trưa", "1 giờ trưa"
+        if (t.h < 6) t.h += 12;
+      }
+    }
+    size_t dist = t.span.end <= date.begin ? date.begin - t.span.end : t.span.begin - date.end;
+    if (!valid) {
+      // Only an impossible time next to the date invalidates it (stray numbers elsewhere don't).
+      if (dist <= 16) ok = false;
+      continue;
+    }
+    if (!out) {
+      out = t;
+    } else {
+      size_t best = out->span.end <= date.begin ? date.begin - out->span.end : out->span.begin - date.end;
+      if (dist < best) out = t;
+    }
+  }
+  return ok;
+}
+
+// Offset in minutes found in `s` (date and time already blanked out). nullopt if none;
+// sets `invalid` for an impossible offset.
+std::optional<int> find_offset(const std::string& s, bool& invalid) {
+  static const std::regex named("(^|[^a-z])(gmt|utc|ut|z|ict|est|edt|cst|cdt|mst|mdt|pst|pdt)(?![a-z])"
+                                "(?:\\s*([+-])\\s*(\\d{1,2})(?:\\s*:?\\s*(\\d{2}))?(?![0-9]))?",
+                                std::regex::ECMAScript | std::regex::optimize);
+  static const std::regex bare("([+-])(\\d{2})(?::?(\\d{2}))?(?![0-9])", std::regex::ECMAScript | std::regex::optimize);
+  auto make = [&](int sign, int h, int mi) -> std::optional<int> {
+    if (h > 14 || mi > 59 || (h == 14 && mi > 0)) {
+      invalid = true;
+      return std::nullopt;
+    }
+    return sign * (h * 60 + mi);
+  };
+  std::smatch m;
+  if (std::regex_search(s, m, named)) {
+    if (m[3].matched) return make(*m[3].first == '-' ? -1 : 1, to_int(m[4]), m[5].matched ? to_int(m[5]) : 0);
+    std::string zone = m[2].str();
+    static const std::pair<const char*, int> zones[] = {{"gmt", 0},      {"utc", 0},      {"ut", 0},
+                                                        {"z", 0},        {"ict", 7 * 60}, {"est", -5 * 60},
+                                                        {"edt", -4 * 60}, {"cst", -6 * 60}, {"cdt", -5 * 60},
+                                                        {"mst", -7 * 60}, {"mdt", -6 * 60}, {"pst", -8 * 60},
+                                                        {"pdt", -7 * 60}};
+    for (const auto& [name, off] : zones)
+      if (zone == name) return off;
+  }
+  if (std::regex_search(s, m, bare)) {
+    return make(*m[1].first == '-' ? -1 : 1, to_int(m[2]), m[3].matched ? to_int(m[3]) : 0);
+  }
+  return std::nullopt;
+}
+
+std::string format_iso(int y, int mo, int d, int h, int mi, int s, int offset_minutes) {
+  char buf[40];
+  char sign = offset_minutes < 0 ? '-' : '+';
+  int off = offset_minutes < 0 ? -offset_minutes : offset_minutes;
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", y, mo, d, h, mi, s, sign, off / 60,
+                off % 60);
+  return buf;
+}
+
+bool all_digits(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
+// Strict parse of "YYYY-MM-DDTHH:MM:SS(.fff)?(Z|+HH:MM)".
+std::optional<int64_t> parse_strict_iso(std::string_view s) {
+  if (s.size() < 20) return std::nullopt;
+  auto num = [&](size_t pos, size_t len) -> int {
+    std::string_view p = s.substr(pos, len);
+    if (!all_digits(p)) return -1;
+    int v = 0;
+    for (char c : p) v = v * 10 + (c - '0');
+    return v;
+  };
+  if (s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' || s[16] != ':')
+    return std::nullopt;
+  int y = num(0, 4), mo = num(5, 2), d = num(8, 2), h = num(11, 2), mi = num(14, 2), se = num(17, 2);
+  if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || se < 0) return std::nullopt;
+  size_t pos = 19;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
+  }
+  int off = 0;
+  std::string_view rest = s.substr(pos);
+  if (rest == "Z" || rest == "z") {
+    off = 0;
+  } else if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':') {
+    int oh = num(pos + 1, 2), om = num(pos + 4, 2);
+    if (oh < 0 || om < 0 || oh > 14 || om > 59) return std::nullopt;
+    off = (rest[0] == '-' ? -1 : 1) * (oh * 60 + om);
+  } else {
+    return std::nullopt;
+  }
+  if (!valid_ymd(y, mo, d) || h > 23 || mi > 59 || se > 59) return std::nullopt;
+  sys_days days{year_month_day{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}}};
+  int64_t epoch = days.time_since_epoch().count() * 86400LL + h * 3600LL + mi * 60LL + se;
+  return epoch - off * 60LL;
+}
+
+std::string epoch_to_iso(int64_t epoch_seconds, int offset_minutes) {
+  int64_t local = epoch_seconds + offset_minutes * 60LL;
+  sys_seconds tp{seconds{local}};
+  sys_days dp = floor<days>(tp);
+  year_month_day ymd{dp};
+  hh_mm_ss hms{tp - dp};
+  return format_iso(static_cast<int>(ymd.year()), static_cast<int>(static_cast<unsigned>(ymd.month())),
+                    static_cast<int>(static_cast<unsigned>(ymd.day())), static_cast<int>(hms.hours().count()),
+                    static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()),
+                    offset_minutes);
+}
+
+}  // namespace
+
+std::optional<std::string> normalize_date(std::string_view text) {
+  std::string s = fold_ascii(text);
+  // Trim.
+  size_t b = s.find_first_not_of(' ');
+  if (b == std::string::npos) return std::nullopt;
+  size_t e = s.find_last_not_of(' ');
+  std::string_view trimmed(s.data() + b, e - b + 1);
+
+  // Unix timestamps (seconds or milliseconds) as found in data-time attributes.
+  if (all_digits(trimmed) && (trimmed.size() == 10 || trimmed.size() == 13)) {
+    int64_t v = 0;
+    for (char c : trimmed) v = v * 10 + (c - '0');
+    if (trimmed.size() == 13) v /= 1000;
+    return epoch_to_iso_vn(v);
+  }
+  // Compact 20260307.
+  if (all_digits(trimmed) && trimmed.size() == 8) {
+    int y = std::stoi(std::string(trimmed.substr(0, 4))), mo = std::stoi(std::string(trimmed.substr(4, 2))),
+        d = std::stoi(std::string(trimmed.substr(6, 2)));
+    if (!valid_ymd(y, mo, d)) return std::nullopt;
+    return format_iso(y, mo, d, 0, 0, 0, kVnOffsetMinutes);
+  }
+
+  bool invalid_date = false;
+  auto date = find_date(s, invalid_date);
+  if (!date) return std::nullopt;
+
+  std::optional<TimeFound> time;
+  if (!find_time(s, date->span, time)) return std::nullopt;
+
+  std::string rest = s;
+  auto blank = [&](const Span& sp) {
+    for (size_t i = sp.begin; i < sp.end && i < rest.size(); ++i) rest[i] = ' ';
+  };
+  blank(date->span);
+  if (time) blank(time->span);
+  bool invalid_offset = false;
+  std::optional<int> offset = find_offset(rest, invalid_offset);
+  if (invalid_offset) return std::nullopt;
+
+  int h = time ? time->h : 0, mi = time ? time->mi : 0, se = time ? time->s : 0;
+  return format_iso(date->y, date->m, date->d, h, mi, se, offset.value_or(kVnOffsetMinutes));
+}
+
+std::optional<int64_t> iso_to_epoch(std::string_view iso) {
+  if (auto v = parse_strict_iso(iso)) return v;
+  if (auto n = normalize_date(iso)) return parse_strict_iso(*n);
+  return std::nullopt;
+}
+
+std::string epoch_to_iso_vn(int64_t epoch_seconds) { return epoch_to_iso(epoch_seconds, kVnOffsetMinutes); }
+
+std::string now_iso_vn() {
+  auto now = time_point_cast<seconds>(system_clock::now());
+  return epoch_to_iso_vn(now.time_since_epoch().count());
+}
+
+}  // namespace baotin

@@ -1,0 +1,247 @@
+#include "parse/date.h"
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+using baotin::epoch_to_iso_vn;
+using baotin::iso_to_epoch;
+using baotin::normalize_date;
+using baotin::now_iso_vn;
+
+namespace {
+
+struct Case {
+  const char* in;
+  const char* out;
+};
+
+void expect_all(const std::vector<Case>& cases) {
+  for (const auto& c : cases) {
+    auto r = normalize_date(c.in);
+    ASSERT_TRUE(r.has_value()) << "no date found in: " << c.in;
+    EXPECT_EQ(*r, c.out) << "input: " << c.in;
+  }
+}
+
+}  // namespace
+
+TEST(NormalizeDate, VnExpressStyle) {
+  expect_all({
+      {"Thứ hai, 27/1/2025, 14:30 (GMT+7)", "2025-01-27T14:30:00+07:00"},
+      {"Chủ nhật, 9/3/2025, 07:05 (GMT+7)", "2025-03-09T07:05:00+07:00"},
+      {"Thứ Hai, 27/01/2025 - 14:30", "2025-01-27T14:30:00+07:00"},
+      {"THỨ HAI, 27/01/2025 - 14:30", "2025-01-27T14:30:00+07:00"},
+  });
+}
+
+TEST(NormalizeDate, SeparatorsBetweenDateAndTime) {
+  expect_all({
+      {"26/01/2025 at 6:30", "2025-01-26T06:30:00+07:00"},
+      {"06/02/2025 | 13:54", "2025-02-06T13:54:00+07:00"},
+      {"07/03/2026 08:47", "2026-03-07T08:47:00+07:00"},
+      {"08:06 07/03/2026", "2026-03-07T08:06:00+07:00"},
+      {"07/03/2026 - 08:06 (GMT+7)", "2026-03-07T08:06:00+07:00"},
+      {"7-3-2026 08:06", "2026-03-07T08:06:00+07:00"},
+      {"07.03.2026 08:06", "2026-03-07T08:06:00+07:00"},
+      {"07/03/2026-08:06", "2026-03-07T08:06:00+07:00"},
+      {"07/03/2026 – 08:06", "2026-03-07T08:06:00+07:00"},  // en dash
+      {"14h30 ngày 27/1/2025", "2025-01-27T14:30:00+07:00"},
+      {"07/03/2026 08:06:59", "2026-03-07T08:06:59+07:00"},
+  });
+}
+
+TEST(NormalizeDate, Iso8601) {
+  expect_all({
+      {"2026-03-07T08:52:11.000 +07:00", "2026-03-07T08:52:11+07:00"},
+      {"2026-03-07T08:52:11+07:00", "2026-03-07T08:52:11+07:00"},
+      {"2026-03-07T08:52:11.123456+0700", "2026-03-07T08:52:11+07:00"},
+      {"2026-03-07T01:52:11Z", "2026-03-07T01:52:11+00:00"},
+      {"2026-03-07T01:52:11.5z", "2026-03-07T01:52:11+00:00"},
+      {"2026-03-07T08:52:11", "2026-03-07T08:52:11+07:00"},
+      {"2026-03-07T08:52", "2026-03-07T08:52:00+07:00"},
+      {"2026-03-07T08:52:11-05:00", "2026-03-07T08:52:11-05:00"},
+      {"2026-03-07T08:52:11+05:30", "2026-03-07T08:52:11+05:30"},
+      {"2026-03-07 08:07", "2026-03-07T08:07:00+07:00"},
+      {"2026/03/07 08:07", "2026-03-07T08:07:00+07:00"},
+      {"2026-03-07", "2026-03-07T00:00:00+07:00"},
+      {"2026-3-7", "2026-03-07T00:00:00+07:00"},
+      {"  2026-03-07T08:52:11+07:00\n", "2026-03-07T08:52:11+07:00"},
+  });
+}
+
+TEST(NormalizeDate, Rfc822) {
+  expect_all({
+      {"Thu, 06 Feb 2025 20:45:46 +0700", "2025-02-06T20:45:46+07:00"},
+      {"Thu, 06 Feb 2025 13:45:46 GMT", "2025-02-06T13:45:46+00:00"},
+      {"Thu, 6 Feb 2025 13:45:46 UT", "2025-02-06T13:45:46+00:00"},
+      {"Thu, 06 Feb 2025 08:45:46 EST", "2025-02-06T08:45:46-05:00"},
+      {"Sat, 07 Mar 2026 08:06:00 -0000", "2026-03-07T08:06:00+00:00"},
+      {"06 Feb 2025 20:45 +0700", "2025-02-06T20:45:00+07:00"},
+  });
+}
+
+TEST(NormalizeDate, EnglishMonthNames) {
+  expect_all({
+      {"March 7, 2026 08:06", "2026-03-07T08:06:00+07:00"},
+      {"Mar 07, 2026 | 08:06 PM", "2026-03-07T20:06:00+07:00"},
+      {"Published: Feb. 6, 2025", "2025-02-06T00:00:00+07:00"},
+      {"6th March 2026", "2026-03-06T00:00:00+07:00"},
+  });
+}
+
+TEST(NormalizeDate, VietnameseWords) {
+  expect_all({
+      {"Ngày 07 tháng 03 năm 2026", "2026-03-07T00:00:00+07:00"},
+      {"07 tháng 3, 2026 08:06", "2026-03-07T08:06:00+07:00"},
+      {"Thứ Bảy, ngày 7 tháng 3 năm 2026, 14 giờ 30", "2026-03-07T14:30:00+07:00"},
+      {"Cập nhật: 07/03/2026 08:06", "2026-03-07T08:06:00+07:00"},
+      {"Cập nhật lúc 08:06 ngày 07/03/2026 (GMT+7)", "2026-03-07T08:06:00+07:00"},
+      {"Thứ bảy, ngày 07/03/2026 08:06 AM", "2026-03-07T08:06:00+07:00"},
+      {"Thứ bảy, ngày 07/03/2026 08:06 PM", "2026-03-07T20:06:00+07:00"},
+      {"Thứ bảy, ngày 07/03/2026 12:06 AM", "2026-03-07T00:06:00+07:00"},
+      {"Thứ bảy, ngày 07/03/2026 12:06 PM", "2026-03-07T12:06:00+07:00"},
+      {"07/03/2026 8:06 SA", "2026-03-07T08:06:00+07:00"},
+      {"07/03/2026 8:06 CH", "2026-03-07T20:06:00+07:00"},
+      {"3 giờ chiều ngày 07/03/2026", "2026-03-07T00:00:00+07:00"},  // no minutes: not a time
+      {"07/03/2026 3:15 chiều", "2026-03-07T15:15:00+07:00"},
+      {"07/03/2026 9:15 sáng", "2026-03-07T09:15:00+07:00"},
+  });
+}
+
+TEST(NormalizeDate, NfdDiacriticsAndNbsp) {
+  // "Thứ hai" and "tháng" with combining marks (NFD), NBSP and narrow NBSP separators.
+  expect_all({
+      {"Thu\xCC\x9B\xCC\x81 hai,\xC2\xA0" "27/1/2025,\xC2\xA0" "14:30\xC2\xA0(GMT+7)", "2025-01-27T14:30:00+07:00"},
+      {"Nga\xCC\x80y 07 tha\xCC\x81ng 03 na\xCC\x86m 2026", "2026-03-07T00:00:00+07:00"},
+      {"NGA\xCC\x80Y 07 THA\xCC\x81NG 03 NA\xCC\x86M 2026", "2026-03-07T00:00:00+07:00"},
+      {"07/03/2026\xE2\x80\xAF" "08:06", "2026-03-07T08:06:00+07:00"},
+      {"\xE2\x80\x8B" "07/03/2026 08:06\xEF\xBB\xBF", "2026-03-07T08:06:00+07:00"},
+  });
+}
+
+TEST(NormalizeDate, OffsetsKeptAsGiven) {
+  expect_all({
+      {"07/03/2026 08:06 (GMT+7)", "2026-03-07T08:06:00+07:00"},
+      {"07/03/2026 08:06 GMT+07:00", "2026-03-07T08:06:00+07:00"},
+      {"07/03/2026 08:06 UTC+8", "2026-03-07T08:06:00+08:00"},
+      {"07/03/2026 08:06 GMT", "2026-03-07T08:06:00+00:00"},
+      {"07/03/2026 08:06 ICT", "2026-03-07T08:06:00+07:00"},
+      {"07/03/2026 08:06 GMT-3", "2026-03-07T08:06:00-03:00"},
+  });
+}
+
+TEST(NormalizeDate, Timestamps) {
+  expect_all({
+      {"1772845560", "2026-03-07T08:06:00+07:00"},
+      {"1772845560000", "2026-03-07T08:06:00+07:00"},
+      {"20260307", "2026-03-07T00:00:00+07:00"},
+  });
+}
+
+TEST(NormalizeDate, LeapYears) {
+  expect_all({
+      {"29/02/2024", "2024-02-29T00:00:00+07:00"},
+      {"2000-02-29", "2000-02-29T00:00:00+07:00"},
+  });
+  EXPECT_FALSE(normalize_date("29/02/2025").has_value());
+  EXPECT_FALSE(normalize_date("1900-02-29").has_value());
+  EXPECT_FALSE(normalize_date("31/04/2026").has_value());
+}
+
+TEST(NormalizeDate, RejectsImpossibleValues) {
+  const char* bad[] = {
+      "13/13/2026",          // month 13
+      "32/01/2026",          // day 32
+      "2026-13-01",          // month 13
+      "2026-02-30T10:00:00", // 30 February
+      "07/03/2026 25:00",    // hour 25
+      "07/03/2026 23:60",    // minute 60
+      "2026-03-07T08:06:61+07:00",
+      "07/03/2026 13:06 AM",  // AM with hour 13
+      "2026-03-07T08:06:00+15:00",  // no such offset
+      "Ngày 07 tháng 13 năm 2026",
+      "00/03/2026",
+      "07/00/2026",
+  };
+  for (const char* b : bad) EXPECT_FALSE(normalize_date(b).has_value()) << b;
+}
+
+TEST(NormalizeDate, NoDate) {
+  const char* none[] = {"", "   ", "Thứ hai", "Cập nhật", "14:30", "Tin mới nhất", "GMT+7", "12345",
+                        "\xFF\xFE\x00garbage", "0000000000000000000000000000"};
+  for (const char* n : none) EXPECT_FALSE(normalize_date(n).has_value()) << n;
+}
+
+TEST(NormalizeDate, FirstDateWinsWhenSeveral) {
+  EXPECT_EQ(normalize_date("Đăng 07/03/2026 08:00, cập nhật 08/03/2026 09:15").value(), "2026-03-07T08:00:00+07:00");
+  EXPECT_EQ(normalize_date("Bài viết 123 - 07/03/2026 08:00").value(), "2026-03-07T08:00:00+07:00");
+}
+
+TEST(NormalizeDate, LongAndHostileInputDoesNotCrash) {
+  std::string big(1 << 20, '9');
+  EXPECT_FALSE(normalize_date(big).has_value());
+  std::string spaces(100000, ' ');
+  EXPECT_FALSE(normalize_date(spaces + "07/03/2026").has_value());  // beyond the scanned prefix
+  std::string junk;
+  for (int i = 0; i < 5000; ++i) junk += static_cast<char>(i * 37 % 256);
+  (void)normalize_date(junk);  // must not crash
+  EXPECT_EQ(normalize_date(std::string("Tin: 07/03/2026 08:06") + std::string(500, 'x')).value(),
+            "2026-03-07T08:06:00+07:00");
+}
+
+TEST(NormalizeDate, OutputIsIdempotent) {
+  const char* inputs[] = {"Thứ hai, 27/1/2025, 14:30 (GMT+7)", "Thu, 06 Feb 2025 20:45:46 GMT",
+                          "2026-03-07T08:52:11-05:00", "Ngày 07 tháng 03 năm 2026"};
+  for (const char* in : inputs) {
+    auto once = normalize_date(in);
+    ASSERT_TRUE(once) << in;
+    EXPECT_EQ(normalize_date(*once), once) << in;
+  }
+}
+
+TEST(IsoToEpoch, Basics) {
+  EXPECT_EQ(iso_to_epoch("1970-01-01T00:00:00+00:00"), 0);
+  EXPECT_EQ(iso_to_epoch("1970-01-01T07:00:00+07:00"), 0);
+  EXPECT_EQ(iso_to_epoch("2026-03-07T08:06:00+07:00"), 1772845560);
+  EXPECT_EQ(iso_to_epoch("2026-03-07T01:06:00Z"), 1772845560);
+  EXPECT_EQ(iso_to_epoch("2026-03-06T20:06:00-05:00"), 1772845560);
+  EXPECT_EQ(iso_to_epoch("2026-03-07T08:06:00.999+07:00"), 1772845560);
+  EXPECT_EQ(iso_to_epoch("1969-12-31T23:59:59+00:00"), -1);
+  // Lenient: anything normalize_date accepts.
+  EXPECT_EQ(iso_to_epoch("07/03/2026 08:06"), 1772845560);
+  EXPECT_FALSE(iso_to_epoch("").has_value());
+  EXPECT_FALSE(iso_to_epoch("2026-02-30T00:00:00+07:00").has_value());
+  EXPECT_FALSE(iso_to_epoch("not a date").has_value());
+}
+
+TEST(EpochToIsoVn, Basics) {
+  EXPECT_EQ(epoch_to_iso_vn(0), "1970-01-01T07:00:00+07:00");
+  EXPECT_EQ(epoch_to_iso_vn(1772845560), "2026-03-07T08:06:00+07:00");
+  EXPECT_EQ(epoch_to_iso_vn(-1), "1970-01-01T06:59:59+07:00");
+  EXPECT_EQ(epoch_to_iso_vn(1709139600), "2024-02-29T00:00:00+07:00");
+  // New year boundary in Vietnam while still the previous year in UTC.
+  EXPECT_EQ(epoch_to_iso_vn(1767200400), "2026-01-01T00:00:00+07:00");
+}
+
+TEST(EpochToIsoVn, RoundTrip) {
+  for (int64_t t = 946684800; t < 4102444800; t += 86400 * 37 + 3607) {
+    std::string iso = epoch_to_iso_vn(t);
+    auto back = iso_to_epoch(iso);
+    ASSERT_TRUE(back) << iso;
+    EXPECT_EQ(*back, t) << iso;
+  }
+}
+
+TEST(NowIsoVn, CloseToSystemClock) {
+  std::string now = now_iso_vn();
+  ASSERT_EQ(now.size(), 25u) << now;
+  EXPECT_EQ(now.substr(19), "+07:00");
+  auto e = iso_to_epoch(now);
+  ASSERT_TRUE(e);
+  int64_t sys = std::chrono::duration_cast<std::chrono::seconds>(
+                    std::chrono::system_clock::now().time_since_epoch()).count();
+  EXPECT_LE(std::llabs(sys - *e), 5);
+}
