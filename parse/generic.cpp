@@ -233,6 +233,34 @@ bool is_hidden(pugi::xml_node n) {
   return false;
 }
 
+// Comment threads are never the article, whatever the retry flags: class/id tokens starting with "comment"
+// (not "commentary"), Disqus, Vietnamese "binh-luan".
+bool comment_container(std::string_view cls, std::string_view id) {
+  auto token_hit = [](std::string_view s) {
+    size_t i = 0;
+    while (i < s.size()) {
+      while (i < s.size() && s[i] == ' ') ++i;
+      size_t j = s.find(' ', i);
+      if (j == std::string_view::npos) j = s.size();
+      std::string_view t = s.substr(i, j - i);
+      if ((t.substr(0, 7) == "comment" && t.substr(0, 10) != "commentary") || t.find("disqus") != std::string_view::npos ||
+          t.find("binh-luan") != std::string_view::npos || t.find("binhluan") != std::string_view::npos)
+        return true;
+      i = j + 1;
+    }
+    return false;
+  };
+  return token_hit(cls) || token_hit(id);
+}
+
+// Short blocks whose class says they are captions, credits, bylines or time stamps.
+bool furniture_hint(std::string_view s) {
+  static const std::initializer_list<std::string_view> kFurniture = {
+      "caption", "credit", "byline", "timestamp", "dateline", "author", "published", "updated", "date",
+      "share", "social", "related", "newsletter", "subscribe", "promo", "tags", "breadcrumb"};
+  return contains_any(s, kFurniture);
+}
+
 bool drop_role(pugi::xml_node n) {
   std::string_view role = n.attribute("role").value();
   if (role.empty()) return false;
@@ -287,6 +315,7 @@ struct Node {
   bool in_link = false;
   bool has_block_child = false;
   bool in_figure = false;
+  bool furniture = false;  // class/id of a caption, byline, date, share bar...
   int weight = 0;  // class/id weight
   int hint_bonus = 0;
   // Subtree statistics.
@@ -374,6 +403,7 @@ void Extractor::build(pugi::xml_node root) {
     if (it.parent >= 0 && (ti.tag == Tag::Aside)) continue;  // asides are never the article text
     std::string cls = lower_attr(n, "class");
     std::string id = lower_attr(n, "id");
+    if (it.parent >= 0 && ti.tag != Tag::Body && comment_container(cls, id)) continue;
     if (flags_.strip_unlikely && it.parent >= 0 && ti.tag != Tag::Body && ti.tag != Tag::A &&
         ti.tag != Tag::Article && ti.tag != Tag::Main && ti.tag != Tag::Table && ti.tag != Tag::Td &&
         ti.tag != Tag::Tr && ti.tag != Tag::Pre) {
@@ -395,6 +425,12 @@ void Extractor::build(pugi::xml_node root) {
       e.weight = hint_weight(cls) + hint_weight(id);
       std::string_view ip = n.attribute("itemprop").value();
       if (ip == "articleBody" || ip == "articlebody") e.weight += 50;
+    }
+    if (!cls.empty() || !id.empty()) {
+      std::string both = cls;
+      both += ' ';
+      both += id;
+      e.furniture = furniture_hint(both) && !contains_any(both, {"article", "content", "body", "main", "entry", "post"});
     }
     e.cls = std::move(cls);
     if (it.parent >= 0) {
@@ -610,7 +646,7 @@ bool Extractor::keep_conditionally(int i) const {
   if (!flags_.clean_conditionally) return true;
   bool candidate_tag = e.tag == Tag::Div || e.tag == Tag::Section || e.tag == Tag::Table || e.tag == Tag::Ul ||
                        e.tag == Tag::Ol || e.tag == Tag::Form || e.tag == Tag::Header || e.tag == Tag::Footer ||
-                       e.tag == Tag::Dl || e.tag == Tag::Blockquote || e.tag == Tag::Center;
+                       e.tag == Tag::Dl || e.tag == Tag::Center;
   if (!candidate_tag) return true;
   int weight = e.weight;
   double content_score = e.scored ? e.score : 0.0;
@@ -649,7 +685,7 @@ std::string unicode_lower(std::string_view s) {
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
 // Lines that are navigation/sharing furniture rather than article text.
-bool boilerplate_line(std::string_view para) {
+bool boilerplate_line(std::string_view para, bool mostly_link) {
   if (para.size() > 160) return false;
   std::string l = unicode_lower(para);
   std::string_view s = l;
@@ -673,6 +709,14 @@ bool boilerplate_line(std::string_view para) {
                                              ">>> xem thêm", "xem thêm >>", "chia sẻ bài viết"};
   for (auto p : kPrefix)
     if (starts_with(s, p)) return true;
+  // "Related: <a>Other story</a>", "Xem thêm: <a>...</a>": pointers to other pages.
+  if (mostly_link) {
+    static const std::string_view kLinkPrefix[] = {"related", "read more", "read also", "see more", "more:",
+                                                   "also on", "also:", "see also", "xem thêm", "đọc thêm",
+                                                   "tin liên quan", "bài liên quan", "[related", ">>", "»"};
+    for (auto p : kLinkPrefix)
+      if (starts_with(s, p)) return true;
+  }
   if (starts_with(s, "theo dõi") && s.find("google news") != std::string_view::npos) return true;
   if (s.find("trên google news") != std::string_view::npos && para.size() < 120) return true;
   return false;
@@ -697,9 +741,7 @@ class Emitter {
     buf_.clear();
     link_bytes_ = 0;
     if (p.empty()) return;
-    // A short line made (almost) only of link text is navigation ("Xem thêm: <a>...</a>", tag lists).
-    if (total > 0 && link * 10 >= total * 9 && p.size() < 120 && p.find(". ") == std::string::npos) return;
-    if (boilerplate_line(p)) return;
+    if (boilerplate_line(p, total > 0 && link * 2 >= total)) return;
     out_.push_back(std::move(p));
   }
 
@@ -753,6 +795,7 @@ void Extractor::emit(int root, std::vector<std::string>& out) {
           e.tag == Tag::Embed || e.tag == Tag::Input || e.tag == Tag::Footer)
         continue;
       if (e.tag == Tag::H2 && (e.weight < 0 || link_density(e) > 0.5)) continue;
+      if (e.furniture && e.text < 300) continue;
       if (!keep_conditionally(it.idx)) continue;
     }
     if (e.block) {
