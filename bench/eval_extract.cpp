@@ -10,8 +10,6 @@
 // averaged over pages, and F1 is the harmonic mean of the two means.
 // Speed: the same pages are decoded + parsed (gumbo -> pugixml) alone, and decoded + parsed + extracted; both
 // rates and their ratio are printed (same process, same run, interleaved passes).
-#include <unicode/uchar.h>
-#include <unicode/utf8.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -68,91 +66,6 @@ bool gunzip(const std::string& in, std::string& out) {
   } while (rc != Z_STREAM_END);
   inflateEnd(&zs);
   return true;
-}
-
-// Python's `\w` for str patterns: str.isalnum() or '_'.
-bool is_word(UChar32 c) {
-  if (c == '_') return true;
-  switch (u_charType(c)) {
-    case U_UPPERCASE_LETTER:
-    case U_LOWERCASE_LETTER:
-    case U_TITLECASE_LETTER:
-    case U_MODIFIER_LETTER:
-    case U_OTHER_LETTER:
-    case U_DECIMAL_DIGIT_NUMBER:
-    case U_LETTER_NUMBER:
-    case U_OTHER_NUMBER:
-      return true;
-    default:
-      return false;
-  }
-}
-
-std::vector<std::string> tokenize(const std::string& s) {
-  std::vector<std::string> out;
-  const char* p = s.data();
-  int32_t i = 0, n = static_cast<int32_t>(s.size());
-  int32_t start = -1;
-  while (i < n) {
-    int32_t at = i;
-    UChar32 c;
-    U8_NEXT(p, i, n, c);
-    bool w = c >= 0 && is_word(c);
-    if (w && start < 0) start = at;
-    if (!w && start >= 0) {
-      out.emplace_back(p + start, static_cast<size_t>(at - start));
-      start = -1;
-    }
-  }
-  if (start >= 0) out.emplace_back(p + start, static_cast<size_t>(n - start));
-  return out;
-}
-
-std::unordered_map<std::string, int> shingles(const std::string& text, size_t k = 4) {
-  std::vector<std::string> t = tokenize(text);
-  std::unordered_map<std::string, int> out;
-  size_t count = std::max<size_t>(1, t.size() >= k ? t.size() - k + 1 : 0);
-  for (size_t i = 0; i < count; ++i) {
-    std::string key;
-    for (size_t j = i; j < std::min(t.size(), i + k); ++j) {
-      if (j > i) key += '\x1f';
-      key += t[j];
-    }
-    if (!key.empty()) ++out[key];
-  }
-  return out;
-}
-
-struct TpFpFn {
-  double tp = 0, fp = 0, fn = 0;
-};
-
-TpFpFn shingle_match(const std::string& truth, const std::string& pred) {
-  auto ts = shingles(truth), ps = shingles(pred);
-  TpFpFn r;
-  for (const auto& [k, tc] : ts) {
-    auto it = ps.find(k);
-    int pc = it == ps.end() ? 0 : it->second;
-    r.tp += std::min(tc, pc);
-    r.fn += std::max(0, tc - pc);
-    r.fp += std::max(0, pc - tc);
-  }
-  for (const auto& [k, pc] : ps)
-    if (!ts.count(k)) r.fp += pc;
-  double s = r.tp + r.fp + r.fn;
-  if (s > 0) r.tp /= s, r.fp /= s, r.fn /= s;
-  return r;
-}
-
-double precision_score(const TpFpFn& x) {
-  if (x.fp == 0 && x.fn == 0) return 1.0;
-  if (x.tp == 0 && x.fp == 0) return 0.0;
-  return x.tp / (x.tp + x.fp);
-}
-double recall_score(const TpFpFn& x) {
-  if (x.fp == 0 && x.fn == 0) return 1.0;
-  if (x.tp == 0 && x.fn == 0) return 0.0;
-  return x.tp / (x.tp + x.fn);
 }
 
 struct Page {
@@ -285,8 +198,8 @@ int main(int argc, char** argv) {
   };
   std::vector<Row> rows;
   for (size_t i = 0; i < pages.size(); ++i) {
-    TpFpFn m = shingle_match(pages[i].truth, preds[i]);
-    double p = precision_score(m), r = recall_score(m);
+    ShingleScore m = aeb_shingle_match(pages[i].truth, preds[i]);
+    double p = m.precision(), r = m.recall();
     if (m.tp + m.fp > 0) ps.push_back(p);
     if (m.tp + m.fn > 0) rs.push_back(r);
     rows.push_back({pages[i].id, p, r, preds[i].size(), pages[i].truth.size()});
