@@ -135,7 +135,16 @@ const std::vector<DatePattern>& date_patterns() {
 // Earliest valid date in `s`. `invalid_seen` is set when a date-shaped token had impossible values.
 std::optional<DateFound> find_date(const std::string& s, bool& invalid_seen) {
   std::optional<DateFound> best;
+  // Cheap prefilters: std::regex is slow, skip patterns that cannot match.
+  const bool has_sep = s.find_first_of("-/.") != std::string::npos;
+  const bool has_thang = s.find("thang") != std::string::npos;
+  bool has_month = false;
+  for (const char* m : {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"})
+    if (s.find(m) != std::string::npos) has_month = true;
+  const bool wanted[] = {has_sep, has_sep, has_thang, has_month, has_month};
+  size_t index = 0;
   for (const auto& p : date_patterns()) {
+    if (!wanted[index++]) continue;
     for (auto it = std::sregex_iterator(s.begin(), s.end(), p.re); it != std::sregex_iterator(); ++it) {
       const std::smatch& m = *it;
       DateFound f;
@@ -310,9 +319,125 @@ std::string epoch_to_iso(int64_t epoch_seconds, int offset_minutes) {
                     offset_minutes);
 }
 
+// Fast path for the commonest machine form (meta tags, JSON-LD, Atom): the whole text is
+// "YYYY-MM-DD[(T| )HH:MM[:SS[.fff]]][ ][Z|±HH[:MM]|±HHMM]". Returns nullopt if the text has another shape
+// (the general parser then takes over); an ISO-shaped text with impossible values yields an empty string.
+std::optional<std::string> fast_iso(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r')) s.remove_suffix(1);
+  size_t i = 0;
+  auto digits = [&](size_t min, size_t max, int& out) {
+    size_t start = i;
+    out = 0;
+    while (i < s.size() && i - start < max && s[i] >= '0' && s[i] <= '9') out = out * 10 + (s[i++] - '0');
+    return i - start >= min;
+  };
+  auto eat = [&](char c) {
+    if (i < s.size() && s[i] == c) {
+      ++i;
+      return true;
+    }
+    return false;
+  };
+  int y, mo, d, h = 0, mi = 0, se = 0, off = kVnOffsetMinutes;
+  if (!digits(4, 4, y) || !eat('-') || !digits(1, 2, mo) || !eat('-') || !digits(1, 2, d)) return std::nullopt;
+  if (i < s.size()) {
+    if (!(eat('T') || eat('t') || eat(' '))) return std::nullopt;
+    if (!digits(2, 2, h) || !eat(':') || !digits(2, 2, mi)) return std::nullopt;
+    if (eat(':')) {
+      if (!digits(2, 2, se)) return std::nullopt;
+      if (eat('.') || eat(',')) {
+        int frac;
+        if (!digits(1, 9, frac)) return std::nullopt;
+        while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+      }
+    }
+    eat(' ');
+    if (eat('Z') || eat('z')) {
+      off = 0;
+    } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
+      int sign = s[i++] == '-' ? -1 : 1, oh, om = 0;
+      if (!digits(2, 2, oh)) return std::nullopt;
+      if (i < s.size()) {
+        eat(':');
+        if (!digits(2, 2, om)) return std::nullopt;
+      }
+      if (oh > 14 || om > 59 || (oh == 14 && om > 0)) return std::string();
+      off = sign * (oh * 60 + om);
+    }
+    if (i != s.size()) return std::nullopt;
+  }
+  if (!valid_ymd(y, mo, d) || h > 23 || mi > 59 || se > 59) return std::string();
+  return format_iso(y, mo, d, h, mi, se, off);
+}
+
+// Fast path for RFC 822 / RFC 1123 (RSS pubDate): "[Www,] D Mon YYYY HH:MM[:SS] (±HHMM|GMT|UT|UTC|Z)".
+// Same contract as fast_iso.
+std::optional<std::string> fast_rfc822(std::string_view s) {
+  auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  while (!s.empty() && ws(s.front())) s.remove_prefix(1);
+  while (!s.empty() && ws(s.back())) s.remove_suffix(1);
+  size_t i = 0;
+  auto alpha = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); };
+  auto skip_ws = [&] {
+    size_t st = i;
+    while (i < s.size() && s[i] == ' ') ++i;
+    return i > st;
+  };
+  auto word = [&] {
+    size_t st = i;
+    while (i < s.size() && alpha(s[i])) ++i;
+    return s.substr(st, i - st);
+  };
+  auto digits = [&](size_t min, size_t max, int& out) {
+    size_t st = i;
+    out = 0;
+    while (i < s.size() && i - st < max && s[i] >= '0' && s[i] <= '9') out = out * 10 + (s[i++] - '0');
+    return i - st >= min && !(i < s.size() && s[i] >= '0' && s[i] <= '9');
+  };
+  if (i < s.size() && alpha(s[i])) {  // weekday
+    if (word().size() != 3 || i >= s.size() || s[i] != ',') return std::nullopt;
+    ++i;
+    skip_ws();
+  }
+  int d, y, h, mi, se = 0;
+  if (!digits(1, 2, d) || !skip_ws()) return std::nullopt;
+  std::string mon(word());
+  if (mon.size() != 3) return std::nullopt;
+  for (auto& c : mon) c = static_cast<char>(c | 0x20);
+  int mo = month_from_name(mon);
+  if (mo == 0 || !skip_ws() || !digits(4, 4, y) || !skip_ws()) return std::nullopt;
+  if (!digits(2, 2, h) || i >= s.size() || s[i++] != ':' || !digits(2, 2, mi)) return std::nullopt;
+  if (i < s.size() && s[i] == ':') {
+    ++i;
+    if (!digits(2, 2, se)) return std::nullopt;
+  }
+  if (!skip_ws()) return std::nullopt;
+  int off;
+  if (s[i] == '+' || s[i] == '-') {
+    int sign = s[i++] == '-' ? -1 : 1, hhmm;
+    if (!digits(4, 4, hhmm)) return std::nullopt;
+    if (hhmm / 100 > 14 || hhmm % 100 > 59 || hhmm > 1400) return std::string();
+    off = sign * ((hhmm / 100) * 60 + hhmm % 100);
+  } else {
+    std::string z(word());
+    if (z == "GMT" || z == "UT" || z == "UTC" || z == "Z") off = 0;
+    else return std::nullopt;
+  }
+  if (i != s.size()) return std::nullopt;
+  if (!valid_ymd(y, mo, d) || h > 23 || mi > 59 || se > 59) return std::string();
+  return format_iso(y, mo, d, h, mi, se, off);
+}
+
 }  // namespace
 
 std::optional<std::string> normalize_date(std::string_view text) {
+  for (auto fast : {fast_iso, fast_rfc822}) {
+    if (auto f = fast(text)) {
+      if (f->empty()) return std::nullopt;
+      return f;
+    }
+  }
   std::string s = fold_ascii(text);
   // Trim.
   size_t b = s.find_first_not_of(' ');

@@ -83,6 +83,15 @@ TEST(NormalizeDate, Rfc822) {
   });
 }
 
+TEST(NormalizeDate, FastPathsAgreeWithGeneralParser) {
+  // The same instants written so that the fast paths (exact ISO / RFC 822) do not apply.
+  EXPECT_EQ(normalize_date("2026-03-07T08:52:11+07:00"), normalize_date("published 2026-03-07T08:52:11+07:00"));
+  EXPECT_EQ(normalize_date("2026-03-07 08:52"), normalize_date("(2026-03-07 08:52)"));
+  EXPECT_EQ(normalize_date("Thu, 06 Feb 2025 20:45:46 +0700"), normalize_date("pubDate: Thu, 06 Feb 2025 20:45:46 +0700"));
+  EXPECT_EQ(normalize_date("Thu, 06 Feb 2025 20:45:46 GMT"), normalize_date("Thursday, 06 February 2025 20:45:46 GMT"));
+  EXPECT_EQ(normalize_date("6 Feb 2025 20:45 +0700").value_or(""), "2025-02-06T20:45:00+07:00");
+}
+
 TEST(NormalizeDate, EnglishMonthNames) {
   expect_all({
       {"March 7, 2026 08:06", "2026-03-07T08:06:00+07:00"},
@@ -165,6 +174,11 @@ TEST(NormalizeDate, RejectsImpossibleValues) {
       "Ngày 07 tháng 13 năm 2026",
       "00/03/2026",
       "07/00/2026",
+      "Thu, 30 Feb 2025 20:45:46 +0700",  // RFC 822 fast path
+      "Thu, 06 Feb 2025 24:45:46 GMT",
+      "Thu, 06 Feb 2025 20:45:46 +1500",
+      "2026-03-07T08:06:00+07:60",
+      "2026-03-07 23:59:60",
   };
   for (const char* b : bad) EXPECT_FALSE(normalize_date(b).has_value()) << b;
 }
