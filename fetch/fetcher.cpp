@@ -1,0 +1,671 @@
+#include "fetch/fetcher.h"
+
+#include <curl/curl.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <ctime>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "fetch/robots.h"
+#include "parse/url.h"
+
+namespace baotin {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+double secs(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+void global_init() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+struct Job {
+  FetchRequest req;
+  std::function<void(FetchResult)> cb;
+  Clock::time_point submitted;
+  std::string origin;    // scheme://authority, robots.txt scope
+  std::string host;      // lower-case host name
+  std::string host_key;  // host[:port], politeness scope
+  std::string path;      // path?query, for robots matching
+  bool internal_robots = false;
+};
+using JobPtr = std::unique_ptr<Job>;
+
+struct Transfer {
+  JobPtr job;
+  CURL* easy = nullptr;
+  curl_slist* headers = nullptr;
+  FetchResult result;
+  size_t limit = 0;
+  bool too_large = false;
+  char errbuf[CURL_ERROR_SIZE] = {0};
+  Clock::time_point started;
+  ~Transfer() {
+    if (easy) curl_easy_cleanup(easy);
+    if (headers) curl_slist_free_all(headers);
+  }
+};
+
+struct HostState {
+  std::deque<JobPtr> queue;
+  int in_flight = 0;
+  Clock::time_point next_start{};
+};
+
+struct RobotsEntry {
+  enum class State { kFetching, kReady, kError } state = State::kFetching;
+  RobotsRules rules;
+  Clock::time_point expires{};
+  std::string error;
+  std::vector<JobPtr> waiting;
+};
+
+size_t write_cb(char* data, size_t size, size_t nmemb, void* userp) {
+  auto* t = static_cast<Transfer*>(userp);
+  size_t n = size * nmemb;
+  std::string& body = t->result.body;
+  if (body.size() + n > t->limit) {
+    body.append(data, t->limit - std::min(t->limit, body.size()));
+    t->too_large = true;
+    return 0;  // abort the transfer (CURLE_WRITE_ERROR)
+  }
+  body.append(data, n);
+  return n;
+}
+
+size_t header_cb(char* data, size_t size, size_t nitems, void* userp) {
+  auto* t = static_cast<Transfer*>(userp);
+  size_t n = size * nitems;
+  std::string_view line(data, n);
+  if (line.substr(0, 5) == "HTTP/") {
+    // A new response starts (after a redirect or a 1xx): forget the previous one.
+    t->result.headers.clear();
+    t->result.body.clear();
+    return n;
+  }
+  auto colon = line.find(':');
+  if (colon == std::string_view::npos || colon == 0) return n;
+  t->result.headers.emplace(lower(trim(line.substr(0, colon))), std::string(trim(line.substr(colon + 1))));
+  return n;
+}
+
+bool has_crlf(const std::string& s) { return s.find_first_of("\r\n") != std::string::npos; }
+
+}  // namespace
+
+std::string FetchResult::header(const std::string& name) const {
+  auto it = headers.find(lower(name));
+  return it == headers.end() ? std::string() : it->second;
+}
+
+std::optional<double> parse_retry_after(const std::string& value, int64_t now_epoch_s) {
+  std::string_view v = trim(value);
+  if (v.empty()) return std::nullopt;
+  if (std::all_of(v.begin(), v.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+    if (v.size() > 12) return std::nullopt;  // absurd; refuse rather than overflow
+    return static_cast<double>(std::stoll(std::string(v)));
+  }
+  std::string s(v);
+  time_t t = curl_getdate(s.c_str(), nullptr);
+  if (t == static_cast<time_t>(-1)) return std::nullopt;
+  return std::max(0.0, static_cast<double>(static_cast<int64_t>(t) - now_epoch_s));
+}
+
+struct Fetcher::Impl {
+  explicit Impl(FetcherConfig c) : cfg(std::move(c)) {
+    if (cfg.max_in_flight < 1) cfg.max_in_flight = 1;
+    if (cfg.per_host_concurrency < 1) cfg.per_host_concurrency = 1;
+    if (cfg.per_host_min_delay_s < 0) cfg.per_host_min_delay_s = 0;
+    if (cfg.max_redirects < 0) cfg.max_redirects = 0;
+    agent_token = robots_product_token(cfg.user_agent);
+    global_init();
+    multi = curl_multi_init();
+    if (!multi) throw std::runtime_error("Fetcher: curl_multi_init failed");
+    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, static_cast<long>(std::max(16, cfg.max_in_flight * 2)));
+    thread = std::thread([this] { loop(); });
+    loop_id = thread.get_id();
+  }
+
+  ~Impl() {
+    if (multi) curl_multi_cleanup(multi);
+  }
+
+  FetcherConfig cfg;
+  std::string agent_token;
+  CURLM* multi = nullptr;
+  std::thread thread;
+  std::mutex join_mu;
+
+  // Shared with submitters (guarded by mu).
+  mutable std::mutex mu;
+  std::vector<JobPtr> incoming;
+  bool stopping = false;
+  bool drain = false;
+
+  mutable std::mutex stats_mu;
+  FetcherStats st;            // queued is derived in stats()
+  size_t user_in_flight = 0;  // transfers for submitted requests (not internal robots.txt ones)
+
+  // Loop-thread only.
+  std::atomic<std::thread::id> loop_id{};
+  std::map<std::string, HostState> hosts;
+  std::map<std::string, RobotsEntry> robots;
+  std::map<std::string, double> crawl_delay;  // host_key -> seconds (from robots.txt)
+  std::unordered_set<Transfer*> running;
+  std::string rr_cursor;
+  size_t waiting_count = 0;  // jobs in host queues + robots waiting lists
+  Clock::time_point next_sweep = Clock::now() + std::chrono::minutes(10);
+
+  // ---- helpers -------------------------------------------------------------------------------------
+
+  template <typename M>
+  const typename M::mapped_type* host_lookup(const M& m, const Job& j) const {
+    if (auto it = m.find(j.host_key); it != m.end()) return &it->second;
+    if (auto it = m.find(j.host); it != m.end()) return &it->second;
+    return nullptr;
+  }
+
+  double host_delay(const Job& j) const {
+    double d = cfg.per_host_min_delay_s;
+    if (auto* o = host_lookup(cfg.host_min_delay, j)) d = std::max(0.0, *o);
+    if (auto it = crawl_delay.find(j.host_key); it != crawl_delay.end())
+      d = std::max(d, std::min(it->second, cfg.max_crawl_delay_s));
+    return d;
+  }
+
+  bool robots_ignored(const Job& j) const {
+    if (!cfg.respect_robots || j.req.is_robots) return true;
+    auto* o = host_lookup(cfg.robots_override, j);
+    return o && *o;
+  }
+
+  void publish_counts() {
+    size_t user = 0;
+    for (const Transfer* t : running) user += t->job->internal_robots ? 0 : 1;
+    std::lock_guard lk(stats_mu);
+    st.in_flight = running.size();
+    user_in_flight = user;
+  }
+
+  void deliver(Job& job, FetchResult r) {
+    r.url = job.req.url;
+    if (r.final_url.empty()) r.final_url = job.req.url;
+    {
+      std::lock_guard lk(stats_mu);
+      ++st.completed;
+      if (r.status == 0) ++st.transport_errors;
+      else if (r.status < 300) ++st.status_2xx;
+      else if (r.status < 400) ++st.status_3xx;
+      else if (r.status < 500) ++st.status_4xx;
+      else ++st.status_5xx;
+      if (r.not_modified) ++st.not_modified;
+      if (r.too_large) ++st.too_large;
+      if (r.blocked_by_robots) ++st.robots_blocked;
+      st.body_bytes += r.body.size();
+      st.wire_bytes += r.wire_bytes;
+    }
+    if (!job.cb) return;
+    try {
+      job.cb(std::move(r));
+    } catch (const std::exception& e) {
+      spdlog::error("fetcher: callback for {} threw: {}", job.req.url, e.what());
+    } catch (...) {
+      spdlog::error("fetcher: callback for {} threw a non-standard exception", job.req.url);
+    }
+  }
+
+  void fail(Job& job, std::string error, bool robots_block = false) {
+    FetchResult r;
+    r.error = std::move(error);
+    r.blocked_by_robots = robots_block;
+    r.queued_seconds = secs(Clock::now() - job.submitted);
+    deliver(job, std::move(r));
+  }
+
+  // ---- admission: URL checks and robots ------------------------------------------------------------
+
+  void admit(JobPtr job) {
+    auto u = parse_url(job->req.url);
+    if (!u) return fail(*job, "invalid URL: '" + job->req.url + "'");
+    if (u->scheme != "http" && u->scheme != "https")
+      return fail(*job, "unsupported URL scheme '" + u->scheme + "' in '" + job->req.url + "' (only http/https)");
+    if (has_crlf(job->req.url) || has_crlf(job->req.etag) || has_crlf(job->req.last_modified))
+      return fail(*job, "request contains CR/LF characters (header injection refused): '" + job->req.url + "'");
+    std::string port = u->port;
+    if ((u->scheme == "http" && port == "80") || (u->scheme == "https" && port == "443")) port.clear();
+    std::string host = u->host.find(':') != std::string::npos ? "[" + u->host + "]" : u->host;
+    job->host = u->host;
+    job->host_key = port.empty() ? host : host + ":" + port;
+    job->origin = u->scheme + "://" + job->host_key;
+    job->path = (u->path.empty() ? "/" : u->path) + (u->has_query ? "?" + u->query : "");
+    if (robots_ignored(*job)) return enqueue(std::move(job));
+
+    auto now = Clock::now();
+    auto [it, inserted] = robots.try_emplace(job->origin);
+    RobotsEntry& e = it->second;
+    if (inserted || (e.state != RobotsEntry::State::kFetching && now >= e.expires)) {
+      e.state = RobotsEntry::State::kFetching;
+      e.waiting.push_back(std::move(job));
+      ++waiting_count;
+      start_robots_fetch(*e.waiting.back());
+      return;
+    }
+    if (e.state == RobotsEntry::State::kFetching) {
+      e.waiting.push_back(std::move(job));
+      ++waiting_count;
+      return;
+    }
+    judge(std::move(job), e);
+  }
+
+  void judge(JobPtr job, const RobotsEntry& e) {
+    if (e.state == RobotsEntry::State::kError)
+      return fail(*job, "blocked by robots.txt: " + e.error + " (host disallowed temporarily)", true);
+    if (auto rule = e.rules.matching_rule(job->path); rule && !rule->allow)
+      return fail(*job, "blocked by robots.txt: 'Disallow: " + rule->pattern + "' matches " + job->path, true);
+    enqueue(std::move(job));
+  }
+
+  void start_robots_fetch(const Job& like) {
+    auto j = std::make_unique<Job>();
+    j->req.url = like.origin + "/robots.txt";
+    j->req.is_robots = true;
+    j->internal_robots = true;
+    j->submitted = Clock::now();
+    j->origin = like.origin;
+    j->host = like.host;
+    j->host_key = like.host_key;
+    j->path = "/robots.txt";
+    {
+      std::lock_guard lk(stats_mu);
+      ++st.robots_fetches;
+    }
+    HostState& hs = hosts[j->host_key];
+    hs.queue.push_front(std::move(j));  // ahead of the host's other work
+    ++waiting_count;
+  }
+
+  void robots_done(const Job& job, const FetchResult& r) {
+    auto it = robots.find(job.origin);
+    if (it == robots.end()) return;
+    RobotsEntry& e = it->second;
+    auto now = Clock::now();
+    auto ttl = [](double s) { return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s)); };
+    if (r.status >= 200 && r.status < 300 && (r.error.empty() || r.too_large)) {
+      e.state = RobotsEntry::State::kReady;
+      e.rules = RobotsRules::parse(r.body, agent_token);
+      e.expires = now + ttl(cfg.robots_ttl_s);
+      if (auto cd = e.rules.crawl_delay(); cd && *cd > 0) crawl_delay[job.host_key] = *cd;
+      else crawl_delay.erase(job.host_key);
+    } else if (r.status == 429 || r.status >= 500 || r.status == 0) {
+      e.state = RobotsEntry::State::kError;
+      e.error = r.status ? "robots.txt answered HTTP " + std::to_string(r.status) : "robots.txt unreachable: " + r.error;
+      e.expires = now + ttl(cfg.robots_error_ttl_s);
+    } else {  // 4xx (and unresolved redirects): no robots.txt, everything allowed
+      e.state = RobotsEntry::State::kReady;
+      e.rules = RobotsRules::allow_all();
+      e.expires = now + ttl(cfg.robots_ttl_s);
+      crawl_delay.erase(job.host_key);
+    }
+    std::vector<JobPtr> waiting;
+    waiting.swap(e.waiting);
+    waiting_count -= waiting.size();
+    for (auto& w : waiting) judge(std::move(w), e);
+  }
+
+  void enqueue(JobPtr job) {
+    HostState& hs = hosts[job->host_key];
+    hs.queue.push_back(std::move(job));
+    ++waiting_count;
+  }
+
+  // ---- transfers -------------------------------------------------------------------------------------
+
+  void start(JobPtr job) {
+    auto t = std::make_unique<Transfer>();
+    t->started = Clock::now();
+    t->result.queued_seconds = secs(t->started - job->submitted);
+    t->limit = job->internal_robots ? cfg.robots_max_bytes : cfg.max_body_bytes;
+    t->easy = curl_easy_init();
+    t->job = std::move(job);
+    if (!t->easy) {
+      hosts[t->job->host_key].in_flight--;
+      return finish_job(std::move(t->job), [] {
+        FetchResult r;
+        r.error = "curl_easy_init failed";
+        return r;
+      }());
+    }
+    CURL* h = t->easy;
+    curl_easy_setopt(h, CURLOPT_URL, t->job->req.url.c_str());
+    curl_easy_setopt(h, CURLOPT_PRIVATE, t.get());
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, t.get());
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, t.get());
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->errbuf);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, cfg.user_agent.c_str());
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(h, CURLOPT_MAXREDIRS, static_cast<long>(cfg.max_redirects));
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, cfg.connect_timeout_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, cfg.total_timeout_ms);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, cfg.low_speed_limit_bytes);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, cfg.low_speed_time_s);
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(t->limit));
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    if (!cfg.verify_tls) {
+      curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+      curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (!t->job->req.etag.empty())
+      t->headers = curl_slist_append(t->headers, ("If-None-Match: " + t->job->req.etag).c_str());
+    if (!t->job->req.last_modified.empty())
+      t->headers = curl_slist_append(t->headers, ("If-Modified-Since: " + t->job->req.last_modified).c_str());
+    if (t->headers) curl_easy_setopt(h, CURLOPT_HTTPHEADER, t->headers);
+    CURLMcode mc = curl_multi_add_handle(multi, h);
+    if (mc != CURLM_OK) {
+      hosts[t->job->host_key].in_flight--;
+      FetchResult r;
+      r.error = std::string("curl_multi_add_handle failed: ") + curl_multi_strerror(mc);
+      return finish_job(std::move(t->job), std::move(r));
+    }
+    running.insert(t.release());
+  }
+
+  void finish_job(JobPtr job, FetchResult r) {
+    if (job->internal_robots) {
+      robots_done(*job, r);
+      return;
+    }
+    deliver(*job, std::move(r));
+  }
+
+  static std::string describe(CURLcode rc, const char* errbuf, int max_redirects) {
+    std::string detail = errbuf && *errbuf ? errbuf : curl_easy_strerror(rc);
+    switch (rc) {
+      case CURLE_TOO_MANY_REDIRECTS:
+        return "too many redirects (limit " + std::to_string(max_redirects) + ", possible redirect loop): " + detail;
+      case CURLE_OPERATION_TIMEDOUT:
+        return "timeout: " + detail;
+      case CURLE_COULDNT_CONNECT:
+        return "connection failed: " + detail;
+      case CURLE_COULDNT_RESOLVE_HOST:
+        return "DNS resolution failed: " + detail;
+      case CURLE_PARTIAL_FILE:
+      case CURLE_RECV_ERROR:
+      case CURLE_GOT_NOTHING:
+        return "connection closed or reset by server: " + detail;
+      case CURLE_BAD_CONTENT_ENCODING:
+        return "undecodable content encoding: " + detail;
+      default:
+        return std::string(curl_easy_strerror(rc)) + ": " + detail;
+    }
+  }
+
+  void complete(Transfer* raw, CURLcode rc) {
+    std::unique_ptr<Transfer> t(raw);
+    running.erase(raw);
+    curl_multi_remove_handle(multi, t->easy);
+    FetchResult& r = t->result;
+    long code = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
+    char* eff = nullptr;
+    if (curl_easy_getinfo(t->easy, CURLINFO_EFFECTIVE_URL, &eff) == CURLE_OK && eff) r.final_url = eff;
+    long redirects = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_REDIRECT_COUNT, &redirects);
+    r.redirects = static_cast<int>(redirects);
+    curl_off_t down = 0, total_us = 0;
+    long header_size = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_SIZE_DOWNLOAD_T, &down);
+    curl_easy_getinfo(t->easy, CURLINFO_HEADER_SIZE, &header_size);
+    curl_easy_getinfo(t->easy, CURLINFO_TOTAL_TIME_T, &total_us);
+    r.wire_bytes = static_cast<size_t>(std::max<curl_off_t>(0, down)) + static_cast<size_t>(std::max(0L, header_size));
+    r.seconds = static_cast<double>(total_us) / 1e6;
+    r.status = code;
+    if (rc != CURLE_OK) {
+      if (t->too_large || rc == CURLE_FILESIZE_EXCEEDED) {
+        r.too_large = true;
+        r.error = "body too large: exceeds limit of " + std::to_string(t->limit) + " bytes (transfer aborted)";
+      } else {
+        r.status = 0;
+        r.error = describe(rc, t->errbuf, cfg.max_redirects);
+        r.body.clear();
+      }
+    }
+    r.content_type = r.header("content-type");
+    r.etag = r.header("etag");
+    r.last_modified = r.header("last-modified");
+    if (r.status == 304) r.not_modified = true;
+    if (r.status == 429 || r.status == 503) {
+      std::string ra = r.header("retry-after");
+      if (!ra.empty()) r.retry_after_s = parse_retry_after(ra, static_cast<int64_t>(std::time(nullptr)));
+    }
+    if (auto it = hosts.find(t->job->host_key); it != hosts.end()) it->second.in_flight--;
+    finish_job(std::move(t->job), std::move(r));
+  }
+
+  void dispatch() {
+    auto now = Clock::now();
+    if (hosts.empty()) return;
+    // Round-robin over hosts, starting after the one served last, so no host starves the others.
+    auto it = hosts.upper_bound(rr_cursor);
+    size_t n = hosts.size();
+    for (size_t i = 0; i < n && static_cast<int>(running.size()) < cfg.max_in_flight; ++i) {
+      if (it == hosts.end()) it = hosts.begin();
+      HostState& hs = it->second;
+      std::string key = it->first;
+      if (!hs.queue.empty() && hs.in_flight < cfg.per_host_concurrency && now >= hs.next_start) {
+        JobPtr job = std::move(hs.queue.front());
+        hs.queue.pop_front();
+        --waiting_count;
+        hs.in_flight++;
+        double d = host_delay(*job);
+        hs.next_start = now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(d));
+        rr_cursor = key;
+        start(std::move(job));
+        it = hosts.find(key);  // start() may have touched the map (never erases)
+      }
+      if (it->second.queue.empty() && it->second.in_flight == 0 && now >= it->second.next_start)
+        it = hosts.erase(it);
+      else
+        ++it;
+    }
+  }
+
+  long poll_timeout_ms() const {
+    auto now = Clock::now();
+    long best = 1000;
+    if (static_cast<int>(running.size()) >= cfg.max_in_flight) return best;
+    for (const auto& [k, hs] : hosts) {
+      if (hs.queue.empty() || hs.in_flight >= cfg.per_host_concurrency) continue;
+      auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(hs.next_start - now).count() + 1;
+      best = std::min(best, std::max(0L, static_cast<long>(wait)));
+    }
+    return best;
+  }
+
+  void sweep_robots() {
+    auto now = Clock::now();
+    if (now < next_sweep) return;
+    next_sweep = now + std::chrono::minutes(10);
+    for (auto it = robots.begin(); it != robots.end();) {
+      if (it->second.state != RobotsEntry::State::kFetching && now >= it->second.expires) it = robots.erase(it);
+      else ++it;
+    }
+  }
+
+  void cancel_all() {
+    const std::string msg = "cancelled: fetcher shut down";
+    std::vector<Transfer*> rs(running.begin(), running.end());
+    for (Transfer* raw : rs) {
+      std::unique_ptr<Transfer> t(raw);
+      running.erase(raw);
+      curl_multi_remove_handle(multi, t->easy);
+      if (!t->job->internal_robots) fail(*t->job, msg);
+    }
+    for (auto& [k, hs] : hosts) {
+      for (auto& j : hs.queue)
+        if (!j->internal_robots) fail(*j, msg);
+      hs.queue.clear();
+    }
+    hosts.clear();
+    for (auto& [k, e] : robots) {
+      for (auto& j : e.waiting) fail(*j, msg);
+      e.waiting.clear();
+    }
+    waiting_count = 0;
+    std::vector<JobPtr> in;
+    {
+      std::lock_guard lk(mu);
+      in.swap(incoming);
+    }
+    for (auto& j : in) fail(*j, msg);
+  }
+
+  void loop() {
+    loop_id = std::this_thread::get_id();
+    for (;;) {
+      std::vector<JobPtr> in;
+      bool stop = false, dr = false;
+      {
+        std::lock_guard lk(mu);
+        in.swap(incoming);
+        stop = stopping;
+        dr = drain;
+      }
+      for (auto& j : in) admit(std::move(j));
+      if (stop && !dr) {
+        cancel_all();
+        break;
+      }
+      dispatch();
+      int still = 0;
+      CURLMcode mc = curl_multi_perform(multi, &still);
+      if (mc != CURLM_OK) spdlog::error("fetcher: curl_multi_perform: {}", curl_multi_strerror(mc));
+      int left = 0;
+      while (CURLMsg* msg = curl_multi_info_read(multi, &left)) {
+        if (msg->msg != CURLMSG_DONE) continue;
+        char* priv = nullptr;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+        CURLcode rc = msg->data.result;
+        if (priv) complete(reinterpret_cast<Transfer*>(priv), rc);
+      }
+      sweep_robots();
+      publish_counts();
+      if (stop && dr && running.empty() && waiting_count == 0) {
+        std::lock_guard lk(mu);
+        if (incoming.empty()) break;
+        continue;
+      }
+      curl_multi_poll(multi, nullptr, 0, static_cast<int>(poll_timeout_ms()), nullptr);
+    }
+    publish_counts();
+  }
+
+  void join() {
+    std::lock_guard lk(join_mu);
+    if (thread.joinable()) thread.join();
+  }
+};
+
+Fetcher::Fetcher(FetcherConfig cfg) : impl_(std::make_unique<Impl>(std::move(cfg))) {}
+
+Fetcher::~Fetcher() {
+  if (impl_->thread.joinable() && std::this_thread::get_id() == impl_->loop_id) {
+    // Destroyed from its own callback: cannot join ourselves. Detach-free fallback is impossible without
+    // leaking; terminate loudly rather than deadlock.
+    spdlog::critical("Fetcher destroyed from its own callback thread");
+    std::terminate();
+  }
+  shutdown(false);
+}
+
+void Fetcher::submit(FetchRequest req, std::function<void(FetchResult)> on_done) {
+  auto job = std::make_unique<Job>();
+  job->req = std::move(req);
+  job->cb = std::move(on_done);
+  job->submitted = Clock::now();
+  {
+    std::lock_guard lk(impl_->mu);
+    if (!impl_->stopping) {
+      {
+        std::lock_guard lk2(impl_->stats_mu);  // counted before the loop can complete it
+        ++impl_->st.requests;
+      }
+      impl_->incoming.push_back(std::move(job));
+    }
+  }
+  if (job) {  // rejected: fetcher is shutting down
+    FetchResult r;
+    r.url = r.final_url = job->req.url;
+    r.error = "fetcher is shut down";
+    if (job->cb) job->cb(std::move(r));
+    return;
+  }
+  curl_multi_wakeup(impl_->multi);
+}
+
+FetchResult Fetcher::fetch(FetchRequest req) {
+  if (std::this_thread::get_id() == impl_->loop_id) {
+    FetchResult r;
+    r.url = r.final_url = req.url;
+    r.error = "Fetcher::fetch called from a fetcher callback (would deadlock); use submit()";
+    return r;
+  }
+  auto p = std::make_shared<std::promise<FetchResult>>();
+  auto f = p->get_future();
+  submit(std::move(req), [p](FetchResult r) { p->set_value(std::move(r)); });
+  return f.get();
+}
+
+void Fetcher::shutdown(bool drain) {
+  {
+    std::lock_guard lk(impl_->mu);
+    if (!impl_->stopping) {
+      impl_->stopping = true;
+      impl_->drain = drain;
+    } else if (!drain) {
+      impl_->drain = false;  // escalate a pending drain to a cancel
+    }
+  }
+  curl_multi_wakeup(impl_->multi);
+  if (std::this_thread::get_id() != impl_->loop_id) impl_->join();
+}
+
+FetcherStats Fetcher::stats() const {
+  std::lock_guard lk(impl_->stats_mu);
+  FetcherStats s = impl_->st;
+  uint64_t outstanding = s.requests >= s.completed ? s.requests - s.completed : 0;
+  s.queued = static_cast<size_t>(outstanding - std::min<uint64_t>(outstanding, impl_->user_in_flight));
+  return s;
+}
+
+const FetcherConfig& Fetcher::config() const { return impl_->cfg; }
+
+}  // namespace baotin

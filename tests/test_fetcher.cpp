@@ -1,0 +1,616 @@
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <ctime>
+#include <future>
+#include <mutex>
+#include <set>
+#include <vector>
+
+#include "fetch/fetcher.h"
+#include "fixtures/fetch/test_server.h"
+
+using namespace baotin;
+using baotin::testing::nap;
+using baotin::testing::TestServer;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+FetcherConfig fast_cfg() {
+  FetcherConfig c;
+  c.per_host_min_delay_s = 0;
+  c.respect_robots = false;  // robots has its own test file
+  c.connect_timeout_ms = 2000;
+  c.total_timeout_ms = 8000;
+  return c;
+}
+
+std::string http_date(std::time_t t) {
+  char buf[64];
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
+}
+
+std::string big_text(size_t n) {
+  std::string s;
+  s.reserve(n);
+  const std::string phrase = "Tin tức thời sự Việt Nam hôm nay. ";
+  while (s.size() < n) s += phrase;
+  s.resize(n);
+  return s;
+}
+
+}  // namespace
+
+TEST(Fetcher, Ok200WithHeadersAndValidators) {
+  TestServer s;
+  std::string seen_ua, seen_ae;
+  s.svr.Get("/feed.rss", [&](const httplib::Request& req, httplib::Response& res) {
+    seen_ua = req.get_header_value("User-Agent");
+    seen_ae = req.get_header_value("Accept-Encoding");
+    res.set_header("ETag", "\"v1\"");
+    res.set_header("Last-Modified", "Wed, 21 Oct 2026 07:28:00 GMT");
+    res.set_content("<rss>tin</rss>", "application/rss+xml; charset=utf-8");
+  });
+  s.start();
+  Fetcher f(fast_cfg());
+  auto r = f.fetch({s.url("/feed.rss")});
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "<rss>tin</rss>");
+  EXPECT_EQ(r.content_type, "application/rss+xml; charset=utf-8");
+  EXPECT_EQ(r.etag, "\"v1\"");
+  EXPECT_EQ(r.last_modified, "Wed, 21 Oct 2026 07:28:00 GMT");
+  EXPECT_EQ(r.url, s.url("/feed.rss"));
+  EXPECT_EQ(r.final_url, s.url("/feed.rss"));
+  EXPECT_EQ(r.redirects, 0);
+  EXPECT_FALSE(r.not_modified);
+  EXPECT_GT(r.wire_bytes, r.body.size());
+  EXPECT_EQ(r.header("ETag"), "\"v1\"");
+  EXPECT_EQ(seen_ua, "baotin/0.1 (+https://github.com/baotin)");
+  EXPECT_NE(seen_ae.find("gzip"), std::string::npos) << seen_ae;
+  EXPECT_NE(seen_ae.find("deflate"), std::string::npos) << seen_ae;
+}
+
+TEST(Fetcher, ConditionalGetSends304) {
+  TestServer s;
+  std::string inm, ims;
+  s.svr.Get("/feed", [&](const httplib::Request& req, httplib::Response& res) {
+    inm = req.get_header_value("If-None-Match");
+    ims = req.get_header_value("If-Modified-Since");
+    if (inm == "\"v1\"" || ims == "Wed, 21 Oct 2026 07:28:00 GMT") {
+      res.status = 304;
+      res.set_header("ETag", "\"v1\"");
+      return;
+    }
+    res.set_content("fresh", "text/xml");
+  });
+  s.start();
+  Fetcher f(fast_cfg());
+  FetchRequest rq{s.url("/feed")};
+  rq.etag = "\"v1\"";
+  auto r = f.fetch(rq);
+  EXPECT_EQ(inm, "\"v1\"");
+  EXPECT_EQ(ims, "");
+  EXPECT_EQ(r.status, 304);
+  EXPECT_TRUE(r.not_modified);
+  EXPECT_FALSE(r.ok());
+  EXPECT_TRUE(r.error.empty()) << r.error;
+  EXPECT_TRUE(r.body.empty());
+
+  FetchRequest rq2{s.url("/feed")};
+  rq2.last_modified = "Wed, 21 Oct 2026 07:28:00 GMT";
+  auto r2 = f.fetch(rq2);
+  EXPECT_EQ(ims, "Wed, 21 Oct 2026 07:28:00 GMT");
+  EXPECT_EQ(inm, "");
+  EXPECT_TRUE(r2.not_modified);
+
+  auto r3 = f.fetch({s.url("/feed")});  // unconditional: no validators sent
+  EXPECT_EQ(inm, "");
+  EXPECT_EQ(ims, "");
+  EXPECT_TRUE(r3.ok());
+  EXPECT_EQ(r3.body, "fresh");
+  EXPECT_EQ(f.stats().not_modified, 2u);
+}
+
+TEST(Fetcher, HttpErrorStatuses) {
+  TestServer s;
+  for (int code : {404, 410, 500, 503}) {
+    s.svr.Get("/s/" + std::to_string(code), [code](const httplib::Request&, httplib::Response& res) {
+      res.status = code;
+      res.set_content("error page", "text/html");
+    });
+  }
+  s.start();
+  Fetcher f(fast_cfg());
+  for (int code : {404, 410, 500, 503}) {
+    auto r = f.fetch({s.url("/s/" + std::to_string(code))});
+    EXPECT_EQ(r.status, code);
+    EXPECT_FALSE(r.ok());
+    EXPECT_FALSE(r.retry_after_s.has_value());
+    EXPECT_FALSE(r.not_modified);
+  }
+  auto st = f.stats();
+  EXPECT_EQ(st.status_4xx, 2u);
+  EXPECT_EQ(st.status_5xx, 2u);
+  EXPECT_EQ(st.completed, 4u);
+}
+
+TEST(Fetcher, RetryAfterSecondsAndDate) {
+  TestServer s;
+  s.svr.Get("/429", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 429;
+    res.set_header("Retry-After", "120");
+  });
+  s.svr.Get("/503", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 503;
+    res.set_header("Retry-After", http_date(std::time(nullptr) + 90));
+  });
+  s.svr.Get("/503bad", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 503;
+    res.set_header("Retry-After", "soon-ish");
+  });
+  s.start();
+  Fetcher f(fast_cfg());
+  auto a = f.fetch({s.url("/429")});
+  EXPECT_EQ(a.status, 429);
+  ASSERT_TRUE(a.retry_after_s.has_value());
+  EXPECT_DOUBLE_EQ(*a.retry_after_s, 120);
+  auto b = f.fetch({s.url("/503")});
+  EXPECT_EQ(b.status, 503);
+  ASSERT_TRUE(b.retry_after_s.has_value());
+  EXPECT_NEAR(*b.retry_after_s, 90, 3);
+  auto c = f.fetch({s.url("/503bad")});
+  EXPECT_EQ(c.status, 503);
+  EXPECT_FALSE(c.retry_after_s.has_value());
+}
+
+TEST(Fetcher, ParseRetryAfter) {
+  EXPECT_EQ(parse_retry_after("  30 ", 0), 30.0);
+  EXPECT_EQ(parse_retry_after("Thu, 01 Jan 1970 00:01:40 GMT", 40), 60.0);
+  EXPECT_EQ(parse_retry_after("Sunday, 06-Nov-94 08:49:37 GMT", 784111777 - 60), 60.0);  // RFC 850
+  EXPECT_EQ(parse_retry_after("Sun Nov  6 08:49:37 1994", 784111777 - 5), 5.0);           // asctime
+  EXPECT_EQ(parse_retry_after("Thu, 01 Jan 1970 00:01:40 GMT", 1000), 0.0);   // past: now
+  EXPECT_FALSE(parse_retry_after("", 0).has_value());
+  EXPECT_FALSE(parse_retry_after("-5", 0).has_value());
+  EXPECT_FALSE(parse_retry_after("99999999999999999999", 0).has_value());
+}
+
+TEST(Fetcher, ConnectionClosedMidBody) {
+  TestServer s;
+  s.svr.Get("/cut", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content_provider(
+        10000, "text/html",
+        [](size_t offset, size_t, httplib::DataSink& sink) {
+          if (offset > 0) return false;  // die after the first chunk
+          std::string part(1000, 'a');
+          sink.write(part.data(), part.size());
+          return true;
+        },
+        nullptr);
+  });
+  s.start();
+  Fetcher f(fast_cfg());
+  auto r = f.fetch({s.url("/cut")});
+  EXPECT_EQ(r.status, 0);
+  EXPECT_FALSE(r.ok());
+  EXPECT_NE(r.error.find("closed"), std::string::npos) << r.error;
+  EXPECT_TRUE(r.body.empty());
+  EXPECT_EQ(f.stats().transport_errors, 1u);
+}
+
+TEST(Fetcher, ConnectionResetMidBody) {
+  baotin::testing::RawServer raw(
+      "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n" + std::string(2000, 'a'),
+      /*reset=*/true);
+  Fetcher f(fast_cfg());
+  auto r = f.fetch({raw.url("/reset")});
+  EXPECT_EQ(r.status, 0);
+  EXPECT_FALSE(r.ok());
+  EXPECT_NE(r.error.find("reset"), std::string::npos) << r.error;
+  EXPECT_TRUE(r.body.empty());
+}
+
+TEST(Fetcher, ConnectionRefusedAndInvalidUrls) {
+  int port = baotin::testing::closed_port();
+  Fetcher f(fast_cfg());
+  auto r = f.fetch({"http://127.0.0.1:" + std::to_string(port) + "/x"});
+  EXPECT_EQ(r.status, 0);
+  EXPECT_NE(r.error.find("connection failed"), std::string::npos) << r.error;
+  auto bad = f.fetch({"not a url"});
+  EXPECT_NE(bad.error.find("invalid URL"), std::string::npos) << bad.error;
+  auto ftp = f.fetch({"ftp://example.com/file"});
+  EXPECT_NE(ftp.error.find("scheme"), std::string::npos) << ftp.error;
+  auto file = f.fetch({"file:///etc/passwd"});
+  EXPECT_FALSE(file.ok());
+  EXPECT_TRUE(file.body.empty());
+  FetchRequest inj{"http://127.0.0.1:" + std::to_string(port) + "/x"};
+  inj.etag = "\"a\"\r\nX-Evil: 1";
+  auto ri = f.fetch(inj);
+  EXPECT_NE(ri.error.find("CR/LF"), std::string::npos) << ri.error;
+}
+
+TEST(Fetcher, SlowDripAbortedByLowSpeedLimit) {
+  TestServer s;
+  s.svr.Get("/drip", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_chunked_content_provider("text/html", [&](size_t, httplib::DataSink& sink) {
+      for (int i = 0; i < 100; ++i) {  // 1 byte every 200 ms, at most 20 s
+        if (!sink.write("x", 1)) return false;
+        if (!nap(s, 200)) return false;
+      }
+      sink.done();
+      return true;
+    });
+  });
+  s.start();
+  auto cfg = fast_cfg();
+  cfg.low_speed_limit_bytes = 100;
+  cfg.low_speed_time_s = 1;
+  cfg.total_timeout_ms = 20000;
+  Fetcher f(cfg);
+  auto t0 = Clock::now();
+  auto r = f.fetch({s.url("/drip")});
+  double took = std::chrono::duration<double>(Clock::now() - t0).count();
+  EXPECT_EQ(r.status, 0);
+  EXPECT_NE(r.error.find("timeout"), std::string::npos) << r.error;
+  EXPECT_LT(took, 6.0);
+  EXPECT_GE(took, 0.9);
+}
+
+TEST(Fetcher, TotalTimeout) {
+  TestServer s;
+  s.svr.Get("/slow", [&](const httplib::Request&, httplib::Response& res) {
+    nap(s, 3000);
+    res.set_content("late", "text/plain");
+  });
+  s.start();
+  auto cfg = fast_cfg();
+  cfg.total_timeout_ms = 400;
+  Fetcher f(cfg);
+  auto t0 = Clock::now();
+  auto r = f.fetch({s.url("/slow")});
+  EXPECT_LT(std::chrono::duration<double>(Clock::now() - t0).count(), 2.5);
+  EXPECT_EQ(r.status, 0);
+  EXPECT_NE(r.error.find("timeout"), std::string::npos) << r.error;
+}
+
+TEST(Fetcher, OversizedBodyIsAbortedWithAndWithoutContentLength) {
+  TestServer s;
+  s.svr.Get("/big", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(std::string(50000, 'z'), "application/octet-stream");
+  });
+  s.svr.Get("/bigchunked", [](const httplib::Request&, httplib::Response& res) {
+    res.set_chunked_content_provider("application/octet-stream", [](size_t offset, httplib::DataSink& sink) {
+      if (offset >= 50000) {
+        sink.done();
+        return true;
+      }
+      std::string part(5000, 'z');
+      return sink.write(part.data(), part.size());
+    });
+  });
+  s.svr.Get("/fits", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(std::string(4096, 'y'), "application/octet-stream");
+  });
+  s.start();
+  auto cfg = fast_cfg();
+  cfg.max_body_bytes = 4096;
+  Fetcher f(cfg);
+  for (const char* path : {"/big", "/bigchunked"}) {
+    auto r = f.fetch({s.url(path)});
+    EXPECT_TRUE(r.too_large) << path;
+    EXPECT_FALSE(r.ok()) << path;
+    EXPECT_EQ(r.status, 200) << path;
+    EXPECT_NE(r.error.find("too large"), std::string::npos) << r.error;
+    EXPECT_NE(r.error.find("4096"), std::string::npos) << r.error;
+    EXPECT_LE(r.body.size(), 4096u) << path;
+  }
+  auto ok = f.fetch({s.url("/fits")});  // exactly at the limit is fine
+  EXPECT_TRUE(ok.ok()) << ok.error;
+  EXPECT_EQ(ok.body.size(), 4096u);
+  EXPECT_EQ(f.stats().too_large, 2u);
+}
+
+TEST(Fetcher, CompressedBodiesAreDecoded) {
+  TestServer s;
+  const std::string text = big_text(200000);
+  std::string gz;
+  {
+    httplib::detail::gzip_compressor c;
+    ASSERT_TRUE(c.compress(text.data(), text.size(), true, [&](const char* d, size_t n) {
+      gz.append(d, n);
+      return true;
+    }));
+  }
+  ASSERT_LT(gz.size(), text.size() / 5);
+  s.svr.Get("/gz.rss", [&](const httplib::Request& req, httplib::Response& res) {
+    if (req.get_header_value("Accept-Encoding").find("gzip") == std::string::npos) {
+      res.status = 406;
+      return;
+    }
+    // A content type httplib does not compress itself: the body is our own gzip stream.
+    res.set_header("Content-Encoding", "gzip");
+    res.set_content(gz, "application/rss+xml");
+  });
+  s.svr.Get("/auto.html", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(text, "text/html; charset=utf-8");  // httplib compresses (br or gzip) on its own
+  });
+  s.start();
+  Fetcher f(fast_cfg());
+  auto r = f.fetch({s.url("/gz.rss")});
+  ASSERT_TRUE(r.ok()) << r.error << " status " << r.status;
+  EXPECT_EQ(r.header("content-encoding"), "gzip");
+  EXPECT_EQ(r.body, text);
+  EXPECT_LT(r.wire_bytes, text.size() / 4);
+  auto a = f.fetch({s.url("/auto.html")});
+  ASSERT_TRUE(a.ok()) << a.error;
+  EXPECT_FALSE(a.header("content-encoding").empty());
+  EXPECT_EQ(a.body, text);
+  EXPECT_LT(a.wire_bytes, text.size() / 4);
+}
+
+TEST(Fetcher, CorruptGzipIsAClearError) {
+  TestServer s;
+  s.svr.Get("/badgz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Content-Encoding", "gzip");
+    res.set_content("this is not gzip at all", "application/octet-stream");
+  });
+  s.start();
+  Fetcher f(fast_cfg());
+  auto r = f.fetch({s.url("/badgz")});
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.status, 0);
+  EXPECT_FALSE(r.error.empty());
+}
+
+TEST(Fetcher, RedirectsFollowedAndLoopsReported) {
+  TestServer s;
+  s.svr.Get("/r1", [](const httplib::Request&, httplib::Response& res) { res.set_redirect("/r2", 301); });
+  s.svr.Get("/r2", [](const httplib::Request&, httplib::Response& res) { res.set_redirect("/final", 302); });
+  s.svr.Get("/final", [](const httplib::Request&, httplib::Response& res) {
+    res.set_header("ETag", "\"final\"");
+    res.set_content("landed", "text/html");
+  });
+  s.svr.Get("/loop", [](const httplib::Request&, httplib::Response& res) { res.set_redirect("/loop", 302); });
+  s.svr.Get("/toftp", [](const httplib::Request&, httplib::Response& res) {
+    res.set_redirect("ftp://127.0.0.1/x", 302);
+  });
+  s.start();
+  Fetcher f(fast_cfg());
+  auto r = f.fetch({s.url("/r1")});
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(r.body, "landed");
+  EXPECT_EQ(r.redirects, 2);
+  EXPECT_EQ(r.final_url, s.url("/final"));
+  EXPECT_EQ(r.url, s.url("/r1"));
+  EXPECT_EQ(r.etag, "\"final\"");  // headers are the final response's
+  EXPECT_EQ(r.headers.count("location"), 0u);
+
+  auto loop = f.fetch({s.url("/loop")});
+  EXPECT_FALSE(loop.ok());
+  EXPECT_EQ(loop.status, 0);
+  EXPECT_NE(loop.error.find("too many redirects"), std::string::npos) << loop.error;
+  EXPECT_NE(loop.error.find("limit 5"), std::string::npos) << loop.error;
+
+  auto ftp = f.fetch({s.url("/toftp")});
+  EXPECT_FALSE(ftp.ok());
+  EXPECT_FALSE(ftp.error.empty());
+}
+
+TEST(Fetcher, ContentTypeReportedAsIsWhenWrongOrAbsent) {
+  TestServer s;
+  s.svr.Get("/wrongtype", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("<rss/>", "image/png");
+  });
+  s.start();
+  // httplib always adds a Content-Type, so the "absent" case comes from a raw socket server.
+  baotin::testing::RawServer raw("HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\n<rss/>", false);
+  Fetcher f(fast_cfg());
+  auto a = f.fetch({raw.url("/notype")});
+  ASSERT_TRUE(a.ok()) << a.error;
+  EXPECT_EQ(a.content_type, "");
+  EXPECT_EQ(a.body, "<rss/>");
+  auto b = f.fetch({s.url("/wrongtype")});
+  ASSERT_TRUE(b.ok()) << b.error;
+  EXPECT_EQ(b.content_type, "image/png");
+  EXPECT_EQ(b.body, "<rss/>");
+}
+
+TEST(Fetcher, PerHostConcurrencyNeverExceeded) {
+  TestServer s;
+  std::atomic<int> cur{0}, peak{0};
+  s.svr.Get(R"(/c/\d+)", [&](const httplib::Request&, httplib::Response& res) {
+    int now = ++cur;
+    int p = peak.load();
+    while (now > p && !peak.compare_exchange_weak(p, now)) {
+    }
+    nap(s, 60);
+    --cur;
+    res.set_content("ok", "text/plain");
+  });
+  s.start();
+  auto cfg = fast_cfg();
+  cfg.per_host_concurrency = 2;
+  Fetcher f(cfg);
+  std::atomic<int> ok{0};
+  std::atomic<size_t> max_in_flight_seen{0};
+  for (int i = 0; i < 12; ++i)
+    f.submit({s.url("/c/" + std::to_string(i))}, [&](FetchResult r) {
+      if (r.ok()) ++ok;
+    });
+  for (int i = 0; i < 20; ++i) {
+    auto st = f.stats();
+    max_in_flight_seen = std::max(max_in_flight_seen.load(), st.in_flight);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  f.shutdown(true);
+  EXPECT_EQ(ok.load(), 12);
+  EXPECT_LE(peak.load(), 2);
+  EXPECT_EQ(peak.load(), 2);  // the limit is reached, so the counter does measure overlap
+  EXPECT_LE(max_in_flight_seen.load(), 2u);
+}
+
+TEST(Fetcher, GlobalInFlightLimit) {
+  TestServer s;
+  std::atomic<int> cur{0}, peak{0};
+  s.svr.Get(R"(/g/\d+)", [&](const httplib::Request&, httplib::Response& res) {
+    int now = ++cur;
+    int p = peak.load();
+    while (now > p && !peak.compare_exchange_weak(p, now)) {
+    }
+    nap(s, 50);
+    --cur;
+    res.set_content("ok", "text/plain");
+  });
+  s.start();
+  auto cfg = fast_cfg();
+  cfg.per_host_concurrency = 50;
+  cfg.max_in_flight = 3;
+  Fetcher f(cfg);
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 15; ++i)
+    f.submit({s.url("/g/" + std::to_string(i))}, [&](FetchResult r) { ok += r.ok(); });
+  f.shutdown(true);
+  EXPECT_EQ(ok.load(), 15);
+  EXPECT_EQ(peak.load(), 3);
+}
+
+TEST(Fetcher, MinDelayBetweenRequestsToOneHost) {
+  TestServer s;
+  std::mutex mu;
+  std::vector<Clock::time_point> times;
+  s.svr.Get(R"(/d/\d+)", [&](const httplib::Request&, httplib::Response& res) {
+    {
+      std::lock_guard lk(mu);
+      times.push_back(Clock::now());
+    }
+    res.set_content("ok", "text/plain");
+  });
+  s.start();
+  auto cfg = fast_cfg();
+  cfg.per_host_concurrency = 4;
+  cfg.per_host_min_delay_s = 5;                 // default would be slow ...
+  cfg.host_min_delay["127.0.0.1"] = 0.25;       // ... the per-host override applies
+  Fetcher f(cfg);
+  for (int i = 0; i < 4; ++i) f.submit({s.url("/d/" + std::to_string(i))}, [](FetchResult) {});
+  f.shutdown(true);
+  ASSERT_EQ(times.size(), 4u);
+  std::sort(times.begin(), times.end());
+  for (size_t i = 1; i < times.size(); ++i)
+    EXPECT_GE(std::chrono::duration<double>(times[i] - times[i - 1]).count(), 0.2) << i;
+  EXPECT_LT(std::chrono::duration<double>(times.back() - times.front()).count(), 2.5);
+}
+
+TEST(Fetcher, ManyConcurrentRequestsComplete) {
+  TestServer s;
+  s.svr.Get(R"(/m/(\d+))", [](const httplib::Request& req, httplib::Response& res) {
+    res.set_content("page " + req.matches[1].str(), "text/html");
+  });
+  s.start();
+  auto cfg = fast_cfg();
+  cfg.per_host_concurrency = 8;
+  Fetcher f(cfg);
+  constexpr int kN = 300;
+  std::mutex mu;
+  std::set<std::string> bodies;
+  std::atomic<int> bad{0};
+  std::vector<std::thread> submitters;
+  for (int t = 0; t < 3; ++t)
+    submitters.emplace_back([&, t] {
+      for (int i = t; i < kN; i += 3)
+        f.submit({s.url("/m/" + std::to_string(i))}, [&, i](FetchResult r) {
+          if (!r.ok() || r.body != "page " + std::to_string(i)) ++bad;
+          std::lock_guard lk(mu);
+          bodies.insert(r.body);
+        });
+    });
+  for (auto& th : submitters) th.join();
+  f.shutdown(true);
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_EQ(bodies.size(), static_cast<size_t>(kN));
+  auto st = f.stats();
+  EXPECT_EQ(st.requests, static_cast<uint64_t>(kN));
+  EXPECT_EQ(st.completed, static_cast<uint64_t>(kN));
+  EXPECT_EQ(st.status_2xx, static_cast<uint64_t>(kN));
+  EXPECT_EQ(st.queued, 0u);
+  EXPECT_EQ(st.in_flight, 0u);
+}
+
+TEST(Fetcher, ShutdownDrainCompletesQueuedWork) {
+  TestServer s;
+  s.svr.Get(R"(/q/\d+)", [&](const httplib::Request&, httplib::Response& res) {
+    nap(s, 20);
+    res.set_content("ok", "text/plain");
+  });
+  s.start();
+  auto cfg = fast_cfg();
+  cfg.per_host_concurrency = 1;
+  Fetcher f(cfg);
+  std::atomic<int> ok{0}, calls{0};
+  for (int i = 0; i < 20; ++i)
+    f.submit({s.url("/q/" + std::to_string(i))}, [&](FetchResult r) {
+      ++calls;
+      ok += r.ok();
+    });
+  EXPECT_GT(f.stats().queued + f.stats().in_flight, 0u);
+  f.shutdown(true);
+  EXPECT_EQ(calls.load(), 20);
+  EXPECT_EQ(ok.load(), 20);
+  // After shutdown: immediate, clear rejection; shutdown is idempotent.
+  auto late = f.fetch({s.url("/q/1")});
+  EXPECT_EQ(late.error, "fetcher is shut down");
+  f.shutdown(true);
+  f.shutdown(false);
+}
+
+TEST(Fetcher, DestructorWithWorkInFlightDoesNotHang) {
+  TestServer s;
+  s.svr.Get(R"(/h/\d+)", [&](const httplib::Request&, httplib::Response& res) {
+    nap(s, 5000);
+    res.set_content("late", "text/plain");
+  });
+  s.start();
+  std::atomic<int> calls{0}, cancelled{0};
+  auto t0 = Clock::now();
+  {
+    auto cfg = fast_cfg();
+    cfg.per_host_concurrency = 2;
+    Fetcher f(cfg);
+    for (int i = 0; i < 10; ++i)
+      f.submit({s.url("/h/" + std::to_string(i))}, [&](FetchResult r) {
+        ++calls;
+        if (r.error.find("cancelled") != std::string::npos) ++cancelled;
+      });
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));  // two transfers are now running
+    EXPECT_EQ(f.stats().in_flight, 2u);
+  }
+  EXPECT_LT(std::chrono::duration<double>(Clock::now() - t0).count(), 2.0);
+  EXPECT_EQ(calls.load(), 10);  // every callback ran exactly once
+  EXPECT_EQ(cancelled.load(), 10);
+}
+
+TEST(Fetcher, FetchFromCallbackIsRefusedNotDeadlocked) {
+  TestServer s;
+  s.svr.Get("/x", [](const httplib::Request&, httplib::Response& res) { res.set_content("x", "text/plain"); });
+  s.start();
+  Fetcher f(fast_cfg());
+  std::promise<std::string> inner;
+  f.submit({s.url("/x")}, [&](FetchResult) { inner.set_value(f.fetch({s.url("/x")}).error); });
+  auto fut = inner.get_future();
+  ASSERT_EQ(fut.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_NE(fut.get().find("callback"), std::string::npos);
+}
+
+TEST(Fetcher, ThrowingCallbackDoesNotKillTheLoop) {
+  TestServer s;
+  s.svr.Get("/x", [](const httplib::Request&, httplib::Response& res) { res.set_content("x", "text/plain"); });
+  s.start();
+  Fetcher f(fast_cfg());
+  f.submit({s.url("/x")}, [](FetchResult) { throw std::runtime_error("boom"); });
+  auto r = f.fetch({s.url("/x")});
+  EXPECT_TRUE(r.ok()) << r.error;
+}
