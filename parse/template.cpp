@@ -113,7 +113,8 @@ std::shared_ptr<const SiteTemplate> parse_template(std::string_view text, const 
   auto t = std::make_shared<SiteTemplate>();
   t->path = path;
   static const std::set<std::string> kTopKeys = {"name", "revision", "hosts", "feeds", "language", "min_body_chars",
-                                                 "skip_urls", "article_urls", "remove", "fields", "description"};
+                                                 "skip_urls", "article_urls", "remove", "fields", "description",
+                                                 "sitemaps"};
   for (const auto& [k, v] : tbl)
     if (!kTopKeys.count(std::string(k.str())))
       errors.push_back({path, line_of(v), "unknown key '" + std::string(k.str()) + "'"});
@@ -134,6 +135,8 @@ std::shared_ptr<const SiteTemplate> parse_template(std::string_view text, const 
   if (t->hosts.empty()) errors.push_back({path, 1, "missing 'hosts' (at least one host)"});
   if (auto f = tbl.get("feeds"))
     if (!string_list(*f, t->feeds, why)) errors.push_back({path, line_of(*f), "feeds: " + why});
+  if (auto f = tbl.get("sitemaps"))
+    if (!string_list(*f, t->sitemaps, why)) errors.push_back({path, line_of(*f), "sitemaps: " + why});
   if (auto l = tbl["language"].as_string()) t->language = l->get();
   if (auto m = tbl["min_body_chars"].as_integer()) t->min_body_chars = static_cast<size_t>(std::max<int64_t>(0, m->get()));
   if (auto s = tbl.get("skip_urls")) compile_regexes(*s, "skip_urls", t->skip_url_sources, t->skip_urls, path, errors);

@@ -34,6 +34,7 @@ struct SiteTemplate {
   std::string path;                     // file it was loaded from
   std::vector<std::string> hosts;       // "vnexpress.net" matches the host and its subdomains
   std::vector<std::string> feeds;       // default feeds of the outlet
+  std::vector<std::string> sitemaps;    // sitemap (index) URLs, for `baotin backfill --from/--to`
   std::string language = "vi";
   std::vector<std::string> skip_url_sources;  // regexes (ECMAScript) for non-article URLs
   std::vector<std::regex> skip_urls;

@@ -1,0 +1,184 @@
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "daemon/config.h"
+#include "daemon/metrics.h"
+#include "daemon/pipeline.h"
+#include "daemon/service.h"
+#include "parse/date.h"
+#include "parse/sitemap.h"
+#include "parse/text.h"
+
+namespace baotin {
+
+FetcherConfig fetcher_config(const Config& cfg);
+std::shared_ptr<const TemplateRegistry> load_templates(const Config& cfg, bool log_errors);
+
+namespace {
+
+// Date bound as epoch seconds: "YYYY-MM-DD" or anything normalize_date accepts. end_of_day for --to.
+std::optional<int64_t> bound(const std::string& s, bool end_of_day) {
+  if (s.empty()) return std::nullopt;
+  auto iso = normalize_date(s);
+  if (!iso) return std::nullopt;
+  auto e = iso_to_epoch(*iso);
+  if (e && end_of_day && s.size() <= 10) *e += 86399;
+  return e;
+}
+
+struct SitemapWalk {
+  Fetcher& fetcher;
+  std::optional<int64_t> from, to;
+  std::vector<std::string> urls;
+  std::set<std::string> seen_maps;
+  int errors = 0;
+
+  bool in_range(const std::string& date) const {
+    if (!from && !to) return true;
+    if (date.empty()) return true;  // undated entries are kept: better one fetch too many than a lost article
+    auto iso = normalize_date(date);
+    auto e = iso ? iso_to_epoch(*iso) : std::nullopt;
+    if (!e) return true;
+    return (!from || *e >= *from) && (!to || *e <= *to);
+  }
+
+  void walk(const std::string& url, int depth) {
+    if (depth > 4 || !seen_maps.insert(url).second) return;
+    FetchRequest req;
+    req.url = url;
+    FetchResult r = fetcher.fetch(std::move(req));
+    if (!r.ok()) {
+      ++errors;
+      spdlog::error("sitemap {}: {}", url, r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error);
+      return;
+    }
+    ParsedSitemap sm = parse_sitemap(r.body);
+    if (!sm.error.empty() && sm.entries.empty()) {
+      ++errors;
+      spdlog::error("sitemap {}: {}", url, sm.error);
+      return;
+    }
+    for (const auto& e : sm.entries) {
+      if (sm.is_index) {
+        // A child sitemap modified before the range cannot hold articles of the range.
+        if (from && !e.lastmod.empty()) {
+          auto iso = normalize_date(e.lastmod);
+          auto t = iso ? iso_to_epoch(*iso) : std::nullopt;
+          if (t && *t < *from) continue;
+        }
+        walk(e.loc, depth + 1);
+      } else if (in_range(!e.news_published.empty() ? e.news_published : e.lastmod)) {
+        urls.push_back(e.loc);
+      }
+    }
+  }
+};
+
+}  // namespace
+
+int run_backfill(const BackfillOptions& opts) {
+  Config cfg;
+  std::vector<TemplateError> errs;
+  if (!load_config(opts.config_path, cfg, errs)) {
+    for (const auto& e : errs) std::fprintf(stderr, "%s\n", e.str().c_str());
+    return 2;
+  }
+  if (!opts.data_dir.empty()) cfg.data_dir = opts.data_dir;
+  setup_logging(cfg.log_level == "info" ? "warn" : cfg.log_level);  // progress lines replace per-article logs
+
+  auto templates = load_templates(cfg, true);
+  auto tpl = templates->by_name(opts.site);
+  if (!tpl) {
+    std::fprintf(stderr, "backfill: no template named '%s' in %s\n", opts.site.c_str(), cfg.templates_dir.c_str());
+    return 2;
+  }
+  auto from = bound(opts.from, false), to = bound(opts.to, true);
+  if ((!opts.from.empty() && !from) || (!opts.to.empty() && !to)) {
+    std::fprintf(stderr, "backfill: cannot read --from/--to dates (use YYYY-MM-DD)\n");
+    return 2;
+  }
+  std::string err;
+  auto store = Store::open({cfg.data_dir, true}, &err);
+  if (!store) {
+    std::fprintf(stderr, "backfill: cannot open store %s: %s\n(is `baotin serve` running on it? stop it or use another --data-dir)\n",
+                 cfg.data_dir.c_str(), err.c_str());
+    return 1;
+  }
+  Fetcher fetcher(fetcher_config(cfg));
+
+  std::vector<std::string> urls;
+  if (!opts.urls_file.empty()) {
+    std::ifstream in(opts.urls_file);
+    if (!in) {
+      std::fprintf(stderr, "backfill: cannot read %s\n", opts.urls_file.c_str());
+      return 2;
+    }
+    for (std::string line; std::getline(in, line);) {
+      std::string u(trim(line));
+      if (!u.empty() && u[0] != '#') urls.push_back(u);
+    }
+  } else {
+    std::vector<std::string> maps;
+    if (!opts.sitemap.empty()) maps.push_back(opts.sitemap);
+    else maps = tpl->sitemaps;
+    if (maps.empty()) {
+      std::fprintf(stderr, "backfill: template '%s' lists no sitemaps; give --urls or --sitemap\n", opts.site.c_str());
+      return 2;
+    }
+    SitemapWalk w{fetcher, from, to, {}, {}, 0};
+    for (const auto& m : maps) w.walk(m, 0);
+    urls = std::move(w.urls);
+    if (urls.empty() && w.errors) {
+      std::fprintf(stderr, "backfill: no URLs: every sitemap failed\n");
+      return 1;
+    }
+  }
+
+  Metrics metrics;
+  Ingestor ing(cfg, *store, fetcher, metrics, templates);
+  std::atomic<size_t> done{0}, failed{0}, skipped_known{0};
+  ing.set_outcome_listener([&](const IngestOutcome& o) {
+    ++done;
+    if (o.kind == "failed") {
+      ++failed;
+      std::fprintf(stderr, "backfill: FAILED %s: %s\n", o.url.c_str(), o.error.c_str());
+    }
+  });
+  size_t queued = 0;
+  std::set<std::string> unique;
+  for (const auto& u : urls) {
+    if (!unique.insert(u).second) continue;
+    if (!tpl->is_article_url(u)) continue;
+    if (!opts.refetch && store->id_for_url(u)) {
+      ++skipped_known;
+      continue;
+    }
+    ing.ingest_url(u, "", tpl->name, opts.refetch);
+    ++queued;
+  }
+  std::fprintf(stderr, "backfill %s: %zu URLs to fetch (%zu already stored, %zu listed)\n", opts.site.c_str(), queued,
+               skipped_known.load(), urls.size());
+  double start = monotonic_seconds();
+  while (!ing.wait_idle(1.0)) {
+    ing.tick();
+    std::fprintf(stderr, "backfill: %zu/%zu done, new %llu, updated %llu, duplicate %llu, failed %zu, %.1f pages/s\n",
+                 done.load(), queued, (unsigned long long)metrics.articles_new.load(),
+                 (unsigned long long)metrics.articles_updated.load(),
+                 (unsigned long long)metrics.articles_duplicate.load(), failed.load(),
+                 done.load() / std::max(1e-3, monotonic_seconds() - start));
+  }
+  ing.finish();
+  fetcher.shutdown(true);
+  std::fprintf(stderr, "backfill: finished: %zu/%zu done, new %llu, updated %llu, unchanged %llu, duplicate %llu, failed %zu\n",
+               done.load(), queued, (unsigned long long)metrics.articles_new.load(),
+               (unsigned long long)metrics.articles_updated.load(),
+               (unsigned long long)metrics.articles_unchanged.load(),
+               (unsigned long long)metrics.articles_duplicate.load(), failed.load());
+  store->close();
+  return failed ? 1 : 0;
+}
+
+}  // namespace baotin

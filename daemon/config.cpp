@@ -1,0 +1,189 @@
+#include "daemon/config.h"
+
+#include <toml++/toml.h>
+
+#include <filesystem>
+#include <algorithm>
+#include <set>
+
+namespace baotin {
+
+namespace {
+
+int line_of(const toml::node& n) { return static_cast<int>(n.source().begin.line); }
+
+std::string resolve_path(const std::string& base_dir, const std::string& p) {
+  if (p.empty() || std::filesystem::path(p).is_absolute()) return p;
+  return (std::filesystem::path(base_dir) / p).lexically_normal().string();
+}
+
+struct Reader {
+  const toml::table& tbl;
+  const std::string& file;
+  std::vector<TemplateError>& errors;
+  std::string section;
+
+  void check_keys(const std::set<std::string>& known) {
+    for (const auto& [k, v] : tbl)
+      if (!known.count(std::string(k.str())))
+        errors.push_back({file, line_of(v), "unknown key '" + section + std::string(k.str()) + "'"});
+  }
+  template <class T>
+  void get(const char* key, T& out) {
+    const toml::node* n = tbl.get(key);
+    if (!n) return;
+    if constexpr (std::is_same_v<T, std::string>) {
+      if (auto s = n->as_string()) out = s->get();
+      else errors.push_back({file, line_of(*n), section + key + ": expected a string"});
+    } else if constexpr (std::is_same_v<T, bool>) {
+      if (auto b = n->as_boolean()) out = b->get();
+      else errors.push_back({file, line_of(*n), section + key + ": expected true or false"});
+    } else if constexpr (std::is_floating_point_v<T>) {
+      if (auto v = n->value<double>()) {
+        if (*v < 0) errors.push_back({file, line_of(*n), section + key + ": must be >= 0"});
+        else out = static_cast<T>(*v);
+      } else {
+        errors.push_back({file, line_of(*n), section + key + ": expected a number"});
+      }
+    } else {
+      if (auto v = n->as_integer()) {
+        if (v->get() < 0) errors.push_back({file, line_of(*n), section + key + ": must be >= 0"});
+        else out = static_cast<T>(v->get());
+      } else {
+        errors.push_back({file, line_of(*n), section + key + ": expected an integer"});
+      }
+    }
+  }
+};
+
+}  // namespace
+
+bool load_config(const std::string& path, Config& cfg, std::vector<TemplateError>& errors) {
+  const size_t before = errors.size();
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    errors.push_back({path, static_cast<int>(e.source().begin.line), std::string("TOML: ") + std::string(e.description())});
+    return false;
+  }
+  cfg.path = path;
+  std::string base = std::filesystem::path(path).parent_path().string();
+  if (base.empty()) base = ".";
+
+  Reader top{root, path, errors, ""};
+  top.check_keys({"daemon", "fetch", "poll", "sites", "feeds", "robots_override", "host_min_delay"});
+
+  if (auto t = root["daemon"].as_table()) {
+    Reader r{*t, path, errors, "daemon."};
+    r.check_keys({"data_dir", "templates_dir", "workers", "metrics_listen", "log_level", "store_raw_html"});
+    r.get("data_dir", cfg.data_dir);
+    r.get("templates_dir", cfg.templates_dir);
+    r.get("workers", cfg.workers);
+    r.get("metrics_listen", cfg.metrics_listen);
+    r.get("log_level", cfg.log_level);
+    r.get("store_raw_html", cfg.store_raw_html);
+    static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+    if (!kLevels.count(cfg.log_level))
+      errors.push_back({path, line_of(*t), "daemon.log_level: one of trace, debug, info, warn, error, critical, off"});
+    if (cfg.workers < 1) cfg.workers = 1;
+  }
+  if (auto t = root["fetch"].as_table()) {
+    Reader r{*t, path, errors, "fetch."};
+    r.check_keys({"user_agent", "max_in_flight", "per_host_concurrency", "per_host_min_delay_s", "connect_timeout_ms",
+                  "total_timeout_ms", "max_body_bytes", "max_redirects", "respect_robots"});
+    r.get("user_agent", cfg.user_agent);
+    r.get("max_in_flight", cfg.max_in_flight);
+    r.get("per_host_concurrency", cfg.per_host_concurrency);
+    r.get("per_host_min_delay_s", cfg.per_host_min_delay_s);
+    r.get("connect_timeout_ms", cfg.connect_timeout_ms);
+    r.get("total_timeout_ms", cfg.total_timeout_ms);
+    r.get("max_body_bytes", cfg.max_body_bytes);
+    r.get("max_redirects", cfg.max_redirects);
+    r.get("respect_robots", cfg.respect_robots);
+  }
+  if (auto t = root["poll"].as_table()) {
+    Reader r{*t, path, errors, "poll."};
+    r.check_keys({"min_interval_s", "max_interval_s", "max_backoff_s", "article_retries"});
+    r.get("min_interval_s", cfg.min_interval_s);
+    r.get("max_interval_s", cfg.max_interval_s);
+    r.get("max_backoff_s", cfg.max_backoff_s);
+    r.get("article_retries", cfg.article_retries);
+    if (cfg.min_interval_s > cfg.max_interval_s)
+      errors.push_back({path, line_of(*t), "poll.min_interval_s must not exceed poll.max_interval_s"});
+  }
+  if (auto t = root["sites"].as_table()) {
+    Reader r{*t, path, errors, "sites."};
+    r.check_keys({"enabled", "template_feeds"});
+    r.get("template_feeds", cfg.template_feeds);
+    if (auto n = t->get("enabled")) {
+      if (auto arr = n->as_array()) {
+        for (const auto& e : *arr) {
+          if (auto s = e.as_string()) cfg.sites.push_back(s->get());
+          else errors.push_back({path, line_of(e), "sites.enabled: expected strings"});
+        }
+      } else if (auto s = n->as_string(); s && s->get() == "all") {
+        cfg.sites.clear();
+      } else {
+        errors.push_back({path, line_of(*n), "sites.enabled: expected \"all\" or an array of template names"});
+      }
+    }
+  }
+  if (auto n = root.get("feeds")) {
+    auto arr = n->as_array();
+    if (!arr) {
+      errors.push_back({path, line_of(*n), "feeds: expected [[feeds]] tables"});
+    } else {
+      for (const auto& e : *arr) {
+        auto t = e.as_table();
+        if (!t) {
+          errors.push_back({path, line_of(e), "feeds: expected a table with url = ..."});
+          continue;
+        }
+        Reader r{*t, path, errors, "feeds."};
+        r.check_keys({"url", "site"});
+        FeedConfig f;
+        r.get("url", f.url);
+        r.get("site", f.site);
+        if (f.url.rfind("http://", 0) != 0 && f.url.rfind("https://", 0) != 0)
+          errors.push_back({path, line_of(e), "feeds.url: must be an http(s) URL, got '" + f.url + "'"});
+        else
+          cfg.feeds.push_back(std::move(f));
+      }
+    }
+  }
+  for (const char* section : {"robots_override", "host_min_delay"}) {
+    auto t = root[section].as_table();
+    if (!t) continue;
+    for (const auto& [k, v] : *t) {
+      if (std::string_view(section) == "robots_override") {
+        if (auto b = v.as_boolean()) cfg.robots_override[std::string(k.str())] = b->get();
+        else errors.push_back({path, line_of(v), std::string(section) + "." + std::string(k.str()) + ": expected true/false"});
+      } else {
+        if (auto d = v.value<double>()) cfg.host_min_delay[std::string(k.str())] = *d;
+        else errors.push_back({path, line_of(v), std::string(section) + "." + std::string(k.str()) + ": expected seconds"});
+      }
+    }
+  }
+  cfg.templates_dir = resolve_path(base, cfg.templates_dir);
+  return errors.size() == before;
+}
+
+std::vector<FeedConfig> effective_feeds(const Config& cfg, const TemplateRegistry& templates) {
+  std::vector<FeedConfig> out;
+  std::set<std::string> seen;
+  for (const auto& f : cfg.feeds)
+    if (seen.insert(f.url).second) out.push_back(f);
+  if (cfg.template_feeds) {
+    for (const auto& t : templates.all()) {
+      bool enabled = cfg.sites.empty() ||
+                     std::find(cfg.sites.begin(), cfg.sites.end(), t->name) != cfg.sites.end();
+      if (!enabled) continue;
+      for (const auto& url : t->feeds)
+        if (seen.insert(url).second) out.push_back({url, t->name});
+    }
+  }
+  return out;
+}
+
+}  // namespace baotin

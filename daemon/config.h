@@ -1,0 +1,57 @@
+// Daemon configuration (TOML). See systemd/baotin.toml for the documented example.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include "parse/template.h"
+
+namespace baotin {
+
+struct FeedConfig {
+  std::string url;
+  std::string site;  // template name; "" = chosen by the article URLs' host
+};
+
+struct Config {
+  std::string path;           // file it was read from
+  std::string data_dir = "./data";
+  std::string templates_dir = "sites";
+  int workers = 2;            // extraction / parse threads
+  std::string metrics_listen = "127.0.0.1:9464";  // "" disables the endpoint
+  std::string log_level = "info";
+  bool store_raw_html = true;
+
+  // [fetch]
+  std::string user_agent = "baotin/0.1 (Vietnamese news ingestion; +https://example.invalid/baotin)";
+  int max_in_flight = 32;
+  int per_host_concurrency = 2;
+  double per_host_min_delay_s = 1.0;
+  long connect_timeout_ms = 10000;
+  long total_timeout_ms = 30000;
+  size_t max_body_bytes = 16 * 1024 * 1024;
+  int max_redirects = 5;
+  bool respect_robots = true;
+  std::map<std::string, bool> robots_override;     // host -> ignore robots.txt
+  std::map<std::string, double> host_min_delay;    // host -> seconds
+
+  // [poll]
+  double min_interval_s = 120;
+  double max_interval_s = 3600;
+  double max_backoff_s = 6 * 3600;
+  int article_retries = 5;
+
+  // [sites] / [[feeds]]
+  std::vector<std::string> sites;   // template names whose feeds are polled; empty = all templates
+  bool template_feeds = true;       // poll the feeds listed in the templates
+  std::vector<FeedConfig> feeds;    // extra feeds
+};
+
+// Reads and validates a config file. Relative paths inside are resolved against the file's directory.
+// On error returns false and appends "file:line: message" lines.
+bool load_config(const std::string& path, Config& out, std::vector<TemplateError>& errors);
+
+// Feeds to poll: [[feeds]] plus the feeds of the enabled templates, de-duplicated.
+std::vector<FeedConfig> effective_feeds(const Config& cfg, const TemplateRegistry& templates);
+
+}  // namespace baotin

@@ -1,1 +1,0 @@
-// placeholder so the library exists before its first source lands

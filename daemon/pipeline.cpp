@@ -1,0 +1,465 @@
+#include "daemon/pipeline.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "parse/canonical.h"
+#include "parse/date.h"
+#include "parse/extract.h"
+#include "parse/feed.h"
+#include "parse/url.h"
+
+namespace baotin {
+
+double monotonic_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+int64_t epoch_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// ---------------------------------------------------------------------------------------------
+WorkerPool::WorkerPool(int threads) {
+  for (int i = 0; i < std::max(1, threads); ++i) threads_.emplace_back([this] { run(); });
+}
+
+WorkerPool::~WorkerPool() { stop(); }
+
+void WorkerPool::post(std::function<void()> fn) {
+  {
+    std::lock_guard lk(mu_);
+    q_.push(std::move(fn));
+  }
+  cv_.notify_one();
+}
+
+size_t WorkerPool::queued() const {
+  std::lock_guard lk(mu_);
+  return q_.size();
+}
+
+void WorkerPool::stop() {
+  {
+    std::lock_guard lk(mu_);
+    if (stopping_ && threads_.empty()) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  threads_.clear();
+}
+
+void WorkerPool::run() {
+  for (;;) {
+    std::function<void()> fn;
+    {
+      std::unique_lock lk(mu_);
+      cv_.wait(lk, [&] { return stopping_ || !q_.empty(); });
+      if (q_.empty()) return;
+      fn = std::move(q_.front());
+      q_.pop();
+    }
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      spdlog::error("worker: unexpected error: {}", e.what());
+    } catch (...) {
+      spdlog::error("worker: unexpected non-standard exception");
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+Ingestor::Ingestor(const Config& cfg, Store& store, Fetcher& fetcher, Metrics& metrics,
+                   std::shared_ptr<const TemplateRegistry> templates)
+    : cfg_(cfg), store_(store), fetcher_(fetcher), metrics_(metrics), pool_(cfg.workers),
+      templates_(std::move(templates)) {
+  policy_.min_interval_s = cfg.min_interval_s;
+  policy_.max_interval_s = cfg.max_interval_s;
+  policy_.max_backoff_s = cfg.max_backoff_s;
+}
+
+Ingestor::~Ingestor() { finish(); }
+
+void Ingestor::finish() {
+  accepting_ = false;
+  pool_.stop();
+}
+
+std::shared_ptr<const TemplateRegistry> Ingestor::templates() const {
+  std::lock_guard lk(mu_);
+  return templates_;
+}
+
+void Ingestor::set_templates(std::shared_ptr<const TemplateRegistry> t) {
+  std::lock_guard lk(mu_);
+  templates_ = std::move(t);
+}
+
+void Ingestor::done_one() {
+  if (--outstanding_ == 0) {
+    std::lock_guard lk(mu_);
+    idle_cv_.notify_all();
+  }
+}
+
+bool Ingestor::wait_idle(double seconds) {
+  std::unique_lock lk(mu_);
+  auto pred = [&] { return outstanding_.load() == 0; };
+  if (seconds <= 0) {
+    idle_cv_.wait(lk, pred);
+    return true;
+  }
+  return idle_cv_.wait_for(lk, std::chrono::duration<double>(seconds), pred);
+}
+
+void Ingestor::report(const IngestOutcome& o) {
+  if (listener_) listener_(o);
+}
+
+FeedState Ingestor::feed_state(const std::string& url) {
+  {
+    std::lock_guard lk(mu_);
+    auto it = states_.find(url);
+    if (it != states_.end()) return it->second;
+  }
+  FeedState s;
+  bool loaded = false;
+  if (auto json = store_.get_feed_state(url)) {
+    try {
+      s = feed_state_from_json(nlohmann::json::parse(*json));
+      loaded = true;
+    } catch (const std::exception& e) {
+      spdlog::warn("feed {}: stored state unreadable ({}), starting afresh", url, e.what());
+    }
+  }
+  if (!loaded) {
+    s = FeedState{};
+    s.url = url;
+    s.interval_s = policy_.min_interval_s;
+    s.next_poll = initial_poll_time(url, policy_, epoch_now());
+  }
+  std::lock_guard lk(mu_);
+  return states_.emplace(url, s).first->second;
+}
+
+std::vector<FeedState> Ingestor::feed_states() {
+  std::lock_guard lk(mu_);
+  std::vector<FeedState> out;
+  for (const auto& [u, s] : states_) out.push_back(s);
+  return out;
+}
+
+bool Ingestor::poll_in_progress(const std::string& url) {
+  std::lock_guard lk(mu_);
+  return polling_.count(url) > 0;
+}
+
+std::vector<FeedConfig> Ingestor::due_feeds(const std::vector<FeedConfig>& feeds, int64_t now) {
+  std::vector<FeedConfig> due;
+  std::vector<const FeedConfig*> unknown;
+  {
+    std::lock_guard lk(mu_);
+    for (const auto& f : feeds) {
+      if (polling_.count(f.url)) continue;
+      auto it = states_.find(f.url);
+      if (it == states_.end()) unknown.push_back(&f);
+      else if (it->second.next_poll <= now) due.push_back(f);
+    }
+  }
+  for (const auto* f : unknown)
+    if (feed_state(f->url).next_poll <= now) due.push_back(*f);
+  return due;
+}
+
+void Ingestor::save_state(const FeedState& s) {
+  {
+    std::lock_guard lk(mu_);
+    states_[s.url] = s;
+  }
+  try {
+    store_.put_feed_state(s.url, to_json(s).dump());
+  } catch (const std::exception& e) {
+    spdlog::error("feed {}: cannot persist state: {}", s.url, e.what());
+  }
+}
+
+void Ingestor::poll_feed(const FeedConfig& feed) {
+  if (!accepting_) return;
+  FeedState st = feed_state(feed.url);
+  {
+    std::lock_guard lk(mu_);
+    if (!polling_.insert(feed.url).second) return;  // already polling
+  }
+  ++outstanding_;
+  ++metrics_.polls;
+  FetchRequest req;
+  req.url = feed.url;
+  req.etag = st.etag;
+  req.last_modified = st.last_modified;
+  fetcher_.submit(std::move(req), [this, feed](FetchResult r) {
+    ++metrics_.queue_work;
+    pool_.post([this, feed, r = std::move(r)]() mutable {
+      --metrics_.queue_work;
+      try {
+        on_feed_result(feed, std::move(r));
+      } catch (const std::exception& e) {
+        spdlog::error("feed {}: {}", feed.url, e.what());
+      }
+      {
+        std::lock_guard lk(mu_);
+        polling_.erase(feed.url);
+      }
+      done_one();
+    });
+  });
+}
+
+void Ingestor::on_feed_result(const FeedConfig& feed, FetchResult r) {
+  const int64_t now = epoch_now();
+  FeedState st = feed_state(feed.url);
+  metrics_.count_status(r.status, !r.error.empty() && r.status == 0);
+  metrics_.bytes += r.body.size();
+  auto& rng = rng_;  // used under mu_ only
+
+  if (r.not_modified) {
+    ++metrics_.polls_not_modified;
+    std::lock_guard g(mu_);
+    on_not_modified(st, policy_, now, rng);
+  } else if (!r.ok()) {
+    ++metrics_.polls_failed;
+    std::string err = r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error;
+    if (r.blocked_by_robots) err = "disallowed by robots.txt";
+    {
+      std::lock_guard g(mu_);
+      on_poll_failure(st, policy_, now, r.status, err, r.retry_after_s, rng);
+    }
+    spdlog::warn("poll {}: failed ({}), failures in a row: {}, next try in {}s", feed.url, err,
+                 st.consecutive_failures, st.next_poll - now);
+  } else {
+    ParsedFeed parsed = parse_feed(r.body, r.content_type, r.final_url.empty() ? feed.url : r.final_url);
+    if (parsed.items.empty() && (parsed.bozo || parsed.format.empty())) {
+      ++metrics_.polls_failed;
+      ++metrics_.feed_parse_errors;
+      std::string err = parsed.format.empty() ? "not an RSS/Atom feed" : "unparsable feed";
+      if (!parsed.bozo_exception.empty()) err += ": " + parsed.bozo_exception;
+      {
+        std::lock_guard g(mu_);
+        on_poll_failure(st, policy_, now, r.status, err, std::nullopt, rng);
+      }
+      spdlog::warn("poll {}: {}", feed.url, err);
+    } else {
+      if (parsed.bozo) spdlog::debug("poll {}: feed not well-formed, recovered: {}", feed.url, parsed.bozo_exception);
+      auto tpl = templates();
+      size_t new_items = 0;
+      std::vector<int64_t> item_times;
+      for (const auto& item : parsed.items) {
+        ++metrics_.feed_items;
+        std::string link = item.link;
+        if (link.empty() && (item.id.rfind("http://", 0) == 0 || item.id.rfind("https://", 0) == 0)) link = item.id;
+        if (link.empty()) continue;
+        link = resolve_url(r.final_url.empty() ? feed.url : r.final_url, link);
+        int64_t item_time = 0;
+        for (const auto* d : {&item.published, &item.updated})
+          if (!d->empty())
+            if (auto e = iso_to_epoch(*d)) item_time = std::max(item_time, *e);
+        std::shared_ptr<const SiteTemplate> t =
+            feed.site.empty() || !tpl ? (tpl ? tpl->for_url(link) : nullptr) : tpl->by_name(feed.site);
+        if (t && !t->is_article_url(link)) {
+          ++metrics_.articles_skipped;
+          continue;
+        }
+        bool refetch = false;
+        if (auto id = store_.id_for_url(link)) {
+          // Known article: re-fetch only when the feed says it changed after we fetched it.
+          auto rec = store_.get(*id);
+          int64_t fetched = rec ? iso_to_epoch(rec->fetched_at).value_or(0) : 0;
+          if (!(item.updated.size() && item_time > fetched)) continue;
+          refetch = true;
+        }
+        ++new_items;
+        if (!refetch && !item.published.empty())
+          if (auto e = iso_to_epoch(item.published)) item_times.push_back(*e);
+        ingest_url(link, feed.url, t ? t->name : feed.site, refetch);
+      }
+      st.etag = r.etag;
+      st.last_modified = r.last_modified;
+      {
+        std::lock_guard g(mu_);
+        on_poll_success(st, policy_, now, new_items, item_times, rng);
+      }
+      spdlog::info("poll {}: {} items, {} new, next poll in {}s", feed.url, parsed.items.size(), new_items,
+                   st.next_poll - now);
+    }
+  }
+  save_state(st);
+}
+
+void Ingestor::ingest_url(const std::string& url, const std::string& feed, const std::string& site, bool refetch) {
+  if (!accepting_) return;
+  std::string key = canonicalize_url(url);
+  if (key.empty()) key = url;
+  {
+    std::lock_guard lk(mu_);
+    if (!articles_in_flight_.insert(key).second) return;  // already being fetched
+  }
+  ++metrics_.articles_in_flight;
+  fetch_article(url, feed, site, 0, refetch);
+}
+
+void Ingestor::fetch_article(const std::string& url, const std::string& feed, const std::string& site, int attempt,
+                             bool refetch) {
+  ++outstanding_;
+  FetchRequest req;
+  req.url = url;
+  fetcher_.submit(std::move(req), [=, this](FetchResult r) {
+    ++metrics_.queue_work;
+    pool_.post([=, this, r = std::move(r)]() mutable {
+      --metrics_.queue_work;
+      try {
+        on_article_result(url, feed, site, attempt, refetch, std::move(r));
+      } catch (const std::exception& e) {
+        spdlog::error("article {}: {}", url, e.what());
+      }
+      done_one();
+    });
+  });
+}
+
+void Ingestor::retry_later(double seconds, std::function<void()> fn) {
+  ++outstanding_;
+  std::lock_guard lk(mu_);
+  delayed_.emplace(monotonic_seconds() + seconds, std::move(fn));
+}
+
+void Ingestor::tick() {
+  std::vector<std::function<void()>> due;
+  {
+    std::lock_guard lk(mu_);
+    double now = monotonic_seconds();
+    while (!delayed_.empty() && delayed_.begin()->first <= now) {
+      due.push_back(std::move(delayed_.begin()->second));
+      delayed_.erase(delayed_.begin());
+    }
+    if (!accepting_) {
+      // Shutting down: drop pending retries (the next run re-discovers them from the feeds).
+      for (auto& d : delayed_) due.push_back(nullptr), (void)d;
+      delayed_.clear();
+    }
+  }
+  for (auto& fn : due) {
+    if (fn) fn();
+    done_one();
+  }
+}
+
+void Ingestor::on_article_result(const std::string& url, const std::string& feed, const std::string& site,
+                                 int attempt, bool refetch, FetchResult r) {
+  metrics_.count_status(r.status, !r.error.empty() && r.status == 0);
+  metrics_.bytes += r.body.size();
+  auto finish_url = [&](IngestOutcome o) {
+    std::string key = canonicalize_url(url);
+    if (key.empty()) key = url;
+    {
+      std::lock_guard lk(mu_);
+      articles_in_flight_.erase(key);
+    }
+    --metrics_.articles_in_flight;
+    report(o);
+  };
+  if (r.blocked_by_robots) {
+    ++metrics_.fetch_robots_blocked;
+    ++metrics_.articles_skipped;
+    spdlog::info("article {}: disallowed by robots.txt, skipped", url);
+    return finish_url({url, false, "skipped", "disallowed by robots.txt"});
+  }
+  if (r.too_large) ++metrics_.fetch_too_large;
+  if (!r.ok() && !r.too_large) {
+    std::string err = r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error;
+    bool transient = r.status == 0 || r.status == 408 || r.status == 425 || r.status == 429 || r.status >= 500;
+    if (transient && attempt + 1 < cfg_.article_retries && accepting_) {
+      double delay = r.retry_after_s.value_or(std::min(600.0, 5.0 * (1 << attempt)));
+      {
+        std::lock_guard lk(mu_);
+        delay *= std::uniform_real_distribution<double>(1.0, 1.3)(rng_);
+      }
+      spdlog::warn("article {}: {} (attempt {}), retrying in {:.0f}s", url, err, attempt + 1, delay);
+      retry_later(delay, [=, this] { fetch_article(url, feed, site, attempt + 1, refetch); });
+      return;
+    }
+    ++metrics_.articles_failed;
+    spdlog::error("article {}: giving up after {} attempt(s): {}", url, attempt + 1, err);
+    if (!feed.empty() && transient) {
+      // Make the next poll re-read the whole feed so the item is rediscovered, not lost behind a 304.
+      FeedState st = feed_state(feed);
+      st.etag.clear();
+      st.last_modified.clear();
+      save_state(st);
+    }
+    return finish_url({url, false, "failed", err});
+  }
+
+  ExtractOptions eo;
+  auto tpl = templates();
+  eo.templates = tpl.get();
+  eo.site = site;
+  eo.max_bytes = cfg_.max_body_bytes;
+  std::string page_url = r.final_url.empty() ? url : r.final_url;
+  Article a = extract_article(r.body, page_url, r.content_type, eo);
+  if (r.too_large) {
+    a.partial = true;
+    a.warnings.push_back("body larger than the fetch limit: cut");
+  }
+  if (a.title.empty() && a.body.empty()) {
+    ++metrics_.articles_failed;
+    std::string why = a.warnings.empty() ? "nothing extracted" : a.warnings.front();
+    spdlog::warn("article {}: not stored: {}", url, why);
+    return finish_url({url, false, "failed", why});
+  }
+  std::shared_ptr<const SiteTemplate> t = tpl ? (site.empty() ? tpl->for_url(page_url) : tpl->by_name(site)) : nullptr;
+  bool recovered = false;
+  if (metrics_.record_extraction(a, t ? t->min_body_chars : 0, &recovered))
+    spdlog::warn("template {}: most recent pages come out empty or short (e.g. {}); generic fallback is used for them",
+                 a.template_name, url);
+  if (recovered) spdlog::info("template {}: healthy again", a.template_name);
+
+  a.feed = feed;
+  a.fetched_at = now_iso_vn();
+  std::vector<std::string> aliases{url};
+  if (page_url != url) aliases.push_back(page_url);
+  // Never replace a complete stored version by a partial one (truncated page, cut body).
+  if (a.partial) {
+    ++metrics_.articles_partial;
+    std::optional<std::string> id = store_.id_for_url(url);
+    if (id) {
+      auto prev = store_.get(*id);
+      if (prev && !prev->partial) {
+        spdlog::warn("article {}: partial page ({}), stored version kept", url,
+                     a.warnings.empty() ? "" : a.warnings.front());
+        return finish_url({url, false, "unchanged", "partial page; stored version kept"});
+      }
+    }
+  }
+  PutResult res;
+  try {
+    res = store_.put_article(std::move(a), cfg_.store_raw_html ? std::string_view(r.body) : std::string_view(), aliases);
+  } catch (const std::exception& e) {
+    ++metrics_.articles_failed;
+    spdlog::error("article {}: store failed: {}", url, e.what());
+    return finish_url({url, false, "failed", std::string("store: ") + e.what()});
+  }
+  switch (res.kind) {
+    case PutKind::New: ++metrics_.articles_new; break;
+    case PutKind::Updated: ++metrics_.articles_updated; break;
+    case PutKind::Unchanged: ++metrics_.articles_unchanged; break;
+    case PutKind::Duplicate: ++metrics_.articles_duplicate; break;
+  }
+  spdlog::info("article {}: {} (id {}, version {}{})", url, put_kind_name(res.kind), res.id, res.version,
+               res.duplicate_of.empty() ? "" : ", duplicate of " + res.duplicate_of);
+  finish_url({url, true, put_kind_name(res.kind), ""});
+}
+
+}  // namespace baotin

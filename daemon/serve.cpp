@@ -1,0 +1,241 @@
+#include <httplib.h>
+#include <poll.h>
+#include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <sys/signalfd.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <memory>
+#include <thread>
+
+#include "daemon/config.h"
+#include "daemon/metrics.h"
+#include "daemon/pipeline.h"
+#include "daemon/service.h"
+#include "parse/date.h"
+
+namespace baotin {
+
+void setup_logging(const std::string& level) {
+  auto logger = spdlog::stderr_color_mt("baotin");
+  // journald stamps lines itself; its priority prefixes (<3>) let it keep the level.
+  if (std::getenv("JOURNAL_STREAM")) logger->set_pattern("%^%l%$: %v");
+  else logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(level));
+  spdlog::flush_on(spdlog::level::info);
+}
+
+FetcherConfig fetcher_config(const Config& cfg);
+FetcherConfig fetcher_config(const Config& cfg) {
+  FetcherConfig f;
+  f.user_agent = cfg.user_agent;
+  f.max_in_flight = cfg.max_in_flight;
+  f.per_host_concurrency = cfg.per_host_concurrency;
+  f.per_host_min_delay_s = cfg.per_host_min_delay_s;
+  f.connect_timeout_ms = cfg.connect_timeout_ms;
+  f.total_timeout_ms = cfg.total_timeout_ms;
+  f.max_body_bytes = cfg.max_body_bytes;
+  f.max_redirects = cfg.max_redirects;
+  f.respect_robots = cfg.respect_robots;
+  f.robots_override = cfg.robots_override;
+  f.host_min_delay = cfg.host_min_delay;
+  return f;
+}
+
+std::shared_ptr<const TemplateRegistry> load_templates(const Config& cfg, bool log_errors);
+std::shared_ptr<const TemplateRegistry> load_templates(const Config& cfg, bool log_errors) {
+  auto reg = std::make_shared<TemplateRegistry>();
+  std::vector<TemplateError> errs;
+  reg->load_dir(cfg.templates_dir, errs);
+  if (log_errors)
+    for (const auto& e : errs) spdlog::error("template: {} (template skipped)", e.str());
+  spdlog::info("templates: {} loaded from {}", reg->all().size(), cfg.templates_dir);
+  return reg;
+}
+
+static void persist_health(Store& store, const Metrics& m) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [n, h] : m.health()) j[n] = h.to_json();
+  try {
+    store.put_meta("template_health", j.dump());
+  } catch (const std::exception& e) {
+    spdlog::warn("cannot persist template health: {}", e.what());
+  }
+}
+
+static std::map<std::string, TemplateHealth> stored_health(const Store& store) {
+  std::map<std::string, TemplateHealth> out;
+  if (auto s = store.get_meta("template_health")) {
+    try {
+      auto j = nlohmann::json::parse(*s);
+      for (auto& [n, h] : j.items()) out[n] = TemplateHealth::from_json(h);
+    } catch (const std::exception&) {
+    }
+  }
+  return out;
+}
+
+nlohmann::json status_json(Ingestor& ing, const Metrics& m);
+nlohmann::json status_json(Ingestor& ing, const Metrics& m) {
+  nlohmann::json feeds = nlohmann::json::array();
+  for (const auto& s : ing.feed_states()) {
+    nlohmann::json f = to_json(s);
+    f["next_poll_iso"] = s.next_poll ? epoch_to_iso_vn(s.next_poll) : "";
+    f["state"] = s.consecutive_failures > 0 ? "failing" : (s.last_success ? "ok" : "pending");
+    feeds.push_back(std::move(f));
+  }
+  nlohmann::json health = nlohmann::json::object();
+  for (const auto& [n, h] : m.health()) health[n] = h.to_json();
+  return {{"feeds", feeds}, {"templates", health}, {"outstanding", ing.outstanding()}};
+}
+
+int run_serve(const ServeOptions& opts) {
+  Config cfg;
+  std::vector<TemplateError> errs;
+  if (!load_config(opts.config_path, cfg, errs)) {
+    for (const auto& e : errs) std::fprintf(stderr, "%s\n", e.str().c_str());
+    return 2;
+  }
+  if (!opts.data_dir.empty()) cfg.data_dir = opts.data_dir;
+  setup_logging(cfg.log_level);
+
+  // Signals are handled synchronously through a signalfd; block them before any thread starts.
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (sfd < 0) {
+    spdlog::critical("signalfd: {}", std::strerror(errno));
+    return 1;
+  }
+
+  std::string err;
+  auto store = Store::open({cfg.data_dir, true}, &err);
+  if (!store) {
+    spdlog::critical("cannot open store {}: {}", cfg.data_dir, err);
+    return 1;
+  }
+  spdlog::info("store: {} (change log at {})", cfg.data_dir, store->last_seq());
+
+  auto templates = load_templates(cfg, true);
+  Metrics metrics;
+  metrics.load_health(stored_health(*store));
+  Fetcher fetcher(fetcher_config(cfg));
+  Ingestor ing(cfg, *store, fetcher, metrics, templates);
+  std::vector<FeedConfig> feeds = effective_feeds(cfg, *templates);
+  metrics.feeds_total = static_cast<int64_t>(feeds.size());
+  if (feeds.empty()) spdlog::warn("no feeds configured: nothing to poll (see [[feeds]] and [sites] in the config)");
+  for (const auto& f : feeds) ing.feed_state(f.url);  // load persisted schedule: no burst after a restart
+
+  std::unique_ptr<httplib::Server> http;
+  std::thread http_thread;
+  if (!cfg.metrics_listen.empty()) {
+    auto colon = cfg.metrics_listen.rfind(':');
+    std::string host = cfg.metrics_listen.substr(0, colon);
+    int port = colon == std::string::npos ? 9464 : std::atoi(cfg.metrics_listen.c_str() + colon + 1);
+    http = std::make_unique<httplib::Server>();
+    http->Get("/metrics", [&](const httplib::Request&, httplib::Response& res) {
+      res.set_content(metrics.prometheus(), "text/plain; version=0.0.4");
+    });
+    http->Get("/status", [&](const httplib::Request&, httplib::Response& res) {
+      res.set_content(status_json(ing, metrics).dump(2), "application/json");
+    });
+    http->Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
+    if (!http->bind_to_port(host.c_str(), port)) {
+      spdlog::error("metrics: cannot listen on {} (endpoint disabled)", cfg.metrics_listen);
+      http.reset();
+    } else {
+      spdlog::info("metrics: http://{}/metrics and /status", cfg.metrics_listen);
+      http_thread = std::thread([&] { http->listen_after_bind(); });
+    }
+  }
+
+  uint64_t watchdog_usec = 0;
+  bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
+  sd_notify(0, "READY=1");
+  sd_notifyf(0, "STATUS=polling %zu feeds", feeds.size());
+  spdlog::info("serving: {} feeds, {} templates, {} workers", feeds.size(), templates->all().size(), cfg.workers);
+
+  double last_watchdog = 0, last_status = 0, last_health = monotonic_seconds();
+  bool stop = false;
+  while (!stop) {
+    const int64_t now = epoch_now();
+    for (const auto& f : ing.due_feeds(feeds, now)) ing.poll_feed(f);
+    ing.tick();
+    double mono = monotonic_seconds();
+    if (watchdog && mono - last_watchdog >= watchdog_usec / 2e6) {
+      sd_notify(0, "WATCHDOG=1");
+      last_watchdog = mono;
+    }
+    if (mono - last_status >= 5) {
+      auto st = fetcher.stats();
+      metrics.queue_fetch = static_cast<int64_t>(st.queued + st.in_flight);
+      sd_notifyf(0, "STATUS=%zu feeds; articles new %llu updated %llu duplicate %llu failed %llu; queue %zu",
+                 feeds.size(), (unsigned long long)metrics.articles_new.load(),
+                 (unsigned long long)metrics.articles_updated.load(),
+                 (unsigned long long)metrics.articles_duplicate.load(),
+                 (unsigned long long)metrics.articles_failed.load(), st.queued + st.in_flight);
+      last_status = mono;
+    }
+    if (mono - last_health >= 60) {
+      persist_health(*store, metrics);
+      last_health = mono;
+    }
+    pollfd pfd{sfd, POLLIN, 0};
+    if (::poll(&pfd, 1, 250) > 0) {
+      signalfd_siginfo si;
+      while (::read(sfd, &si, sizeof si) == sizeof si) {
+        if (si.ssi_signo == SIGHUP) {
+          sd_notify(0, "RELOADING=1");
+          Config next;
+          std::vector<TemplateError> e2;
+          if (!load_config(opts.config_path, next, e2)) {
+            for (const auto& e : e2) spdlog::error("reload: {}", e.str());
+            spdlog::error("reload: configuration invalid, keeping the running one");
+          } else {
+            // Only templates and the feed list change on reload; fetch/store settings need a restart.
+            next.data_dir = cfg.data_dir;
+            auto t = load_templates(next, true);
+            ing.set_templates(t);
+            feeds = effective_feeds(next, *t);
+            for (const auto& f : feeds) ing.feed_state(f.url);
+            metrics.feeds_total = static_cast<int64_t>(feeds.size());
+            templates = t;
+            spdlog::info("reload: {} feeds, {} templates", feeds.size(), t->all().size());
+          }
+          sd_notify(0, "READY=1");
+        } else {
+          spdlog::info("received {}, draining in-flight work", strsignal(static_cast<int>(si.ssi_signo)));
+          stop = true;
+        }
+      }
+    }
+  }
+
+  sd_notify(0, "STOPPING=1");
+  ing.stop_accepting();
+  ing.tick();  // drops pending retries
+  if (!ing.wait_idle(20)) spdlog::warn("shutdown: work still outstanding after 20s; cancelling it");
+  fetcher.shutdown(false);
+  ing.wait_idle(5);
+  ing.finish();
+  persist_health(*store, metrics);
+  if (http) {
+    http->stop();
+    if (http_thread.joinable()) http_thread.join();
+  }
+  store->close();
+  ::close(sfd);
+  spdlog::info("stopped cleanly");
+  return 0;
+}
+
+}  // namespace baotin

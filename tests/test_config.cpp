@@ -1,0 +1,62 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "daemon/config.h"
+
+using namespace baotin;
+
+namespace {
+std::string write_tmp(const std::string& name, const std::string& text) {
+  auto p = std::filesystem::temp_directory_path() / name;
+  std::ofstream(p) << text;
+  return p.string();
+}
+}  // namespace
+
+TEST(Config, ShippedExampleIsValid) {
+  Config cfg;
+  std::vector<TemplateError> errs;
+  ASSERT_TRUE(load_config(std::string(BAOTIN_SOURCE_DIR) + "/systemd/baotin.toml", cfg, errs))
+      << (errs.empty() ? "" : errs[0].str());
+  EXPECT_TRUE(std::filesystem::exists(cfg.templates_dir)) << cfg.templates_dir;
+  TemplateRegistry reg;
+  reg.load_dir(cfg.templates_dir, errs);
+  EXPECT_TRUE(errs.empty());
+  EXPECT_FALSE(effective_feeds(cfg, reg).empty());
+}
+
+TEST(Config, ErrorsWithLines) {
+  Config cfg;
+  std::vector<TemplateError> errs;
+  auto p = write_tmp("baotin-cfg-bad.toml",
+                     "[daemon]\nworkers = \"two\"\nlog_level = \"loud\"\n[fetch]\nbogus = 1\n[[feeds]]\nurl = \"ftp://x\"\n");
+  EXPECT_FALSE(load_config(p, cfg, errs));
+  auto has = [&](int line, const std::string& part) {
+    return std::any_of(errs.begin(), errs.end(), [&](const TemplateError& e) {
+      return e.line == line && e.message.find(part) != std::string::npos;
+    });
+  };
+  EXPECT_TRUE(has(2, "expected an integer"));
+  EXPECT_TRUE(has(5, "unknown key 'fetch.bogus'"));
+  EXPECT_TRUE(has(6, "must be an http(s) URL"));
+  EXPECT_TRUE(std::any_of(errs.begin(), errs.end(), [](auto& e) { return e.message.find("log_level") != std::string::npos; }));
+}
+
+TEST(Config, EffectiveFeedsMergeAndDeduplicate) {
+  Config cfg;
+  std::vector<TemplateError> errs;
+  auto p = write_tmp("baotin-cfg-feeds.toml",
+                     "[sites]\nenabled = [\"a\"]\n[[feeds]]\nurl = \"https://a.vn/rss\"\n[[feeds]]\nurl = \"https://z.vn/rss\"\n");
+  ASSERT_TRUE(load_config(p, cfg, errs));
+  TemplateRegistry reg;
+  reg.add(parse_template("name=\"a\"\nrevision=1\nhosts=[\"a.vn\"]\nfeeds=[\"https://a.vn/rss\",\"https://a.vn/rss2\"]\n[fields]\ntitle=\"//h1\"\nbody=\"//p\"\n", "a.toml", errs));
+  reg.add(parse_template("name=\"b\"\nrevision=1\nhosts=[\"b.vn\"]\nfeeds=[\"https://b.vn/rss\"]\n[fields]\ntitle=\"//h1\"\nbody=\"//p\"\n", "b.toml", errs));
+  auto feeds = effective_feeds(cfg, reg);
+  ASSERT_EQ(feeds.size(), 3u);
+  EXPECT_EQ(feeds[0].url, "https://a.vn/rss");
+  EXPECT_EQ(feeds[1].url, "https://z.vn/rss");
+  EXPECT_EQ(feeds[2].url, "https://a.vn/rss2");
+  EXPECT_EQ(feeds[2].site, "a");
+}

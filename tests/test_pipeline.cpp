@@ -1,0 +1,173 @@
+// End to end, in process: local feed + article pages -> fetch -> extract -> RocksDB -> JSONL export.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include "daemon/pipeline.h"
+#include "e2e_server.h"
+#include "store/export.h"
+
+using namespace baotin;
+using baotin::testing::NewsServer;
+
+namespace {
+
+struct Harness {
+  std::filesystem::path dir;
+  Config cfg;
+  std::unique_ptr<Store> store;
+  std::unique_ptr<Fetcher> fetcher;
+  Metrics metrics;
+  std::shared_ptr<TemplateRegistry> templates = std::make_shared<TemplateRegistry>();
+  std::unique_ptr<Ingestor> ing;
+
+  explicit Harness(const std::string& name) {
+    dir = std::filesystem::temp_directory_path() / ("baotin-pipe-" + name + "-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    std::vector<TemplateError> errs;
+    auto t = load_template(std::string(BAOTIN_FIXTURES) + "/e2e/site.toml", errs);
+    EXPECT_TRUE(t) << (errs.empty() ? "" : errs[0].str());
+    templates->add(t);
+    cfg.min_interval_s = 1;
+    cfg.article_retries = 3;
+    std::string err;
+    store = Store::open({(dir / "db").string(), true}, &err);
+    EXPECT_TRUE(store) << err;
+    FetcherConfig fc;
+    fc.per_host_min_delay_s = 0;
+    fc.per_host_concurrency = 4;
+    fc.total_timeout_ms = 5000;
+    fetcher = std::make_unique<Fetcher>(fc);
+    ing = std::make_unique<Ingestor>(cfg, *store, *fetcher, metrics, templates);
+  }
+  ~Harness() {
+    ing->finish();
+    fetcher->shutdown(false);
+    ing.reset();
+    store.reset();
+    std::filesystem::remove_all(dir);
+  }
+  void run_until_idle() {
+    for (int i = 0; i < 300 && !ing->wait_idle(0.1); ++i) ing->tick();
+    ASSERT_EQ(ing->outstanding(), 0u);
+  }
+  std::vector<nlohmann::json> exported(uint64_t since = 0, uint64_t* cursor = nullptr) {
+    std::ostringstream out;
+    ExportOptions eo;
+    eo.since = since;
+    uint64_t c = export_records(*store, eo, out);
+    if (cursor) *cursor = c;
+    std::vector<nlohmann::json> recs;
+    std::istringstream in(out.str());
+    for (std::string line; std::getline(in, line);)
+      if (!line.empty()) recs.push_back(nlohmann::json::parse(line));
+    return recs;
+  }
+};
+
+}  // namespace
+
+TEST(Pipeline, FeedToCleanRecordsAndSecondPollAddsNothing) {
+  NewsServer site;
+  Harness h("basic");
+  FeedConfig feed{site.base() + "/rss.xml", ""};
+  h.ing->poll_feed(feed);
+  h.run_until_idle();
+
+  uint64_t cursor = 0;
+  auto recs = h.exported(0, &cursor);
+  ASSERT_EQ(recs.size(), 3u);
+  std::set<std::string> titles;
+  for (const auto& r : recs) {
+    titles.insert(r["title"].get<std::string>());
+    EXPECT_EQ(r["extractor"], "template");
+    EXPECT_EQ(r["template"], "site@1");
+    EXPECT_EQ(r["version"], 1);
+    EXPECT_EQ(r["feed"], feed.url);
+    ASSERT_EQ(r["body"].size(), 2u) << r.dump(2);
+    std::string body = r["body"].dump();
+    for (const char* junk : {"Tin liên quan", "Đọc thêm", "Chia sẻ", "Ý kiến", "Cùng chủ đề", "Ảnh minh họa", "Nguyễn Văn An"})
+      EXPECT_EQ(body.find(junk), std::string::npos) << junk;
+    EXPECT_EQ(r["authors"], nlohmann::json::array({"Nguyễn Văn An"}));
+    EXPECT_EQ(r["category"], "Thời sự");
+    std::string pub = r["published"];
+    EXPECT_EQ(pub.substr(pub.size() - 6), "+07:00") << pub;
+    EXPECT_EQ(r["images"].size(), 1u);
+    EXPECT_EQ(r["images"][0]["caption"], "Ảnh minh họa");
+    // Tracking parameters never reach the canonical URL.
+    EXPECT_EQ(r["canonical_url"].get<std::string>().find("utm_source"), std::string::npos);
+  }
+  EXPECT_TRUE(titles.count("Mưa lớn gây ngập nhiều tuyến phố Hà Nội"));
+  EXPECT_TRUE(titles.count("Giá vàng giảm mạnh phiên đầu tuần"));
+  for (const auto& r : recs)
+    if (r["title"] == "Mưa lớn gây ngập nhiều tuyến phố Hà Nội") EXPECT_EQ(r["published"], "2025-01-27T14:30:00+07:00");
+    else if (r["title"] == "Giá vàng giảm mạnh phiên đầu tuần") EXPECT_EQ(r["published"], "2025-02-06T13:54:00+07:00");
+  EXPECT_EQ(h.metrics.articles_skipped.load(), 1u);  // the /video/ item
+
+  // Second poll: 304 (ETag), nothing fetched, nothing new.
+  h.ing->poll_feed(feed);
+  h.run_until_idle();
+  EXPECT_EQ(site.feed_304.load(), 1);
+  EXPECT_EQ(h.exported(cursor).size(), 0u);
+
+  // Feed changes (new ETag) but its old items are known: only the new item is fetched.
+  site.add_item("tet-nguyen-dan-1003");  // same story under a second link -> alias, not refetched twice
+  int before = site.requests_for("mua-lon-ha-noi-1001");
+  h.ing->poll_feed(feed);
+  h.run_until_idle();
+  EXPECT_EQ(site.requests_for("mua-lon-ha-noi-1001"), before);
+  EXPECT_EQ(h.exported(cursor).size(), 0u);
+  auto st = h.ing->feed_state(feed.url);
+  EXPECT_EQ(st.consecutive_failures, 0);
+  EXPECT_GE(st.polls, 3u);
+}
+
+TEST(Pipeline, TransientArticleErrorsAreRetriedAndPermanentOnesReported) {
+  NewsServer site;
+  Harness h("faults");
+  site.fault("mua-lon-ha-noi-1001", 503, 1);   // Retry-After: 0 -> retried at once
+  site.fault("gia-vang-giam-1002", 500, 100);  // always failing -> given up after 3 attempts
+  site.fault("tet-nguyen-dan-1003", 404, 100);
+  FeedConfig feed{site.base() + "/rss.xml", ""};
+  h.ing->poll_feed(feed);
+  h.run_until_idle();
+  auto recs = h.exported();
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0]["title"], "Mưa lớn gây ngập nhiều tuyến phố Hà Nội");
+  EXPECT_EQ(site.requests_for("mua-lon-ha-noi-1001"), 2);
+  EXPECT_EQ(site.requests_for("gia-vang-giam-1002"), 3);
+  EXPECT_EQ(site.requests_for("tet-nguyen-dan-1003"), 1);  // 404 is not retried
+  EXPECT_EQ(h.metrics.articles_failed.load(), 2u);
+  // The feed validators were dropped so the next poll re-reads the feed and retries the lost item.
+  EXPECT_TRUE(h.ing->feed_state(feed.url).etag.empty());
+  site.fault("gia-vang-giam-1002", 500, 0);
+  h.ing->poll_feed(feed);
+  h.run_until_idle();
+  EXPECT_EQ(h.exported().size(), 2u);
+}
+
+TEST(Pipeline, UnreachableAndBrokenFeedsAreRecordedNotFatal) {
+  Harness h("unreachable");
+  // A port nothing listens on.
+  httplib::Server tmp;
+  int port = tmp.bind_to_any_port("127.0.0.1");
+  tmp.stop();
+  FeedConfig dead{"http://127.0.0.1:" + std::to_string(port) + "/rss.xml", ""};
+  h.ing->poll_feed(dead);
+  h.run_until_idle();
+  auto st = h.ing->feed_state(dead.url);
+  EXPECT_EQ(st.consecutive_failures, 1);
+  EXPECT_FALSE(st.last_error.empty());
+  EXPECT_GT(st.next_poll, epoch_now());
+
+  NewsServer site;
+  FeedConfig broken{site.base() + "/bai/mua-lon-ha-noi-1001.html", ""};  // HTML, not a feed
+  h.ing->poll_feed(broken);
+  h.run_until_idle();
+  EXPECT_EQ(h.ing->feed_state(broken.url).consecutive_failures, 1);
+  EXPECT_EQ(h.exported().size(), 0u);
+  // State is persisted in the store.
+  EXPECT_TRUE(h.store->get_feed_state(dead.url).has_value());
+}

@@ -1,0 +1,187 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "parse/extract.h"
+#include "parse/html.h"
+#include "parse/template.h"
+
+using namespace baotin;
+
+namespace {
+
+const char* kTemplate = R"(
+name = "demo"
+revision = 3
+hosts = ["demo.vn"]
+feeds = ["https://demo.vn/rss/home.rss"]
+skip_urls = ['/video/']
+article_urls = ['-\d+\.html$']
+min_body_chars = 20
+remove = ["//div[contains(@class,'related')]", "//div[@class='share']"]
+[fields]
+title = ["//h1[@class='title']", "//meta[@property='og:title']/@content"]
+lead = "//p[@class='sapo']"
+body = "//div[@class='content']"
+authors = "//p[@class='author']"
+published = ["//span[@class='date']"]
+category = "//ul[@class='bc']/li[last()]"
+tags = "//meta[@name='keywords']/@content"
+images = "//div[@class='content']//img"
+image_caption = "ancestor::figure[1]/figcaption"
+canonical = "//link[@rel='canonical']/@href"
+)";
+
+const char* kPage = R"(<html><head><title>Ignored | Demo</title>
+<link rel="canonical" href="/thoi-su/bai-viet-123.html">
+<meta name="keywords" content="Hà Nội, giao thông , mưa lớn">
+</head><body>
+<ul class="bc"><li>Trang chủ</li><li>Thời sự</li></ul>
+<h1 class="title">Mưa lớn &amp;quot;gây ngập&amp;quot; Hà Nội</h1>
+<span class="date">Thứ hai, 27/1/2025, 14:30 (GMT+7)</span>
+<p class="sapo">Sapo của bài.</p>
+<div class="share">Chia sẻ Facebook</div>
+<div class="content">
+  <p>Sapo của bài.</p>
+  <p>Đoạn một của bài viết.</p>
+  <figure><img data-src="/img/a.jpg" src="data:image/gif;base64,xx"><figcaption>Ảnh: Phố ngập</figcaption></figure>
+  <div class="related"><a href="/x">Tin liên quan: bài khác</a></div>
+  <p>Đoạn hai, có <a href="/y">liên kết</a>.</p>
+</div>
+<p class="author">Nguyễn Văn A</p>
+</body></html>)";
+
+}  // namespace
+
+TEST(Template, ParsesAndApplies) {
+  std::vector<TemplateError> errs;
+  auto t = parse_template(kTemplate, "demo.toml", errs);
+  ASSERT_TRUE(t) << (errs.empty() ? "" : errs[0].str());
+  EXPECT_EQ(t->id(), "demo@3");
+  auto doc = parse_html(kPage);
+  Article a;
+  apply_template(*t, doc->doc, "https://demo.vn/thoi-su/bai-viet-123.html?utm_source=x", a);
+  EXPECT_EQ(a.title, "Mưa lớn \"gây ngập\" Hà Nội");
+  EXPECT_EQ(a.lead, "Sapo của bài.");
+  ASSERT_EQ(a.body.size(), 2u) << a.body.size();
+  EXPECT_EQ(a.body[0], "Đoạn một của bài viết.");
+  EXPECT_EQ(a.body[1], "Đoạn hai, có liên kết.");
+  EXPECT_EQ(a.published, "2025-01-27T14:30:00+07:00");
+  EXPECT_EQ(a.authors, std::vector<std::string>{"Nguyễn Văn A"});
+  EXPECT_EQ(a.category, "Thời sự");
+  EXPECT_EQ(a.tags, (std::vector<std::string>{"Hà Nội", "giao thông", "mưa lớn"}));
+  ASSERT_EQ(a.images.size(), 1u);
+  EXPECT_EQ(a.images[0].url, "https://demo.vn/img/a.jpg");
+  EXPECT_EQ(a.images[0].caption, "Ảnh: Phố ngập");
+  EXPECT_EQ(a.canonical_url, "https://demo.vn/thoi-su/bai-viet-123.html");
+  for (const char* f : {"title", "lead", "body", "published", "authors", "category", "tags", "images", "canonical"})
+    EXPECT_NE(std::find(a.fields.begin(), a.fields.end(), f), a.fields.end()) << f;
+}
+
+TEST(Template, UrlRules) {
+  std::vector<TemplateError> errs;
+  auto t = parse_template(kTemplate, "demo.toml", errs);
+  ASSERT_TRUE(t);
+  EXPECT_TRUE(t->is_article_url("https://demo.vn/a-b-123.html"));
+  EXPECT_FALSE(t->is_article_url("https://demo.vn/video/a-b-123.html"));
+  EXPECT_FALSE(t->is_article_url("https://demo.vn/chuyen-muc/"));
+}
+
+TEST(Template, ErrorsCarryLineNumbers) {
+  std::vector<TemplateError> errs;
+  auto t = parse_template("name = \"x\"\nrevision = 1\nhosts = [\"x.vn\"]\nbogus = 1\n[fields]\ntitle = \"//h1[\"\nbody = \"//p\"\nnope = \"//a\"\n",
+                          "x.toml", errs);
+  EXPECT_FALSE(t);
+  ASSERT_GE(errs.size(), 3u);
+  auto has = [&](int line, const std::string& part) {
+    return std::any_of(errs.begin(), errs.end(), [&](const TemplateError& e) {
+      return e.line == line && e.message.find(part) != std::string::npos;
+    });
+  };
+  EXPECT_TRUE(has(4, "unknown key 'bogus'"));
+  EXPECT_TRUE(has(6, "invalid XPath"));
+  EXPECT_TRUE(has(8, "unknown field 'nope'"));
+  EXPECT_EQ(errs[0].str().rfind("x.toml:", 0), 0u);
+}
+
+TEST(Template, TomlSyntaxErrorAndMissingFields) {
+  std::vector<TemplateError> errs;
+  EXPECT_FALSE(parse_template("name = \"x\"\nrevision = \n", "bad.toml", errs));
+  ASSERT_FALSE(errs.empty());
+  EXPECT_EQ(errs[0].line, 2);
+  errs.clear();
+  EXPECT_FALSE(parse_template("name = \"x\"\nrevision = 1\nhosts = [\"x.vn\"]\n[fields]\ntitle = \"//h1\"\n", "x.toml", errs));
+  ASSERT_FALSE(errs.empty());
+  EXPECT_NE(errs[0].message.find("missing fields.body"), std::string::npos);
+  errs.clear();
+  EXPECT_FALSE(parse_template("name = \"x\"\nrevision = 1\nhosts = [\"x.vn\"]\nskip_urls = ['(']\n[fields]\ntitle = \"//h1\"\nbody = \"//p\"\n",
+                              "x.toml", errs));
+  ASSERT_FALSE(errs.empty());
+  EXPECT_NE(errs[0].message.find("invalid regex"), std::string::npos);
+}
+
+TEST(Template, RegistryPicksMostSpecificHost) {
+  std::vector<TemplateError> errs;
+  TemplateRegistry reg;
+  reg.add(parse_template("name=\"a\"\nrevision=1\nhosts=[\"vnexpress.net\"]\n[fields]\ntitle=\"//h1\"\nbody=\"//p\"\n", "a.toml", errs));
+  reg.add(parse_template("name=\"b\"\nrevision=1\nhosts=[\"e.vnexpress.net\"]\n[fields]\ntitle=\"//h1\"\nbody=\"//p\"\n", "b.toml", errs));
+  ASSERT_TRUE(errs.empty());
+  EXPECT_EQ(reg.for_url("https://vnexpress.net/x")->name, "a");
+  EXPECT_EQ(reg.for_url("https://e.vnexpress.net/x")->name, "b");
+  EXPECT_EQ(reg.for_url("https://m.vnexpress.net/x")->name, "a");
+  EXPECT_EQ(reg.for_url("https://tuoitre.vn/x"), nullptr);
+  EXPECT_EQ(reg.by_name("b")->name, "b");
+}
+
+TEST(Template, LoadDirReportsBrokenFilesAndKeepsGoodOnes) {
+  auto dir = std::filesystem::temp_directory_path() / ("baotin-tpl-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "good.toml") << "name=\"good\"\nrevision=1\nhosts=[\"g.vn\"]\n[fields]\ntitle=\"//h1\"\nbody=\"//p\"\n";
+  std::ofstream(dir / "broken.toml") << "name=\"broken\"\nrevision=1\n[fields\n";
+  std::ofstream(dir / "misnamed.toml") << "name=\"other\"\nrevision=1\nhosts=[\"m.vn\"]\n[fields]\ntitle=\"//h1\"\nbody=\"//p\"\n";
+  TemplateRegistry reg;
+  std::vector<TemplateError> errs;
+  reg.load_dir(dir.string(), errs);
+  EXPECT_EQ(reg.all().size(), 1u);
+  EXPECT_EQ(errs.size(), 2u);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Template, ShippedTemplatesAllLoad) {
+  TemplateRegistry reg;
+  std::vector<TemplateError> errs;
+  reg.load_dir(std::string(BAOTIN_SOURCE_DIR) + "/sites", errs);
+  for (const auto& e : errs) ADD_FAILURE() << e.str();
+  EXPECT_GE(reg.all().size(), 10u);
+}
+
+TEST(Extract, BadInputNeverThrows) {
+  ExtractOptions o;
+  Article empty = extract_article("", "https://x.vn/a", "", o);
+  EXPECT_TRUE(empty.partial);
+  Article bin = extract_article(std::string("\x89PNG\r\n\x1a\n\0\0\0", 11), "https://x.vn/a", "", o);
+  EXPECT_TRUE(bin.partial);
+  EXPECT_NE(bin.warnings.front().find("binary"), std::string::npos);
+  Article trunc = extract_article("<html><body><article><p>Cut in the mid", "https://x.vn/a", "", o);
+  EXPECT_TRUE(trunc.partial);
+}
+
+TEST(Extract, TemplateFallsBackToGenericWhenBodyMissing) {
+  std::vector<TemplateError> errs;
+  TemplateRegistry reg;
+  reg.add(parse_template("name=\"demo\"\nrevision=2\nhosts=[\"demo.vn\"]\n[fields]\ntitle=\"//h1\"\nbody=\"//div[@class='gone']\"\n",
+                         "demo.toml", errs));
+  ExtractOptions o;
+  o.templates = &reg;
+  std::string para = "<p>Đây là một đoạn văn dài của bài báo, có nhiều chữ, nhiều dấu phẩy, và đủ dài để được chấm điểm là nội dung chính.</p>";
+  std::string page = "<html><body><h1>Tiêu đề</h1><div class='article'>" + para + para + para + "</div></body></html>";
+  Article a = extract_article(page, "https://demo.vn/a-1.html", "", o);
+  EXPECT_EQ(a.template_name, "demo@2");
+  EXPECT_EQ(a.title, "Tiêu đề");
+  EXPECT_FALSE(a.body.empty());
+  EXPECT_EQ(a.extractor, "generic");
+  EXPECT_TRUE(std::any_of(a.warnings.begin(), a.warnings.end(),
+                          [](const std::string& w) { return w.find("body empty") != std::string::npos; }));
+}
