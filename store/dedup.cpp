@@ -1,0 +1,454 @@
+#include "store/dedup.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/iterator.h>
+#include <rocksdb/write_batch.h>
+#include <unicode/locid.h>
+#include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
+#include <unicode/unistr.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstring>
+#include <memory>
+#include <set>
+#include <unordered_map>
+
+namespace baotin {
+namespace {
+
+constexpr uint64_t kSeedToken = 0x9E3779B97F4A7C15ULL;
+constexpr size_t kMaxTitleHashes = 64;
+
+uint64_t mix64(uint64_t x) {  // splitmix64 finaliser
+  x ^= x >> 30;
+  x *= 0xBF58476D1CE4E5B9ULL;
+  x ^= x >> 27;
+  x *= 0x94D049BB133111EBULL;
+  x ^= x >> 31;
+  return x;
+}
+
+// Calls f(const char16_t*, len) for each token of the normalised text (NFC, lower-case).
+template <class F>
+void for_each_token(std::string_view utf8, F&& f) {
+  if (utf8.empty()) return;
+  icu::UnicodeString u = icu::UnicodeString::fromUTF8(icu::StringPiece(utf8.data(), static_cast<int32_t>(utf8.size())));
+  UErrorCode err = U_ZERO_ERROR;
+  const icu::Normalizer2* nfc = icu::Normalizer2::getNFCInstance(err);
+  if (U_SUCCESS(err) && nfc) {
+    UErrorCode e2 = U_ZERO_ERROR;
+    if (!nfc->isNormalized(u, e2) || U_FAILURE(e2)) {
+      e2 = U_ZERO_ERROR;
+      icu::UnicodeString n = nfc->normalize(u, e2);
+      if (U_SUCCESS(e2)) u = std::move(n);
+    }
+  }
+  static const icu::Locale vi("vi");
+  u.toLower(vi);
+  const char16_t* buf = u.getBuffer();
+  const int32_t len = u.length();
+  int32_t start = -1;
+  int32_t i = 0;
+  while (i < len) {
+    int32_t at = i;
+    UChar32 c;
+    U16_NEXT(buf, i, len, c);
+    bool word = u_isalnum(c) || (U_GET_GC_MASK(c) & U_GC_M_MASK) != 0;
+    if (word) {
+      if (start < 0) start = at;
+    } else if (start >= 0) {
+      f(buf + start, static_cast<size_t>(at - start));
+      start = -1;
+    }
+  }
+  if (start >= 0) f(buf + start, static_cast<size_t>(len - start));
+}
+
+uint64_t token_hash(const char16_t* p, size_t n) { return XXH3_64bits_withSeed(p, n * sizeof(char16_t), kSeedToken); }
+
+struct TextTokens {
+  std::vector<uint64_t> hashes;  // token hashes in order: title, lead, body
+  size_t title_tokens = 0;
+};
+
+TextTokens article_tokens(const Article& a) {
+  TextTokens t;
+  auto add = [&](const std::string& s) { for_each_token(s, [&](const char16_t* p, size_t n) { t.hashes.push_back(token_hash(p, n)); }); };
+  add(a.title);
+  t.title_tokens = t.hashes.size();
+  add(a.lead);
+  for (const auto& p : a.body) add(p);
+  return t;
+}
+
+// 3-token shingle hash; `pos` = index of the first token.
+uint64_t shingle_hash(const std::vector<uint64_t>& h, size_t pos) {
+  return mix64(h[pos] ^ mix64(h[pos + 1] + 0x632BE59BD9B4E019ULL) ^ mix64(mix64(h[pos + 2]) + 0x8CB92BA72F3D8DD7ULL));
+}
+
+// (shingle hash, weight) for an article: title shingles weigh 2.
+std::vector<std::pair<uint64_t, int>> shingles_of(const TextTokens& t) {
+  std::vector<std::pair<uint64_t, int>> out;
+  const auto& h = t.hashes;
+  if (h.empty()) return out;
+  if (h.size() < 3) {
+    uint64_t x = h[0];
+    for (size_t i = 1; i < h.size(); ++i) x = mix64(x ^ h[i]);
+    out.emplace_back(x, 1);
+    return out;
+  }
+  out.reserve(h.size() - 2);
+  for (size_t i = 0; i + 2 < h.size(); ++i) out.emplace_back(shingle_hash(h, i), i + 2 < t.title_tokens ? 2 : 1);
+  return out;
+}
+
+uint64_t simhash_of(const std::vector<std::pair<uint64_t, int>>& sh) {
+  if (sh.empty()) return 0;
+  std::array<int64_t, 64> v{};
+  for (auto [x, w] : sh)
+    for (int b = 0; b < 64; ++b) v[b] += ((x >> b) & 1) ? w : -w;
+  uint64_t out = 0;
+  for (int b = 0; b < 64; ++b)
+    if (v[b] > 0) out |= 1ULL << b;
+  return out;
+}
+
+void put_be16(std::string& s, uint16_t v) {
+  s += static_cast<char>(v >> 8);
+  s += static_cast<char>(v & 0xFF);
+}
+void put_be32(std::string& s, uint32_t v) {
+  for (int i = 3; i >= 0; --i) s += static_cast<char>((v >> (8 * i)) & 0xFF);
+}
+template <class T>
+void put_le(std::string& s, T v) {
+  char b[sizeof(T)];
+  std::memcpy(b, &v, sizeof(T));
+  s.append(b, sizeof(T));
+}
+template <class T>
+bool get_le(std::string_view& s, T& v) {
+  if (s.size() < sizeof(T)) return false;
+  std::memcpy(&v, s.data(), sizeof(T));
+  s.remove_prefix(sizeof(T));
+  return true;
+}
+
+std::string band_prefix(int band, uint64_t simhash) {
+  std::string k = "s";
+  k += static_cast<char>(band);
+  put_be16(k, static_cast<uint16_t>(simhash >> (16 * band)));
+  return k;
+}
+std::string sample_prefix(uint32_t h) {
+  std::string k = "m";
+  put_be32(k, h);
+  return k;
+}
+
+// Jaccard of two sorted distinct vectors.
+double sorted_jaccard(const std::vector<uint32_t>& a, const std::vector<uint32_t>& b) {
+  if (a.empty() && b.empty()) return 1.0;
+  size_t i = 0, j = 0, both = 0;
+  while (i < a.size() && j < b.size()) {
+    if (a[i] == b[j]) ++both, ++i, ++j;
+    else if (a[i] < b[j]) ++i;
+    else ++j;
+  }
+  return static_cast<double>(both) / static_cast<double>(a.size() + b.size() - both);
+}
+
+// Threshold of a bottom-k sketch: every shingle hash <= this is in the sketch iff it is in the set.
+uint64_t sketch_limit(const NearSketch& s) {
+  return s.bottom.size() < kSketchSize ? UINT64_MAX : static_cast<uint64_t>(s.bottom.back());
+}
+
+// Share of `small`'s sampled shingles (those decidable against `big`) present in `big`; -1 if undecidable.
+double contained(const NearSketch& small, const NearSketch& big) {
+  const uint64_t lim = sketch_limit(big);
+  size_t total = 0, in = 0, j = 0;
+  for (uint32_t x : small.bottom) {
+    if (x > lim) break;
+    ++total;
+    while (j < big.bottom.size() && big.bottom[j] < x) ++j;
+    if (j < big.bottom.size() && big.bottom[j] == x) ++in;
+  }
+  if (total < 8 && total < small.bottom.size()) return -1;  // too few decidable samples
+  return total ? static_cast<double>(in) / static_cast<double>(total) : -1;
+}
+
+}  // namespace
+
+std::vector<std::string> dedup_tokens(std::string_view utf8) {
+  std::vector<std::string> out;
+  for_each_token(utf8, [&](const char16_t* p, size_t n) {
+    std::string s;
+    icu::UnicodeString(false, p, static_cast<int32_t>(n)).toUTF8String(s);
+    out.push_back(std::move(s));
+  });
+  return out;
+}
+
+int hamming(uint64_t a, uint64_t b) { return std::popcount(a ^ b); }
+
+uint64_t simhash_article(const Article& a) { return simhash_of(shingles_of(article_tokens(a))); }
+
+std::string exact_fingerprint(const Article& a) {
+  XXH3_state_t* st = XXH3_createState();
+  if (!st) return {};
+  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> guard(st, XXH3_freeState);
+  XXH3_128bits_reset(st);
+  size_t n = 0;
+  auto add = [&](const std::string& s) {
+    for_each_token(s, [&](const char16_t* p, size_t len) {
+      if (n++) XXH3_128bits_update(st, u" ", sizeof(char16_t));
+      XXH3_128bits_update(st, p, len * sizeof(char16_t));
+    });
+  };
+  add(a.title);
+  add(a.lead);
+  for (const auto& p : a.body) add(p);
+  if (n == 0) return {};
+  XXH128_canonical_t c;
+  XXH128_canonicalFromHash(&c, XXH3_128bits_digest(st));
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  out.reserve(32);
+  for (unsigned char b : c.digest) {
+    out += hex[b >> 4];
+    out += hex[b & 15];
+  }
+  return out;
+}
+
+NearSketch near_sketch(const Article& a) {
+  NearSketch s;
+  TextTokens t = article_tokens(a);
+  s.tokens = static_cast<uint32_t>(std::min<size_t>(t.hashes.size(), UINT32_MAX));
+  auto sh = shingles_of(t);
+  s.simhash = simhash_of(sh);
+  std::vector<uint32_t> all;
+  all.reserve(sh.size());
+  for (auto [x, w] : sh) all.push_back(static_cast<uint32_t>(x >> 32));
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  s.shingles = static_cast<uint32_t>(all.size());
+  all.resize(std::min(all.size(), kSketchSize));
+  s.bottom = std::move(all);
+  for (size_t i = 0; i < t.title_tokens; ++i) s.title.push_back(static_cast<uint32_t>(t.hashes[i] >> 32));
+  std::sort(s.title.begin(), s.title.end());
+  s.title.erase(std::unique(s.title.begin(), s.title.end()), s.title.end());
+  if (s.title.size() > kMaxTitleHashes) s.title.resize(kMaxTitleHashes);
+  return s;
+}
+
+std::string NearSketch::serialize() const {
+  std::string out;
+  out.reserve(1 + 8 + 4 + 4 + 2 + 1 + 4 * (bottom.size() + title.size()));
+  out += '\x01';  // format version
+  put_le(out, simhash);
+  put_le(out, tokens);
+  put_le(out, shingles);
+  put_le(out, static_cast<uint16_t>(bottom.size()));
+  put_le(out, static_cast<uint8_t>(title.size()));
+  for (uint32_t x : bottom) put_le(out, x);
+  for (uint32_t x : title) put_le(out, x);
+  return out;
+}
+
+std::optional<NearSketch> NearSketch::deserialize(std::string_view in) {
+  if (in.empty() || in[0] != '\x01') return std::nullopt;
+  in.remove_prefix(1);
+  NearSketch s;
+  uint16_t nb = 0;
+  uint8_t nt = 0;
+  if (!get_le(in, s.simhash) || !get_le(in, s.tokens) || !get_le(in, s.shingles) || !get_le(in, nb) || !get_le(in, nt))
+    return std::nullopt;
+  if (nb > kSketchSize || nt > kMaxTitleHashes || in.size() != 4u * (nb + nt)) return std::nullopt;
+  s.bottom.resize(nb);
+  s.title.resize(nt);
+  for (auto& x : s.bottom) get_le(in, x);
+  for (auto& x : s.title) get_le(in, x);
+  if (!std::is_sorted(s.bottom.begin(), s.bottom.end())) return std::nullopt;
+  return s;
+}
+
+Similarity similarity(const NearSketch& a, const NearSketch& b) {
+  Similarity r;
+  r.hamming = hamming(a.simhash, b.simhash);
+  r.title = sorted_jaccard(a.title, b.title);
+  if (a.bottom.empty() || b.bottom.empty()) return r;
+  // Jaccard (Broder): among the k smallest hashes of the union, the share present in both.
+  size_t i = 0, j = 0, seen = 0, both = 0;
+  const size_t k = kSketchSize;
+  while (seen < k && (i < a.bottom.size() || j < b.bottom.size())) {
+    uint64_t x = i < a.bottom.size() ? a.bottom[i] : UINT64_MAX;
+    uint64_t y = j < b.bottom.size() ? b.bottom[j] : UINT64_MAX;
+    uint64_t v = std::min(x, y);
+    // A value beyond a truncated sketch's limit cannot be decided; stop there.
+    if (v > sketch_limit(a) || v > sketch_limit(b)) break;
+    if (x == y) ++both, ++i, ++j;
+    else if (x < y) ++i;
+    else ++j;
+    ++seen;
+  }
+  r.jaccard = seen ? static_cast<double>(both) / static_cast<double>(seen) : 0.0;
+  const NearSketch& small = a.shingles <= b.shingles ? a : b;
+  const NearSketch& big = a.shingles <= b.shingles ? b : a;
+  r.size_ratio = big.shingles ? static_cast<double>(small.shingles) / big.shingles : 0.0;
+  double c = contained(small, big);
+  if (c < 0) {  // fall back to the Jaccard-derived estimate |A∩B| / |small|
+    double inter = r.jaccard * (a.shingles + b.shingles) / (1.0 + r.jaccard);
+    c = small.shingles ? std::min(1.0, inter / small.shingles) : 0.0;
+  }
+  r.containment = c;
+  return r;
+}
+
+bool verify(const NearSketch& a, const NearSketch& b, Similarity* out, bool boilerplate) {
+  Similarity s = similarity(a, b);
+  if (out) *out = s;
+  if (!a.eligible() || !b.eligible()) return false;
+  if (boilerplate && s.title < kTitleBoilerplate) return false;
+  if (s.jaccard >= kJaccardStrong) return true;
+  if (s.title < kTitleAgreement) return false;
+  return s.jaccard >= kJaccardDuplicate || (s.containment >= kContainmentDuplicate && s.size_ratio >= kMinSizeRatio);
+}
+
+DedupIndex::DedupIndex(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf)
+    : db_(db), cf_(cf ? cf : (db ? db->DefaultColumnFamily() : nullptr)) {}
+
+namespace {
+// Calls f(id, value) for up to `limit` keys starting with `prefix`.
+template <class F>
+void scan_prefix(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const std::string& prefix, size_t limit, F&& f) {
+  std::string upper = prefix;
+  // Upper bound: prefix with its last byte incremented (prefixes here never end in 0xFF runs that matter:
+  // if they do, fall back to a plain prefix check).
+  while (!upper.empty() && static_cast<unsigned char>(upper.back()) == 0xFF) upper.pop_back();
+  rocksdb::ReadOptions ro;
+  rocksdb::Slice ub;
+  if (!upper.empty()) {
+    upper.back() = static_cast<char>(static_cast<unsigned char>(upper.back()) + 1);
+    ub = rocksdb::Slice(upper);
+    ro.iterate_upper_bound = &ub;
+  }
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf));
+  size_t n = 0;
+  for (it->Seek(prefix); it->Valid() && n < limit; it->Next(), ++n) {
+    rocksdb::Slice k = it->key();
+    if (!k.starts_with(prefix)) break;
+    f(std::string_view(k.data() + prefix.size(), k.size() - prefix.size()), it->value());
+  }
+}
+}  // namespace
+
+std::optional<std::string> DedupIndex::find_exact(const std::string& fp) const {
+  if (fp.empty() || !db_) return std::nullopt;
+  std::string v;
+  auto st = db_->Get(rocksdb::ReadOptions(), cf_, "x" + fp, &v);
+  if (!st.ok()) return std::nullopt;
+  return v;
+}
+
+std::vector<std::string> DedupIndex::near_candidates(uint64_t simhash, int max_distance) const {
+  std::vector<std::string> out;
+  if (!db_ || simhash == 0) return out;
+  std::set<std::string, std::less<>> seen;
+  for (int band = 0; band < 4; ++band) {
+    scan_prefix(db_, cf_, band_prefix(band, simhash), kMaxBucketScan, [&](std::string_view id, rocksdb::Slice v) {
+      if (v.size() != 8) return;
+      uint64_t other;
+      std::memcpy(&other, v.data(), 8);
+      if (hamming(other, simhash) <= max_distance && !seen.count(id)) {
+        seen.emplace(id);
+        out.emplace_back(id);
+      }
+    });
+  }
+  return out;
+}
+
+void DedupIndex::add(rocksdb::WriteBatch& batch, const std::string& id, const std::string& exact_fp, uint64_t simhash) {
+  if (id.empty()) return;
+  if (!exact_fp.empty() && !find_exact(exact_fp)) batch.Put(cf_, "x" + exact_fp, id);
+  if (simhash != 0) {
+    std::string v;
+    put_le(v, simhash);
+    for (int band = 0; band < 4; ++band) batch.Put(cf_, band_prefix(band, simhash) + id, v);
+  }
+}
+
+void DedupIndex::add(rocksdb::WriteBatch& batch, const std::string& id, const std::string& exact_fp,
+                     const NearSketch& sketch) {
+  if (id.empty()) return;
+  if (!sketch.eligible()) {
+    add(batch, id, exact_fp, 0);
+    return;
+  }
+  add(batch, id, exact_fp, sketch.simhash);
+  for (size_t i = 0; i < std::min(kMinSamples, sketch.bottom.size()); ++i)
+    batch.Put(cf_, sample_prefix(sketch.bottom[i]) + id, rocksdb::Slice());
+  batch.Put(cf_, "k" + id, sketch.serialize());
+}
+
+std::vector<std::string> DedupIndex::sketch_candidates(const NearSketch& sketch) const {
+  std::vector<std::string> out;
+  for (auto& c : collect(sketch)) out.push_back(std::move(c.id));
+  return out;
+}
+
+std::vector<DedupIndex::Candidate> DedupIndex::collect(const NearSketch& sketch) const {
+  std::vector<Candidate> out;
+  if (!db_ || !sketch.eligible()) return out;
+  std::unordered_map<std::string, size_t> pos;
+  for (auto& id : near_candidates(sketch.simhash, 3)) {
+    pos.emplace(id, out.size());
+    out.push_back({std::move(id), true, 0, 0});
+  }
+  for (size_t i = 0; i < std::min(kMinSamples, sketch.bottom.size()); ++i) {
+    std::vector<std::string> bucket;
+    scan_prefix(db_, cf_, sample_prefix(sketch.bottom[i]), kMaxBucketScan,
+                [&](std::string_view id, rocksdb::Slice) { bucket.emplace_back(id); });
+    const bool common = bucket.size() >= kCommonBucket;
+    for (auto& id : bucket) {
+      auto [it, inserted] = pos.emplace(id, out.size());
+      if (inserted) out.push_back({std::move(id), false, 0, 0});
+      Candidate& c = out[it->second];
+      ++c.shared_samples;
+      c.common_samples += common;
+    }
+  }
+  return out;
+}
+
+std::optional<NearSketch> DedupIndex::load_sketch(const std::string& id) const {
+  if (!db_) return std::nullopt;
+  std::string v;
+  if (!db_->Get(rocksdb::ReadOptions(), cf_, "k" + id, &v).ok()) return std::nullopt;
+  return NearSketch::deserialize(v);
+}
+
+std::vector<NearMatch> DedupIndex::find_near(const NearSketch& sketch, std::string_view exclude_id) const {
+  std::vector<NearMatch> out;
+  for (auto& c : collect(sketch)) {
+    if (c.id == exclude_id) continue;
+    auto other = load_sketch(c.id);
+    if (!other) continue;
+    // Overlap only through shingles that many indexed articles share: site boilerplate, templated series.
+    const bool boilerplate = !c.simhash && c.shared_samples > 0 && c.common_samples == c.shared_samples;
+    Similarity s;
+    if (verify(sketch, *other, &s, boilerplate)) out.push_back({c.id, s});
+  }
+  std::sort(out.begin(), out.end(), [](const NearMatch& a, const NearMatch& b) {
+    if (a.sim.jaccard != b.sim.jaccard) return a.sim.jaccard > b.sim.jaccard;
+    return a.id < b.id;
+  });
+  return out;
+}
+
+}  // namespace baotin

@@ -1,0 +1,152 @@
+// Duplicate detection: exact fingerprints and near-duplicate search over a RocksDB index.
+//
+// Text model. title + lead + body paragraphs are NFC-normalised, lower-cased (ICU, Vietnamese locale) and cut into
+// tokens = maximal runs of letters/digits/combining marks; for Vietnamese a token is one syllable. Punctuation,
+// quote style, whitespace, NBSP/zero-width characters and NFD/NFC differences therefore never change anything.
+// Image captions are not part of the text.
+//
+// Exact duplicates: exact_fingerprint() = hex XXH3-128 of the token stream (title, lead, body). Empty text -> "".
+//
+// Near duplicates (see NearSketch): 3-syllable shingles, each hashed to 64 bits.
+//  * SimHash (64 bit, weighted: shingle frequency, title shingles x2) indexed in 4 bands of 16 bits, so every
+//    entry within Hamming distance <= 3 shares at least one band with the query (pigeonhole).
+//  * SimHash alone misses realistic copies: on RSS-length texts an appended "Theo TTXVN" line moves ~4 bits on
+//    average, a byline ~5, a trimmed last sentence 10+ (measured on the corpus, see tests/test_dedup.cpp). So the
+//    index also keeps, per article, its kMinSamples smallest shingle hashes ("min-samples", a bottom-k LSH):
+//    two texts whose shingle sets overlap by Jaccard J share one of them with probability ~1-(1-J)^8.
+//  * Every candidate (from either index) is verified with a bottom-k sketch (the kSketchSize smallest 32-bit
+//    shingle hashes, exact for texts of <= 128 shingles) and the title's token set; see verify().
+//  * Texts with fewer than kMinTokens tokens (titles-only items, one-line briefs) are too short for any of this
+//    to be reliable: they get no near-duplicate entries and only ever match exactly (exact_fingerprint).
+//
+// RocksDB layout (one column family owned by the index; all keys are binary, ids are appended verbatim):
+//   'x' fingerprint                        -> id             exact fingerprints (first writer wins on lookup)
+//   's' band(1) bandvalue(2, big-endian) id  -> simhash(8)   SimHash bands
+//   'm' hash(4, big-endian) id               -> ""           min-samples
+//   'k' id                                   -> sketch       serialised NearSketch (verification)
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "parse/article.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+class WriteBatch;
+}  // namespace rocksdb
+
+namespace baotin {
+
+// Minimum number of tokens (syllables) of title+lead+body for near-duplicate detection.
+inline constexpr size_t kMinTokens = 24;
+// Bottom-k sketch size and number of min-samples indexed per article.
+inline constexpr size_t kSketchSize = 128;
+inline constexpr size_t kMinSamples = 8;
+
+// Verification thresholds (chosen on the corpus evaluation in tests/test_dedup.cpp; see verify()).
+inline constexpr double kJaccardDuplicate = 0.60;    // J >= this: duplicate (when titles agree)
+inline constexpr double kJaccardStrong = 0.85;       // J >= this: duplicate whatever the titles
+inline constexpr double kContainmentDuplicate = 0.85;  // smaller text inside the larger one
+inline constexpr double kMinSizeRatio = 0.30;        // smaller/larger shingle count for the containment rule
+inline constexpr double kTitleAgreement = 0.50;      // Jaccard of title token sets
+inline constexpr double kTitleBoilerplate = 0.80;    // title agreement required when the overlap is boilerplate
+
+// Tokens of a text: NFC, lower-case, runs of letters/digits. Exposed for tests and tools.
+std::vector<std::string> dedup_tokens(std::string_view utf8);
+
+uint64_t simhash_article(const Article&);       // 0 for texts without tokens
+std::string exact_fingerprint(const Article&);  // "" for texts without tokens
+int hamming(uint64_t a, uint64_t b);
+
+// Everything near-duplicate detection needs to know about one article (~0.6 KiB serialised).
+struct NearSketch {
+  uint64_t simhash = 0;
+  uint32_t tokens = 0;              // token count of title+lead+body
+  uint32_t shingles = 0;            // distinct shingles (32-bit hashes)
+  std::vector<uint32_t> bottom;     // kSketchSize smallest shingle hashes, ascending, distinct
+  std::vector<uint32_t> title;      // distinct title token hashes, ascending (at most 64)
+  // Long enough for near-duplicate detection (tokens >= kMinTokens).
+  bool eligible() const { return tokens >= kMinTokens && !bottom.empty(); }
+  std::string serialize() const;
+  static std::optional<NearSketch> deserialize(std::string_view bytes);  // nullopt on corrupt input
+};
+
+NearSketch near_sketch(const Article&);
+
+struct Similarity {
+  double jaccard = 0;      // estimated Jaccard of the shingle sets
+  double containment = 0;  // estimated share of the smaller text's shingles found in the larger one
+  double size_ratio = 0;   // smaller / larger shingle count
+  double title = 0;        // Jaccard of the title token sets (1 when both titles are empty)
+  int hamming = 64;        // SimHash distance
+};
+
+Similarity similarity(const NearSketch& a, const NearSketch& b);
+
+// Near-duplicate decision. Both sketches must be eligible(); then a and b are duplicates when
+//   J >= kJaccardStrong, or
+//   title >= kTitleAgreement and (J >= kJaccardDuplicate or
+//                                 (containment >= kContainmentDuplicate and size_ratio >= kMinSizeRatio)).
+// The title condition keeps apart different items sharing a site's boilerplate description and templated series
+// ("X được giới thiệu ứng cử ..."); the containment rule accepts trimmed copies and copies with added
+// bylines / source lines / captions. Symmetric.
+// `boilerplate` (set by DedupIndex::find_near): the two texts overlap only through shingles that many indexed
+// articles share (a site-wide description, a "Phật sự online: ..." or "Ninh Bình TV ..." footer, a templated
+// series). Then the titles must agree much more (>= kTitleBoilerplate) for a match.
+bool verify(const NearSketch& a, const NearSketch& b, Similarity* out = nullptr, bool boilerplate = false);
+
+struct NearMatch {
+  std::string id;
+  Similarity sim;
+};
+
+class DedupIndex {
+ public:
+  // cf == nullptr means the default column family. The DB must outlive the index.
+  DedupIndex(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf);
+
+  // Article id of the first article added with this exact fingerprint.
+  std::optional<std::string> find_exact(const std::string& fp) const;
+  // Ids whose SimHash is within max_distance (0..3: the band index guarantees completeness only up to 3;
+  // larger values are accepted but only find entries sharing a band).
+  std::vector<std::string> near_candidates(uint64_t simhash, int max_distance = 3) const;
+  // Indexes exact fingerprint (if non-empty) and SimHash bands (if simhash != 0). No sketch: entries added this
+  // way are found by near_candidates() but not by find_near().
+  void add(rocksdb::WriteBatch& batch, const std::string& id, const std::string& exact_fp, uint64_t simhash);
+
+  // Full near-duplicate path: indexes the exact fingerprint, and for eligible sketches the SimHash bands,
+  // min-samples and the sketch itself.
+  void add(rocksdb::WriteBatch& batch, const std::string& id, const std::string& exact_fp, const NearSketch& sketch);
+  // Verified near duplicates of `sketch` (candidates from SimHash bands within distance 3 and from shared
+  // min-samples, each checked with verify()), most similar first. Empty for ineligible sketches.
+  // `exclude_id` (e.g. the article's own id when re-indexing a new version) is skipped.
+  std::vector<NearMatch> find_near(const NearSketch& sketch, std::string_view exclude_id = {}) const;
+  // Unverified candidate ids for a sketch (the union find_near() checks). For diagnostics and benchmarks.
+  std::vector<std::string> sketch_candidates(const NearSketch& sketch) const;
+  std::optional<NearSketch> load_sketch(const std::string& id) const;
+
+  // Entries read per prefix scan at most (boilerplate shingles can make a min-sample bucket huge).
+  static constexpr size_t kMaxBucketScan = 256;
+  // A min-sample bucket with at least this many articles marks a common (boilerplate) shingle. The decision
+  // therefore depends on what the index already holds: the first few copies of a boilerplate text are compared
+  // with the normal rule.
+  static constexpr size_t kCommonBucket = 64;
+
+ private:
+  struct Candidate {
+    std::string id;
+    bool simhash = false;       // found through a SimHash band within distance 3
+    int shared_samples = 0;     // query min-samples whose bucket holds the candidate
+    int common_samples = 0;     // ... of which are common buckets (>= kCommonBucket entries)
+  };
+  std::vector<Candidate> collect(const NearSketch& sketch) const;
+
+  rocksdb::DB* db_;
+  rocksdb::ColumnFamilyHandle* cf_;
+};
+
+}  // namespace baotin
