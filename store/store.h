@@ -1,0 +1,159 @@
+// Versioned article store over RocksDB.
+//
+// Column families:
+//   articles  id -> latest version (Article JSON)
+//   versions  id + big-endian uint32 version -> Article JSON of that version
+//   urls      canonical URL / fetched URL / every alias (raw and canonicalised) -> id
+//   feeds     feed URL -> FeedState JSON (opaque to the store)
+//   raw       id + big-endian uint32 version -> zstd-compressed raw HTML of that version
+//   changes   big-endian uint64 sequence -> {seq, type: new|updated|duplicate, id, version, site, at}
+//   dedup     owned by DedupIndex (store/dedup.h)
+//   meta      schema_version, last_seq, counters
+//
+// Every put_article is one atomic WriteBatch (record, version, raw HTML, URL map, dedup index, change
+// event and last_seq together); with sync_writes the WAL is fsynced before put_article returns, so an
+// acknowledged write survives a crash (kill -9, power loss).
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "parse/article.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+}  // namespace rocksdb
+
+namespace baotin {
+
+class DedupIndex;
+
+// Thrown by write operations when RocksDB fails (disk full, I/O error), on writes to a secondary
+// (read-only) instance, and for articles that cannot be stored (no URL at all).
+struct StoreError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct StoreOptions {
+  std::string path;
+  bool sync_writes = true;  // WAL fsync per write: acknowledged == durable
+};
+
+enum class PutKind { New, Updated, Unchanged, Duplicate };
+const char* put_kind_name(PutKind k);  // "new", "updated", "unchanged", "duplicate"
+
+struct PutResult {
+  PutKind kind = PutKind::Unchanged;
+  std::string id;
+  uint32_t version = 0;    // version now stored as the latest
+  uint64_t seq = 0;        // change-log sequence written by this put; 0 for Unchanged
+  std::string duplicate_of, cluster;
+};
+
+struct ChangeEvent {
+  uint64_t seq = 0;
+  std::string type;  // "new" | "updated" | "duplicate"
+  std::string id;
+  uint32_t version = 0;
+  std::string site;
+  std::string at;  // ISO 8601, +07:00
+};
+
+nlohmann::json to_json(const ChangeEvent& e);
+
+class Store {
+ public:
+  static constexpr int kSchemaVersion = 1;
+
+  // Read-write (the daemon). Creates the store (and parent directories) if missing.
+  // Returns nullptr and sets *error (if given) on failure, e.g. when another process holds the lock.
+  static std::unique_ptr<Store> open(const StoreOptions& opts, std::string* error);
+  // Read-only view that can run while the daemon holds the store open (RocksDB secondary instance).
+  // `secondary_dir` is a private scratch directory for the secondary's info log (created if missing).
+  // Call catch_up() to see writes the primary made after the open.
+  static std::unique_ptr<Store> open_secondary(const std::string& path, const std::string& secondary_dir,
+                                               std::string* error);
+
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Stores an extracted article. id = hex xxh3-64 of the canonicalised canonical_url (or url), unless
+  // one of its URLs (canonical, fetched, aliases) already maps to a stored article, whose id is reused.
+  // Sets id, version, canonical_url (canonicalised), content_hash, duplicate_of and cluster.
+  // A new version is written only when content_hash changes. New articles are checked against the
+  // dedup index (exact fingerprint + verified near-duplicates, store/dedup.h); a copy keeps its own
+  // record and gets duplicate_of = the earliest-published match (published, then fetched_at, then id)
+  // and that match's cluster (kind Duplicate). Articles without body text that are too short for
+  // near-duplicate detection (title-only stubs) are not deduplicated. Updates keep duplicate_of/cluster.
+  // Thread-safe. Throws StoreError on write failure, on a secondary, or when the article has no URL.
+  PutResult put_article(Article a, std::string_view raw_html, const std::vector<std::string>& alias_urls = {});
+
+  std::optional<Article> get(const std::string& id) const;
+  std::optional<std::string> id_for_url(const std::string& url) const;  // any alias or canonical
+  std::vector<Article> versions(const std::string& id) const;            // oldest first
+  std::optional<Article> version(const std::string& id, uint32_t version) const;
+  std::optional<std::string> raw_html(const std::string& id, uint32_t version) const;
+
+  // Change events with seq > after_seq, in order. `fn` returns false to stop.
+  void scan_changes(uint64_t after_seq, const std::function<bool(const ChangeEvent&)>& fn) const;
+  uint64_t last_seq() const;
+  // Latest record of every article, in id order. `fn` returns false to stop.
+  void scan_articles(const std::function<bool(const Article&)>& fn) const;
+
+  std::optional<std::string> get_feed_state(const std::string& feed_url) const;
+  void put_feed_state(const std::string& feed_url, const std::string& json);
+  std::vector<std::pair<std::string, std::string>> all_feed_states() const;
+
+  // Free-form metadata. Keys "schema_version" and "last_seq" are reserved (StoreError).
+  void put_meta(const std::string& key, const std::string& value);
+  std::optional<std::string> get_meta(const std::string& key) const;
+  // Atomically adds `delta` to the integer stored under `key` (missing == 0); returns the new value.
+  int64_t add_counter(const std::string& key, int64_t delta);
+
+  // Secondary only: applies the primary's new writes. Returns false (and *error) on failure.
+  bool catch_up(std::string* error = nullptr);
+  bool is_secondary() const { return secondary_; }
+
+  // Consistency check (fsck): every record parses, versions are contiguous and match the latest
+  // record, content hashes match, every version has a change event and vice versa, URL entries point
+  // at stored articles, last_seq matches the change log. Returns the problems found (empty == OK).
+  std::vector<std::string> verify(size_t max_problems = 100) const;
+
+  // Flushes memtables and closes the database. Idempotent; also done by the destructor.
+  void close();
+
+ private:
+  Store() = default;
+  void require_writable(const char* what) const;
+  std::optional<std::string> get_raw(rocksdb::ColumnFamilyHandle* cf, const std::string& key) const;
+  std::string resolve_id_locked(const std::vector<std::string>& url_keys, const std::string& canonical) const;
+
+  rocksdb::DB* db_ = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // all opened handles (owned)
+  rocksdb::ColumnFamilyHandle* articles_ = nullptr;
+  rocksdb::ColumnFamilyHandle* versions_ = nullptr;
+  rocksdb::ColumnFamilyHandle* urls_ = nullptr;
+  rocksdb::ColumnFamilyHandle* feeds_ = nullptr;
+  rocksdb::ColumnFamilyHandle* raw_ = nullptr;
+  rocksdb::ColumnFamilyHandle* changes_ = nullptr;
+  rocksdb::ColumnFamilyHandle* dedup_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* meta_ = nullptr;
+  std::unique_ptr<DedupIndex> dedup_;
+  bool secondary_ = false;
+  bool sync_writes_ = true;
+  std::string path_;
+  mutable std::mutex write_mu_;  // serialises put_article / add_counter read-modify-writes
+  std::atomic<uint64_t> last_seq_{0};
+};
+
+}  // namespace baotin

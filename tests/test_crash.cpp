@@ -1,0 +1,187 @@
+// Crash safety: a child process ingests articles with sync writes and reports every acknowledged put
+// on a pipe; the parent SIGKILLs it at various points, reopens the store and checks that everything
+// acknowledged is there, complete and consistent, and that nothing is half-written.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "store/store.h"
+
+namespace fs = std::filesystem;
+using namespace baotin;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "baotin-crash-XXXXXX").string();
+    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+    path = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+std::string words(uint64_t seed, int n) {
+  static const char* kSyl[] = {"người", "dân", "thành", "phố", "chuẩn", "bị", "đón", "Tết", "kinh", "tế",
+                               "tăng", "trưởng", "giá", "vàng", "bóng", "đá", "thời", "tiết", "mưa", "bão",
+                               "giáo", "dục", "học", "sinh", "bệnh", "viện", "giao", "thông", "xe", "máy"};
+  uint64_t x = seed * 0x9E3779B97F4A7C15ull | 1;
+  std::string s;
+  for (int i = 0; i < n; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    if (i) s += ' ';
+    s += kSyl[x % (sizeof kSyl / sizeof *kSyl)];
+  }
+  return s;
+}
+
+// Article n, revision r: deterministic so the parent can check contents.
+Article make(int n, int r) {
+  Article a;
+  a.url = a.canonical_url = "https://crash.test/bai-" + std::to_string(n) + ".html";
+  a.site = n % 2 ? "odd" : "even";
+  a.title = "Bài " + std::to_string(n) + " " + words(n, 8);
+  a.lead = words(n * 7 + 1, 20);
+  a.body = {words(n * 7 + 2, 80), words(n * 7 + 3, 80)};
+  for (int i = 1; i < r; ++i) a.body.push_back("Cập nhật lần " + std::to_string(i) + ": " + words(n * 131 + i, 15));
+  a.published = "2026-03-07T08:00:00+07:00";
+  return a;
+}
+
+std::string raw_for(int n, int r) {
+  std::string html = "<html><body>";
+  for (int i = 0; i < 50; ++i) html += "<p>" + words(n * 1000 + r * 50 + i, 20) + "</p>";
+  return html + "</body></html>";
+}
+
+// Child: ingest forever (new articles, and every third step a revision of an earlier one).
+[[noreturn]] void child_main(const std::string& path, int first, int wfd) {
+  std::string err;
+  auto st = Store::open({path, true}, &err);
+  if (!st) {
+    std::fprintf(stderr, "child: %s\n", err.c_str());
+    _exit(3);
+  }
+  std::vector<int> revision(100000, 0);
+  for (int step = 0; step < 20000; ++step) {
+    int n = first + step;
+    if (step % 3 == 2) n = first + (step * 7919) % step;  // revise an earlier article
+    const int r = ++revision[n - first];
+    auto res = st->put_article(make(n, r), raw_for(n, r));
+    char line[160];
+    const int len = std::snprintf(line, sizeof line, "%d %d %s %u %llu\n", n, r, res.id.c_str(), res.version,
+                                  static_cast<unsigned long long>(res.seq));
+    if (write(wfd, line, static_cast<size_t>(len)) != len) _exit(4);
+  }
+  _exit(0);
+}
+
+struct Ack {
+  int n, r;
+  std::string id;
+  uint32_t version;
+  uint64_t seq;
+};
+
+}  // namespace
+
+TEST(Crash, AcknowledgedWritesSurviveSigkill) {
+  TempDir d;
+  const std::string path = (d.path / "db").string();
+  const unsigned seed = static_cast<unsigned>(std::random_device{}());
+  std::mt19937 rng(seed);
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::vector<Ack> acked;
+  // Kill after this many acknowledgements (+ a random delay), round by round, on the same store.
+  const int kill_after[] = {0, 1, 40, 7, 120};
+  int first = 0;
+  for (int round = 0; round < 5; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    fflush(nullptr);
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      close(fds[0]);
+      child_main(path, first, fds[1]);
+    }
+    close(fds[1]);
+    FILE* in = fdopen(fds[0], "r");
+    ASSERT_TRUE(in);
+    std::vector<Ack> round_acks;
+    auto read_ack = [&]() -> bool {
+      char buf[256];
+      if (!std::fgets(buf, sizeof buf, in)) return false;
+      Ack a;
+      std::istringstream ls(buf);
+      ls >> a.n >> a.r >> a.id >> a.version >> a.seq;
+      EXPECT_FALSE(ls.fail()) << buf;
+      round_acks.push_back(a);
+      return true;
+    };
+    while (static_cast<int>(round_acks.size()) < kill_after[round] && read_ack()) {
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(std::uniform_int_distribution<int>(0, 20000)(rng)));
+    kill(pid, SIGKILL);
+    while (read_ack()) {  // lines written before the kill were acknowledged too
+    }
+    fclose(in);
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "child exited early, status " << status;
+    std::printf("round %d: %zu acknowledged puts before SIGKILL\n", round, round_acks.size());
+    acked.insert(acked.end(), round_acks.begin(), round_acks.end());
+    first += 100000;
+
+    // Reopen and check everything acknowledged so far.
+    std::string err;
+    auto st = Store::open({path, true}, &err);
+    ASSERT_TRUE(st) << err;
+    const auto problems = st->verify();
+    EXPECT_TRUE(problems.empty()) << problems.size() << " problems, first: " << (problems.empty() ? "" : problems[0]);
+    uint64_t max_seq = 0;
+    for (const auto& a : acked) {
+      max_seq = std::max(max_seq, a.seq);
+      auto latest = st->get(a.id);
+      ASSERT_TRUE(latest) << "acknowledged article " << a.n << " lost";
+      EXPECT_GE(latest->version, a.version);
+      auto v = st->version(a.id, a.version);
+      ASSERT_TRUE(v) << "acknowledged version " << a.version << " of " << a.n << " lost";
+      const Article want = make(a.n, a.r);
+      EXPECT_EQ(v->title, want.title);
+      EXPECT_EQ(v->body, want.body);
+      EXPECT_EQ(v->content_hash, content_hash(want));
+      EXPECT_EQ(st->raw_html(a.id, a.version), raw_for(a.n, a.r));
+      EXPECT_EQ(st->id_for_url(want.url), a.id);
+      bool logged = false;
+      st->scan_changes(a.seq - 1, [&](const ChangeEvent& e) {
+        logged = e.seq == a.seq && e.id == a.id && e.version == a.version;
+        return false;
+      });
+      EXPECT_TRUE(logged) << "change " << a.seq << " missing for " << a.n;
+    }
+    EXPECT_GE(st->last_seq(), max_seq);
+    // The store keeps working after recovery.
+    Article probe = make(900000 + round, 1);
+    auto r = st->put_article(probe, "");
+    EXPECT_EQ(r.kind, PutKind::New);
+    EXPECT_EQ(r.seq, st->last_seq());
+  }
+  EXPECT_GT(acked.size(), 100u);
+}

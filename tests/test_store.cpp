@@ -1,0 +1,599 @@
+#include "store/store.h"
+
+#include <gtest/gtest.h>
+#include <rocksdb/db.h>
+#include <xxhash.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include "parse/canonical.h"
+#include "store/diff.h"
+
+namespace fs = std::filesystem;
+using namespace baotin;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "baotin-store-XXXXXX").string();
+    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+    path = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  std::string str(const char* sub = "db") const { return (path / sub).string(); }
+};
+
+// Pseudo-random Vietnamese-looking text: different seeds give unrelated paragraphs (so that the
+// dedup index does not see synthetic stories as near-copies of each other).
+std::string long_paragraph(const std::string& seed, int words = 60) {
+  static const char* kSyl[] = {"người", "dân", "thành", "phố", "chuẩn", "bị", "đón", "Tết", "kinh", "tế",
+                               "tăng", "trưởng", "giá", "vàng", "bóng", "đá", "thời", "tiết", "mưa", "bão",
+                               "giáo", "dục", "học", "sinh", "bệnh", "viện", "giao", "thông", "xe", "máy",
+                               "chính", "phủ", "quốc", "hội", "doanh", "nghiệp", "xuất", "khẩu", "nông", "sản",
+                               "du", "lịch", "biển", "đảo", "công", "nghệ", "điện", "thoại", "nhà", "đất"};
+  uint64_t x = XXH3_64bits(seed.data(), seed.size()) | 1;
+  std::string s = seed;
+  for (int i = 0; i < words; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    s += ' ';
+    s += kSyl[x % (sizeof kSyl / sizeof *kSyl)];
+    if (i % 12 == 11) s += '.';
+  }
+  return s;
+}
+
+Article make(const std::string& url, const std::string& title, std::vector<std::string> body,
+             const std::string& site = "vnexpress", const std::string& published = "2026-03-07T08:00:00+07:00") {
+  Article a;
+  a.url = url;
+  a.canonical_url = url;
+  a.site = site;
+  a.title = title;
+  a.lead = "Sapo của bài " + title;
+  a.body = std::move(body);
+  a.published = published;
+  a.fetched_at = "2026-03-07T09:00:00+07:00";
+  a.authors = {"Minh Anh"};
+  return a;
+}
+
+Article story(int i, const std::string& site = "vnexpress") {
+  const std::string t = "Bài số " + std::to_string(i) + " về chuyện " + std::to_string(i * 7919);
+  return make("https://" + site + ".net/bai-" + std::to_string(i) + ".html", t,
+              {long_paragraph(t + " mở đầu"), long_paragraph(t + " thân bài " + std::to_string(i * 31))}, site);
+}
+
+std::unique_ptr<Store> open_store(const std::string& path) {
+  std::string err;
+  auto st = Store::open({path, true}, &err);
+  EXPECT_TRUE(st) << err;
+  return st;
+}
+
+std::string hex_xxh3(const std::string& s) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(XXH3_64bits(s.data(), s.size())));
+  return buf;
+}
+
+}  // namespace
+
+TEST(Store, NewUpdatedUnchangedVersions) {
+  TempDir d;
+  auto st = open_store(d.str());
+  ASSERT_TRUE(st);
+  Article a = story(1);
+  auto r1 = st->put_article(a, "<html>v1</html>");
+  EXPECT_EQ(r1.kind, PutKind::New);
+  EXPECT_EQ(r1.version, 1u);
+  EXPECT_EQ(r1.seq, 1u);
+  EXPECT_EQ(r1.cluster, r1.id);
+  EXPECT_TRUE(r1.duplicate_of.empty());
+
+  auto r2 = st->put_article(a, "<html>v1</html>");
+  EXPECT_EQ(r2.kind, PutKind::Unchanged);
+  EXPECT_EQ(r2.id, r1.id);
+  EXPECT_EQ(r2.version, 1u);
+  EXPECT_EQ(r2.seq, 0u);
+
+  Article b = a;
+  b.body.push_back("Đính chính: số liệu trong bài đã được cập nhật.");
+  auto r3 = st->put_article(b, "<html>v2</html>");
+  EXPECT_EQ(r3.kind, PutKind::Updated);
+  EXPECT_EQ(r3.version, 2u);
+  EXPECT_EQ(r3.seq, 2u);
+  EXPECT_EQ(r3.cluster, r1.id);
+
+  auto latest = st->get(r1.id);
+  ASSERT_TRUE(latest);
+  EXPECT_EQ(latest->version, 2u);
+  EXPECT_EQ(latest->body, b.body);
+  EXPECT_EQ(latest->id, r1.id);
+  EXPECT_EQ(latest->content_hash, content_hash(b));
+
+  auto vs = st->versions(r1.id);
+  ASSERT_EQ(vs.size(), 2u);
+  EXPECT_EQ(vs[0].version, 1u);
+  EXPECT_EQ(vs[0].body, a.body);
+  EXPECT_EQ(vs[1].version, 2u);
+  EXPECT_EQ(vs[1].body, b.body);
+  ASSERT_TRUE(st->version(r1.id, 1));
+  EXPECT_EQ(st->version(r1.id, 1)->title, a.title);
+  EXPECT_FALSE(st->version(r1.id, 3));
+  EXPECT_FALSE(st->get("0000000000000000"));
+  EXPECT_TRUE(st->versions("0000000000000000").empty());
+  EXPECT_EQ(st->last_seq(), 2u);
+  EXPECT_TRUE(st->verify().empty());
+}
+
+TEST(Store, IdIsXxh3OfCanonicalUrl) {
+  TempDir d;
+  auto st = open_store(d.str());
+  ASSERT_TRUE(st);
+  Article a = story(2);
+  a.url = "https://vnexpress.net/bai-2.html?utm_source=rss";
+  a.canonical_url = "https://vnexpress.net/bai-2.html";
+  auto r = st->put_article(a, "");
+  EXPECT_EQ(r.id, hex_xxh3(canonicalize_url(a.canonical_url)));
+  EXPECT_EQ(st->get(r.id)->canonical_url, canonicalize_url(a.canonical_url));
+  EXPECT_EQ(st->get(r.id)->url, a.url);  // the fetched URL is kept as it was
+
+  Article none = story(3);
+  none.url.clear();
+  none.canonical_url.clear();
+  EXPECT_THROW(st->put_article(none, ""), StoreError);
+}
+
+TEST(Store, MarkupOnlyChangeIsUnchanged) {
+  TempDir d;
+  auto st = open_store(d.str());
+  ASSERT_TRUE(st);
+  Article a = story(4);
+  auto r1 = st->put_article(a, "<html><div class=ad>quảng cáo 1</div>...</html>");
+  Article b = a;
+  b.fetched_at = "2026-03-07T10:00:00+07:00";
+  b.images = {{"https://img.vnecdn.net/x.jpg", "Ảnh mới"}};
+  b.tags = {"tết"};
+  b.title = "  " + a.title + "  ";       // whitespace only
+  b.body[0] = a.body[0] + "\u00a0";       // trailing NBSP
+  auto r2 = st->put_article(b, "<html><div class=ad>quảng cáo 2 — lượt xem 1234</div>...</html>");
+  EXPECT_EQ(r2.kind, PutKind::Unchanged);
+  EXPECT_EQ(r2.version, 1u);
+  EXPECT_EQ(st->last_seq(), r1.seq);
+  EXPECT_EQ(st->versions(r1.id).size(), 1u);
+  // The stored record and raw page are those of version 1.
+  EXPECT_TRUE(st->get(r1.id)->images.empty());
+  EXPECT_NE(st->raw_html(r1.id, 1)->find("quảng cáo 1"), std::string::npos);
+}
+
+TEST(Store, AliasesResolveToOneArticle) {
+  TempDir d;
+  auto st = open_store(d.str());
+  ASSERT_TRUE(st);
+  Article a = story(5);
+  a.url = "https://m.vnexpress.net/bai-5.html";
+  a.canonical_url = "https://vnexpress.net/bai-5.html";
+  const std::vector<std::string> aliases = {"https://vnexpress.net/bai-5.html?amp=1",
+                                            "https://vnexpress.net/bai-5-amp.html"};
+  auto r = st->put_article(a, "", aliases);
+  for (const auto& u : aliases) EXPECT_EQ(st->id_for_url(u), r.id) << u;
+  EXPECT_EQ(st->id_for_url(a.url), r.id);
+  EXPECT_EQ(st->id_for_url(a.canonical_url), r.id);
+  EXPECT_EQ(st->id_for_url(canonicalize_url(a.canonical_url)), r.id);
+  EXPECT_FALSE(st->id_for_url("https://vnexpress.net/khac.html"));
+  EXPECT_FALSE(st->id_for_url(""));
+
+  // Fetching the article again through an alias (no canonical link seen) finds the same record.
+  Article again = a;
+  again.url = aliases[1];
+  again.canonical_url.clear();
+  again.body.push_back("Cập nhật lúc 10h.");
+  auto r2 = st->put_article(again, "");
+  EXPECT_EQ(r2.id, r.id);
+  EXPECT_EQ(r2.kind, PutKind::Updated);
+  EXPECT_EQ(r2.version, 2u);
+  EXPECT_TRUE(st->verify().empty());
+}
+
+TEST(Store, ChangeLogOrderAndResume) {
+  TempDir d;
+  std::vector<std::string> ids;
+  {
+    auto st = open_store(d.str());
+    ASSERT_TRUE(st);
+    for (int i = 0; i < 5; ++i) ids.push_back(st->put_article(story(10 + i, i % 2 ? "tuoitre" : "vnexpress"), "").id);
+    Article upd = story(11, "tuoitre");
+    upd.title += " (cập nhật)";
+    auto r = st->put_article(upd, "");
+    ASSERT_EQ(r.kind, PutKind::Updated);
+    std::vector<ChangeEvent> all;
+    st->scan_changes(0, [&](const ChangeEvent& e) {
+      all.push_back(e);
+      return true;
+    });
+    ASSERT_EQ(all.size(), 6u);
+    for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].seq, i + 1);
+    for (size_t i = 0; i < 5; ++i) {
+      EXPECT_EQ(all[i].type, "new");
+      EXPECT_EQ(all[i].id, ids[i]);
+      EXPECT_EQ(all[i].version, 1u);
+      EXPECT_EQ(all[i].site, i % 2 ? "tuoitre" : "vnexpress");
+      EXPECT_EQ(all[i].at.size(), 25u) << all[i].at;  // YYYY-MM-DDTHH:MM:SS+07:00
+    }
+    EXPECT_EQ(all[5].type, "updated");
+    EXPECT_EQ(all[5].id, ids[1]);
+    EXPECT_EQ(all[5].version, 2u);
+
+    std::vector<uint64_t> tail;
+    st->scan_changes(3, [&](const ChangeEvent& e) {
+      tail.push_back(e.seq);
+      return true;
+    });
+    EXPECT_EQ(tail, (std::vector<uint64_t>{4, 5, 6}));
+    size_t seen = 0;
+    st->scan_changes(0, [&](const ChangeEvent&) { return ++seen < 2; });
+    EXPECT_EQ(seen, 2u);
+    size_t none = 0;
+    st->scan_changes(6, [&](const ChangeEvent&) { return ++none, true; });
+    st->scan_changes(UINT64_MAX, [&](const ChangeEvent&) { return ++none, true; });
+    EXPECT_EQ(none, 0u);
+  }
+  auto st = open_store(d.str());
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->last_seq(), 6u);
+  auto r = st->put_article(story(20), "");
+  EXPECT_EQ(r.seq, 7u);
+  EXPECT_EQ(st->last_seq(), 7u);
+}
+
+TEST(Store, FeedStateAndMetaRoundTrip) {
+  TempDir d;
+  {
+    auto st = open_store(d.str());
+    ASSERT_TRUE(st);
+    EXPECT_FALSE(st->get_feed_state("https://vnexpress.net/rss/tin-moi-nhat.rss"));
+    st->put_feed_state("https://vnexpress.net/rss/tin-moi-nhat.rss", R"({"etag":"\"abc\"","failures":0})");
+    st->put_feed_state("https://tuoitre.vn/rss/tin-moi-nhat.rss", R"({"etag":""})");
+    st->put_feed_state("https://tuoitre.vn/rss/tin-moi-nhat.rss", R"({"etag":"x"})");
+    st->put_meta("template:vnexpress@3", "ok");
+    EXPECT_EQ(st->add_counter("health:vnexpress:missing_body", 2), 2);
+    EXPECT_EQ(st->add_counter("health:vnexpress:missing_body", 3), 5);
+    EXPECT_THROW(st->put_meta("last_seq", "99"), StoreError);
+    EXPECT_THROW(st->put_meta("schema_version", "2"), StoreError);
+  }
+  auto st = open_store(d.str());
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->get_feed_state("https://vnexpress.net/rss/tin-moi-nhat.rss"), R"({"etag":"\"abc\"","failures":0})");
+  auto all = st->all_feed_states();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].first, "https://tuoitre.vn/rss/tin-moi-nhat.rss");
+  EXPECT_EQ(all[0].second, R"({"etag":"x"})");
+  EXPECT_EQ(st->get_meta("template:vnexpress@3"), "ok");
+  EXPECT_EQ(st->get_meta("health:vnexpress:missing_body"), "5");
+  EXPECT_EQ(st->get_meta("schema_version"), std::to_string(Store::kSchemaVersion));
+  EXPECT_FALSE(st->get_meta("nope"));
+}
+
+TEST(Store, RawHtmlZstdRoundTrip) {
+  TempDir d;
+  auto st = open_store(d.str());
+  ASSERT_TRUE(st);
+  std::string html = "<!doctype html><html><head><meta charset=utf-8></head><body>";
+  for (int i = 0; i < 4000; ++i) html += "<p>Đoạn văn thứ " + std::to_string(i) + " — tiếng Việt có dấu.</p>\n";
+  html += std::string("\0binary\xff\xfe", 10);  // arbitrary bytes survive
+  html += "</body></html>";
+  Article a = story(30);
+  auto r = st->put_article(a, html);
+  auto back = st->raw_html(r.id, 1);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*back, html);
+  a.body.push_back("Thêm đoạn mới.");
+  auto r2 = st->put_article(a, "<html>v2</html>");
+  EXPECT_EQ(st->raw_html(r.id, 2), "<html>v2</html>");
+  EXPECT_EQ(*st->raw_html(r.id, 1), html);
+  EXPECT_FALSE(st->raw_html(r.id, 3));
+  a.body.push_back("Bản 3 không có HTML.");
+  st->put_article(a, "");
+  EXPECT_FALSE(st->raw_html(r.id, 3));
+  EXPECT_EQ(r2.version, 2u);
+}
+
+TEST(Store, ReopenPersists) {
+  TempDir d;
+  Article a = story(40);
+  std::string id;
+  {
+    auto st = open_store(d.str());
+    ASSERT_TRUE(st);
+    id = st->put_article(a, "<p>x</p>", {"https://vnexpress.net/amp/bai-40.html"}).id;
+    a.lead = "Sapo đã sửa";
+    st->put_article(a, "<p>y</p>");
+    st->close();
+    st->close();  // idempotent
+    EXPECT_THROW(st->put_article(a, ""), StoreError);
+  }
+  auto st = open_store(d.str());
+  ASSERT_TRUE(st);
+  auto got = st->get(id);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->version, 2u);
+  EXPECT_EQ(got->lead, "Sapo đã sửa");
+  EXPECT_EQ(got->title, a.title);
+  EXPECT_EQ(got->body, a.body);
+  EXPECT_EQ(got->authors, a.authors);
+  EXPECT_EQ(st->versions(id).size(), 2u);
+  EXPECT_EQ(st->id_for_url("https://vnexpress.net/amp/bai-40.html"), id);
+  EXPECT_EQ(st->raw_html(id, 1), "<p>x</p>");
+  EXPECT_TRUE(st->verify().empty());
+}
+
+TEST(Store, SecondOpenFailsClearly) {
+  TempDir d;
+  auto st = open_store(d.str());
+  ASSERT_TRUE(st);
+  std::string err;
+  EXPECT_FALSE(Store::open({d.str(), true}, &err));
+  EXPECT_NE(err.find("cannot open store"), std::string::npos) << err;
+  err.clear();
+  EXPECT_FALSE(Store::open_secondary(d.str("missing"), d.str("sec"), &err));
+  EXPECT_FALSE(err.empty());
+  err.clear();
+  EXPECT_FALSE(Store::open({"", true}, &err));
+  EXPECT_FALSE(err.empty());
+}
+
+TEST(Store, SecondarySeesWritesAfterCatchUp) {
+  TempDir d;
+  auto st = open_store(d.str());
+  ASSERT_TRUE(st);
+  auto ra = st->put_article(story(50), "<a>");
+  st->put_feed_state("https://f/rss", "{}");
+
+  std::string err;
+  auto sec = Store::open_secondary(d.str(), d.str("secondary"), &err);
+  ASSERT_TRUE(sec) << err;
+  EXPECT_TRUE(sec->is_secondary());
+  ASSERT_TRUE(sec->get(ra.id));
+  EXPECT_EQ(sec->get_feed_state("https://f/rss"), "{}");
+  EXPECT_EQ(sec->last_seq(), 1u);
+
+  auto rb = st->put_article(story(51), "<b>");
+  Article a2 = story(50);
+  a2.title += " - đính chính";
+  st->put_article(a2, "<a2>");
+  EXPECT_FALSE(sec->get(rb.id));  // not yet
+  ASSERT_TRUE(sec->catch_up(&err)) << err;
+  ASSERT_TRUE(sec->get(rb.id));
+  EXPECT_EQ(sec->get(ra.id)->version, 2u);
+  EXPECT_EQ(sec->raw_html(ra.id, 2), "<a2>");
+  EXPECT_EQ(sec->last_seq(), 3u);
+  EXPECT_EQ(sec->id_for_url(story(51).url), rb.id);
+  size_t n = 0;
+  sec->scan_changes(0, [&](const ChangeEvent&) { return ++n, true; });
+  EXPECT_EQ(n, 3u);
+  EXPECT_TRUE(sec->verify().empty());
+
+  EXPECT_THROW(sec->put_article(story(52), ""), StoreError);
+  EXPECT_THROW(sec->put_feed_state("x", "y"), StoreError);
+  EXPECT_THROW(sec->put_meta("x", "y"), StoreError);
+  // The primary is still fully usable.
+  EXPECT_EQ(st->put_article(story(53), "").kind, PutKind::New);
+  std::string err2;
+  EXPECT_FALSE(st->catch_up(&err2));
+}
+
+TEST(Store, ConcurrentPutsFromThreads) {
+  TempDir d;
+  StoreOptions o{d.str(), false};
+  std::string err;
+  auto st = Store::open(o, &err);
+  ASSERT_TRUE(st) << err;
+  constexpr int kThreads = 4, kPer = 60;
+  std::vector<std::thread> ts;
+  std::atomic<int> news{0}, updates{0};
+  for (int t = 0; t < kThreads; ++t) {
+    ts.emplace_back([&, t] {
+      for (int i = 0; i < kPer; ++i) {
+        // Each thread writes its own articles, and all threads also revise a few shared ones.
+        Article a = story(1000 + t * kPer + i);
+        auto r = st->put_article(a, "<html>" + std::to_string(i) + "</html>");
+        if (r.kind == PutKind::New) ++news;
+        Article s = story(5000 + i % 5);
+        s.body.push_back("Phiên bản từ luồng " + std::to_string(t) + " lần " + std::to_string(i));
+        auto rs = st->put_article(s, "");
+        if (rs.kind == PutKind::New) ++news;
+        if (rs.kind == PutKind::Updated) ++updates;
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(news.load(), kThreads * kPer + 5);
+  EXPECT_EQ(updates.load(), kThreads * kPer - 5);
+  EXPECT_EQ(st->last_seq(), static_cast<uint64_t>(news + updates));
+  uint64_t expect = 1;
+  st->scan_changes(0, [&](const ChangeEvent& e) {
+    EXPECT_EQ(e.seq, expect++);
+    return true;
+  });
+  EXPECT_EQ(expect, st->last_seq() + 1);
+  uint32_t total_versions = 0;
+  for (int i = 0; i < 5; ++i) {
+    auto id = st->id_for_url(story(5000 + i).url);
+    ASSERT_TRUE(id);
+    auto vs = st->versions(*id);
+    for (size_t k = 0; k < vs.size(); ++k) EXPECT_EQ(vs[k].version, k + 1);
+    total_versions += vs.size();
+  }
+  EXPECT_EQ(total_versions, static_cast<uint32_t>(kThreads * kPer));
+  EXPECT_TRUE(st->verify().empty());
+}
+
+TEST(Store, ExactCopyIsDuplicateOfEarliest) {
+  TempDir d;
+  auto st = open_store(d.str());
+  ASSERT_TRUE(st);
+  Article orig = story(60, "vnexpress");
+  orig.published = "2026-03-07T08:00:00+07:00";
+  auto ro = st->put_article(orig, "");
+  ASSERT_EQ(ro.kind, PutKind::New);
+
+  Article copy = orig;  // syndicated to another site, an hour later
+  copy.url = copy.canonical_url = "https://baomoi.com/copy-60.epi";
+  copy.site = "baomoi";
+  copy.published = "2026-03-07T09:00:00+07:00";
+  auto rc = st->put_article(copy, "");
+  EXPECT_EQ(rc.kind, PutKind::Duplicate);
+  EXPECT_NE(rc.id, ro.id);
+  EXPECT_EQ(rc.duplicate_of, ro.id);
+  EXPECT_EQ(rc.cluster, ro.id);
+  auto stored = st->get(rc.id);
+  ASSERT_TRUE(stored);  // a copy keeps its own record
+  EXPECT_EQ(stored->duplicate_of, ro.id);
+  EXPECT_EQ(stored->site, "baomoi");
+  std::string type;
+  st->scan_changes(ro.seq, [&](const ChangeEvent& e) {
+    type = e.type;
+    return false;
+  });
+  EXPECT_EQ(type, "duplicate");
+
+  // A third copy whose page claims an even earlier time (in another offset) still points at the
+  // earliest-published stored match, and joins its cluster.
+  Article third = orig;
+  third.url = third.canonical_url = "https://dantri.com.vn/copy-60.htm";
+  third.site = "dantri";
+  third.published = "2026-03-07T00:30:00Z";  // 07:30 +07:00
+  auto rt = st->put_article(third, "");
+  EXPECT_EQ(rt.kind, PutKind::Duplicate);
+  EXPECT_EQ(rt.duplicate_of, ro.id);
+  EXPECT_EQ(rt.cluster, ro.id);
+
+  // Re-putting the original is still Unchanged, not a duplicate of its copies.
+  EXPECT_EQ(st->put_article(orig, "").kind, PutKind::Unchanged);
+  EXPECT_TRUE(st->verify().empty());
+}
+
+TEST(Store, NearCopyIsDuplicate) {
+  TempDir d;
+  auto st = open_store(d.str());
+  ASSERT_TRUE(st);
+  Article orig = story(70);
+  std::vector<std::string> body;
+  for (int i = 0; i < 8; ++i) body.push_back(long_paragraph("Đoạn " + std::to_string(i) + " của bài gốc"));
+  orig.body = body;
+  auto ro = st->put_article(orig, "");
+  Article near = orig;
+  near.url = near.canonical_url = "https://thanhnien.vn/ban-sao-70.html";
+  near.site = "thanhnien";
+  near.published = "2026-03-07T11:00:00+07:00";
+  near.body.back() += " Nguồn: VnExpress.";
+  auto rn = st->put_article(near, "");
+  EXPECT_EQ(rn.kind, PutKind::Duplicate);
+  EXPECT_EQ(rn.duplicate_of, ro.id);
+
+  Article other = story(71);  // unrelated story
+  EXPECT_EQ(st->put_article(other, "").kind, PutKind::New);
+}
+
+TEST(Store, ShortStubsAreNotDeduplicated) {
+  TempDir d;
+  auto st = open_store(d.str());
+  ASSERT_TRUE(st);
+  Article a = make("https://a.vn/1", "Video", {});
+  a.lead.clear();
+  Article b = make("https://b.vn/2", "Video", {});
+  b.lead.clear();
+  EXPECT_EQ(st->put_article(a, "").kind, PutKind::New);
+  EXPECT_EQ(st->put_article(b, "").kind, PutKind::New);
+}
+
+TEST(Store, VerifyDetectsMissingVersion) {
+  TempDir d;
+  std::string id;
+  {
+    auto st = open_store(d.str());
+    ASSERT_TRUE(st);
+    Article a = story(80);
+    id = st->put_article(a, "").id;
+    a.title += "!";
+    st->put_article(a, "");
+    EXPECT_TRUE(st->verify().empty());
+  }
+  {  // damage the store behind its back
+    std::vector<std::string> names;
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), d.str(), &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+    for (const auto& n : names) descs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> hs;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), d.str(), descs, &hs, &db).ok());
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (names[i] == "versions") {
+        EXPECT_TRUE(db->Delete(rocksdb::WriteOptions(), hs[i], id + std::string("\0\0\0\1", 4)).ok());
+      }
+    }
+    for (auto* h : hs) db->DestroyColumnFamilyHandle(h);
+    delete db;
+  }
+  auto st = open_store(d.str());
+  ASSERT_TRUE(st);
+  auto problems = st->verify();
+  ASSERT_FALSE(problems.empty());
+  bool found = false;
+  for (const auto& p : problems) found |= p.find("version 1 missing") != std::string::npos;
+  EXPECT_TRUE(found) << problems[0];
+}
+
+TEST(Store, InvalidUtf8IsStoredNotThrown) {
+  TempDir d;
+  auto st = open_store(d.str());
+  ASSERT_TRUE(st);
+  Article a = story(90);
+  a.title = "Bad \xff\xfe bytes";
+  auto r = st->put_article(a, "");
+  auto got = st->get(r.id);
+  ASSERT_TRUE(got);
+  EXPECT_NE(got->title.find("Bad "), std::string::npos);
+}
+
+TEST(Diff, ParagraphLcs) {
+  auto s = diff_paragraphs({"a", "b", "c", "d"}, {"a", "c", "x", "d", "e"});
+  std::string ops;
+  for (const auto& l : s) ops += std::string(1, l.op) + l.text + ",";
+  EXPECT_EQ(ops, " a,-b, c,+x, d,+e,");
+  EXPECT_TRUE(diff_paragraphs({}, {}).empty());
+  auto all_new = diff_paragraphs({}, {"x"});
+  ASSERT_EQ(all_new.size(), 1u);
+  EXPECT_EQ(all_new[0].op, '+');
+}
+
+TEST(Diff, VersionsFieldByField) {
+  Article a = make("https://vnexpress.net/x.html", "Tiêu đề cũ", {"Một", "Hai", "Ba", "Bốn", "Năm", "Sáu"});
+  a.id = "abcd";
+  a.version = 1;
+  Article b = a;
+  b.version = 2;
+  EXPECT_EQ(diff_versions(a, b), "");
+  b.title = "Tiêu đề mới";
+  b.body = {"Một", "Hai", "Ba", "Bốn (đã sửa)", "Năm", "Sáu", "Bảy"};
+  b.tags = {"thời sự"};
+  const std::string d = diff_versions(a, b);
+  EXPECT_NE(d.find("--- abcd v1"), std::string::npos) << d;
+  EXPECT_NE(d.find("+++ abcd v2"), std::string::npos) << d;
+  EXPECT_NE(d.find("title:\n- Tiêu đề cũ\n+ Tiêu đề mới\n"), std::string::npos) << d;
+  EXPECT_NE(d.find("body:\n  ...\n  Ba\n- Bốn\n+ Bốn (đã sửa)\n  Năm\n  Sáu\n+ Bảy\n"), std::string::npos) << d;
+  EXPECT_NE(d.find("tags:\n+ thời sự\n"), std::string::npos) << d;
+  EXPECT_EQ(d.find("lead:"), std::string::npos) << d;
+  EXPECT_EQ(d.find("authors:"), std::string::npos) << d;
+}
