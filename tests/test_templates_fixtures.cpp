@@ -95,57 +95,62 @@ TEST_P(OutletTemplate, ExtractsFixturesExactly) {
       for (const auto& u : strings(spec["not_articles"])) EXPECT_FALSE(t->is_article_url(u)) << u;
     }
 
-    ExtractOptions opts;
-    opts.templates = &reg;
-    Article a = extract_article(html, url, "text/html; charset=utf-8", opts);
+    // Template alone first (proves the template fills every field itself), then with the generic
+    // fallback enabled, as the daemon runs it: the record must be the same.
+    for (bool generic : {false, true}) {
+      SCOPED_TRACE(generic ? "with generic fallback" : "template only");
+      ExtractOptions opts;
+      opts.templates = &reg;
+      opts.allow_generic = generic;
+      Article a = extract_article(html, url, "text/html; charset=utf-8", opts);
 
-    const auto& ex = spec.at("expected");
-    EXPECT_EQ(a.extractor, "template");
-    EXPECT_EQ(a.template_name, t->id());
-    EXPECT_EQ(a.site, outlet);
-    EXPECT_FALSE(a.partial) << (a.warnings.empty() ? "" : a.warnings.front());
-    EXPECT_EQ(a.title, ex.at("title").get<std::string>());
-    EXPECT_EQ(a.lead, ex.at("lead").get<std::string>());
-    EXPECT_EQ(a.body, strings(ex.at("body")));
-    EXPECT_EQ(a.authors, strings(ex.at("authors")));
-    EXPECT_EQ(a.published, ex.at("published").get<std::string>());
-    // The published value is already normalised: normalising it again is a no-op.
-    EXPECT_EQ(normalize_date(a.published).value_or(""), a.published);
-    if (ex.contains("updated")) {
-      EXPECT_EQ(a.updated, ex["updated"].get<std::string>());
-    }
-    if (ex.contains("category")) {
-      EXPECT_EQ(a.category, ex["category"].get<std::string>());
-    }
-    if (ex.contains("tags")) {
-      EXPECT_EQ(a.tags, strings(ex["tags"]));
-    }
-    if (ex.contains("canonical_url")) {
-      EXPECT_EQ(a.canonical_url, ex["canonical_url"].get<std::string>());
-    }
-    if (ex.contains("images")) {
-      std::vector<Image> want;
-      for (const auto& im : ex["images"]) want.push_back({im.at("url").get<std::string>(), im.at("caption").get<std::string>()});
-      EXPECT_EQ(a.images.size(), want.size());
-      for (size_t i = 0; i < std::min(a.images.size(), want.size()); ++i) {
-        EXPECT_EQ(a.images[i].url, want[i].url) << "image " << i;
-        EXPECT_EQ(a.images[i].caption, want[i].caption) << "image " << i;
+      const auto& ex = spec.at("expected");
+      EXPECT_EQ(a.extractor, "template");
+      EXPECT_EQ(a.template_name, t->id());
+      EXPECT_EQ(a.site, outlet);
+      EXPECT_FALSE(a.partial) << (a.warnings.empty() ? "" : a.warnings.front());
+      EXPECT_EQ(a.title, ex.at("title").get<std::string>());
+      EXPECT_EQ(a.lead, ex.at("lead").get<std::string>());
+      EXPECT_EQ(a.body, strings(ex.at("body")));
+      EXPECT_EQ(a.authors, strings(ex.at("authors")));
+      EXPECT_EQ(a.published, ex.at("published").get<std::string>());
+      // The published value is already normalised: normalising it again is a no-op.
+      EXPECT_EQ(normalize_date(a.published).value_or(""), a.published);
+      if (ex.contains("updated")) {
+        EXPECT_EQ(a.updated, ex["updated"].get<std::string>());
       }
-    }
-    // The template must have produced the content fields itself (no generic fallback).
-    for (const char* f : {"title", "lead", "body", "authors", "published"})
-      EXPECT_NE(std::find(a.fields.begin(), a.fields.end(), f), a.fields.end()) << "field not filled: " << f;
-    EXPECT_GE(body_text(a).size(), t->min_body_chars);
+      if (ex.contains("category")) {
+        EXPECT_EQ(a.category, ex["category"].get<std::string>());
+      }
+      if (ex.contains("tags")) {
+        EXPECT_EQ(a.tags, strings(ex["tags"]));
+      }
+      if (ex.contains("canonical_url")) {
+        EXPECT_EQ(a.canonical_url, ex["canonical_url"].get<std::string>());
+      }
+      if (ex.contains("images")) {
+        std::vector<Image> want;
+        for (const auto& im : ex["images"]) want.push_back({im.at("url").get<std::string>(), im.at("caption").get<std::string>()});
+        EXPECT_EQ(a.images.size(), want.size());
+        for (size_t i = 0; i < std::min(a.images.size(), want.size()); ++i) {
+          EXPECT_EQ(a.images[i].url, want[i].url) << "image " << i;
+          EXPECT_EQ(a.images[i].caption, want[i].caption) << "image " << i;
+        }
+      }
+      for (const char* f : {"title", "lead", "body", "authors", "published"})
+        EXPECT_NE(std::find(a.fields.begin(), a.fields.end(), f), a.fields.end()) << "field not filled: " << f;
+      EXPECT_GE(body_text(a).size(), t->min_body_chars);
 
-    const std::string text = a.title + "\n" + a.lead + "\n" + body_text(a);
-    for (const auto& phrase : strings(spec.at("absent")))
-      EXPECT_EQ(text.find(phrase), std::string::npos) << "boilerplate in the record: " << phrase;
-    // Image captions belong to images, never to the body.
-    for (const auto& im : a.images) {
-      if (!im.caption.empty()) {
-        EXPECT_EQ(body_text(a).find(im.caption), std::string::npos) << im.caption;
+      const std::string text = a.title + "\n" + a.lead + "\n" + body_text(a);
+      for (const auto& phrase : strings(spec.at("absent")))
+        EXPECT_EQ(text.find(phrase), std::string::npos) << "boilerplate in the record: " << phrase;
+      // Image captions belong to images, never to the body.
+      for (const auto& im : a.images) {
+        if (!im.caption.empty()) {
+          EXPECT_EQ(body_text(a).find(im.caption), std::string::npos) << im.caption;
+        }
       }
-    }
+    }  // generic
   }
 }
 
