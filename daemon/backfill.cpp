@@ -8,6 +8,7 @@
 #include "daemon/metrics.h"
 #include "daemon/pipeline.h"
 #include "daemon/service.h"
+#include "parse/canonical.h"
 #include "parse/date.h"
 #include "parse/sitemap.h"
 #include "parse/text.h"
@@ -151,7 +152,8 @@ int run_backfill(const BackfillOptions& opts) {
   std::set<std::string> unique;
   for (const auto& u : urls) {
     if (!unique.insert(u).second) continue;
-    if (!tpl->is_article_url(u)) continue;
+    std::string canon = canonicalize_url(u);
+    if (!tpl->is_article_url(canon.empty() ? u : canon)) continue;
     if (!opts.refetch && store->id_for_url(u)) {
       ++skipped_known;
       continue;

@@ -268,7 +268,9 @@ void Ingestor::on_feed_result(const FeedConfig& feed, FetchResult r) {
             if (auto e = iso_to_epoch(*d)) item_time = std::max(item_time, *e);
         std::shared_ptr<const SiteTemplate> t =
             feed.site.empty() || !tpl ? (tpl ? tpl->for_url(link) : nullptr) : tpl->by_name(feed.site);
-        if (t && !t->is_article_url(link)) {
+        // URL rules are matched against the canonical form (tracking parameters removed).
+        std::string canon = canonicalize_url(link);
+        if (t && !t->is_article_url(canon.empty() ? link : canon)) {
           ++metrics_.articles_skipped;
           continue;
         }

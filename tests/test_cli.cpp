@@ -1,0 +1,135 @@
+// The baotin executable end to end: `serve` against a local site, `export` while it runs (secondary
+// instance), SIGTERM drains and exits 0, then `check`, `extract`, `feeds`, `verify`, `diff`.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "e2e_server.h"
+
+using baotin::testing::NewsServer;
+
+namespace {
+
+struct Cmd {
+  int status = -1;
+  std::string out;
+};
+
+// Runs a command, capturing stdout (stderr goes to the test log).
+Cmd run(const std::string& cmd) {
+  Cmd r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  int st = pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+size_t count_lines(const std::string& s) {
+  size_t n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+std::string quote(const std::string& s) { return "'" + s + "'"; }
+
+}  // namespace
+
+TEST(Cli, ServeExportSigtermAndTools) {
+  NewsServer site;
+  auto dir = std::filesystem::temp_directory_path() / ("baotin-cli-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "sites");
+  std::filesystem::copy_file(std::string(BAOTIN_FIXTURES) + "/e2e/site.toml", dir / "sites" / "site.toml");
+  // A dead feed next to the good one: the daemon must keep running.
+  httplib::Server tmp;
+  int dead_port = tmp.bind_to_any_port("127.0.0.1");
+  tmp.stop();
+  std::ofstream(dir / "baotin.toml") << "[daemon]\ntemplates_dir = \"sites\"\nmetrics_listen = \"\"\nlog_level = \"info\"\n"
+                                        "[fetch]\nper_host_min_delay_s = 0.0\ntotal_timeout_ms = 5000\n"
+                                        "[poll]\nmin_interval_s = 1\nmax_interval_s = 2\n"
+                                        "[[feeds]]\nurl = \"" + site.base() + "/rss.xml\"\n"
+                                        "[[feeds]]\nurl = \"http://127.0.0.1:" + std::to_string(dead_port) + "/rss.xml\"\n";
+  const std::string bin = BAOTIN_BINARY;
+  const std::string db = (dir / "data").string();
+
+  Cmd check = run(bin + " check --config " + quote((dir / "baotin.toml").string()) + " --db " + quote(db));
+  EXPECT_EQ(check.status, 0) << check.out;
+  EXPECT_NE(check.out.find("1 templates, 2 feeds"), std::string::npos) << check.out;
+
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    std::string log = (dir / "serve.log").string();
+    freopen(log.c_str(), "w", stderr);
+    execl(bin.c_str(), bin.c_str(), "serve", "--config", (dir / "baotin.toml").c_str(), "--data-dir", db.c_str(), nullptr);
+    _exit(127);
+  }
+  // Export (secondary instance) while serve holds the store, until the three articles are in.
+  Cmd exp;
+  for (int i = 0; i < 150; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (!std::filesystem::exists(std::filesystem::path(db) / "CURRENT")) continue;
+    exp = run(bin + " export --db " + quote(db) + " --format jsonl 2>/dev/null");
+    if (exp.status == 0 && count_lines(exp.out) >= 3) break;
+  }
+  EXPECT_EQ(count_lines(exp.out), 3u) << exp.out;
+  EXPECT_NE(exp.out.find("Giá vàng giảm mạnh phiên đầu tuần"), std::string::npos);
+  EXPECT_EQ(exp.out.find("Tin liên quan"), std::string::npos);
+  // Let it poll again (min interval 1 s): nothing new appears.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  ASSERT_EQ(waitpid(pid, nullptr, WNOHANG), 0) << "daemon exited early";
+  kill(pid, SIGTERM);
+  int st = 0;
+  ASSERT_EQ(waitpid(pid, &st, 0), pid);
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << "exit status " << st;
+  std::ifstream logf(dir / "serve.log");
+  std::string log((std::istreambuf_iterator<char>(logf)), std::istreambuf_iterator<char>());
+  EXPECT_NE(log.find("stopped cleanly"), std::string::npos) << log;
+  EXPECT_NE(log.find("poll http://127.0.0.1:" + std::to_string(dead_port)), std::string::npos) << log;
+  EXPECT_GE(site.feed_requests.load(), 2);
+
+  Cmd after = run(bin + " export --db " + quote(db) + " --format jsonl");
+  EXPECT_EQ(count_lines(after.out), 3u);
+  Cmd csv = run(bin + " export --db " + quote(db) + " --format csv");
+  EXPECT_EQ(csv.status, 0);
+  EXPECT_NE(csv.out.find("title"), std::string::npos);
+  Cmd feeds = run(bin + " feeds --db " + quote(db));
+  EXPECT_NE(feeds.out.find("failing"), std::string::npos) << feeds.out;
+  EXPECT_NE(feeds.out.find(site.base() + "/rss.xml"), std::string::npos);
+  Cmd verify = run(bin + " verify --db " + quote(db));
+  EXPECT_EQ(verify.status, 0) << verify.out;
+
+  // The template author's tool.
+  std::ofstream(dir / "page.html") << baotin::testing::article_html(baotin::testing::default_stories()[0], site.base());
+  Cmd ex = run(bin + " extract --templates " + quote((dir / "sites").string()) + " --site site " +
+               quote((dir / "page.html").string()));
+  EXPECT_EQ(ex.status, 0);
+  auto j = nlohmann::json::parse(ex.out);
+  EXPECT_EQ(j["title"], "Mưa lớn gây ngập nhiều tuyến phố Hà Nội");
+  EXPECT_EQ(j["extractor"], "template");
+
+  // A broken template is reported with file:line and a non-zero exit.
+  std::ofstream(dir / "sites" / "broken.toml") << "name = \"broken\"\nrevision = 1\nhosts = [\"b.vn\"]\n[fields]\ntitle = \"//h1[\"\nbody = \"//p\"\n";
+  Cmd bad = run(bin + " check --config " + quote((dir / "baotin.toml").string()));
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.out.find("broken.toml:5: fields.title: invalid XPath"), std::string::npos) << bad.out;
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Cli, UsageErrors) {
+  const std::string bin = BAOTIN_BINARY;
+  EXPECT_NE(run(bin + " 2>/dev/null").status, 0);
+  EXPECT_NE(run(bin + " export --db /nonexistent/db 2>/dev/null").status, 0);
+  EXPECT_NE(run(bin + " serve --config /nonexistent.toml 2>/dev/null").status, 0);
+}
