@@ -197,9 +197,10 @@ std::vector<std::map<std::string, std::string>> read_assertions() {
   return rows;
 }
 
-Article extract_page(const std::string& stem, const std::string& url) {
+Article extract_page(const std::string& stem, const std::string& url, bool allow_generic = true) {
   baotin::ExtractOptions opts;
   opts.templates = &registry();
+  opts.allow_generic = allow_generic;
   return baotin::extract_article(read_file(kCorpusDir + "/html/" + stem + ".html"), url, "text/html", opts);
 }
 
@@ -399,7 +400,15 @@ TEST_P(CorpusPage, MatchesGroundTruth) {
   const std::string html = kCorpusDir + "/html/" + stem + ".html";
   if (!fs::exists(html)) GTEST_SKIP() << "corpus page absent: " << html;
   auto j = nlohmann::json::parse(read_file(kTruthDir + "/" + stem + ".json"));
-  check_against_truth(stem, outlet_of(stem), extract_page(stem, j["url"]), j);
+  {
+    SCOPED_TRACE("with generic fallback");
+    check_against_truth(stem, outlet_of(stem), extract_page(stem, j["url"]), j);
+  }
+  {
+    // The template alone must find every checked field (no help from the generic extractor).
+    SCOPED_TRACE("template only");
+    check_against_truth(stem, outlet_of(stem), extract_page(stem, j["url"], /*allow_generic=*/false), j);
+  }
 }
 
 // Trimmed copies of current (2026) article pages kept with the tests: always run.
@@ -419,10 +428,14 @@ TEST_P(ExcerptPage, MatchesGroundTruth) {
   const std::string html = kTruthDir + "/pages/" + stem + ".html";
   ASSERT_TRUE(fs::exists(html)) << html;
   auto j = nlohmann::json::parse(read_file(kTruthDir + "/pages/" + stem + ".json"));
-  baotin::ExtractOptions opts;
-  opts.templates = &registry();
-  Article a = baotin::extract_article(read_file(html), j["url"].get<std::string>(), "text/html", opts);
-  check_against_truth(stem, stem.substr(0, stem.find('_')), a, j);
+  for (bool generic : {true, false}) {
+    SCOPED_TRACE(generic ? "with generic fallback" : "template only");
+    baotin::ExtractOptions opts;
+    opts.templates = &registry();
+    opts.allow_generic = generic;
+    Article a = baotin::extract_article(read_file(html), j["url"].get<std::string>(), "text/html", opts);
+    check_against_truth(stem, stem.substr(0, stem.find('_')), a, j);
+  }
 }
 
 TEST(ExcerptPages, Present) { EXPECT_GE(excerpt_stems().size(), 2u); }
