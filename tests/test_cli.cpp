@@ -11,6 +11,8 @@
 #include <fstream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "e2e_server.h"
 
 using baotin::testing::NewsServer;
