@@ -106,6 +106,7 @@ struct DatePattern {
   int gy, gm, gd;
   bool month_name;
   size_t lead_group;  // group holding the non-digit prefix (excluded from the span), 0 if none
+  bool two_digit_year = false;  // RFC 822 "01 Jan 04": 00-49 -> 20xx, 50-99 -> 19xx
 };
 
 const std::vector<DatePattern>& date_patterns() {
@@ -127,6 +128,14 @@ const std::vector<DatePattern>& date_patterns() {
     // March 7, 2026 / Feb. 06 2025
     v.push_back({std::regex("(^|[^a-z])" + mon + "\\s+(\\d{1,2})(?:st|nd|rd|th)?,?\\s+(\\d{4})(?![0-9])", flags), 4, 2,
                  3, true, 1});
+    // asctime / Twitter: "Sun Jan  4 16:29:06 2004", "Sun Jul 15 01:16:00 +0000 2012" (the year follows the time;
+    // only "Mon D" is the date span, the time and offset are found as usual).
+    v.push_back({std::regex("(^|[^a-z])" + mon + "\\s+(\\d{1,2})(?=\\s+\\d{1,2}:\\d{2}(?::\\d{2})?\\s+(?:[+-]\\d{4}\\s+)?(\\d{4})(?![0-9]))",
+                           flags),
+                 4, 2, 3, true, 1});
+    // RFC 822 with a two-digit year, only when a time follows: "Thu, 01 Jan 04 19:48:21 GMT".
+    v.push_back({std::regex("(^|[^0-9])(\\d{1,2})\\s+" + mon + "\\s+(\\d{2})(?=\\s+\\d{1,2}:\\d{2})", flags), 4, 3, 2, true, 1,
+                 true});
     return v;
   }();
   return pats;
@@ -141,7 +150,7 @@ std::optional<DateFound> find_date(const std::string& s, bool& invalid_seen) {
   bool has_month = false;
   for (const char* m : {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"})
     if (s.find(m) != std::string::npos) has_month = true;
-  const bool wanted[] = {has_sep, has_sep, has_thang, has_month, has_month};
+  const bool wanted[] = {has_sep, has_sep, has_thang, has_month, has_month, has_month, has_month};
   size_t index = 0;
   for (const auto& p : date_patterns()) {
     if (!wanted[index++]) continue;
@@ -149,6 +158,7 @@ std::optional<DateFound> find_date(const std::string& s, bool& invalid_seen) {
       const std::smatch& m = *it;
       DateFound f;
       f.y = to_int(m[p.gy]);
+      if (p.two_digit_year) f.y += f.y < 50 ? 2000 : 1900;
       f.d = to_int(m[p.gd]);
       f.m = p.month_name ? month_from_name(std::string_view(m[p.gm].first, m[p.gm].second)) : to_int(m[p.gm]);
       f.span.begin = static_cast<size_t>(m.position(0) + m.length(p.lead_group));
@@ -170,7 +180,7 @@ struct TimeFound {
 };
 
 // Finds the time closest to the date span. Returns false if a time-shaped token is impossible.
-bool find_time(const std::string& s, const Span& date, std::optional<TimeFound>& out) {
+bool find_time(const std::string& s, const Span& date, std::optional<TimeFound>& out, std::vector<Span>& all_valid) {
   static const std::regex re(
       "(^|[^0-9+])(\\d{1,2})\\s*(?::|h|gio)\\s*(\\d{2})(?:\\s*:\\s*(\\d{2})(?:[.,]\\d+)?)?"
       "(?:\\s*(a\\.?m\\.?|p\\.?m\\.?|sa|ch|sang|chieu|toi|dem|trua)(?![a-z]))?(?![0-9])",
@@ -213,6 +223,7 @@ bool find_time(const std::string& s, const Span& date, std::optional<TimeFound>&
       if (dist <= 16) ok = false;
       continue;
     }
+    all_valid.push_back(t.span);
     if (!out) {
       out = t;
     } else {
@@ -226,7 +237,8 @@ bool find_time(const std::string& s, const Span& date, std::optional<TimeFound>&
 // Offset in minutes found in `s` (date and time already blanked out). nullopt if none;
 // sets `invalid` for an impossible offset.
 std::optional<int> find_offset(const std::string& s, bool& invalid) {
-  static const std::regex named("(^|[^a-z])(gmt|utc|ut|z|ict|est|edt|cst|cdt|mst|mdt|pst|pdt)(?![a-z])"
+  static const std::regex named("(^|[^a-z])(gmt|utc|ut|z|ict|wib|est|edt|cst|cdt|mst|mdt|pst|pdt|et|ct|mt|pt|"
+                                "cet|cest|met|mest|bst|jst|kst|hkt|sgt|aest|aedt)(?![a-z])"
                                 "(?:\\s*([+-])\\s*(\\d{1,2})(?:\\s*:?\\s*(\\d{2}))?(?![0-9]))?",
                                 std::regex::ECMAScript | std::regex::optimize);
   static const std::regex bare("([+-])(\\d{2})(?::?(\\d{2}))?(?![0-9])", std::regex::ECMAScript | std::regex::optimize);
@@ -245,7 +257,12 @@ std::optional<int> find_offset(const std::string& s, bool& invalid) {
                                                         {"z", 0},        {"ict", 7 * 60}, {"est", -5 * 60},
                                                         {"edt", -4 * 60}, {"cst", -6 * 60}, {"cdt", -5 * 60},
                                                         {"mst", -7 * 60}, {"mdt", -6 * 60}, {"pst", -8 * 60},
-                                                        {"pdt", -7 * 60}};
+                                                        {"pdt", -7 * 60}, {"et", -5 * 60},  {"ct", -6 * 60},
+                                                        {"mt", -7 * 60},  {"pt", -8 * 60},  {"cet", 60},
+                                                        {"cest", 120},    {"met", 60},      {"mest", 120},
+                                                        {"bst", 60},      {"jst", 9 * 60},  {"kst", 9 * 60},
+                                                        {"hkt", 8 * 60},  {"sgt", 8 * 60},  {"wib", 7 * 60},
+                                                        {"aest", 10 * 60}, {"aedt", 11 * 60}};
     for (const auto& [name, off] : zones)
       if (zone == name) return off;
   }
@@ -465,7 +482,8 @@ std::optional<std::string> normalize_date(std::string_view text) {
   if (!date) return std::nullopt;
 
   std::optional<TimeFound> time;
-  if (!find_time(s, date->span, time)) return std::nullopt;
+  std::vector<Span> times;
+  if (!find_time(s, date->span, time, times)) return std::nullopt;
 
   std::string rest = s;
   auto blank = [&](const Span& sp) {
@@ -473,6 +491,21 @@ std::optional<std::string> normalize_date(std::string_view text) {
   };
   blank(date->span);
   if (time) blank(time->span);
+  {
+    // A colon next to a digit that is neither a recognised time nor part of a UTC offset is a malformed
+    // time ("09:xx", "1:2:3:4"): reject rather than silently dropping the time.
+    std::string probe = rest;
+    for (const auto& sp : times)
+      for (size_t i = sp.begin; i < sp.end && i < probe.size(); ++i) probe[i] = ' ';
+    auto digit = [&](size_t i) { return i < probe.size() && probe[i] >= '0' && probe[i] <= '9'; };
+    for (size_t c = probe.find(':'); c != std::string::npos; c = probe.find(':', c + 1)) {
+      if (!(c > 0 && digit(c - 1)) && !digit(c + 1)) continue;
+      size_t b = c;
+      while (b > 0 && digit(b - 1)) --b;
+      bool offset_like = b > 0 && (probe[b - 1] == '+' || probe[b - 1] == '-') && c - b <= 2 && c - b >= 1;
+      if (!offset_like) return std::nullopt;
+    }
+  }
   bool invalid_offset = false;
   std::optional<int> offset = find_offset(rest, invalid_offset);
   if (invalid_offset) return std::nullopt;

@@ -92,6 +92,29 @@ TEST(NormalizeDate, FastPathsAgreeWithGeneralParser) {
   EXPECT_EQ(normalize_date("6 Feb 2025 20:45 +0700").value_or(""), "2025-02-06T20:45:00+07:00");
 }
 
+TEST(NormalizeDate, FeedFormsFromTheWild) {
+  expect_all({
+      {"Sun Jan  4 16:29:06 2004", "2004-01-04T16:29:06+07:00"},               // asctime, no zone
+      {"Sun Jul 15 01:16:00 +0000 2012", "2012-07-15T01:16:00+00:00"},         // Twitter
+      {"Thu, 01 Jan 04 19:48:21 GMT", "2004-01-01T19:48:21+00:00"},            // two-digit year
+      {"Thu, 01 Jan 99 19:48:21 GMT", "1999-01-01T19:48:21+00:00"},
+      {"Thu, 30 Apr 2015 08:57:00 MET", "2015-04-30T08:57:00+01:00"},
+      {"Thu, 30 Apr 2015 08:57:00 MEST", "2015-04-30T08:57:00+02:00"},
+      {"Mon, 26 January 2004 16:31:00 ET", "2004-01-26T16:31:00-05:00"},
+      {"Mon, 26 January 2004 16:31:00 PT", "2004-01-26T16:31:00-08:00"},
+      {"Sat, 07 Mar 2026 10:06:00 JST", "2026-03-07T10:06:00+09:00"},
+  });
+}
+
+TEST(NormalizeDate, MalformedTimesAreRejected) {
+  const char* bad[] = {"2013-01-28T09:xx:00Z", "Sun, 16 Dec 2012 1:2:3:4 GMT", "Sun, 16 Dec 2012 11:47:32 +zz:00",
+                       "07/03/2026 8:6"};
+  for (const char* b : bad) EXPECT_FALSE(normalize_date(b).has_value()) << b;
+  // Colons that are not times are fine.
+  EXPECT_EQ(normalize_date("Cập nhật: 07/03/2026").value_or(""), "2026-03-07T00:00:00+07:00");
+  EXPECT_EQ(normalize_date("Tin 24h: 07/03/2026 08:06").value_or(""), "2026-03-07T08:06:00+07:00");
+}
+
 TEST(NormalizeDate, EnglishMonthNames) {
   expect_all({
       {"March 7, 2026 08:06", "2026-03-07T08:06:00+07:00"},
