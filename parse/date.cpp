@@ -10,6 +10,7 @@
 // Impossible values (month 13, 31 February, hour 25, offset +15:00) make the whole value invalid.
 #include "parse/date.h"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -325,6 +326,9 @@ std::optional<int64_t> parse_strict_iso(std::string_view s) {
 }
 
 std::string epoch_to_iso(int64_t epoch_seconds, int offset_minutes) {
+  // Years 0001..9999 only (keeps the calendar arithmetic far from overflow).
+  constexpr int64_t kMin = -62135596800LL, kMax = 253402300799LL - 14 * 3600;
+  epoch_seconds = std::clamp<int64_t>(epoch_seconds, kMin + 14 * 3600, kMax);
   int64_t local = epoch_seconds + offset_minutes * 60LL;
   sys_seconds tp{seconds{local}};
   sys_days dp = floor<days>(tp);

@@ -1,6 +1,7 @@
 #include "parse/date.h"
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -261,6 +262,12 @@ TEST(EpochToIsoVn, Basics) {
   EXPECT_EQ(epoch_to_iso_vn(1709139600), "2024-02-29T00:00:00+07:00");
   // New year boundary in Vietnam while still the previous year in UTC.
   EXPECT_EQ(epoch_to_iso_vn(1767200400), "2026-01-01T00:00:00+07:00");
+}
+
+TEST(EpochToIsoVn, ExtremeValuesAreClamped) {
+  EXPECT_EQ(epoch_to_iso_vn(INT64_MAX).substr(0, 5), "9999-");
+  EXPECT_EQ(epoch_to_iso_vn(INT64_MIN).substr(0, 5), "0001-");
+  EXPECT_EQ(normalize_date("99999999999999999").has_value(), false);
 }
 
 TEST(EpochToIsoVn, RoundTrip) {
