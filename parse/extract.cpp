@@ -51,6 +51,11 @@ void merge_missing(Article& a, Article&& g, bool take_body) {
   take(a.updated, g.updated, "updated");
   take(a.category, g.category, "category");
   take(a.tags, g.tags, "tags");
+  // An image URL naming a directory (a broken og:image) is no picture.
+  std::erase_if(g.images, [](const Image& im) {
+    auto u = parse_url(im.url);
+    return !u || u->path.empty() || u->path.back() == '/';
+  });
   take(a.images, g.images, "images");
   take(a.canonical_url, g.canonical_url, "canonical");
 }

@@ -323,16 +323,22 @@ void apply_template(const SiteTemplate& t, pugi::xml_document& doc, std::string_
   for (const char* name : {"published", "updated"}) {
     auto r = field(t, name);
     if (!r) continue;
-    std::string raw;
-    for (const auto& v : values(*r, root)) {
-      if (auto iso = normalize_date(v)) {
-        raw = *iso;
-        break;
+    // Every rule is tried in order until a value parses as a date (a rule may match text that is not one).
+    std::string raw, unparsed;
+    for (const auto& q : r->queries) {
+      FieldRule one;
+      one.queries.push_back(q);
+      for (const auto& v : values(one, root)) {
+        if (auto iso = normalize_date(v)) {
+          raw = *iso;
+          break;
+        }
+        if (unparsed.empty()) unparsed = v;
       }
+      if (!raw.empty()) break;
     }
     if (raw.empty()) {
-      auto vs = values(*r, root);
-      if (!vs.empty()) out.warnings.push_back(std::string(name) + ": unrecognised date '" + vs.front() + "'");
+      if (!unparsed.empty()) out.warnings.push_back(std::string(name) + ": unrecognised date '" + unparsed + "'");
       continue;
     }
     (std::string_view(name) == "published" ? out.published : out.updated) = raw;
@@ -412,10 +418,12 @@ void apply_template(const SiteTemplate& t, pugi::xml_document& doc, std::string_
       if (!s.empty() && std::find(tags.begin(), tags.end(), s) == tags.end()) tags.push_back(std::move(s));
     };
     if (vs.size() == 1) {
+      // One string holds the list: split on ',' or, when there is no comma, on ';'.
       std::string_view all = vs.front();
+      const char sep = all.find(',') == std::string_view::npos && all.find(';') != std::string_view::npos ? ';' : ',';
       size_t start = 0;
       while (start <= all.size()) {
-        size_t c = all.find(',', start);
+        size_t c = all.find(sep, start);
         if (c == std::string_view::npos) c = all.size();
         push(std::string(all.substr(start, c - start)));
         start = c + 1;

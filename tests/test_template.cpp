@@ -80,6 +80,20 @@ TEST(Template, ParsesAndApplies) {
     EXPECT_NE(std::find(a.fields.begin(), a.fields.end(), f), a.fields.end()) << f;
 }
 
+TEST(Template, DateRulesFallThroughUntilOneParses) {
+  std::vector<TemplateError> errs;
+  auto t = parse_template("name=\"d\"\nrevision=1\nhosts=[\"d.vn\"]\n[fields]\ntitle=\"//h1\"\nbody=\"//p\"\n"
+                          "published=[\"//span[@class='views']\", \"//time/@datetime\"]\ntags=\"//meta[@name='keywords']/@content\"\n",
+                          "d.toml", errs);
+  ASSERT_TRUE(t);
+  auto doc = parse_html("<meta name=keywords content='buôn ma túy; bán ma túy'><h1>T</h1><span class=views>1.234 lượt xem</span>"
+                        "<time datetime='2025-02-06T13:54:00+07:00'></time><p>x</p>");
+  Article a;
+  apply_template(*t, doc->doc, "https://d.vn/a", a);
+  EXPECT_EQ(a.published, "2025-02-06T13:54:00+07:00");
+  EXPECT_EQ(a.tags, (std::vector<std::string>{"buôn ma túy", "bán ma túy"}));
+}
+
 TEST(Template, UrlRules) {
   std::vector<TemplateError> errs;
   auto t = parse_template(kTemplate, "demo.toml", errs);
