@@ -323,28 +323,24 @@ DedupIndex::DedupIndex(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf)
     : db_(db), cf_(cf ? cf : (db ? db->DefaultColumnFamily() : nullptr)) {}
 
 namespace {
-// Calls f(id, value) for up to `limit` keys starting with `prefix`.
-template <class F>
-void scan_prefix(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const std::string& prefix, size_t limit, F&& f) {
-  std::string upper = prefix;
-  // Upper bound: prefix with its last byte incremented (prefixes here never end in 0xFF runs that matter:
-  // if they do, fall back to a plain prefix check).
-  while (!upper.empty() && static_cast<unsigned char>(upper.back()) == 0xFF) upper.pop_back();
-  rocksdb::ReadOptions ro;
-  rocksdb::Slice ub;
-  if (!upper.empty()) {
-    upper.back() = static_cast<char>(static_cast<unsigned char>(upper.back()) + 1);
-    ub = rocksdb::Slice(upper);
-    ro.iterate_upper_bound = &ub;
+// Prefix scans over one iterator (creating an iterator costs more than a seek; a lookup makes up to 12 scans).
+class PrefixScanner {
+ public:
+  PrefixScanner(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) : it_(db->NewIterator(rocksdb::ReadOptions(), cf)) {}
+  // Calls f(id, value) for up to `limit` keys starting with `prefix`.
+  template <class F>
+  void scan(const std::string& prefix, size_t limit, F&& f) {
+    size_t n = 0;
+    for (it_->Seek(prefix); it_->Valid() && n < limit; it_->Next(), ++n) {
+      rocksdb::Slice k = it_->key();
+      if (!k.starts_with(prefix)) break;
+      f(std::string_view(k.data() + prefix.size(), k.size() - prefix.size()), it_->value());
+    }
   }
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf));
-  size_t n = 0;
-  for (it->Seek(prefix); it->Valid() && n < limit; it->Next(), ++n) {
-    rocksdb::Slice k = it->key();
-    if (!k.starts_with(prefix)) break;
-    f(std::string_view(k.data() + prefix.size(), k.size() - prefix.size()), it->value());
-  }
-}
+
+ private:
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
 }  // namespace
 
 std::optional<std::string> DedupIndex::find_exact(const std::string& fp) const {
@@ -359,8 +355,9 @@ std::vector<std::string> DedupIndex::near_candidates(uint64_t simhash, int max_d
   std::vector<std::string> out;
   if (!db_ || simhash == 0) return out;
   std::set<std::string, std::less<>> seen;
+  PrefixScanner scanner(db_, cf_);
   for (int band = 0; band < 4; ++band) {
-    scan_prefix(db_, cf_, band_prefix(band, simhash), kMaxBucketScan, [&](std::string_view id, rocksdb::Slice v) {
+    scanner.scan(band_prefix(band, simhash), kMaxBucketScan, [&](std::string_view id, rocksdb::Slice v) {
       if (v.size() != 8) return;
       uint64_t other;
       std::memcpy(&other, v.data(), 8);
@@ -375,7 +372,7 @@ std::vector<std::string> DedupIndex::near_candidates(uint64_t simhash, int max_d
 
 void DedupIndex::add(rocksdb::WriteBatch& batch, const std::string& id, const std::string& exact_fp, uint64_t simhash) {
   if (id.empty()) return;
-  if (!exact_fp.empty() && !find_exact(exact_fp)) batch.Put(cf_, "x" + exact_fp, id);
+  if (!exact_fp.empty() && (bulk_load_ || !find_exact(exact_fp))) batch.Put(cf_, "x" + exact_fp, id);
   if (simhash != 0) {
     std::string v;
     put_le(v, simhash);
@@ -410,10 +407,11 @@ std::vector<DedupIndex::Candidate> DedupIndex::collect(const NearSketch& sketch)
     pos.emplace(id, out.size());
     out.push_back({std::move(id), true, 0, 0});
   }
-  for (size_t i = 0; i < std::min(kMinSamples, sketch.bottom.size()); ++i) {
+  PrefixScanner scanner(db_, cf_);
+  for (size_t i = 0; i < std::min(kMinSamples, sketch.bottom.size()); ++i) {  // ascending: seeks move forward
     std::vector<std::string> bucket;
-    scan_prefix(db_, cf_, sample_prefix(sketch.bottom[i]), kMaxBucketScan,
-                [&](std::string_view id, rocksdb::Slice) { bucket.emplace_back(id); });
+    scanner.scan(sample_prefix(sketch.bottom[i]), kMaxBucketScan,
+                 [&](std::string_view id, rocksdb::Slice) { bucket.emplace_back(id); });
     const bool common = bucket.size() >= kCommonBucket;
     for (auto& id : bucket) {
       auto [it, inserted] = pos.emplace(id, out.size());
