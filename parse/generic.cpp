@@ -701,7 +701,10 @@ bool boilerplate_line(std::string_view para, bool mostly_link) {
       "từ khóa", "từ khoá", "tags", "tag", "share", "share this", "share this article", "advertisement",
       "related", "related articles", "related stories", "read more", "see also", "continue reading",
       "sponsored", "sponsored content", "comments", "print", "email", "facebook", "twitter", "copy link",
-      "follow us", "ads", "quảng cáo", "theo dõi chúng tôi", "video", "ảnh", "top"};
+      "follow us", "ads", "quảng cáo", "theo dõi chúng tôi", "video", "ảnh", "top", "you may also like",
+      "you might also like", "more", "subscribe", "don't miss", "related news", "recommended", "recommended for you",
+      "most popular", "most read", "trending", "tin nổi bật", "đọc nhiều", "xem nhiều", "bài đọc nhiều",
+      "tin mới nhất", "tin đọc nhiều"};
   for (auto e : kExact)
     if (core == e) return true;
   static const std::string_view kPrefix[] = {"tin liên quan:", "xem thêm:", "đọc thêm:", "tags:", "tag:",
@@ -729,27 +732,42 @@ bool boilerplate_line(std::string_view para, bool mostly_link) {
 class Emitter {
  public:
   explicit Emitter(std::vector<std::string>& out) : out_(out) {}
-  void text(const char* s) { buf_ += s; }
+  void text(const char* s) {
+    buf_ += s;
+    text_bytes_ += visible_bytes(s);
+  }
   void link_text(const char* s) {
     buf_ += s;
-    link_bytes_ += std::strlen(s);
+    size_t v = visible_bytes(s);
+    link_bytes_ += v;
+    text_bytes_ += v;
   }
-  void flush() {
+  // `list_item`: the paragraph is an <li>; a list item that is only a link is a pointer to another page
+  // (related-news lists), not article text.
+  void flush(bool list_item = false) {
     if (buf_.empty()) return;
     std::string p = clean_text(buf_);
     size_t link = link_bytes_;
-    size_t total = buf_.size();
+    size_t total = text_bytes_;
     buf_.clear();
-    link_bytes_ = 0;
+    link_bytes_ = text_bytes_ = 0;
     if (p.empty()) return;
+    if (list_item && total > 0 && link * 10 >= total * 9 && p.size() < 200) return;
     if (boilerplate_line(p, total > 0 && link * 2 >= total)) return;
     out_.push_back(std::move(p));
   }
 
  private:
   std::vector<std::string>& out_;
+  static size_t visible_bytes(const char* s) {
+    size_t n = 0;
+    for (; *s; ++s)
+      if (*s != ' ' && *s != '\n' && *s != '\t' && *s != '\r') ++n;
+    return n;
+  }
   std::string buf_;
   size_t link_bytes_ = 0;
+  size_t text_bytes_ = 0;
 };
 
 void Extractor::emit(int root, std::vector<std::string>& out) {
@@ -783,7 +801,7 @@ void Extractor::emit(int root, std::vector<std::string>& out) {
     }
     const Node& e = nodes_[static_cast<size_t>(it.idx)];
     if (it.closing) {
-      em.flush();
+      em.flush(e.tag == Tag::Li);
       continue;
     }
     if (e.tag == Tag::Br) {
