@@ -464,20 +464,27 @@ PutResult Store::put_article(Article a, std::string_view raw_html, const std::ve
     add_key(canonical_or_raw(al));
   }
   a.content_hash = content_hash(a);
-  std::string fp = exact_fingerprint(a);
-  const NearSketch sketch = near_sketch(a);
-  // Title-only stubs ("Video", failed extractions) must not all become copies of each other.
-  const bool dedupable = !fp.empty() && (!a.body.empty() || sketch.eligible());
-  // Compress the raw page unless this looks like an unchanged re-fetch (re-checked under the lock).
+  // Fingerprints and the compressed page are only needed when a version is written; an unchanged
+  // re-fetch (the common case when feeds are re-polled) skips them. Prepared here, outside the lock,
+  // when the lock-free look-up says the content changed; the decision is re-checked under the lock.
+  std::string fp;
+  NearSketch sketch;
+  bool dedupable = false;
+  bool prepared = false;
   std::optional<std::string> packed;
-  auto pack = [&] {
-    if (!packed && !raw_html.empty()) packed = zstd_compress(raw_html);
+  auto prepare = [&] {
+    if (prepared) return;
+    prepared = true;
+    fp = exact_fingerprint(a);
+    sketch = near_sketch(a);
+    // Title-only stubs ("Video", failed extractions) must not all become copies of each other.
+    dedupable = !fp.empty() && (!a.body.empty() || sketch.eligible());
+    if (!raw_html.empty()) packed = zstd_compress(raw_html);
   };
   {
     std::string tentative = resolve_id_locked(url_keys, canonical);
     auto cur = get_raw(articles_, tentative);
-    auto cj = cur ? parse_json(*cur) : std::nullopt;
-    if (!cj || cj->value("content_hash", std::string()) != a.content_hash) pack();
+    if (!cur || cur->find("\"content_hash\":\"" + a.content_hash + "\"") == std::string::npos) prepare();
   }
 
   std::lock_guard lk(write_mu_);
@@ -506,8 +513,18 @@ PutResult Store::put_article(Article a, std::string_view raw_html, const std::ve
   r.id = id;
   std::optional<Article> existing;
   if (auto cur = get_raw(articles_, id)) {
-    if (auto j = parse_json(*cur)) existing = article_from_json(*j);
-    else spdlog::error("store: latest record of {} is not valid JSON; writing a new version over it", id);
+    if (auto j = parse_json(*cur)) {
+      existing = article_from_json(*j);
+    } else {
+      // Never overwrite history: continue after the newest readable version.
+      auto vs = versions(id);
+      spdlog::error("store: latest record of {} is not valid JSON; continuing after version {}", id,
+                    vs.empty() ? 0u : vs.back().version);
+      if (!vs.empty()) {
+        existing = std::move(vs.back());
+        existing->content_hash.clear();  // force a new version that repairs the latest record
+      }
+    }
   }
 
   if (existing && existing->content_hash == a.content_hash) {
@@ -519,6 +536,7 @@ PutResult Store::put_article(Article a, std::string_view raw_html, const std::ve
     return r;
   }
 
+  prepare();  // no-op unless the lock-free look-up guessed "unchanged" and was wrong
   if (existing) {
     r.kind = PutKind::Updated;
     a.version = existing->version + 1;
@@ -563,7 +581,6 @@ PutResult Store::put_article(Article a, std::string_view raw_html, const std::ve
       }
     }
   }
-  pack();
 
   const uint64_t seq = last_seq_.load() + 1;
   ChangeEvent ev;
@@ -638,6 +655,10 @@ std::optional<Article> Store::version(const std::string& id, uint32_t v) const {
   auto j = parse_json(*raw);
   if (!j) return std::nullopt;
   return article_from_json(*j);
+}
+
+std::optional<std::string> Store::version_json(const std::string& id, uint32_t v) const {
+  return get_raw(versions_, version_key(id, v));
 }
 
 std::optional<std::string> Store::raw_html(const std::string& id, uint32_t v) const {

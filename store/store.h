@@ -103,6 +103,8 @@ class Store {
   std::vector<Article> versions(const std::string& id) const;            // oldest first
   std::optional<Article> version(const std::string& id, uint32_t version) const;
   std::optional<std::string> raw_html(const std::string& id, uint32_t version) const;
+  // The stored JSON text of one version, unparsed (fast path for JSONL export).
+  std::optional<std::string> version_json(const std::string& id, uint32_t version) const;
 
   // Change events with seq > after_seq, in order. `fn` returns false to stop.
   void scan_changes(uint64_t after_seq, const std::function<bool(const ChangeEvent&)>& fn) const;

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <set>
 #include <thread>
 
@@ -85,6 +86,22 @@ std::string hex_xxh3(const std::string& s) {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(XXH3_64bits(s.data(), s.size())));
   return buf;
+}
+
+// Modifies one column family of a closed store directly, behind the Store's back.
+void damage(const std::string& path, const std::string& family,
+            const std::function<void(rocksdb::DB*, rocksdb::ColumnFamilyHandle*)>& fn) {
+  std::vector<std::string> names;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+  for (const auto& n : names) descs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> hs;
+  rocksdb::DB* db = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), path, descs, &hs, &db).ok());
+  for (size_t i = 0; i < names.size(); ++i)
+    if (names[i] == family) fn(db, hs[i]);
+  for (auto* h : hs) db->DestroyColumnFamilyHandle(h);
+  delete db;
 }
 
 }  // namespace
@@ -530,22 +547,9 @@ TEST(Store, VerifyDetectsMissingVersion) {
     st->put_article(a, "");
     EXPECT_TRUE(st->verify().empty());
   }
-  {  // damage the store behind its back
-    std::vector<std::string> names;
-    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), d.str(), &names).ok());
-    std::vector<rocksdb::ColumnFamilyDescriptor> descs;
-    for (const auto& n : names) descs.emplace_back(n, rocksdb::ColumnFamilyOptions());
-    std::vector<rocksdb::ColumnFamilyHandle*> hs;
-    rocksdb::DB* db = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), d.str(), descs, &hs, &db).ok());
-    for (size_t i = 0; i < names.size(); ++i) {
-      if (names[i] == "versions") {
-        EXPECT_TRUE(db->Delete(rocksdb::WriteOptions(), hs[i], id + std::string("\0\0\0\1", 4)).ok());
-      }
-    }
-    for (auto* h : hs) db->DestroyColumnFamilyHandle(h);
-    delete db;
-  }
+  damage(d.str(), "versions", [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
+    EXPECT_TRUE(db->Delete(rocksdb::WriteOptions(), cf, id + std::string("\0\0\0\1", 4)).ok());
+  });
   auto st = open_store(d.str());
   ASSERT_TRUE(st);
   auto problems = st->verify();
@@ -553,6 +557,34 @@ TEST(Store, VerifyDetectsMissingVersion) {
   bool found = false;
   for (const auto& p : problems) found |= p.find("version 1 missing") != std::string::npos;
   EXPECT_TRUE(found) << problems[0];
+}
+
+TEST(Store, CorruptLatestRecordDoesNotOverwriteHistory) {
+  TempDir d;
+  Article a = story(85);
+  std::string id;
+  {
+    auto st = open_store(d.str());
+    ASSERT_TRUE(st);
+    id = st->put_article(a, "").id;
+    a.title += " (sửa)";
+    st->put_article(a, "");
+  }
+  damage(d.str(), "articles", [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
+    EXPECT_TRUE(db->Put(rocksdb::WriteOptions(), cf, id, "{\"id\": truncat").ok());
+  });
+  auto st = open_store(d.str());
+  ASSERT_TRUE(st);
+  EXPECT_FALSE(st->get(id));  // unreadable, reported, not a crash
+  EXPECT_FALSE(st->verify().empty());
+  a.body.push_back("Đoạn mới.");
+  auto r = st->put_article(a, "");
+  EXPECT_EQ(r.kind, PutKind::Updated);
+  EXPECT_EQ(r.version, 3u);
+  auto vs = st->versions(id);
+  ASSERT_EQ(vs.size(), 3u);
+  EXPECT_EQ(vs[1].title, a.title);
+  EXPECT_TRUE(st->verify().empty());
 }
 
 TEST(Store, InvalidUtf8IsStoredNotThrown) {
