@@ -235,6 +235,35 @@ bool find_time(const std::string& s, const Span& date, std::optional<TimeFound>&
   return ok;
 }
 
+// Hour-only Vietnamese times, used when no HH:MM time is present: "14 giờ", "3 giờ chiều", "9h sáng",
+// "9h ngày 7/3/2026". A bare "24h" (as in "Tin 24h") is not a time; impossible hours are ignored.
+std::optional<TimeFound> find_hour_only(const std::string& s, const Span& date) {
+  static const std::regex re(
+      "(^|[^0-9])(\\d{1,2})\\s*(?:gio(?![a-z])|h(?=\\s*(?:sang|chieu|toi|dem|trua|ngay|,)(?![a-z])))"
+      "(?:\\s*(sang|chieu|toi|dem|trua)(?![a-z]))?",
+      std::regex::ECMAScript | std::regex::optimize);
+  if (s.find("gio") == std::string::npos && s.find('h') == std::string::npos) return std::nullopt;
+  for (auto it = std::sregex_iterator(s.begin(), s.end(), re); it != std::sregex_iterator(); ++it) {
+    const std::smatch& m = *it;
+    TimeFound t;
+    t.span.begin = static_cast<size_t>(m.position(0) + m.length(1));
+    t.span.end = static_cast<size_t>(m.position(0) + m.length(0));
+    if (t.span.begin < date.end && t.span.end > date.begin) continue;
+    t.h = to_int(m[2]);
+    if (m[3].matched) {
+      std::string mer = m[3].str();
+      if ((mer == "chieu" || mer == "toi") && t.h < 12) t.h += 12;
+      else if (mer == "dem" && t.h >= 6 && t.h < 12) t.h += 12;
+      else if (mer == "dem" && t.h == 12) t.h = 0;
+      else if (mer == "trua" && t.h < 6) t.h += 12;
+      else if (mer == "sang" && t.h == 12) t.h = 0;
+    }
+    if (t.h > 23) continue;
+    return t;
+  }
+  return std::nullopt;
+}
+
 // Offset in minutes found in `s` (date and time already blanked out). nullopt if none;
 // sets `invalid` for an impossible offset.
 std::optional<int> find_offset(const std::string& s, bool& invalid) {
@@ -488,6 +517,7 @@ std::optional<std::string> normalize_date(std::string_view text) {
   std::optional<TimeFound> time;
   std::vector<Span> times;
   if (!find_time(s, date->span, time, times)) return std::nullopt;
+  if (!time) time = find_hour_only(s, date->span);
 
   std::string rest = s;
   auto blank = [&](const Span& sp) {
