@@ -863,6 +863,22 @@ pugi::xml_node find_body(const pugi::xml_document& doc) {
   return html;
 }
 
+// A short line at the edge of the body that is only a date stamp ("Thứ Ba, 25/12/2012 - 10:03",
+// "Updated 1:39 am EST, Wednesday, November 20, 2019") is page furniture, not article text.
+bool dateline(const std::string& p) {
+  if (p.size() > 80) return false;
+  size_t digits = 0;
+  for (char c : p) digits += (c >= '0' && c <= '9');
+  if (digits < 4) return false;
+  if (aeb_tokenize(p).size() > 12) return false;
+  return normalize_date(p).has_value();
+}
+
+void drop_datelines(std::vector<std::string>& body) {
+  for (int k = 0; k < 3 && !body.empty() && dateline(body.front()); ++k) body.erase(body.begin());
+  for (int k = 0; k < 2 && !body.empty() && dateline(body.back()); ++k) body.pop_back();
+}
+
 std::vector<std::string> body_impl(const pugi::xml_document& doc, std::vector<pugi::xml_node>* selected) {
   pugi::xml_node root = find_body(doc);
   if (!root) return {};
@@ -884,6 +900,7 @@ std::vector<std::string> body_impl(const pugi::xml_document& doc, std::vector<pu
     else if (flags.clean_conditionally) flags.clean_conditionally = false;
     else break;
   }
+  drop_datelines(best);
   if (selected) *selected = std::move(best_sel);
   return best;
 }
