@@ -466,7 +466,15 @@ struct Fetcher::Impl {
       std::string ra = r.header("retry-after");
       if (!ra.empty()) r.retry_after_s = parse_retry_after(ra, static_cast<int64_t>(std::time(nullptr)));
     }
-    if (auto it = hosts.find(t->job->host_key); it != hosts.end()) it->second.in_flight--;
+    if (auto it = hosts.find(t->job->host_key); it != hosts.end()) {
+      it->second.in_flight--;
+      if (r.retry_after_s && cfg.max_retry_after_pause_s > 0) {
+        // The host asked us to slow down: start nothing new there until it said we may.
+        double pause = std::min(*r.retry_after_s, cfg.max_retry_after_pause_s);
+        auto until = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(pause));
+        it->second.next_start = std::max(it->second.next_start, until);
+      }
+    }
     finish_job(std::move(t->job), std::move(r));
   }
 

@@ -28,6 +28,8 @@ struct FetcherConfig {
   double robots_error_ttl_s = 600;   // 5xx/unreachable robots.txt: host disallowed for this long, then retried
   size_t robots_max_bytes = 512u << 10;  // robots.txt beyond this is truncated (RFC 9309: >= 500 KiB parsed)
   double max_crawl_delay_s = 30;     // robots Crawl-delay is honoured up to this many seconds
+  double max_retry_after_pause_s = 60;  // a 429/503 with Retry-After pauses new requests to that host for
+                                        // min(Retry-After, this); 0 disables the host pause
   std::map<std::string, bool> robots_override;  // host (or host:port) -> true: ignore robots.txt for it
   std::map<std::string, double> host_min_delay; // host (or host:port) -> min delay, overrides the default
   bool verify_tls = true;
