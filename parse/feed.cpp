@@ -822,7 +822,9 @@ Decoded convert_to_utf8(std::string_view data, const FeedHttpHeaders& hdr) {
     std::string p = candidates[i];
     if (i == 3 && !sniffed) {
       sniffed = true;
-      p = sniff_charset(data);
+      // Bytes that are valid UTF-8 are UTF-8 (statistical detectors sometimes say otherwise for
+      // short, mostly-ASCII text); only sniff when that fails.
+      p = is_valid_utf8(data) ? "utf-8" : sniff_charset(data);
     }
     if (p.empty()) continue;
     if (std::find(tried.begin(), tried.end(), p) != tried.end()) continue;
@@ -2241,15 +2243,24 @@ class StrictReader {
   // text is not well-formed XML.
   bool expand(std::string_view in, std::string& out, std::string& err, bool attribute) const {
     out.clear();
+    if (attribute && in.find('<') != std::string_view::npos) {
+      err = "not well-formed (invalid token)";
+      return false;
+    }
+    size_t amp = in.find('&');
+    if (amp == std::string_view::npos) {
+      out.assign(in);
+      return true;
+    }
     out.reserve(in.size());
-    for (size_t i = 0; i < in.size(); ++i) {
+    out.append(in.substr(0, amp));
+    for (size_t i = amp; i < in.size(); ++i) {
       char c = in[i];
-      if (attribute && c == '<') {
-        err = "not well-formed (invalid token)";
-        return false;
-      }
       if (c != '&') {
-        out += c;
+        size_t next = in.find('&', i);
+        if (next == std::string_view::npos) next = in.size();
+        out.append(in.substr(i, next - i));
+        i = next - 1;
         continue;
       }
       size_t semi = in.find(';', i + 1);
