@@ -137,6 +137,9 @@ const std::vector<DatePattern>& date_patterns() {
     // RFC 822 with a two-digit year, only when a time follows: "Thu, 01 Jan 04 19:48:21 GMT".
     v.push_back({std::regex("(^|[^0-9])(\\d{1,2})\\s+" + mon + "\\s+(\\d{2})(?=\\s+\\d{1,2}:\\d{2})", flags), 4, 3, 2, true, 1,
                  true});
+    // dd/mm/yy with a two-digit year, only when a time follows: "24/12/12 11:05 tối" (news.zing.vn 2012).
+    v.push_back({std::regex("(^|[^0-9/])(\\d{1,2})/(\\d{1,2})/(\\d{2})(?=\\s+\\d{1,2}:\\d{2})", flags), 4, 3, 2, false, 1,
+                 true});
     return v;
   }();
   return pats;
@@ -151,7 +154,7 @@ std::optional<DateFound> find_date(const std::string& s, bool& invalid_seen) {
   bool has_month = false;
   for (const char* m : {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"})
     if (s.find(m) != std::string::npos) has_month = true;
-  const bool wanted[] = {has_sep, has_sep, has_thang, has_month, has_month, has_month, has_month};
+  const bool wanted[] = {has_sep, has_sep, has_thang, has_month, has_month, has_month, has_month, has_sep};
   size_t index = 0;
   for (const auto& p : date_patterns()) {
     if (!wanted[index++]) continue;

@@ -2,6 +2,7 @@
 
 #include <gumbo.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -36,6 +37,113 @@ struct Frame {
   size_t depth;
 };
 
+bool is_void_element(std::string_view n) {
+  static const char* const kVoid[] = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
+                                      "param", "source", "track", "wbr", "basefont", "bgsound", "frame", "keygen"};
+  for (const char* v : kVoid)
+    if (n == v) return true;
+  return false;
+}
+
+// Gumbo's tree construction is quadratic in nesting depth (scope checks walk the stack of open
+// elements): 100,000 nested <div>s take minutes. A cheap scan estimates the depth; past `limit`, start
+// tags (and their end tags) are dropped from the input, keeping all text. Returns false when the input
+// needs no change.
+bool cap_nesting(std::string_view in, size_t limit, std::string& out) {
+  auto lower = [](char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c); };
+  auto is_alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  for (int pass = 0; pass < 2; ++pass) {
+    size_t depth = 0, max_depth = 0, skipped = 0, emitted = 0;
+    size_t i = 0;
+    while (i < in.size()) {
+      size_t lt = in.find('<', i);
+      if (lt == std::string_view::npos || lt + 1 >= in.size()) break;
+      if (in.compare(lt, 4, "<!--") == 0) {
+        size_t end = in.find("-->", lt + 4);
+        i = end == std::string_view::npos ? in.size() : end + 3;
+        continue;
+      }
+      bool closing = in[lt + 1] == '/';
+      size_t name_start = lt + (closing ? 2 : 1);
+      if (name_start >= in.size() || !is_alpha(in[name_start])) {
+        i = lt + 1;
+        continue;
+      }
+      size_t name_end = name_start;
+      while (name_end < in.size() && !std::strchr(" \t\r\n\f/>", in[name_end])) ++name_end;
+      std::string name;
+      for (size_t k = name_start; k < name_end; ++k) name += lower(in[k]);
+      // End of the tag, honouring quoted attribute values.
+      size_t j = name_end;
+      char quote = 0;
+      for (; j < in.size(); ++j) {
+        char c = in[j];
+        if (quote) {
+          if (c == quote) quote = 0;
+        } else if (c == '"' || c == '\'') {
+          quote = c;
+        } else if (c == '>') {
+          break;
+        }
+      }
+      size_t tag_end = j < in.size() ? j + 1 : in.size();
+      bool self_closing = j > 0 && j < in.size() && in[j - 1] == '/';
+      bool drop = false;
+      if (closing) {
+        if (!is_void_element(name)) {
+          if (skipped > 0) {
+            --skipped;
+            drop = true;
+          } else if (depth > 0) {
+            --depth;
+          }
+        }
+      } else if (!is_void_element(name) && !self_closing) {
+        if (depth >= limit) {
+          ++skipped;
+          drop = true;
+        } else {
+          max_depth = std::max(max_depth, ++depth);
+        }
+      }
+      if (pass == 1) {
+        out.append(in.substr(emitted, lt - emitted));
+        if (!drop) out.append(in.substr(lt, tag_end - lt));
+        emitted = tag_end;
+      }
+      // Raw-text elements: skip to their end tag.
+      if (!closing && (name == "script" || name == "style" || name == "textarea" || name == "title" || name == "xmp")) {
+        std::string close = "</" + name;
+        size_t k = tag_end;
+        size_t found = std::string_view::npos;
+        while (k < in.size()) {
+          size_t c = in.find("</", k);
+          if (c == std::string_view::npos) break;
+          bool match = true;
+          for (size_t q = 0; q < close.size() && match; ++q) match = c + q < in.size() && lower(in[c + q]) == close[q];
+          if (match) {
+            found = c;
+            break;
+          }
+          k = c + 2;
+        }
+        size_t next = found == std::string_view::npos ? in.size() : found;
+        if (pass == 1) {
+          out.append(in.substr(emitted, next - emitted));
+          emitted = next;
+        }
+        i = next;
+        continue;
+      }
+      i = tag_end;
+    }
+    if (pass == 0 && max_depth < limit && skipped == 0) return false;
+    if (pass == 1) out.append(in.substr(std::min(emitted, in.size())));
+    else out.reserve(in.size());
+  }
+  return true;
+}
+
 }  // namespace
 
 std::unique_ptr<HtmlDocument> parse_html(std::string_view utf8, const HtmlParseOptions& opts) {
@@ -43,6 +151,11 @@ std::unique_ptr<HtmlDocument> parse_html(std::string_view utf8, const HtmlParseO
   if (utf8.size() > opts.max_bytes) {
     utf8 = utf8.substr(0, opts.max_bytes);
     out->truncated = true;
+  }
+  std::string capped;
+  if (cap_nesting(utf8, std::max<size_t>(opts.max_depth * 8, 4096), capped)) {
+    out->depth_limited = true;
+    utf8 = capped;
   }
   GumboOptions gopts = kGumboDefaultOptions;
   gopts.max_errors = 1000;  // keep going, but don't collect unbounded error lists

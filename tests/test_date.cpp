@@ -181,6 +181,13 @@ TEST(NormalizeDate, Timestamps) {
   });
 }
 
+TEST(NormalizeDate, TwoDigitYearWithTimeAndEvening) {
+  // news.zing.vn 2012: "24/12/12 11:05 tối" (tối = evening -> 23:05).
+  EXPECT_EQ(normalize_date("24/12/12 11:05 tối").value_or(""), "2012-12-24T23:05:00+07:00");
+  EXPECT_EQ(normalize_date("24/12/12 08:05").value_or(""), "2012-12-24T08:05:00+07:00");
+  EXPECT_FALSE(normalize_date("1/2/3"));  // no time: too ambiguous to be a date
+}
+
 TEST(NormalizeDate, LeapYears) {
   expect_all({
       {"29/02/2024", "2024-02-29T00:00:00+07:00"},
