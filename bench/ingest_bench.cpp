@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
       res.set_content(baotin::testing::article_html(s, "http://127.0.0.1:" + std::to_string(port)), "text/html; charset=utf-8");
     });
     svr.Get("/robots.txt", [](const httplib::Request&, httplib::Response& res) { res.set_content("User-agent: *\nAllow: /\n", "text/plain"); });
-    svr.new_task_queue = [] { return new httplib::ThreadPool(8); };
+    svr.new_task_queue = [] { return new httplib::ThreadPool(64); };
     port = svr.bind_to_any_port("127.0.0.1");
     if (write(pipefd[1], &port, sizeof port) != sizeof port) _exit(1);
     svr.listen_after_bind();

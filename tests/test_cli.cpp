@@ -57,7 +57,11 @@ TEST(Cli, ServeExportSigtermAndTools) {
   httplib::Server tmp;
   int dead_port = tmp.bind_to_any_port("127.0.0.1");
   tmp.stop();
-  std::ofstream(dir / "baotin.toml") << "[daemon]\ntemplates_dir = \"sites\"\nmetrics_listen = \"\"\nlog_level = \"info\"\n"
+  httplib::Server tmp2;
+  int metrics_port = tmp2.bind_to_any_port("127.0.0.1");
+  tmp2.stop();
+  std::ofstream(dir / "baotin.toml") << "[daemon]\ntemplates_dir = \"sites\"\nmetrics_listen = \"127.0.0.1:" +
+                                            std::to_string(metrics_port) + "\"\nlog_level = \"info\"\n"
                                         "[fetch]\nper_host_min_delay_s = 0.0\ntotal_timeout_ms = 5000\n"
                                         "[poll]\nmin_interval_s = 1\nmax_interval_s = 2\n"
                                         "[[feeds]]\nurl = \"" + site.base() + "/rss.xml\"\n"
@@ -91,6 +95,20 @@ TEST(Cli, ServeExportSigtermAndTools) {
   // Let it poll again (min interval 1 s): nothing new appears.
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   ASSERT_EQ(waitpid(pid, nullptr, WNOHANG), 0) << "daemon exited early";
+  // Metrics and status on loopback.
+  httplib::Client cli("127.0.0.1", metrics_port);
+  auto m = cli.Get("/metrics");
+  ASSERT_TRUE(m);
+  EXPECT_NE(m->body.find("baotin_articles_total{outcome=\"new\"} 3"), std::string::npos) << m->body;
+  EXPECT_NE(m->body.find("baotin_template_pages_total{template=\"site\"} 3"), std::string::npos);
+  auto status = cli.Get("/status");
+  ASSERT_TRUE(status);
+  auto sj = nlohmann::json::parse(status->body);
+  EXPECT_EQ(sj["feeds"].size(), 2u);
+  // SIGHUP reloads config and templates; the daemon keeps its state and keeps running.
+  kill(pid, SIGHUP);
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  ASSERT_EQ(waitpid(pid, nullptr, WNOHANG), 0) << "daemon exited on SIGHUP";
   kill(pid, SIGTERM);
   int st = 0;
   ASSERT_EQ(waitpid(pid, &st, 0), pid);
@@ -98,6 +116,7 @@ TEST(Cli, ServeExportSigtermAndTools) {
   std::ifstream logf(dir / "serve.log");
   std::string log((std::istreambuf_iterator<char>(logf)), std::istreambuf_iterator<char>());
   EXPECT_NE(log.find("stopped cleanly"), std::string::npos) << log;
+  EXPECT_NE(log.find("reload: 2 feeds, 1 templates"), std::string::npos) << log;
   EXPECT_NE(log.find("poll http://127.0.0.1:" + std::to_string(dead_port)), std::string::npos) << log;
   EXPECT_GE(site.feed_requests.load(), 2);
 
