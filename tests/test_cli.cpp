@@ -16,6 +16,7 @@
 #include "e2e_server.h"
 
 using baotin::testing::NewsServer;
+using baotin::testing::free_port;
 
 namespace {
 
@@ -54,12 +55,8 @@ TEST(Cli, ServeExportSigtermAndTools) {
   std::filesystem::create_directories(dir / "sites");
   std::filesystem::copy_file(std::string(BAOTIN_FIXTURES) + "/e2e/site.toml", dir / "sites" / "site.toml");
   // A dead feed next to the good one: the daemon must keep running.
-  httplib::Server tmp;
-  int dead_port = tmp.bind_to_any_port("127.0.0.1");
-  tmp.stop();
-  httplib::Server tmp2;
-  int metrics_port = tmp2.bind_to_any_port("127.0.0.1");
-  tmp2.stop();
+  int dead_port = baotin::testing::free_port();
+  int metrics_port = baotin::testing::free_port();
   std::ofstream(dir / "baotin.toml") << "[daemon]\ntemplates_dir = \"sites\"\nmetrics_listen = \"127.0.0.1:" +
                                             std::to_string(metrics_port) + "\"\nlog_level = \"info\"\n"
                                         "[fetch]\nper_host_min_delay_s = 0.0\ntotal_timeout_ms = 5000\n"
@@ -81,6 +78,15 @@ TEST(Cli, ServeExportSigtermAndTools) {
     execl(bin.c_str(), bin.c_str(), "serve", "--config", (dir / "baotin.toml").c_str(), "--data-dir", db.c_str(), nullptr);
     _exit(127);
   }
+  struct KillOnExit {  // never leave a daemon behind when an assertion ends the test early
+    pid_t pid;
+    ~KillOnExit() {
+      if (pid > 0 && waitpid(pid, nullptr, WNOHANG) == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, nullptr, 0);
+      }
+    }
+  } guard{pid};
   // Export (secondary instance) while serve holds the store, until the three articles are in.
   Cmd exp;
   for (int i = 0; i < 150; ++i) {

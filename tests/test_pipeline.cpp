@@ -151,9 +151,7 @@ TEST(Pipeline, TransientArticleErrorsAreRetriedAndPermanentOnesReported) {
 TEST(Pipeline, UnreachableAndBrokenFeedsAreRecordedNotFatal) {
   Harness h("unreachable");
   // A port nothing listens on.
-  httplib::Server tmp;
-  int port = tmp.bind_to_any_port("127.0.0.1");
-  tmp.stop();
+  int port = baotin::testing::free_port();
   FeedConfig dead{"http://127.0.0.1:" + std::to_string(port) + "/rss.xml", ""};
   h.ing->poll_feed(dead);
   h.run_until_idle();
