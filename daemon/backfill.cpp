@@ -15,9 +15,6 @@
 
 namespace baotin {
 
-FetcherConfig fetcher_config(const Config& cfg);
-std::shared_ptr<const TemplateRegistry> load_templates(const Config& cfg, bool log_errors);
-
 namespace {
 
 // Date bound as epoch seconds: "YYYY-MM-DD" or anything normalize_date accepts. end_of_day for --to.
@@ -81,13 +78,9 @@ struct SitemapWalk {
 }  // namespace
 
 int run_backfill(const BackfillOptions& opts) {
-  Config cfg;
-  std::vector<TemplateError> errs;
-  if (!load_config(opts.config_path, cfg, errs)) {
-    for (const auto& e : errs) std::fprintf(stderr, "%s\n", e.str().c_str());
-    return 2;
-  }
-  if (!opts.data_dir.empty()) cfg.data_dir = opts.data_dir;
+  auto loaded = load_run_config(opts.config_path, opts.data_dir);
+  if (!loaded) return 2;
+  Config cfg = std::move(*loaded);
   setup_logging(cfg.log_level == "info" ? "warn" : cfg.log_level);  // progress lines replace per-article logs
 
   auto templates = load_templates(cfg, true);

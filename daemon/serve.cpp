@@ -29,7 +29,17 @@ void setup_logging(const std::string& level) {
   spdlog::flush_on(spdlog::level::info);
 }
 
-FetcherConfig fetcher_config(const Config& cfg);
+std::optional<Config> load_run_config(const std::string& path, const std::string& data_dir) {
+  Config cfg;
+  std::vector<TemplateError> errs;
+  if (!load_config(path, cfg, errs)) {
+    for (const auto& e : errs) std::fprintf(stderr, "%s\n", e.str().c_str());
+    return std::nullopt;
+  }
+  if (!data_dir.empty()) cfg.data_dir = data_dir;
+  return cfg;
+}
+
 FetcherConfig fetcher_config(const Config& cfg) {
   FetcherConfig f;
   f.user_agent = cfg.user_agent;
@@ -46,7 +56,6 @@ FetcherConfig fetcher_config(const Config& cfg) {
   return f;
 }
 
-std::shared_ptr<const TemplateRegistry> load_templates(const Config& cfg, bool log_errors);
 std::shared_ptr<const TemplateRegistry> load_templates(const Config& cfg, bool log_errors) {
   auto reg = std::make_shared<TemplateRegistry>();
   std::vector<TemplateError> errs;
@@ -79,8 +88,7 @@ static std::map<std::string, TemplateHealth> stored_health(const Store& store) {
   return out;
 }
 
-nlohmann::json status_json(Ingestor& ing, const Metrics& m);
-nlohmann::json status_json(Ingestor& ing, const Metrics& m) {
+static nlohmann::json status_json(Ingestor& ing, const Metrics& m) {
   nlohmann::json feeds = nlohmann::json::array();
   for (const auto& s : ing.feed_states()) {
     nlohmann::json f = to_json(s);
@@ -94,13 +102,9 @@ nlohmann::json status_json(Ingestor& ing, const Metrics& m) {
 }
 
 int run_serve(const ServeOptions& opts) {
-  Config cfg;
-  std::vector<TemplateError> errs;
-  if (!load_config(opts.config_path, cfg, errs)) {
-    for (const auto& e : errs) std::fprintf(stderr, "%s\n", e.str().c_str());
-    return 2;
-  }
-  if (!opts.data_dir.empty()) cfg.data_dir = opts.data_dir;
+  auto loaded = load_run_config(opts.config_path, opts.data_dir);
+  if (!loaded) return 2;
+  Config cfg = std::move(*loaded);
   setup_logging(cfg.log_level);
 
   // Signals are handled synchronously through a signalfd; block them before any thread starts.

@@ -1,7 +1,12 @@
 // The commands behind the CLI: serve (long-running daemon), backfill (one-shot), export, and friends.
 #pragma once
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "daemon/config.h"
+#include "fetch/fetcher.h"
 
 namespace baotin {
 
@@ -21,6 +26,13 @@ struct BackfillOptions {
   bool refetch = false;      // also fetch URLs already stored
 };
 int run_backfill(const BackfillOptions& opts);
+
+// Shared by serve and backfill: the config (errors printed as file:line, nullopt when invalid; a
+// non-empty data_dir overrides [daemon].data_dir), the fetcher settings it implies, and the templates
+// (broken files logged and skipped).
+std::optional<Config> load_run_config(const std::string& path, const std::string& data_dir);
+FetcherConfig fetcher_config(const Config& cfg);
+std::shared_ptr<const TemplateRegistry> load_templates(const Config& cfg, bool log_errors);
 
 // Logging to stderr (journald-friendly: no timestamps when JOURNAL_STREAM is set).
 void setup_logging(const std::string& level);

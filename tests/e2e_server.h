@@ -111,6 +111,19 @@ class NewsServer {
         }
       res.status = 404;
     });
+    // A news sitemap index with one child urlset listing every story.
+    svr_.Get("/sitemap.xml", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_content("<?xml version=\"1.0\"?><sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">"
+                      "<sitemap><loc>" + base() + "/sitemap-1.xml</loc><lastmod>2025-02-01</lastmod></sitemap></sitemapindex>",
+                      "application/xml");
+    });
+    svr_.Get("/sitemap-1.xml", [this](const httplib::Request&, httplib::Response& res) {
+      std::string x = "<?xml version=\"1.0\"?><urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">";
+      const char* dates[] = {"2025-01-27", "2025-02-06", "2025-01-20"};
+      for (size_t i = 0; i < stories_.size(); ++i)
+        x += "<url><loc>" + base() + "/bai/" + stories_[i].slug + ".html</loc><lastmod>" + dates[i % 3] + "</lastmod></url>";
+      res.set_content(x + "</urlset>", "application/xml");
+    });
     port_ = svr_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { svr_.listen_after_bind(); });
     while (!svr_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));

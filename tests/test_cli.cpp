@@ -154,6 +154,38 @@ TEST(Cli, ServeExportSigtermAndTools) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(Cli, BackfillFromUrlsAndSitemap) {
+  NewsServer site;
+  auto dir = std::filesystem::temp_directory_path() / ("baotin-backfill-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "sites");
+  std::filesystem::copy_file(std::string(BAOTIN_FIXTURES) + "/e2e/site.toml", dir / "sites" / "site.toml");
+  std::ofstream(dir / "baotin.toml") << "[daemon]\ntemplates_dir = \"sites\"\nmetrics_listen = \"\"\n"
+                                        "[fetch]\nper_host_min_delay_s = 0.0\n";
+  std::ofstream(dir / "urls.txt") << "# two stories and one that does not exist\n"
+                                  << site.base() << "/bai/mua-lon-ha-noi-1001.html\n"
+                                  << site.base() << "/bai/gia-vang-giam-1002.html?utm_source=x\n"
+                                  << site.base() << "/bai/khong-co-9999.html\n";
+  const std::string bin = BAOTIN_BINARY;
+  const std::string cfg = quote((dir / "baotin.toml").string());
+  const std::string db = quote((dir / "data").string());
+  Cmd urls = run(bin + " backfill --config " + cfg + " --data-dir " + db + " --site site --urls " +
+                 quote((dir / "urls.txt").string()) + " 2>&1");
+  EXPECT_EQ(urls.status, 1) << urls.out;  // one URL failed (404) -> non-zero, the others stored
+  EXPECT_NE(urls.out.find("FAILED"), std::string::npos) << urls.out;
+  EXPECT_EQ(count_lines(run(bin + " export --db " + db + " 2>/dev/null").out), 2u);
+  // Sitemap index -> urlset, filtered by date: only the 2025-01-27 story is in range; known URLs are skipped.
+  Cmd sm = run(bin + " backfill --config " + cfg + " --data-dir " + db + " --site site --sitemap " + site.base() +
+               "/sitemap.xml --from 2025-01-21 --to 2025-01-31 2>&1");
+  EXPECT_EQ(sm.status, 0) << sm.out;
+  EXPECT_NE(sm.out.find("0 URLs to fetch (1 already stored, 1 listed)"), std::string::npos) << sm.out;
+  Cmd all = run(bin + " backfill --config " + cfg + " --data-dir " + db + " --site site --sitemap " + site.base() +
+                "/sitemap.xml 2>&1");
+  EXPECT_EQ(all.status, 0) << all.out;
+  EXPECT_EQ(count_lines(run(bin + " export --db " + db + " 2>/dev/null").out), 3u);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Cli, UsageErrors) {
   const std::string bin = BAOTIN_BINARY;
   EXPECT_NE(run(bin + " 2>/dev/null").status, 0);

@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "test_util.h"
 #include "store/store.h"
 
 namespace fs = std::filesystem;
@@ -21,17 +22,8 @@ using namespace baotin;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "baotin-crash-XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
+struct TempDir : baotin::testing::TempDir {
+  TempDir() : baotin::testing::TempDir("baotin-crash") {}
 };
 
 std::string words(uint64_t seed, int n) {

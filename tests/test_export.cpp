@@ -1,5 +1,7 @@
 #include "store/export.h"
 
+#include "test_util.h"
+
 #include <gtest/gtest.h>
 #include <xxhash.h>
 
@@ -13,17 +15,8 @@ using namespace baotin;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "baotin-export-XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
+struct TempDir : baotin::testing::TempDir {
+  TempDir() : baotin::testing::TempDir("baotin-export") {}
 };
 
 std::string text(const std::string& seed, int words = 50) {

@@ -101,9 +101,13 @@ TEST(Pipeline, FeedToCleanRecordsAndSecondPollAddsNothing) {
   }
   EXPECT_TRUE(titles.count("Mưa lớn gây ngập nhiều tuyến phố Hà Nội"));
   EXPECT_TRUE(titles.count("Giá vàng giảm mạnh phiên đầu tuần"));
-  for (const auto& r : recs)
-    if (r["title"] == "Mưa lớn gây ngập nhiều tuyến phố Hà Nội") EXPECT_EQ(r["published"], "2025-01-27T14:30:00+07:00");
-    else if (r["title"] == "Giá vàng giảm mạnh phiên đầu tuần") EXPECT_EQ(r["published"], "2025-02-06T13:54:00+07:00");
+  for (const auto& r : recs) {
+    if (r["title"] == "Mưa lớn gây ngập nhiều tuyến phố Hà Nội") {
+      EXPECT_EQ(r["published"], "2025-01-27T14:30:00+07:00");
+    } else if (r["title"] == "Giá vàng giảm mạnh phiên đầu tuần") {
+      EXPECT_EQ(r["published"], "2025-02-06T13:54:00+07:00");
+    }
+  }
   EXPECT_EQ(h.metrics.articles_skipped.load(), 1u);  // the /video/ item
 
   // Second poll: 304 (ETag), nothing fetched, nothing new.

@@ -1,5 +1,7 @@
 #include "store/store.h"
 
+#include "test_util.h"
+
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 #include <xxhash.h>
@@ -19,17 +21,8 @@ using namespace baotin;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "baotin-store-XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
+struct TempDir : baotin::testing::TempDir {
+  TempDir() : baotin::testing::TempDir("baotin-store") {}
   std::string str(const char* sub = "db") const { return (path / sub).string(); }
 };
 
