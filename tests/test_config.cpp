@@ -2,6 +2,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <unistd.h>
 
 #include "daemon/config.h"
 
@@ -59,4 +61,31 @@ TEST(Config, EffectiveFeedsMergeAndDeduplicate) {
   EXPECT_EQ(feeds[1].url, "https://z.vn/rss");
   EXPECT_EQ(feeds[2].url, "https://a.vn/rss2");
   EXPECT_EQ(feeds[2].site, "a");
+}
+
+TEST(SystemdUnit, VerifiesWithSystemdAnalyze) {
+  if (!std::filesystem::exists("/usr/bin/systemd-analyze")) GTEST_SKIP() << "systemd-analyze not installed";
+  std::ifstream in(std::string(BAOTIN_SOURCE_DIR) + "/systemd/baotin.service");
+  std::string unit((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_NE(unit.find("Type=notify"), std::string::npos);
+  ASSERT_NE(unit.find("WatchdogSec="), std::string::npos);
+  ASSERT_NE(unit.find("ProtectSystem=strict"), std::string::npos);
+  // Point ExecStart at the binary just built so that verify can check it exists.
+  const std::string from = "/usr/local/bin/baotin";
+  auto pos = unit.find(from);
+  ASSERT_NE(pos, std::string::npos);
+  unit.replace(pos, from.size(), BAOTIN_BINARY);
+  auto dir = std::filesystem::temp_directory_path() / ("baotin-unit-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "baotin.service") << unit;
+  std::string cmd = "systemd-analyze verify " + (dir / "baotin.service").string() + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_TRUE(p);
+  std::string out;
+  char buf[512];
+  while (fgets(buf, sizeof buf, p)) out += buf;
+  int st = pclose(p);
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(st, 0) << out;
+  EXPECT_EQ(out.find("baotin.service:"), std::string::npos) << out;  // no warnings about our unit
 }
