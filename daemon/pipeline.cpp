@@ -339,6 +339,7 @@ void Ingestor::retry_later(double seconds, std::function<void()> fn) {
 
 void Ingestor::tick() {
   std::vector<std::function<void()>> due;
+  size_t dropped = 0;
   {
     std::lock_guard lk(mu_);
     double now = monotonic_seconds();
@@ -348,14 +349,15 @@ void Ingestor::tick() {
     }
     if (!accepting_) {
       // Shutting down: drop pending retries (the next run re-discovers them from the feeds).
-      for (auto& d : delayed_) due.push_back(nullptr), (void)d;
+      dropped = delayed_.size();
       delayed_.clear();
     }
   }
   for (auto& fn : due) {
-    if (fn) fn();
+    fn();
     done_one();
   }
+  for (size_t i = 0; i < dropped; ++i) done_one();
 }
 
 void Ingestor::on_article_result(const std::string& url, const std::string& feed, const std::string& site,
