@@ -10,7 +10,6 @@
 // averaged over pages, and F1 is the harmonic mean of the two means.
 // Speed: the same pages are decoded + parsed (gumbo -> pugixml) alone, and decoded + parsed + extracted; both
 // rates and their ratio are printed (same process, same run, interleaved passes).
-#include <zlib.h>
 
 #include <algorithm>
 #include <chrono>
@@ -27,6 +26,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "parse/gzip.h"
 #include "parse/extract.h"
 #include "parse/generic.h"
 #include "parse/html.h"
@@ -47,26 +47,6 @@ bool read_file(const fs::path& p, std::string& out) {
   return true;
 }
 
-bool gunzip(const std::string& in, std::string& out) {
-  z_stream zs{};
-  if (inflateInit2(&zs, 15 + 32) != Z_OK) return false;  // +32: gzip or zlib header
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  char buf[1 << 16];
-  int rc;
-  do {
-    zs.next_out = reinterpret_cast<Bytef*>(buf);
-    zs.avail_out = sizeof buf;
-    rc = inflate(&zs, Z_NO_FLUSH);
-    if (rc != Z_OK && rc != Z_STREAM_END) {
-      inflateEnd(&zs);
-      return false;
-    }
-    out.append(buf, sizeof buf - zs.avail_out);
-  } while (rc != Z_STREAM_END);
-  inflateEnd(&zs);
-  return true;
-}
 
 struct Page {
   std::string id, url, truth, raw;

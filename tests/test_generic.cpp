@@ -1,7 +1,6 @@
 // Generic extractor: metadata (JSON-LD, OpenGraph, meta), body scoring and cleanup, the AEB metric,
 // adversarial inputs, and (when the shared corpus is present) a quality floor on an AEB subset.
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -12,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "parse/gzip.h"
 #include "parse/generic.h"
 #include "parse/html.h"
 #include "parse/jsonld.h"
@@ -348,29 +348,6 @@ TEST(GenericAdversarial, FiftyMegabytePage) {
 }
 
 // --- Quality floor on the article-extraction-benchmark (skipped without the shared corpus) -----------
-
-namespace {
-bool gunzip(const std::string& in, std::string& out) {
-  z_stream zs{};
-  if (inflateInit2(&zs, 15 + 32) != Z_OK) return false;
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  char buf[1 << 16];
-  int rc;
-  do {
-    zs.next_out = reinterpret_cast<Bytef*>(buf);
-    zs.avail_out = sizeof buf;
-    rc = inflate(&zs, Z_NO_FLUSH);
-    if (rc != Z_OK && rc != Z_STREAM_END) {
-      inflateEnd(&zs);
-      return false;
-    }
-    out.append(buf, sizeof buf - zs.avail_out);
-  } while (rc != Z_STREAM_END);
-  inflateEnd(&zs);
-  return true;
-}
-}  // namespace
 
 TEST(GenericAeb, SubsetF1Floor) {
   fs::path dir = fs::path(BAOTIN_SHARED) / "corpus" / "aeb";
