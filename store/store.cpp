@@ -276,18 +276,7 @@ std::unique_ptr<Store> Store::open(const StoreOptions& opts, std::string* error)
       msg += " (is another baotin process using it? read-only commands open it as a secondary)";
     return fail(msg);
   }
-  for (size_t i = 0; i < all.size(); ++i) {
-    const auto& n = all[i];
-    auto* h = st->handles_[i];
-    if (n == kArticles) st->articles_ = h;
-    else if (n == kVersions) st->versions_ = h;
-    else if (n == kUrls) st->urls_ = h;
-    else if (n == kFeeds) st->feeds_ = h;
-    else if (n == kRaw) st->raw_ = h;
-    else if (n == kChanges) st->changes_ = h;
-    else if (n == kDedup) st->dedup_cf_ = h;
-    else if (n == kMeta) st->meta_ = h;
-  }
+  st->assign_handles(all);
 
   // Schema version.
   auto schema = st->get_raw(st->meta_, kMetaSchema);
@@ -352,18 +341,7 @@ std::unique_ptr<Store> Store::open_secondary(const std::string& path, const std:
   st->path_ = path;
   s = rocksdb::DB::OpenAsSecondary(dbo, path, secondary_dir, descs, &st->handles_, &st->db_);
   if (!s.ok()) return fail("cannot open store " + path + " as secondary: " + status_text(s));
-  for (size_t i = 0; i < names.size(); ++i) {
-    const auto& n = names[i];
-    auto* h = st->handles_[i];
-    if (n == kArticles) st->articles_ = h;
-    else if (n == kVersions) st->versions_ = h;
-    else if (n == kUrls) st->urls_ = h;
-    else if (n == kFeeds) st->feeds_ = h;
-    else if (n == kRaw) st->raw_ = h;
-    else if (n == kChanges) st->changes_ = h;
-    else if (n == kDedup) st->dedup_cf_ = h;
-    else if (n == kMeta) st->meta_ = h;
-  }
+  st->assign_handles(names);
   if (auto schema = st->get_raw(st->meta_, kMetaSchema)) {
     int v = 0;
     try {
@@ -419,6 +397,22 @@ void Store::close() {
   delete db_;
   db_ = nullptr;
   articles_ = versions_ = urls_ = feeds_ = raw_ = changes_ = dedup_cf_ = meta_ = nullptr;
+}
+
+// handles_[i] is the column family named names[i] (the order they were opened in).
+void Store::assign_handles(const std::vector<std::string>& names) {
+  for (size_t i = 0; i < names.size(); ++i) {
+    const auto& n = names[i];
+    auto* h = handles_[i];
+    if (n == kArticles) articles_ = h;
+    else if (n == kVersions) versions_ = h;
+    else if (n == kUrls) urls_ = h;
+    else if (n == kFeeds) feeds_ = h;
+    else if (n == kRaw) raw_ = h;
+    else if (n == kChanges) changes_ = h;
+    else if (n == kDedup) dedup_cf_ = h;
+    else if (n == kMeta) meta_ = h;
+  }
 }
 
 void Store::require_writable(const char* what) const {

@@ -136,6 +136,7 @@ class Store {
 
  private:
   Store() = default;
+  void assign_handles(const std::vector<std::string>& names);
   void require_writable(const char* what) const;
   std::optional<std::string> get_raw(rocksdb::ColumnFamilyHandle* cf, const std::string& key) const;
   std::string resolve_id_locked(const std::vector<std::string>& url_keys, const std::string& canonical) const;
