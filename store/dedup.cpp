@@ -73,6 +73,8 @@ uint64_t token_hash(const char16_t* p, size_t n) { return XXH3_64bits_withSeed(p
 struct TextTokens {
   std::vector<uint64_t> hashes;  // token hashes in order: title, lead, body
   size_t title_tokens = 0;
+  size_t core_tokens = 0;  // title + lead
+  std::array<uint8_t, 10> title_digits{};
 };
 
 TextTokens article_tokens(const Article& a) {
@@ -80,7 +82,10 @@ TextTokens article_tokens(const Article& a) {
   auto add = [&](const std::string& s) { for_each_token(s, [&](const char16_t* p, size_t n) { t.hashes.push_back(token_hash(p, n)); }); };
   add(a.title);
   t.title_tokens = t.hashes.size();
+  for (unsigned char c : a.title)  // ASCII digits (the tokenizer keeps other scripts' digits as letters of tokens)
+    if (c >= '0' && c <= '9' && t.title_digits[c - '0'] < 255) ++t.title_digits[c - '0'];
   add(a.lead);
+  t.core_tokens = t.hashes.size();
   for (const auto& p : a.body) add(p);
   return t;
 }
@@ -148,6 +153,25 @@ std::string sample_prefix(uint32_t h) {
   std::string k = "m";
   put_be32(k, h);
   return k;
+}
+void put_be64(std::string& k, uint64_t v) {
+  put_be32(k, static_cast<uint32_t>(v >> 32));
+  put_be32(k, static_cast<uint32_t>(v));
+}
+std::string core_prefix(uint64_t core) {
+  std::string k = "c";
+  put_be64(k, core);
+  return k;
+}
+std::string lead_prefix(uint64_t lead) {
+  std::string k = "l";
+  put_be64(k, lead);
+  return k;
+}
+uint64_t hash_range(const std::vector<uint64_t>& h, size_t from, size_t to) {
+  uint64_t c = 0x2545F4914F6CDD1DULL;
+  for (size_t i = from; i < to; ++i) c = mix64(c ^ h[i]) + 0x9E3779B97F4A7C15ULL;
+  return c ? c : 1;
 }
 
 // Jaccard of two sorted distinct vectors.
@@ -243,16 +267,26 @@ NearSketch near_sketch(const Article& a) {
   std::sort(s.title.begin(), s.title.end());
   s.title.erase(std::unique(s.title.begin(), s.title.end()), s.title.end());
   if (s.title.size() > kMaxTitleHashes) s.title.resize(kMaxTitleHashes);
+  s.title_digits = t.title_digits;
+  if (t.core_tokens > 0) {
+    s.core = hash_range(t.hashes, 0, t.core_tokens);
+    s.core_tokens = static_cast<uint32_t>(std::min<size_t>(t.core_tokens, UINT32_MAX));
+  }
+  if (t.core_tokens - t.title_tokens >= kMinLeadTokens) s.lead = hash_range(t.hashes, t.title_tokens, t.core_tokens);
   return s;
 }
 
 std::string NearSketch::serialize() const {
   std::string out;
-  out.reserve(1 + 8 + 4 + 4 + 2 + 1 + 4 * (bottom.size() + title.size()));
-  out += '\x01';  // format version
+  out.reserve(1 + 8 + 4 + 4 + 8 + 4 + 8 + 10 + 2 + 1 + 4 * (bottom.size() + title.size()));
+  out += '\x02';  // format version (1: without core)
   put_le(out, simhash);
   put_le(out, tokens);
   put_le(out, shingles);
+  put_le(out, core);
+  put_le(out, core_tokens);
+  put_le(out, lead);
+  out.append(reinterpret_cast<const char*>(title_digits.data()), title_digits.size());
   put_le(out, static_cast<uint16_t>(bottom.size()));
   put_le(out, static_cast<uint8_t>(title.size()));
   for (uint32_t x : bottom) put_le(out, x);
@@ -261,13 +295,19 @@ std::string NearSketch::serialize() const {
 }
 
 std::optional<NearSketch> NearSketch::deserialize(std::string_view in) {
-  if (in.empty() || in[0] != '\x01') return std::nullopt;
+  if (in.empty() || (in[0] != '\x01' && in[0] != '\x02')) return std::nullopt;
+  const bool has_core = in[0] == '\x02';
   in.remove_prefix(1);
   NearSketch s;
   uint16_t nb = 0;
   uint8_t nt = 0;
-  if (!get_le(in, s.simhash) || !get_le(in, s.tokens) || !get_le(in, s.shingles) || !get_le(in, nb) || !get_le(in, nt))
-    return std::nullopt;
+  if (!get_le(in, s.simhash) || !get_le(in, s.tokens) || !get_le(in, s.shingles)) return std::nullopt;
+  if (has_core) {
+    if (!get_le(in, s.core) || !get_le(in, s.core_tokens) || !get_le(in, s.lead) || in.size() < s.title_digits.size()) return std::nullopt;
+    std::memcpy(s.title_digits.data(), in.data(), s.title_digits.size());
+    in.remove_prefix(s.title_digits.size());
+  }
+  if (!get_le(in, nb) || !get_le(in, nt)) return std::nullopt;
   if (nb > kSketchSize || nt > kMaxTitleHashes || in.size() != 4u * (nb + nt)) return std::nullopt;
   s.bottom.resize(nb);
   s.title.resize(nt);
@@ -309,10 +349,24 @@ Similarity similarity(const NearSketch& a, const NearSketch& b) {
   return r;
 }
 
+bool numbers_conflict(const NearSketch& a, const NearSketch& b) {
+  bool a_more = false, b_more = false;
+  for (size_t d = 0; d < 10; ++d) {
+    a_more |= a.title_digits[d] > b.title_digits[d];
+    b_more |= b.title_digits[d] > a.title_digits[d];
+  }
+  return a_more && b_more;
+}
+
 bool verify(const NearSketch& a, const NearSketch& b, Similarity* out, bool boilerplate) {
   Similarity s = similarity(a, b);
   if (out) *out = s;
-  if (!a.eligible() || !b.eligible()) return false;
+  if (numbers_conflict(a, b)) return false;
+  if (!a.eligible() || !b.eligible()) {  // at least one short text
+    if (a.core_eligible() && b.core_eligible() && a.core == b.core && a.core_tokens == b.core_tokens) return true;
+    if (!a.short_eligible() || !b.short_eligible() || boilerplate) return false;
+    return s.title >= kShortTitle && s.containment >= kShortContainment && s.size_ratio >= kShortSizeRatio;
+  }
   if (boilerplate && s.title < kTitleBoilerplate) return false;
   if (s.jaccard >= kJaccardStrong) return true;
   if (s.title < kTitleAgreement) return false;
@@ -383,13 +437,17 @@ void DedupIndex::add(rocksdb::WriteBatch& batch, const std::string& id, const st
 void DedupIndex::add(rocksdb::WriteBatch& batch, const std::string& id, const std::string& exact_fp,
                      const NearSketch& sketch) {
   if (id.empty()) return;
-  if (!sketch.eligible()) {
-    add(batch, id, exact_fp, 0);
-    return;
+  add(batch, id, exact_fp, sketch.eligible() ? sketch.simhash : 0);
+  if (!sketch.indexable()) return;
+  if (sketch.short_eligible())
+    for (size_t i = 0; i < std::min(kMinSamples, sketch.bottom.size()); ++i)
+      batch.Put(cf_, sample_prefix(sketch.bottom[i]) + id, rocksdb::Slice());
+  if (sketch.core_eligible()) batch.Put(cf_, core_prefix(sketch.core) + id, rocksdb::Slice());
+  if (sketch.lead != 0 && sketch.core != 0) {
+    std::string k = lead_prefix(sketch.lead);
+    put_be64(k, sketch.core);
+    batch.Put(cf_, k, rocksdb::Slice());
   }
-  add(batch, id, exact_fp, sketch.simhash);
-  for (size_t i = 0; i < std::min(kMinSamples, sketch.bottom.size()); ++i)
-    batch.Put(cf_, sample_prefix(sketch.bottom[i]) + id, rocksdb::Slice());
   batch.Put(cf_, "k" + id, sketch.serialize());
 }
 
@@ -401,21 +459,29 @@ std::vector<std::string> DedupIndex::sketch_candidates(const NearSketch& sketch)
 
 std::vector<DedupIndex::Candidate> DedupIndex::collect(const NearSketch& sketch) const {
   std::vector<Candidate> out;
-  if (!db_ || !sketch.eligible()) return out;
+  if (!db_ || !sketch.indexable()) return out;
   std::unordered_map<std::string, size_t> pos;
-  for (auto& id : near_candidates(sketch.simhash, 3)) {
-    pos.emplace(id, out.size());
-    out.push_back({std::move(id), true, 0, 0});
-  }
+  if (sketch.eligible())
+    for (auto& id : near_candidates(sketch.simhash, 3)) {
+      pos.emplace(id, out.size());
+      out.push_back({std::move(id), true, false, 0, 0});
+    }
   PrefixScanner scanner(db_, cf_);
-  for (size_t i = 0; i < std::min(kMinSamples, sketch.bottom.size()); ++i) {  // ascending: seeks move forward
+  if (sketch.core_eligible())
+    scanner.scan(core_prefix(sketch.core), kMaxBucketScan, [&](std::string_view id, rocksdb::Slice) {
+      auto [it, inserted] = pos.emplace(id, out.size());
+      if (inserted) out.push_back({std::string(id), false, true, 0, 0});
+      out[it->second].core = true;
+    });
+  const size_t samples = sketch.short_eligible() ? std::min(kMinSamples, sketch.bottom.size()) : 0;
+  for (size_t i = 0; i < samples; ++i) {  // ascending: seeks move forward
     std::vector<std::string> bucket;
     scanner.scan(sample_prefix(sketch.bottom[i]), kMaxBucketScan,
                  [&](std::string_view id, rocksdb::Slice) { bucket.emplace_back(id); });
     const bool common = bucket.size() >= kCommonBucket;
     for (auto& id : bucket) {
       auto [it, inserted] = pos.emplace(id, out.size());
-      if (inserted) out.push_back({std::move(id), false, 0, 0});
+      if (inserted) out.push_back({std::move(id), false, false, 0, 0});
       Candidate& c = out[it->second];
       ++c.shared_samples;
       c.common_samples += common;
@@ -431,14 +497,30 @@ std::optional<NearSketch> DedupIndex::load_sketch(const std::string& id) const {
   return NearSketch::deserialize(v);
 }
 
+bool DedupIndex::common_lead(const NearSketch& sketch) const {
+  if (!db_ || sketch.lead == 0) return false;
+  size_t others = 0;  // distinct titles (cores) other than this one using the lead
+  PrefixScanner(db_, cf_).scan(lead_prefix(sketch.lead), kCommonLead + 1, [&](std::string_view core, rocksdb::Slice) {
+    std::string mine;
+    put_be64(mine, sketch.core);
+    if (core != mine) ++others;
+  });
+  return others + 1 >= kCommonLead;
+}
+
 std::vector<NearMatch> DedupIndex::find_near(const NearSketch& sketch, std::string_view exclude_id) const {
   std::vector<NearMatch> out;
-  for (auto& c : collect(sketch)) {
+  auto candidates = collect(sketch);
+  if (candidates.empty()) return out;
+  const bool lead_is_common = common_lead(sketch);
+  for (auto& c : candidates) {
     if (c.id == exclude_id) continue;
     auto other = load_sketch(c.id);
     if (!other) continue;
-    // Overlap only through shingles that many indexed articles share: site boilerplate, templated series.
-    const bool boilerplate = !c.simhash && c.shared_samples > 0 && c.common_samples == c.shared_samples;
+    // Overlap through a lead that many titles share, or only through shingles that many indexed articles share:
+    // site boilerplate, templated series.
+    const bool boilerplate = (lead_is_common && other->lead == sketch.lead && !c.core) ||
+                             (!c.core && c.shared_samples > 0 && c.common_samples == c.shared_samples);
     Similarity s;
     if (verify(sketch, *other, &s, boilerplate)) out.push_back({c.id, s});
   }

@@ -16,15 +16,25 @@
 //    two texts whose shingle sets overlap by Jaccard J share one of them with probability ~1-(1-J)^8.
 //  * Every candidate (from either index) is verified with a bottom-k sketch (the kSketchSize smallest 32-bit
 //    shingle hashes, exact for texts of <= 128 shingles) and the title's token set; see verify().
-//  * Texts with fewer than kMinTokens tokens (titles-only items, one-line briefs) are too short for any of this
-//    to be reliable: they get no near-duplicate entries and only ever match exactly (exact_fingerprint).
+//  * Texts with fewer than kMinTokens tokens (titles-only items, one-line briefs) are too short for Jaccard
+//    estimates to be reliable: a 12-syllable title with an added "Theo TTXVN" line or byline shares only ~70% of its
+//    shingles with the original. Two mechanisms cover them (see verify()):
+//      - the core: hash of the title + lead (sapo) token stream. Syndicated copies keep headline and sapo and add
+//        or drop body lines (source line, byline, captions); an identical core of >= kMinCoreTokens tokens is a
+//        copy. Used only when at least one of the two texts is short: long texts have the full rule.
+//      - the short containment rule: titles agree closely and the smaller text's shingles are (almost) all in the
+//        larger one (a trimmed sapo).
+//    Texts with fewer than kMinShortTokens tokens only ever match exactly (exact_fingerprint).
 //
 // RocksDB layout (one column family owned by the index; all keys are binary, ids are appended verbatim):
 //   'x' fingerprint                        -> id             exact fingerprints (first writer wins on lookup)
 //   's' band(1) bandvalue(2, big-endian) id  -> simhash(8)   SimHash bands
 //   'm' hash(4, big-endian) id               -> ""           min-samples
 //   'k' id                                   -> sketch       serialised NearSketch (verification)
+//   'c' core(8, big-endian) id               -> ""           title+lead cores (texts with a usable core)
+//   'l' lead(8, big-endian) core(8, big-endian) -> ""        which titles (cores) use a lead: site-wide leads
 #pragma once
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -43,6 +53,11 @@ namespace baotin {
 
 // Minimum number of tokens (syllables) of title+lead+body for near-duplicate detection.
 inline constexpr size_t kMinTokens = 24;
+// Minimum tokens of a short text for the short containment rule, and of title+lead for the core rule.
+inline constexpr size_t kMinShortTokens = 8;
+inline constexpr size_t kMinCoreTokens = 10;
+// Leads (sapo / description) of at least this many tokens are tracked for boilerplate detection.
+inline constexpr size_t kMinLeadTokens = 8;
 // Bottom-k sketch size and number of min-samples indexed per article.
 inline constexpr size_t kSketchSize = 128;
 inline constexpr size_t kMinSamples = 8;
@@ -58,6 +73,9 @@ inline constexpr double kContainmentDuplicate = 0.85;  // smaller text inside th
 inline constexpr double kMinSizeRatio = 0.30;        // smaller/larger shingle count for the containment rule
 inline constexpr double kTitleAgreement = 0.50;      // Jaccard of title token sets
 inline constexpr double kTitleBoilerplate = 0.80;    // title agreement required when the overlap is boilerplate
+inline constexpr double kShortTitle = 0.80;          // short rule: Jaccard of title token sets
+inline constexpr double kShortContainment = 0.90;    // short rule: smaller text's shingles inside the larger
+inline constexpr double kShortSizeRatio = 0.50;      // short rule: smaller/larger shingle count
 
 // Tokens of a text: NFC, lower-case, runs of letters/digits. Exposed for tests and tools.
 std::vector<std::string> dedup_tokens(std::string_view utf8);
@@ -73,8 +91,18 @@ struct NearSketch {
   uint32_t shingles = 0;            // distinct shingles (32-bit hashes)
   std::vector<uint32_t> bottom;     // kSketchSize smallest shingle hashes, ascending, distinct
   std::vector<uint32_t> title;      // distinct title token hashes, ascending (at most 64)
-  // Long enough for near-duplicate detection (tokens >= kMinTokens).
+  uint64_t core = 0;                // hash of the title + lead token stream (0: none)
+  uint32_t core_tokens = 0;         // its token count
+  uint64_t lead = 0;                // hash of the lead token stream (0: no lead or shorter than kMinLeadTokens)
+  std::array<uint8_t, 10> title_digits{};  // how often each digit 0-9 occurs in the title (capped at 255)
+  // Long enough for the full near-duplicate rule (tokens >= kMinTokens).
   bool eligible() const { return tokens >= kMinTokens && !bottom.empty(); }
+  // Long enough for the short containment rule.
+  bool short_eligible() const { return tokens >= kMinShortTokens && !bottom.empty(); }
+  // Title + lead long enough for the core rule.
+  bool core_eligible() const { return core != 0 && core_tokens >= kMinCoreTokens; }
+  // Indexed for near-duplicate search at all.
+  bool indexable() const { return short_eligible() || core_eligible(); }
   std::string serialize() const;
   static std::optional<NearSketch> deserialize(std::string_view bytes);  // nullopt on corrupt input
 };
@@ -91,14 +119,25 @@ struct Similarity {
 
 Similarity similarity(const NearSketch& a, const NearSketch& b);
 
-// Near-duplicate decision. Both sketches must be eligible(); then a and b are duplicates when
+// Titles whose numbers disagree: each title has a digit the other lacks (compared as digit counts, so "5.000" and
+// "5000", "23/10" and "23-10", reordered numbers and a dropped year never disagree). "Tập 7" / "Tập 8",
+// "Bản tin 18h ngày 03/10" / "Bản tin 6h ngày 04/10", "tiết 1" / "tiết 2": episodes of a series share everything
+// but the number; such pairs are never duplicates.
+bool numbers_conflict(const NearSketch& a, const NearSketch& b);
+
+// Near-duplicate decision. Never when numbers_conflict(). Otherwise, when both sketches are eligible() (long texts), a and b are duplicates when
 //   J >= kJaccardStrong, or
 //   title >= kTitleAgreement and (J >= kJaccardDuplicate or
 //                                 (containment >= kContainmentDuplicate and size_ratio >= kMinSizeRatio)).
+// When at least one is short, they are duplicates when
+//   both are core_eligible() with the same core (same headline and sapo), or
+//   both are short_eligible(), title >= kShortTitle, containment >= kShortContainment and
+//   size_ratio >= kShortSizeRatio.
 // The title condition keeps apart different items sharing a site's boilerplate description and templated series
 // ("X được giới thiệu ứng cử ..."); the containment rule accepts trimmed copies and copies with added
 // bylines / source lines / captions. Symmetric.
-// `boilerplate` (set by DedupIndex::find_near): the two texts overlap only through shingles that many indexed
+// `boilerplate` (set by DedupIndex::find_near): the two texts share a lead that many other titles use too (a site
+// writing its slogan or legal notice into every description), or overlap only through shingles that many indexed
 // articles share (a site-wide description, a "Phật sự online: ..." or "Ninh Bình TV ..." footer, a templated
 // series). Then the titles must agree much more (>= kTitleBoilerplate) for a match.
 bool verify(const NearSketch& a, const NearSketch& b, Similarity* out = nullptr, bool boilerplate = false);
@@ -122,11 +161,12 @@ class DedupIndex {
   // way are found by near_candidates() but not by find_near().
   void add(rocksdb::WriteBatch& batch, const std::string& id, const std::string& exact_fp, uint64_t simhash);
 
-  // Full near-duplicate path: indexes the exact fingerprint, and for eligible sketches the SimHash bands,
-  // min-samples and the sketch itself.
+  // Full near-duplicate path: indexes the exact fingerprint; for indexable sketches the sketch itself, the core
+  // (core_eligible) and the min-samples (short_eligible); for eligible (long) sketches also the SimHash bands.
   void add(rocksdb::WriteBatch& batch, const std::string& id, const std::string& exact_fp, const NearSketch& sketch);
-  // Verified near duplicates of `sketch` (candidates from SimHash bands within distance 3 and from shared
-  // min-samples, each checked with verify()), most similar first. Empty for ineligible sketches.
+  // Verified near duplicates of `sketch` (candidates from SimHash bands within distance 3, shared min-samples
+  // and the same core, each checked with verify()), most similar first. Empty for sketches that are not
+  // indexable().
   // `exclude_id` (e.g. the article's own id when re-indexing a new version) is skipped.
   // Bulk (re)build mode: add() no longer checks whether an exact fingerprint is already indexed before writing
   // it (no read per article; the last writer wins). Only for rebuilding the index from data whose fingerprints
@@ -144,15 +184,20 @@ class DedupIndex {
   // therefore depends on what the index already holds: the first few copies of a boilerplate text are compared
   // with the normal rule.
   static constexpr size_t kCommonBucket = 64;
+  // A lead used by at least this many distinct titles (cores) is a site-wide boilerplate lead.
+  static constexpr size_t kCommonLead = 3;
 
  private:
   struct Candidate {
     std::string id;
     bool simhash = false;       // found through a SimHash band within distance 3
+    bool core = false;          // found through the core index
     int shared_samples = 0;     // query min-samples whose bucket holds the candidate
     int common_samples = 0;     // ... of which are common buckets (>= kCommonBucket entries)
   };
   std::vector<Candidate> collect(const NearSketch& sketch) const;
+  // The sketch's lead is used by at least kCommonLead distinct titles (including its own).
+  bool common_lead(const NearSketch& sketch) const;
 
   rocksdb::DB* db_;
   rocksdb::ColumnFamilyHandle* cf_;

@@ -472,7 +472,7 @@ PutResult Store::put_article(Article a, std::string_view raw_html, const std::ve
     fp = exact_fingerprint(a);
     sketch = near_sketch(a);
     // Title-only stubs ("Video", failed extractions) must not all become copies of each other.
-    dedupable = !fp.empty() && (!a.body.empty() || sketch.eligible());
+    dedupable = !fp.empty() && (!a.body.empty() || sketch.indexable());
     if (!raw_html.empty()) packed = zstd_compress(raw_html);
   };
   {
@@ -544,7 +544,7 @@ PutResult Store::put_article(Article a, std::string_view raw_html, const std::ve
     if (dedupable) {
       std::vector<std::string> matches;
       if (auto m = dedup_->find_exact(fp)) matches.push_back(*m);
-      if (sketch.eligible())
+      if (sketch.indexable())
         for (auto& m : dedup_->find_near(sketch, id)) matches.push_back(std::move(m.id));
       std::optional<Article> best;
       std::optional<Age> best_age;

@@ -528,6 +528,31 @@ TEST(Store, ShortStubsAreNotDeduplicated) {
   EXPECT_EQ(st->put_article(b, "").kind, PutKind::New);
 }
 
+// A brief (headline + one-line sapo + "Theo TTXVN") republished by another outlet with a byline: too short for
+// the Jaccard rule, matched through the same headline and sapo.
+TEST(Store, ShortBriefCopyIsDuplicate) {
+  TempDir d;
+  auto st = open_store(d.str());
+  ASSERT_TRUE(st);
+  Article a = make("https://vnexpress.net/ban-tin-1.html", "Xe khách lao xuống cống, ba người tử vong", {"Theo TTXVN"});
+  a.lead = "Xe khách 36 chỗ lao xuống cống thoát nước ở Sơn La.";
+  auto ra = st->put_article(a, "");
+  ASSERT_EQ(ra.kind, PutKind::New);
+  Article b = a;
+  b.url = b.canonical_url = "https://baotintuc.vn/ban-tin-9.htm";
+  b.site = "baotintuc";
+  b.published = "2026-03-07T10:00:00+07:00";
+  b.body = {"Minh Anh", "Theo TTXVN"};
+  auto rb = st->put_article(b, "");
+  EXPECT_EQ(rb.kind, PutKind::Duplicate);
+  EXPECT_EQ(rb.duplicate_of, ra.id);
+  // Another brief under a different headline is a new story.
+  Article c = a;
+  c.url = c.canonical_url = "https://dantri.com.vn/ban-tin-3.htm";
+  c.title = "Tai nạn giao thông nghiêm trọng trên quốc lộ 6 tại Sơn La";
+  EXPECT_EQ(st->put_article(c, "").kind, PutKind::New);
+}
+
 TEST(Store, VerifyDetectsMissingVersion) {
   TempDir d;
   std::string id;
