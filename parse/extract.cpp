@@ -107,7 +107,7 @@ Article extract_article(std::string_view raw, std::string_view url, std::string_
   if (t) {
     apply_template(*t, doc->doc, url, a);
     a.site = t->name;
-    a.language = t->language;
+    a.language = t->language_for(url);  // per host; the page's own <html lang> is not trusted (see README)
     a.template_name = t->id();
     template_ok = !a.title.empty() && !a.body.empty();
     if (a.body.empty()) a.warnings.push_back("template " + t->id() + ": body empty");

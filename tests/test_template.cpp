@@ -149,6 +149,63 @@ TEST(Template, RegistryPicksMostSpecificHost) {
   EXPECT_EQ(reg.by_name("b")->name, "b");
 }
 
+TEST(Template, LanguageByHostMostSpecificWins) {
+  std::vector<TemplateError> errs;
+  auto t = parse_template("name=\"l\"\nrevision=1\nhosts=[\"demo.vn\", \"demo.com.vn\"]\nlanguage=\"vi\"\n"
+                          "language_by_host = { \"en.demo.vn\" = \"en\", \"EN.demo.com.vn\" = \"en-GB\", \"zh.demo.vn\" = \"zh-Hans\","
+                          " \"kids.en.demo.vn\" = \"fr\" }\n"
+                          "[fields]\ntitle=\"//h1\"\nbody=\"//p\"\n",
+                          "l.toml", errs);
+  ASSERT_TRUE(t) << (errs.empty() ? "" : errs[0].str());
+  EXPECT_EQ(t->language_for("https://demo.vn/a-1.html"), "vi");
+  EXPECT_EQ(t->language_for("https://www.demo.vn/a-1.html"), "vi");
+  EXPECT_EQ(t->language_for("https://en.demo.vn/a-1.html"), "en");
+  EXPECT_EQ(t->language_for("https://www.en.demo.vn/a-1.html"), "en");   // subdomains of the host too
+  EXPECT_EQ(t->language_for("https://EN.Demo.VN/a-1.html"), "en");       // host case does not matter
+  EXPECT_EQ(t->language_for("https://en.demo.com.vn/a-1.html"), "en-GB"); // keys are lower-cased
+  EXPECT_EQ(t->language_for("https://zh.demo.vn/a-1.html"), "zh-Hans");
+  EXPECT_EQ(t->language_for("https://kids.en.demo.vn/a-1.html"), "fr");  // the most specific host wins
+  EXPECT_EQ(t->language_for("https://x.kids.en.demo.vn/a-1.html"), "fr");
+  EXPECT_EQ(t->language_for("https://notenglish.demo.vn/a-1.html"), "vi");  // not a subdomain of en.demo.vn
+  EXPECT_EQ(t->language_for("not a url"), "vi");
+}
+
+TEST(Template, LanguageByHostValidated) {
+  std::vector<TemplateError> errs;
+  auto t = parse_template("name = \"x\"\nrevision = 1\nhosts = [\"x.vn\"]\n"
+                          "language = \"Vietnamese\"\n"                       // 4
+                          "language_by_host = { \"en.y.vn\" = \"en\" }\n"     // 5: not a template host
+                          "[fields]\ntitle = \"//h1\"\nbody = \"//p\"\n",
+                          "x.toml", errs);
+  EXPECT_FALSE(t);
+  auto has = [&](int line, const std::string& part) {
+    return std::any_of(errs.begin(), errs.end(), [&](const TemplateError& e) {
+      return e.line == line && e.message.find(part) != std::string::npos;
+    });
+  };
+  EXPECT_TRUE(has(4, "language: expected a language tag")) << (errs.empty() ? "" : errs[0].str());
+  EXPECT_TRUE(has(5, "host 'en.y.vn' is not one of the template's hosts"));
+  errs.clear();
+  EXPECT_FALSE(parse_template("name = \"x\"\nrevision = 1\nhosts = [\"x.vn\"]\n"
+                              "language_by_host = { \"en.x.vn\" = 1 }\n"
+                              "[fields]\ntitle = \"//h1\"\nbody = \"//p\"\n",
+                              "x.toml", errs));
+  EXPECT_TRUE(has(4, "'en.x.vn': expected a language tag"));
+  errs.clear();
+  EXPECT_FALSE(parse_template("name = \"x\"\nrevision = 1\nhosts = [\"x.vn\"]\n"
+                              "language_by_host = { \"https://en.x.vn/\" = \"en\" }\n"
+                              "[fields]\ntitle = \"//h1\"\nbody = \"//p\"\n",
+                              "x.toml", errs));
+  EXPECT_TRUE(has(4, "is not a host name"));
+  errs.clear();
+  EXPECT_FALSE(parse_template("name = \"x\"\nrevision = 1\nhosts = [\"x.vn\"]\nlanguage_by_host = \"en\"\n"
+                              "[fields]\ntitle = \"//h1\"\nbody = \"//p\"\n",
+                              "x.toml", errs));
+  EXPECT_TRUE(has(4, "language_by_host: expected a table"));
+  ASSERT_FALSE(errs.empty());
+  EXPECT_EQ(errs[0].str().rfind("x.toml:4: ", 0), 0u) << errs[0].str();
+}
+
 TEST(Template, LoadDirReportsBrokenFilesAndKeepsGoodOnes) {
   auto dir = std::filesystem::temp_directory_path() / ("baotin-tpl-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
   std::filesystem::create_directories(dir);
@@ -169,6 +226,17 @@ TEST(Template, ShippedTemplatesAllLoad) {
   reg.load_dir(std::string(BAOTIN_SOURCE_DIR) + "/sites", errs);
   for (const auto& e : errs) ADD_FAILURE() << e.str();
   EXPECT_GE(reg.all().size(), 10u);
+  // Language editions on subdomains are not Vietnamese.
+  auto vnp = reg.by_name("vietnamplus");
+  ASSERT_TRUE(vnp);
+  EXPECT_EQ(vnp->language_for("https://www.vietnamplus.vn/tin-post1.vnp"), "vi");
+  EXPECT_EQ(vnp->language_for("https://en.vietnamplus.vn/news-post1.vnp"), "en");
+  for (const char* lang : {"zh", "fr", "es", "ru"})
+    EXPECT_EQ(vnp->language_for(std::string("https://") + lang + ".vietnamplus.vn/x-post1.vnp"), lang);
+  auto vov = reg.by_name("vov");
+  ASSERT_TRUE(vov);
+  EXPECT_EQ(vov->language_for("https://english.vov.vn/en/politics/x-post1.vov"), "en");
+  EXPECT_EQ(vov->language_for("https://vov.vn/xa-hoi/x-post1.vov"), "vi");
 }
 
 TEST(Extract, BadInputNeverThrows) {
@@ -180,6 +248,28 @@ TEST(Extract, BadInputNeverThrows) {
   EXPECT_NE(bin.warnings.front().find("binary"), std::string::npos);
   Article trunc = extract_article("<html><body><article><p>Cut in the mid", "https://x.vn/a", "", o);
   EXPECT_TRUE(trunc.partial);
+}
+
+TEST(Extract, LanguageComesFromThePageHostNotTheHtmlLangAttribute) {
+  std::vector<TemplateError> errs;
+  TemplateRegistry reg;
+  reg.add(parse_template("name=\"plus\"\nrevision=1\nhosts=[\"plus.vn\"]\nlanguage=\"vi\"\n"
+                         "language_by_host = { \"en.plus.vn\" = \"en\" }\n[fields]\ntitle=\"//h1\"\nbody=\"//div[@class='c']/p\"\n",
+                         "plus.toml", errs));
+  ASSERT_TRUE(errs.empty()) << errs[0].str();
+  ExtractOptions o;
+  o.templates = &reg;
+  // Markup declares the wrong language both ways (as thanhnien.vn's lang="en-us" on Vietnamese pages does).
+  auto page = [](const char* lang) {
+    return std::string("<html lang=\"") + lang + "\"><body><h1>Title</h1><div class='c'><p>Some text of the article.</p></div></body></html>";
+  };
+  Article en = extract_article(page("vi"), "https://en.plus.vn/news-post1.vnp", "", o);
+  EXPECT_EQ(en.template_name, "plus@1");
+  EXPECT_EQ(en.language, "en");
+  Article vi = extract_article(page("en-us"), "https://plus.vn/tin-post2.vnp", "", o);
+  EXPECT_EQ(vi.language, "vi");
+  Article www = extract_article(page("vi"), "https://www.en.plus.vn/news-post3.vnp", "", o);
+  EXPECT_EQ(www.language, "en");
 }
 
 TEST(Extract, TemplateFallsBackToGenericWhenBodyMissing) {
