@@ -120,6 +120,12 @@ Article extract_article(std::string_view raw, std::string_view url, std::string_
     Article g = extract_generic(doc->doc, url);
     merge_missing(a, std::move(g), /*take_body=*/!template_ok && a.body.empty());
   }
+  if (t) {
+    // The outlet's former domain (template host_aliases): the page's canonical URL, or its own URL when it
+    // names none, moves to the current host, so both spellings of the article get one id.
+    std::string moved = t->unalias_url(a.canonical_url.empty() ? url : std::string_view(a.canonical_url));
+    if (!moved.empty()) a.canonical_url = std::move(moved);
+  }
   a.extractor = template_ok ? "template" : (a.body.empty() && a.title.empty() ? "none" : "generic");
   if (a.body.empty()) {
     a.partial = true;

@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "parse/canonical.h"
 #include "parse/date.h"
 #include "parse/html.h"
 #include "parse/text.h"
@@ -43,6 +44,17 @@ std::string SiteTemplate::language_for(std::string_view url) const {
       best_len = h.size();
     }
   return best ? *best : language;
+}
+
+std::string SiteTemplate::unalias_url(std::string_view url) const {
+  if (host_aliases.empty()) return {};
+  std::string c = canonicalize_url(url);
+  auto u = c.empty() ? std::nullopt : parse_url(c);
+  if (!u) return {};
+  auto it = host_aliases.find(u->host);
+  if (it == host_aliases.end()) return {};
+  u->host = it->second;
+  return u->str();
 }
 
 namespace {
@@ -151,7 +163,7 @@ std::shared_ptr<const SiteTemplate> parse_template(std::string_view text, const 
   t->path = path;
   static const std::set<std::string> kTopKeys = {"name", "revision", "hosts", "feeds", "language", "min_body_chars",
                                                  "skip_urls", "article_urls", "remove", "fields", "description",
-                                                 "sitemaps", "language_by_host"};
+                                                 "sitemaps", "language_by_host", "host_aliases"};
   for (const auto& [k, v] : tbl)
     if (!kTopKeys.count(std::string(k.str())))
       errors.push_back({path, line_of(v), "unknown key '" + std::string(k.str()) + "'"});
@@ -197,6 +209,37 @@ std::shared_ptr<const SiteTemplate> parse_template(std::string_view text, const 
       }
     } else {
       errors.push_back({path, line_of(*lb), "language_by_host: expected a table of host = \"language\""});
+    }
+  }
+  if (auto ha = tbl.get("host_aliases")) {
+    // host_aliases = { "zingnews.vn" = "znews.vn" }: the outlet's former domain, same paths, same pages.
+    auto canonical_host = [](const std::string& h) { return url_host(canonicalize_url("http://" + h + "/")); };
+    auto covered = [&](const std::string& h) {
+      return std::any_of(t->hosts.begin(), t->hosts.end(), [&](const std::string& x) { return host_matches(h, x); });
+    };
+    if (auto m = ha->as_table()) {
+      for (const auto& [k, v] : *m) {
+        const std::string from = ascii_lower(k.str());
+        auto s = v.as_string();
+        const std::string to = s ? ascii_lower(s->get()) : std::string();
+        const std::string what = "host_aliases: '" + from + "'";
+        if (!is_host_name(from) || canonical_host(from).empty()) {
+          errors.push_back({path, line_of(v), what + " is not a host name"});
+        } else if (!s || !is_host_name(to) || canonical_host(to).empty()) {
+          errors.push_back({path, line_of(v), what + ": expected the current host name as a string"});
+        } else if (!covered(from) || !covered(to)) {
+          errors.push_back({path, line_of(v), what + " = '" + to + "': both hosts must be among the template's hosts"});
+        } else if (canonical_host(from) == canonical_host(to)) {
+          errors.push_back({path, line_of(v), what + " = '" + to + "': the same host once canonicalised (www./m. are already one page)"});
+        } else if (!t->host_aliases.emplace(canonical_host(from), canonical_host(to)).second) {
+          errors.push_back({path, line_of(v), what + " given twice"});
+        }
+      }
+      for (const auto& [from, to] : t->host_aliases)
+        if (t->host_aliases.count(to))
+          errors.push_back({path, line_of(*ha), "host_aliases: '" + from + "' maps to '" + to + "', which is itself an alias (map it to the final host)"});
+    } else {
+      errors.push_back({path, line_of(*ha), "host_aliases: expected a table of alias host = \"current host\""});
     }
   }
   if (auto m = tbl["min_body_chars"].as_integer()) t->min_body_chars = static_cast<size_t>(std::max<int64_t>(0, m->get()));
