@@ -147,7 +147,8 @@ int run_backfill(const BackfillOptions& opts) {
     if (!unique.insert(u).second) continue;
     std::string canon = canonicalize_url(u);
     if (!tpl->is_article_url(canon.empty() ? u : canon)) continue;
-    if (!opts.refetch && store->id_for_url(u)) {
+    std::string moved = tpl->unalias_url(u);  // stored under the outlet's current domain?
+    if (!opts.refetch && (store->id_for_url(u) || (!moved.empty() && store->id_for_url(moved)))) {
       ++skipped_known;
       continue;
     }

@@ -275,7 +275,12 @@ void Ingestor::on_feed_result(const FeedConfig& feed, FetchResult r) {
           continue;
         }
         bool refetch = false;
-        if (auto id = store_.id_for_url(link)) {
+        std::optional<std::string> known = store_.id_for_url(link);
+        if (!known && t) {
+          // Stored under the outlet's current domain (template host_aliases)?
+          if (std::string moved = t->unalias_url(link); !moved.empty()) known = store_.id_for_url(moved);
+        }
+        if (auto id = known) {
           // Known article: re-fetch only when the feed says it changed after we fetched it.
           auto rec = store_.get(*id);
           int64_t fetched = rec ? iso_to_epoch(rec->fetched_at).value_or(0) : 0;
@@ -434,10 +439,18 @@ void Ingestor::on_article_result(const std::string& url, const std::string& feed
   a.fetched_at = now_iso_vn();
   std::vector<std::string> aliases{url};
   if (page_url != url) aliases.push_back(page_url);
+  if (t) {
+    // URLs on a former domain of the outlet are also known under the current one (the fetched URLs stay
+    // recorded as they are; extraction already moved the canonical URL).
+    for (size_t i = 0, n = aliases.size(); i < n; ++i)
+      if (std::string moved = t->unalias_url(aliases[i]); !moved.empty()) aliases.push_back(std::move(moved));
+  }
   // Never replace a complete stored version by a partial one (truncated page, cut body).
   if (a.partial) {
     ++metrics_.articles_partial;
-    std::optional<std::string> id = store_.id_for_url(url);
+    std::optional<std::string> id;
+    for (const auto& al : aliases)
+      if ((id = store_.id_for_url(al))) break;
     if (id) {
       auto prev = store_.get(*id);
       if (prev && !prev->partial) {

@@ -42,14 +42,20 @@ void global_init() {
 }
 
 struct Job {
-  FetchRequest req;
+  FetchRequest req;      // req.url is the URL of the current hop (the redirect target after a redirect)
   std::function<void(FetchResult)> cb;
-  Clock::time_point submitted;
+  Clock::time_point submitted;  // when the current hop entered admission (submit, or the redirect)
   std::string origin;    // scheme://authority, robots.txt scope
   std::string host;      // lower-case host name
   std::string host_key;  // host[:port], politeness scope
   std::string path;      // path?query, for robots matching
   bool internal_robots = false;
+  // Redirects are followed by the fetcher itself (not libcurl), each hop re-admitted like a new request.
+  std::string first_url;             // URL as submitted (FetchResult::url); empty until the first redirect
+  std::vector<std::string> visited;  // URLs requested so far, for loop detection
+  int redirects = 0;
+  double queued_before = 0, seconds_before = 0;  // queueing and transfer time of the earlier hops
+  size_t wire_before = 0;                        // bytes received by the earlier hops
 };
 using JobPtr = std::unique_ptr<Job>;
 
@@ -112,6 +118,34 @@ size_t header_cb(char* data, size_t size, size_t nitems, void* userp) {
 }
 
 bool has_crlf(const std::string& s) { return s.find_first_of("\r\n") != std::string::npos; }
+
+bool is_followed_redirect(long status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+// `ref` (a Location value) resolved against `base` with libcurl's URL API, the way libcurl resolves it when it
+// follows redirects itself (spaces and non-ASCII bytes percent-encoded); the fragment is dropped (never sent).
+// With an empty `ref`, `base` in the same normal form. nullopt (and `why`) when either is not a usable URL.
+std::optional<std::string> resolve_location(const std::string& base, const std::string& ref, std::string& why) {
+  std::unique_ptr<CURLU, void (*)(CURLU*)> u(curl_url(), curl_url_cleanup);
+  if (!u) {
+    why = "out of memory";
+    return std::nullopt;
+  }
+  const unsigned flags = CURLU_URLENCODE | CURLU_ALLOW_SPACE;
+  CURLUcode rc = curl_url_set(u.get(), CURLUPART_URL, base.c_str(), flags);
+  if (rc == CURLUE_OK && !ref.empty()) rc = curl_url_set(u.get(), CURLUPART_URL, ref.c_str(), flags);
+  if (rc == CURLUE_OK) rc = curl_url_set(u.get(), CURLUPART_FRAGMENT, nullptr, 0);
+  char* out = nullptr;
+  if (rc == CURLUE_OK) rc = curl_url_get(u.get(), CURLUPART_URL, &out, 0);
+  if (rc != CURLUE_OK) {
+    why = curl_url_strerror(rc);
+    return std::nullopt;
+  }
+  std::string s(out);
+  curl_free(out);
+  return s;
+}
 
 }  // namespace
 
@@ -210,7 +244,7 @@ struct Fetcher::Impl {
   }
 
   void deliver(Job& job, FetchResult r) {
-    r.url = job.req.url;
+    r.url = job.first_url.empty() ? job.req.url : job.first_url;
     if (r.final_url.empty()) r.final_url = job.req.url;
     {
       std::lock_guard lk(stats_mu);
@@ -240,7 +274,10 @@ struct Fetcher::Impl {
     FetchResult r;
     r.error = std::move(error);
     r.blocked_by_robots = robots_block;
-    r.queued_seconds = secs(Clock::now() - job.submitted);
+    r.redirects = job.redirects;
+    r.queued_seconds = job.queued_before + secs(Clock::now() - job.submitted);
+    r.seconds = job.seconds_before;
+    r.wire_bytes = job.wire_before;
     deliver(job, std::move(r));
   }
 
@@ -281,10 +318,14 @@ struct Fetcher::Impl {
   }
 
   void judge(JobPtr job, const RobotsEntry& e) {
+    // A redirect target is judged by the robots.txt of its own origin; say so, and where the chain started.
+    const std::string blocked = job->redirects == 0 ? std::string("blocked by robots.txt")
+                                                    : "redirect target " + job->req.url + " blocked by robots.txt of " +
+                                                          job->origin + " (redirected from " + job->first_url + ")";
     if (e.state == RobotsEntry::State::kError)
-      return fail(*job, "blocked by robots.txt: " + e.error + " (host disallowed temporarily)", true);
+      return fail(*job, blocked + ": " + e.error + " (host disallowed temporarily)", true);
     if (auto rule = e.rules.matching_rule(job->path); rule && !rule->allow)
-      return fail(*job, "blocked by robots.txt: 'Disallow: " + rule->pattern + "' matches " + job->path, true);
+      return fail(*job, blocked + ": 'Disallow: " + rule->pattern + "' matches " + job->path, true);
     enqueue(std::move(job));
   }
 
@@ -346,7 +387,7 @@ struct Fetcher::Impl {
   void start(JobPtr job) {
     auto t = std::make_unique<Transfer>();
     t->started = Clock::now();
-    t->result.queued_seconds = secs(t->started - job->submitted);
+    t->result.queued_seconds = job->queued_before + secs(t->started - job->submitted);
     t->limit = job->internal_robots ? cfg.robots_max_bytes : cfg.max_body_bytes;
     t->easy = curl_easy_init();
     t->job = std::move(job);
@@ -367,8 +408,13 @@ struct Fetcher::Impl {
     curl_easy_setopt(h, CURLOPT_HEADERDATA, t.get());
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->errbuf);
     curl_easy_setopt(h, CURLOPT_USERAGENT, cfg.user_agent.c_str());
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(h, CURLOPT_MAXREDIRS, static_cast<long>(cfg.max_redirects));
+    if (t->job->internal_robots || t->job->req.is_robots) {
+      // robots.txt itself: libcurl follows (RFC 9309 2.3.1.2, also across hosts; no robots check applies to it).
+      curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+      curl_easy_setopt(h, CURLOPT_MAXREDIRS, static_cast<long>(cfg.max_redirects));
+    }
+    // Everything else: redirects come back to complete() and are followed there (follow_redirect), so that
+    // each hop goes through admission again: robots.txt and politeness of the target host apply.
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, cfg.connect_timeout_ms);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, cfg.total_timeout_ms);
@@ -438,15 +484,16 @@ struct Fetcher::Impl {
     char* eff = nullptr;
     if (curl_easy_getinfo(t->easy, CURLINFO_EFFECTIVE_URL, &eff) == CURLE_OK && eff) r.final_url = eff;
     long redirects = 0;
-    curl_easy_getinfo(t->easy, CURLINFO_REDIRECT_COUNT, &redirects);
-    r.redirects = static_cast<int>(redirects);
+    curl_easy_getinfo(t->easy, CURLINFO_REDIRECT_COUNT, &redirects);  // only robots.txt fetches let curl follow
+    r.redirects = static_cast<int>(redirects) + t->job->redirects;
     curl_off_t down = 0, total_us = 0;
     long header_size = 0;
     curl_easy_getinfo(t->easy, CURLINFO_SIZE_DOWNLOAD_T, &down);
     curl_easy_getinfo(t->easy, CURLINFO_HEADER_SIZE, &header_size);
     curl_easy_getinfo(t->easy, CURLINFO_TOTAL_TIME_T, &total_us);
-    r.wire_bytes = static_cast<size_t>(std::max<curl_off_t>(0, down)) + static_cast<size_t>(std::max(0L, header_size));
-    r.seconds = static_cast<double>(total_us) / 1e6;
+    r.wire_bytes = static_cast<size_t>(std::max<curl_off_t>(0, down)) + static_cast<size_t>(std::max(0L, header_size)) +
+                   t->job->wire_before;
+    r.seconds = static_cast<double>(total_us) / 1e6 + t->job->seconds_before;
     r.status = code;
     if (rc != CURLE_OK) {
       if (t->too_large || rc == CURLE_FILESIZE_EXCEEDED) {
@@ -475,7 +522,48 @@ struct Fetcher::Impl {
         it->second.next_start = std::max(it->second.next_start, until);
       }
     }
+    if (rc == CURLE_OK && is_followed_redirect(r.status) && !t->job->internal_robots && !t->job->req.is_robots) {
+      std::string location = r.header("location");
+      if (!location.empty()) return follow_redirect(std::move(t->job), std::move(r), location);
+    }
     finish_job(std::move(t->job), std::move(r));
+  }
+
+  // A 301/302/303/307/308 answer to job's current URL: the Location becomes the job's next hop, re-admitted
+  // like a new request (URL checks, robots.txt of the target's origin, the target host's queue, delay and
+  // concurrency). Only GET is ever sent, so a 303 needs no method change. Conditional-GET validators stay on
+  // the request as libcurl kept them: they come from the final response of an earlier fetch of the chain.
+  void follow_redirect(JobPtr job, FetchResult r, const std::string& location) {
+    const std::string from = r.final_url.empty() ? job->req.url : r.final_url;
+    auto give_up = [&](std::string error) {
+      r.status = 0;
+      r.error = std::move(error);
+      r.body.clear();
+      r.final_url = from;
+      deliver(*job, std::move(r));
+    };
+    std::string why;
+    auto target = resolve_location(from, location, why);
+    if (!target) return give_up("invalid redirect from " + from + " to Location '" + location + "': " + why);
+    if (job->visited.empty()) {
+      job->first_url = job->req.url;
+      std::string ignored;
+      job->visited.push_back(resolve_location(from, "", ignored).value_or(from));
+    }
+    const std::string limit = "limit " + std::to_string(cfg.max_redirects);
+    if (job->redirects >= cfg.max_redirects)
+      return give_up("too many redirects (" + limit + ", possible redirect loop): " + from + " redirects to " + *target);
+    if (std::find(job->visited.begin(), job->visited.end(), *target) != job->visited.end())
+      return give_up("too many redirects (redirect loop, " + limit + "): " + from + " redirects to " + *target +
+                     ", which was visited before");
+    job->visited.push_back(*target);
+    ++job->redirects;
+    job->queued_before = r.queued_seconds;
+    job->seconds_before = r.seconds;
+    job->wire_before = r.wire_bytes;
+    job->req.url = *target;
+    job->submitted = Clock::now();
+    admit(std::move(job));
   }
 
   void dispatch() {

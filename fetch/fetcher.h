@@ -22,7 +22,8 @@ struct FetcherConfig {
   long low_speed_limit_bytes = 100;  // abort when slower than this many bytes/s ...
   long low_speed_time_s = 15;        // ... for this many seconds (slow-drip bodies)
   size_t max_body_bytes = 16u << 20; // decoded body limit; larger bodies are aborted (too_large)
-  int max_redirects = 5;
+  int max_redirects = 5;             // redirect hops followed; each hop is admitted like a new request
+                                     // (robots.txt and politeness of the target host apply)
   bool respect_robots = true;
   double robots_ttl_s = 24 * 3600;   // cache lifetime of a fetched robots.txt (also of a 4xx = allow all)
   double robots_error_ttl_s = 600;   // 5xx/unreachable robots.txt: host disallowed for this long, then retried
@@ -44,7 +45,7 @@ struct FetchRequest {
 };
 
 struct FetchResult {
-  std::string url, final_url;
+  std::string url, final_url;  // as submitted; after redirects (the blocked target when a redirect was refused)
   long status = 0;            // HTTP status of the final response; 0 = transport error / not attempted
   std::string error;          // empty on success; otherwise a human-readable reason
   std::string body;           // decoded (gzip/deflate/br) body
@@ -52,8 +53,8 @@ struct FetchResult {
   std::optional<double> retry_after_s;  // parsed Retry-After (delta seconds or HTTP-date) on 429/503
   bool not_modified = false;  // 304 answer to a conditional request
   bool too_large = false;     // body exceeded max_body_bytes; body holds the truncated prefix
-  bool blocked_by_robots = false;
-  int redirects = 0;
+  bool blocked_by_robots = false;  // by the robots.txt of the URL's origin, or of a redirect target's origin
+  int redirects = 0;              // redirect hops followed
   double seconds = 0;         // transfer time (excludes queueing)
   double queued_seconds = 0;  // time spent waiting for politeness / robots / a slot
   size_t wire_bytes = 0;      // bytes received (headers + possibly compressed body)

@@ -107,7 +107,7 @@ Article extract_article(std::string_view raw, std::string_view url, std::string_
   if (t) {
     apply_template(*t, doc->doc, url, a);
     a.site = t->name;
-    a.language = t->language;
+    a.language = t->language_for(url);  // per host; the page's own <html lang> is not trusted (see README)
     a.template_name = t->id();
     template_ok = !a.title.empty() && !a.body.empty();
     if (a.body.empty()) a.warnings.push_back("template " + t->id() + ": body empty");
@@ -119,6 +119,12 @@ Article extract_article(std::string_view raw, std::string_view url, std::string_
   if (opts.allow_generic && need_generic) {
     Article g = extract_generic(doc->doc, url);
     merge_missing(a, std::move(g), /*take_body=*/!template_ok && a.body.empty());
+  }
+  if (t) {
+    // The outlet's former domain (template host_aliases): the page's canonical URL, or its own URL when it
+    // names none, moves to the current host, so both spellings of the article get one id.
+    std::string moved = t->unalias_url(a.canonical_url.empty() ? url : std::string_view(a.canonical_url));
+    if (!moved.empty()) a.canonical_url = std::move(moved);
   }
   a.extractor = template_ok ? "template" : (a.body.empty() && a.title.empty() ? "none" : "generic");
   if (a.body.empty()) {

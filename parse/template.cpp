@@ -3,11 +3,13 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 
+#include "parse/canonical.h"
 #include "parse/date.h"
 #include "parse/html.h"
 #include "parse/text.h"
@@ -29,6 +31,30 @@ bool SiteTemplate::is_article_url(std::string_view url) const {
   for (const auto& re : article_urls)
     if (std::regex_search(u, re)) return true;
   return false;
+}
+
+std::string SiteTemplate::language_for(std::string_view url) const {
+  if (language_by_host.empty()) return language;
+  const std::string host = url_host(url);
+  const std::string* best = nullptr;
+  size_t best_len = 0;
+  for (const auto& [h, lang] : language_by_host)
+    if (host_matches(host, h) && h.size() > best_len) {
+      best = &lang;
+      best_len = h.size();
+    }
+  return best ? *best : language;
+}
+
+std::string SiteTemplate::unalias_url(std::string_view url) const {
+  if (host_aliases.empty()) return {};
+  std::string c = canonicalize_url(url);
+  auto u = c.empty() ? std::nullopt : parse_url(c);
+  if (!u) return {};
+  auto it = host_aliases.find(u->host);
+  if (it == host_aliases.end()) return {};
+  u->host = it->second;
+  return u->str();
 }
 
 namespace {
@@ -54,6 +80,29 @@ bool string_list(const toml::node& n, std::vector<std::string>& out, std::string
   }
   why = "expected a string or an array of strings";
   return false;
+}
+
+// A BCP 47 language tag in its common shape: a 2-3 letter primary subtag, then 1-8 character subtags
+// ("vi", "en", "zh-Hans", "pt-BR").
+bool is_language_tag(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size() && std::isalpha(static_cast<unsigned char>(s[i]))) ++i;
+  if (i < 2 || i > 3) return false;
+  while (i < s.size()) {
+    if (s[i++] != '-') return false;
+    size_t n = 0;
+    while (i < s.size() && std::isalnum(static_cast<unsigned char>(s[i]))) ++i, ++n;
+    if (n < 1 || n > 8) return false;
+  }
+  return true;
+}
+
+// A DNS host name (or IPv4 address) as written in `hosts`: lower-case letters, digits, '-' and inner dots.
+bool is_host_name(std::string_view h) {
+  if (h.empty() || h.front() == '.' || h.back() == '.' || h.find("..") != std::string_view::npos) return false;
+  return std::all_of(h.begin(), h.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+  });
 }
 
 bool compile_rule(const toml::node& n, const std::string& what, FieldRule& rule, const std::string& path,
@@ -114,7 +163,7 @@ std::shared_ptr<const SiteTemplate> parse_template(std::string_view text, const 
   t->path = path;
   static const std::set<std::string> kTopKeys = {"name", "revision", "hosts", "feeds", "language", "min_body_chars",
                                                  "skip_urls", "article_urls", "remove", "fields", "description",
-                                                 "sitemaps"};
+                                                 "sitemaps", "language_by_host", "host_aliases"};
   for (const auto& [k, v] : tbl)
     if (!kTopKeys.count(std::string(k.str())))
       errors.push_back({path, line_of(v), "unknown key '" + std::string(k.str()) + "'"});
@@ -137,7 +186,62 @@ std::shared_ptr<const SiteTemplate> parse_template(std::string_view text, const 
     if (!string_list(*f, t->feeds, why)) errors.push_back({path, line_of(*f), "feeds: " + why});
   if (auto f = tbl.get("sitemaps"))
     if (!string_list(*f, t->sitemaps, why)) errors.push_back({path, line_of(*f), "sitemaps: " + why});
-  if (auto l = tbl["language"].as_string()) t->language = l->get();
+  if (auto l = tbl.get("language")) {
+    auto s = l->as_string();
+    if (s && is_language_tag(s->get())) t->language = s->get();
+    else errors.push_back({path, line_of(*l), "language: expected a language tag such as \"vi\" or \"en\""});
+  }
+  if (auto lb = tbl.get("language_by_host")) {
+    // language_by_host = { "en.vietnamplus.vn" = "en" }: pages on that host and its subdomains.
+    if (auto m = lb->as_table()) {
+      for (const auto& [k, v] : *m) {
+        std::string host = ascii_lower(k.str());
+        auto s = v.as_string();
+        if (!is_host_name(host)) {
+          errors.push_back({path, line_of(v), "language_by_host: '" + std::string(k.str()) + "' is not a host name"});
+        } else if (std::none_of(t->hosts.begin(), t->hosts.end(), [&](const std::string& h) { return host_matches(host, h); })) {
+          errors.push_back({path, line_of(v), "language_by_host: host '" + host + "' is not one of the template's hosts"});
+        } else if (!s || !is_language_tag(s->get())) {
+          errors.push_back({path, line_of(v), "language_by_host: '" + host + "': expected a language tag such as \"en\""});
+        } else if (!t->language_by_host.emplace(host, s->get()).second) {
+          errors.push_back({path, line_of(v), "language_by_host: host '" + host + "' given twice"});
+        }
+      }
+    } else {
+      errors.push_back({path, line_of(*lb), "language_by_host: expected a table of host = \"language\""});
+    }
+  }
+  if (auto ha = tbl.get("host_aliases")) {
+    // host_aliases = { "zingnews.vn" = "znews.vn" }: the outlet's former domain, same paths, same pages.
+    auto canonical_host = [](const std::string& h) { return url_host(canonicalize_url("http://" + h + "/")); };
+    auto covered = [&](const std::string& h) {
+      return std::any_of(t->hosts.begin(), t->hosts.end(), [&](const std::string& x) { return host_matches(h, x); });
+    };
+    if (auto m = ha->as_table()) {
+      for (const auto& [k, v] : *m) {
+        const std::string from = ascii_lower(k.str());
+        auto s = v.as_string();
+        const std::string to = s ? ascii_lower(s->get()) : std::string();
+        const std::string what = "host_aliases: '" + from + "'";
+        if (!is_host_name(from) || canonical_host(from).empty()) {
+          errors.push_back({path, line_of(v), what + " is not a host name"});
+        } else if (!s || !is_host_name(to) || canonical_host(to).empty()) {
+          errors.push_back({path, line_of(v), what + ": expected the current host name as a string"});
+        } else if (!covered(from) || !covered(to)) {
+          errors.push_back({path, line_of(v), what + " = '" + to + "': both hosts must be among the template's hosts"});
+        } else if (canonical_host(from) == canonical_host(to)) {
+          errors.push_back({path, line_of(v), what + " = '" + to + "': the same host once canonicalised (www./m. are already one page)"});
+        } else if (!t->host_aliases.emplace(canonical_host(from), canonical_host(to)).second) {
+          errors.push_back({path, line_of(v), what + " given twice"});
+        }
+      }
+      for (const auto& [from, to] : t->host_aliases)
+        if (t->host_aliases.count(to))
+          errors.push_back({path, line_of(*ha), "host_aliases: '" + from + "' maps to '" + to + "', which is itself an alias (map it to the final host)"});
+    } else {
+      errors.push_back({path, line_of(*ha), "host_aliases: expected a table of alias host = \"current host\""});
+    }
+  }
   if (auto m = tbl["min_body_chars"].as_integer()) t->min_body_chars = static_cast<size_t>(std::max<int64_t>(0, m->get()));
   if (auto s = tbl.get("skip_urls")) compile_regexes(*s, "skip_urls", t->skip_url_sources, t->skip_urls, path, errors);
   if (auto s = tbl.get("article_urls"))

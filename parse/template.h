@@ -35,7 +35,11 @@ struct SiteTemplate {
   std::vector<std::string> hosts;       // "vnexpress.net" matches the host and its subdomains
   std::vector<std::string> feeds;       // default feeds of the outlet
   std::vector<std::string> sitemaps;    // sitemap (index) URLs, for `baotin backfill --from/--to`
-  std::string language = "vi";
+  std::string language = "vi";          // language of the template's pages ...
+  std::map<std::string, std::string> language_by_host;  // ... except on these hosts (and their subdomains)
+  // Former domains of the outlet: a URL on the alias host is the same page as the same URL on the target host
+  // (both hosts in canonical form: lower-case, no "www."/"m." label). Exact host match, no subdomains.
+  std::map<std::string, std::string> host_aliases;
   std::vector<std::string> skip_url_sources;  // regexes (ECMAScript) for non-article URLs
   std::vector<std::regex> skip_urls;
   std::vector<std::string> article_url_sources;  // if set, only URLs matching one are articles
@@ -46,6 +50,12 @@ struct SiteTemplate {
 
   std::string id() const { return name + "@" + std::to_string(revision); }
   bool is_article_url(std::string_view url) const;
+  // Language of a page at `url`: the language_by_host entry whose host is the most specific match of the
+  // URL's host, else `language`.
+  std::string language_for(std::string_view url) const;
+  // `url` canonicalised (parse/canonical.h) and moved to the target host when its host is one of host_aliases;
+  // "" when no alias applies (or `url` is no http(s) URL).
+  std::string unalias_url(std::string_view url) const;
 };
 
 // Field names a template may define.

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -182,6 +183,47 @@ TEST(Cli, BackfillFromUrlsAndSitemap) {
   Cmd all = run(bin + " backfill --config " + cfg + " --data-dir " + db + " --site site --sitemap " + site.base() +
                 "/sitemap.xml 2>&1");
   EXPECT_EQ(all.status, 0) << all.out;
+  EXPECT_EQ(count_lines(run(bin + " export --db " + db + " 2>/dev/null").out), 3u);
+  std::filesystem::remove_all(dir);
+}
+
+// A template with host_aliases (the outlet's former domain): backfilling the old-domain URLs of articles
+// already stored from the current domain fetches nothing.
+TEST(Cli, BackfillSkipsOldDomainUrlsOfStoredArticles) {
+  NewsServer site;
+  auto dir = std::filesystem::temp_directory_path() / ("baotin-backfill-alias-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "sites");
+  std::string toml;
+  {
+    std::ifstream in(std::string(BAOTIN_FIXTURES) + "/e2e/site.toml");
+    toml.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  const std::string hosts_line = "hosts = [\"127.0.0.1\"]";
+  ASSERT_NE(toml.find(hosts_line), std::string::npos);
+  toml.replace(toml.find(hosts_line), hosts_line.size(),
+               "hosts = [\"127.0.0.1\", \"localhost\"]\nhost_aliases = { \"localhost\" = \"127.0.0.1\" }");
+  std::ofstream(dir / "sites" / "site.toml") << toml;
+  std::ofstream(dir / "baotin.toml") << "[daemon]\ntemplates_dir = \"sites\"\nmetrics_listen = \"\"\n"
+                                        "[fetch]\nper_host_min_delay_s = 0.0\n";
+  const std::string old_base = "http://localhost:" + std::to_string(site.port());
+  std::ofstream(dir / "new.txt") << site.base() << "/bai/mua-lon-ha-noi-1001.html\n"
+                                 << site.base() << "/bai/gia-vang-giam-1002.html\n";
+  std::ofstream(dir / "old.txt") << old_base << "/bai/mua-lon-ha-noi-1001.html\n"
+                                 << old_base << "/bai/gia-vang-giam-1002.html?utm_source=x\n"
+                                 << old_base << "/bai/tet-nguyen-dan-1003.html\n";
+  const std::string bin = BAOTIN_BINARY;
+  const std::string cfg = quote((dir / "baotin.toml").string());
+  const std::string db = quote((dir / "data").string());
+  Cmd first = run(bin + " backfill --config " + cfg + " --data-dir " + db + " --site site --urls " +
+                  quote((dir / "new.txt").string()) + " 2>&1");
+  EXPECT_EQ(first.status, 0) << first.out;
+  Cmd second = run(bin + " backfill --config " + cfg + " --data-dir " + db + " --site site --urls " +
+                   quote((dir / "old.txt").string()) + " 2>&1");
+  EXPECT_EQ(second.status, 0) << second.out;
+  EXPECT_NE(second.out.find("1 URLs to fetch (2 already stored, 3 listed)"), std::string::npos) << second.out;
+  EXPECT_EQ(site.requests_for("mua-lon-ha-noi-1001"), 1);
+  EXPECT_EQ(site.requests_for("gia-vang-giam-1002"), 1);
   EXPECT_EQ(count_lines(run(bin + " export --db " + db + " 2>/dev/null").out), 3u);
   std::filesystem::remove_all(dir);
 }

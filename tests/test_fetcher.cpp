@@ -431,6 +431,99 @@ TEST(Fetcher, RedirectsFollowedAndLoopsReported) {
   EXPECT_FALSE(ftp.error.empty());
 }
 
+TEST(Fetcher, RedirectKindsRelativeLocationsAndHopLimit) {
+  TestServer s;
+  std::string inm_at_target;
+  s.svr.Get("/a/start", [](const httplib::Request&, httplib::Response& res) { res.set_redirect("../b/next?x=1#frag", 303); });
+  s.svr.Get("/b/next", [](const httplib::Request&, httplib::Response& res) { res.set_redirect("/c/last", 307); });
+  s.svr.Get("/c/last", [&](const httplib::Request& req, httplib::Response& res) {
+    inm_at_target = req.get_header_value("If-None-Match");
+    res.set_content("end of chain", "text/plain");
+  });
+  s.svr.Get("/nolocation", [](const httplib::Request&, httplib::Response& res) { res.status = 302; });
+  s.start();
+  Fetcher f(fast_cfg());
+  FetchRequest rq{s.url("/a/start")};
+  rq.etag = "\"v7\"";  // validators travel with the request, as they did when libcurl followed
+  auto r = f.fetch(rq);
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(r.body, "end of chain");
+  EXPECT_EQ(r.redirects, 2);
+  EXPECT_EQ(r.final_url, s.url("/c/last"));
+  EXPECT_EQ(inm_at_target, "\"v7\"");
+  EXPECT_EQ(f.stats().status_2xx, 1u);  // one result per request, not per hop
+
+  // A redirect without a Location is the answer itself.
+  auto nl = f.fetch({s.url("/nolocation")});
+  EXPECT_EQ(nl.status, 302);
+  EXPECT_FALSE(nl.ok());
+  EXPECT_EQ(nl.redirects, 0);
+
+  // Exactly max_redirects hops are followed; one more is an error.
+  auto cfg = fast_cfg();
+  cfg.max_redirects = 2;
+  Fetcher two(cfg);
+  EXPECT_TRUE(two.fetch({s.url("/a/start")}).ok());
+  cfg.max_redirects = 1;
+  Fetcher one(cfg);
+  auto over = one.fetch({s.url("/a/start")});
+  EXPECT_FALSE(over.ok());
+  EXPECT_EQ(over.status, 0);
+  EXPECT_NE(over.error.find("too many redirects"), std::string::npos) << over.error;
+  EXPECT_NE(over.error.find("limit 1"), std::string::npos) << over.error;
+  EXPECT_EQ(over.redirects, 1);
+  EXPECT_EQ(over.url, s.url("/a/start"));
+}
+
+TEST(Fetcher, RedirectLoopAcrossTwoUrlsDetected) {
+  TestServer s;
+  std::atomic<int> hits{0};
+  s.svr.Get("/ping", [&](const httplib::Request&, httplib::Response& res) {
+    ++hits;
+    res.set_redirect("/pong", 302);
+  });
+  s.svr.Get("/pong", [&](const httplib::Request&, httplib::Response& res) {
+    ++hits;
+    res.set_redirect("/ping", 301);
+  });
+  s.start();
+  auto cfg = fast_cfg();
+  cfg.max_redirects = 20;
+  Fetcher f(cfg);
+  auto r = f.fetch({s.url("/ping")});
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.status, 0);
+  EXPECT_NE(r.error.find("redirect loop"), std::string::npos) << r.error;
+  EXPECT_EQ(hits.load(), 2);  // stopped when the chain came back, not after 20 hops
+}
+
+// The target of a cross-host redirect waits for that host's politeness delay, like any request to it.
+TEST(Fetcher, CrossHostRedirectRespectsTargetHostDelay) {
+  TestServer a, b;
+  std::mutex mu;
+  std::vector<std::pair<std::string, Clock::time_point>> b_hits;
+  b.svr.Get(R"(/page/\d+)", [&](const httplib::Request& req, httplib::Response& res) {
+    {
+      std::lock_guard lk(mu);
+      b_hits.emplace_back(req.path, Clock::now());
+    }
+    res.set_content("b", "text/plain");
+  });
+  b.start();
+  a.svr.Get("/hop", [&](const httplib::Request&, httplib::Response& res) { res.set_redirect(b.url("/page/2"), 302); });
+  a.start();
+  auto cfg = fast_cfg();
+  cfg.host_min_delay["127.0.0.1:" + std::to_string(b.port())] = 0.6;  // only b is slow
+  Fetcher f(cfg);
+  ASSERT_TRUE(f.fetch({b.url("/page/1")}).ok());
+  auto r = f.fetch({a.url("/hop")});  // a has no delay; its redirect lands on b
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(r.final_url, b.url("/page/2"));
+  ASSERT_EQ(b_hits.size(), 2u);
+  EXPECT_GE(std::chrono::duration<double>(b_hits[1].second - b_hits[0].second).count(), 0.5);
+  EXPECT_GE(r.queued_seconds, 0.4);  // the wait is reported as queueing
+}
+
 TEST(Fetcher, ContentTypeReportedAsIsWhenWrongOrAbsent) {
   TestServer s;
   s.svr.Get("/wrongtype", [](const httplib::Request&, httplib::Response& res) {

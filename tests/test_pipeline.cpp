@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "daemon/pipeline.h"
@@ -172,4 +173,106 @@ TEST(Pipeline, UnreachableAndBrokenFeedsAreRecordedNotFatal) {
   EXPECT_EQ(h.exported().size(), 0u);
   // State is persisted in the store.
   EXPECT_TRUE(h.store->get_feed_state(dead.url).has_value());
+}
+
+// An outlet that moved domains: the same article at http://localhost:P/... (the former domain) and
+// http://127.0.0.1:P/... (the current one). Each page names its own host in <link rel=canonical>, as the old
+// zingnews.vn pages did. With host_aliases = { "localhost" = "127.0.0.1" } both URLs are one record.
+TEST(Pipeline, HostAliasesGiveOneRecordForOldAndNewDomain) {
+  Harness h("aliases");
+  std::ifstream in(std::string(BAOTIN_FIXTURES) + "/e2e/site.toml");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string toml = ss.str();
+  const std::string hosts_line = "hosts = [\"127.0.0.1\"]";
+  ASSERT_NE(toml.find(hosts_line), std::string::npos);
+  toml.replace(toml.find(hosts_line), hosts_line.size(),
+               "hosts = [\"127.0.0.1\", \"localhost\"]\nhost_aliases = { \"localhost\" = \"127.0.0.1\" }");
+  std::vector<TemplateError> errs;
+  auto t = parse_template(toml, "site.toml", errs);
+  ASSERT_TRUE(t) << (errs.empty() ? "" : errs[0].str());
+  h.templates->add(t);  // replaces the fixture's "site" template
+
+  httplib::Server svr;
+  svr.set_keep_alive_timeout(1);  // the fetcher keeps connections open; do not hold up stop()
+  std::mutex mu;
+  std::map<std::string, int> hits;  // "host path" -> requests
+  const auto stories = baotin::testing::default_stories();
+  svr.Get(R"(/bai/(.+)\.html)", [&](const httplib::Request& req, httplib::Response& res) {
+    std::string host = req.get_header_value("Host");
+    {
+      std::lock_guard lk(mu);
+      ++hits[host.substr(0, host.find(':')) + " " + req.path];
+    }
+    for (const auto& st : stories)
+      if (st.slug == req.matches[1].str()) {
+        res.set_content(baotin::testing::article_html(st, "http://" + host), "text/html; charset=utf-8");
+        return;
+      }
+    res.status = 404;
+  });
+  svr.Get("/rss.xml", [&](const httplib::Request& req, httplib::Response& res) {
+    std::string x = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title>";
+    for (const auto& st : stories)
+      x += "<item><title>" + st.title + "</title><link>http://" + req.get_header_value("Host") + "/bai/" + st.slug +
+           ".html</link></item>";
+    res.set_content(x + "</channel></rss>", "application/rss+xml");
+  });
+  int port = svr.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread th([&] { svr.listen_after_bind(); });
+  for (int i = 0; i < 5000 && !svr.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const std::string p = std::to_string(port);
+  const std::string old_url = "http://localhost:" + p + "/bai/mua-lon-ha-noi-1001.html";
+  const std::string new_url = "http://127.0.0.1:" + p + "/bai/mua-lon-ha-noi-1001.html";
+
+  std::vector<IngestOutcome> outcomes;
+  h.ing->set_outcome_listener([&](const IngestOutcome& o) {
+    std::lock_guard lk(mu);
+    outcomes.push_back(o);
+  });
+  h.ing->ingest_url(old_url, "", "");
+  h.run_until_idle();
+  h.ing->ingest_url(new_url, "", "");
+  h.run_until_idle();
+  {
+    std::lock_guard lk(mu);
+    ASSERT_EQ(outcomes.size(), 2u);
+    EXPECT_EQ(outcomes[0].kind, "new") << outcomes[0].error;
+    EXPECT_EQ(outcomes[1].kind, "unchanged") << outcomes[1].error;  // the same article, not a second one
+    EXPECT_EQ(hits["localhost /bai/mua-lon-ha-noi-1001.html"], 1);
+    EXPECT_EQ(hits["127.0.0.1 /bai/mua-lon-ha-noi-1001.html"], 1);
+  }
+  auto recs = h.exported();
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0]["canonical_url"], new_url);
+  EXPECT_EQ(recs[0]["url"], old_url);  // the URL it was fetched from is kept
+  auto id_old = h.store->id_for_url(old_url), id_new = h.store->id_for_url(new_url);
+  ASSERT_TRUE(id_old && id_new);
+  EXPECT_EQ(*id_old, *id_new);
+  EXPECT_EQ(*id_old, recs[0]["id"].get<std::string>());
+
+  // The other way round: stored from the current domain first, the old-domain link in a feed is known
+  // already and is not fetched at all.
+  const std::string gold_new = "http://127.0.0.1:" + p + "/bai/gia-vang-giam-1002.html";
+  h.ing->ingest_url(gold_new, "", "");
+  h.run_until_idle();
+  ASSERT_TRUE(h.store->id_for_url(gold_new));
+  h.ing->poll_feed({"http://localhost:" + p + "/rss.xml", ""});
+  h.run_until_idle();
+  {
+    std::lock_guard lk(mu);
+    EXPECT_EQ(hits["localhost /bai/gia-vang-giam-1002.html"], 0);
+    EXPECT_EQ(hits["localhost /bai/mua-lon-ha-noi-1001.html"], 1);  // known since the first fetch
+    EXPECT_EQ(hits["localhost /bai/tet-nguyen-dan-1003.html"], 1);  // new: fetched from the old domain
+  }
+  // The article new to the store got its id from the current domain.
+  auto tet = h.store->id_for_url("http://127.0.0.1:" + p + "/bai/tet-nguyen-dan-1003.html");
+  ASSERT_TRUE(tet);
+  EXPECT_EQ(h.store->get(*tet)->canonical_url, "http://127.0.0.1:" + p + "/bai/tet-nguyen-dan-1003.html");
+  EXPECT_EQ(h.exported().size(), 3u);
+
+  h.ing->finish();
+  svr.stop();
+  th.join();
 }

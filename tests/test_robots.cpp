@@ -303,3 +303,114 @@ TEST(FetcherRobots, CrawlDelayStretchesHostDelay) {
   for (size_t i = 1; i < times.size(); ++i)
     EXPECT_GE(std::chrono::duration<double>(times[i] - times[i - 1]).count(), 0.3);
 }
+
+// Redirects are followed by the fetcher hop by hop: each target is checked against the robots.txt of its own
+// origin. Two loopback servers on different ports are two origins (robots.txt is per scheme://host:port).
+TEST(FetcherRobots, CrossHostRedirectObeysTargetRobots) {
+  TestServer a, b;
+  std::atomic<int> a_robots{0}, b_robots{0}, b_private{0}, b_public{0};
+  b.svr.Get("/robots.txt", [&](const httplib::Request&, httplib::Response& res) {
+    ++b_robots;
+    res.set_content("User-agent: *\nDisallow: /private/\n", "text/plain");
+  });
+  b.svr.Get(R"(/private/.*)", [&](const httplib::Request&, httplib::Response& res) {
+    ++b_private;
+    res.set_content("secret", "text/html");
+  });
+  b.svr.Get(R"(/public/.*)", [&](const httplib::Request&, httplib::Response& res) {
+    ++b_public;
+    res.set_content("public page on b", "text/html");
+  });
+  b.start();
+  a.svr.Get("/robots.txt", [&](const httplib::Request&, httplib::Response& res) {
+    ++a_robots;
+    res.set_content("User-agent: *\nDisallow: /nothing-here/\n", "text/plain");  // a allows both redirects
+  });
+  a.svr.Get("/to-private", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_redirect(b.url("/private/secret.html"), 302);
+  });
+  a.svr.Get("/to-public", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_redirect(b.url("/public/page.html"), 301);
+  });
+  a.start();
+  Fetcher f(fast_cfg());
+
+  auto blocked = f.fetch({a.url("/to-private")});
+  EXPECT_TRUE(blocked.blocked_by_robots);
+  EXPECT_FALSE(blocked.ok());
+  EXPECT_EQ(blocked.status, 0);
+  EXPECT_TRUE(blocked.body.empty());
+  EXPECT_EQ(blocked.url, a.url("/to-private"));
+  EXPECT_EQ(blocked.final_url, b.url("/private/secret.html"));
+  EXPECT_EQ(blocked.redirects, 1);
+  // The reason names the target's robots.txt and the rule.
+  EXPECT_NE(blocked.error.find("robots.txt of " + b.url("")), std::string::npos) << blocked.error;
+  EXPECT_NE(blocked.error.find("Disallow: /private/"), std::string::npos) << blocked.error;
+  EXPECT_EQ(b_private.load(), 0);  // never requested
+
+  auto ok = f.fetch({a.url("/to-public")});
+  ASSERT_TRUE(ok.ok()) << ok.error;
+  EXPECT_FALSE(ok.blocked_by_robots);
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(ok.body, "public page on b");
+  EXPECT_EQ(ok.url, a.url("/to-public"));
+  EXPECT_EQ(ok.final_url, b.url("/public/page.html"));
+  EXPECT_EQ(ok.redirects, 1);
+  EXPECT_EQ(b_public.load(), 1);
+
+  // Each origin's robots.txt was fetched once and cached.
+  EXPECT_EQ(a_robots.load(), 1);
+  EXPECT_EQ(b_robots.load(), 1);
+  auto st = f.stats();
+  EXPECT_EQ(st.robots_fetches, 2u);
+  EXPECT_EQ(st.robots_blocked, 1u);
+  EXPECT_EQ(st.completed, 2u);
+}
+
+TEST(FetcherRobots, SameHostRedirectIntoDisallowedPathIsBlocked) {
+  TestServer s;
+  std::atomic<int> robots_hits{0}, private_hits{0};
+  s.svr.Get("/robots.txt", [&](const httplib::Request&, httplib::Response& res) {
+    ++robots_hits;
+    res.set_content("User-agent: *\nDisallow: /private/\n", "text/plain");
+  });
+  s.svr.Get("/moved", [](const httplib::Request&, httplib::Response& res) { res.set_redirect("/private/x.html", 302); });
+  s.svr.Get("/moved-ok", [](const httplib::Request&, httplib::Response& res) { res.set_redirect("/open/x.html", 308); });
+  s.svr.Get(R"(/private/.*)", [&](const httplib::Request&, httplib::Response& res) {
+    ++private_hits;
+    res.set_content("secret", "text/html");
+  });
+  s.svr.Get(R"(/open/.*)", [](const httplib::Request&, httplib::Response& res) { res.set_content("open", "text/html"); });
+  s.start();
+  Fetcher f(fast_cfg());
+  auto r = f.fetch({s.url("/moved")});
+  EXPECT_TRUE(r.blocked_by_robots);
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.final_url, s.url("/private/x.html"));
+  EXPECT_EQ(r.redirects, 1);
+  EXPECT_NE(r.error.find("Disallow: /private/"), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find("redirected from " + s.url("/moved")), std::string::npos) << r.error;
+  EXPECT_EQ(private_hits.load(), 0);
+  auto ok = f.fetch({s.url("/moved-ok")});
+  ASSERT_TRUE(ok.ok()) << ok.error;
+  EXPECT_EQ(ok.body, "open");
+  EXPECT_EQ(ok.final_url, s.url("/open/x.html"));
+  EXPECT_EQ(robots_hits.load(), 1);
+}
+
+TEST(FetcherRobots, RedirectTargetWithUnreachableRobotsIsBlocked) {
+  // The target origin's robots.txt cannot be fetched (nothing listens there): the target is treated as
+  // disallowed for now, exactly as a direct request to it would be.
+  int dead = baotin::testing::closed_port();
+  TestServer a;
+  a.svr.Get("/robots.txt", [](const httplib::Request&, httplib::Response& res) { res.status = 404; });
+  a.svr.Get("/away", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_redirect("http://127.0.0.1:" + std::to_string(dead) + "/page", 302);
+  });
+  a.start();
+  Fetcher f(fast_cfg());
+  auto r = f.fetch({a.url("/away")});
+  EXPECT_TRUE(r.blocked_by_robots);
+  EXPECT_NE(r.error.find("unreachable"), std::string::npos) << r.error;
+  EXPECT_EQ(r.final_url, "http://127.0.0.1:" + std::to_string(dead) + "/page");
+}

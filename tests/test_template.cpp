@@ -149,6 +149,107 @@ TEST(Template, RegistryPicksMostSpecificHost) {
   EXPECT_EQ(reg.by_name("b")->name, "b");
 }
 
+TEST(Template, LanguageByHostMostSpecificWins) {
+  std::vector<TemplateError> errs;
+  auto t = parse_template("name=\"l\"\nrevision=1\nhosts=[\"demo.vn\", \"demo.com.vn\"]\nlanguage=\"vi\"\n"
+                          "language_by_host = { \"en.demo.vn\" = \"en\", \"EN.demo.com.vn\" = \"en-GB\", \"zh.demo.vn\" = \"zh-Hans\","
+                          " \"kids.en.demo.vn\" = \"fr\" }\n"
+                          "[fields]\ntitle=\"//h1\"\nbody=\"//p\"\n",
+                          "l.toml", errs);
+  ASSERT_TRUE(t) << (errs.empty() ? "" : errs[0].str());
+  EXPECT_EQ(t->language_for("https://demo.vn/a-1.html"), "vi");
+  EXPECT_EQ(t->language_for("https://www.demo.vn/a-1.html"), "vi");
+  EXPECT_EQ(t->language_for("https://en.demo.vn/a-1.html"), "en");
+  EXPECT_EQ(t->language_for("https://www.en.demo.vn/a-1.html"), "en");   // subdomains of the host too
+  EXPECT_EQ(t->language_for("https://EN.Demo.VN/a-1.html"), "en");       // host case does not matter
+  EXPECT_EQ(t->language_for("https://en.demo.com.vn/a-1.html"), "en-GB"); // keys are lower-cased
+  EXPECT_EQ(t->language_for("https://zh.demo.vn/a-1.html"), "zh-Hans");
+  EXPECT_EQ(t->language_for("https://kids.en.demo.vn/a-1.html"), "fr");  // the most specific host wins
+  EXPECT_EQ(t->language_for("https://x.kids.en.demo.vn/a-1.html"), "fr");
+  EXPECT_EQ(t->language_for("https://notenglish.demo.vn/a-1.html"), "vi");  // not a subdomain of en.demo.vn
+  EXPECT_EQ(t->language_for("not a url"), "vi");
+}
+
+TEST(Template, LanguageByHostValidated) {
+  std::vector<TemplateError> errs;
+  auto t = parse_template("name = \"x\"\nrevision = 1\nhosts = [\"x.vn\"]\n"
+                          "language = \"Vietnamese\"\n"                       // 4
+                          "language_by_host = { \"en.y.vn\" = \"en\" }\n"     // 5: not a template host
+                          "[fields]\ntitle = \"//h1\"\nbody = \"//p\"\n",
+                          "x.toml", errs);
+  EXPECT_FALSE(t);
+  auto has = [&](int line, const std::string& part) {
+    return std::any_of(errs.begin(), errs.end(), [&](const TemplateError& e) {
+      return e.line == line && e.message.find(part) != std::string::npos;
+    });
+  };
+  EXPECT_TRUE(has(4, "language: expected a language tag")) << (errs.empty() ? "" : errs[0].str());
+  EXPECT_TRUE(has(5, "host 'en.y.vn' is not one of the template's hosts"));
+  errs.clear();
+  EXPECT_FALSE(parse_template("name = \"x\"\nrevision = 1\nhosts = [\"x.vn\"]\n"
+                              "language_by_host = { \"en.x.vn\" = 1 }\n"
+                              "[fields]\ntitle = \"//h1\"\nbody = \"//p\"\n",
+                              "x.toml", errs));
+  EXPECT_TRUE(has(4, "'en.x.vn': expected a language tag"));
+  errs.clear();
+  EXPECT_FALSE(parse_template("name = \"x\"\nrevision = 1\nhosts = [\"x.vn\"]\n"
+                              "language_by_host = { \"https://en.x.vn/\" = \"en\" }\n"
+                              "[fields]\ntitle = \"//h1\"\nbody = \"//p\"\n",
+                              "x.toml", errs));
+  EXPECT_TRUE(has(4, "is not a host name"));
+  errs.clear();
+  EXPECT_FALSE(parse_template("name = \"x\"\nrevision = 1\nhosts = [\"x.vn\"]\nlanguage_by_host = \"en\"\n"
+                              "[fields]\ntitle = \"//h1\"\nbody = \"//p\"\n",
+                              "x.toml", errs));
+  EXPECT_TRUE(has(4, "language_by_host: expected a table"));
+  ASSERT_FALSE(errs.empty());
+  EXPECT_EQ(errs[0].str().rfind("x.toml:4: ", 0), 0u) << errs[0].str();
+}
+
+TEST(Template, HostAliasesMoveUrlsToTheCurrentHost) {
+  std::vector<TemplateError> errs;
+  auto t = parse_template("name=\"z\"\nrevision=1\nhosts=[\"znews.vn\", \"zingnews.vn\", \"news.zing.vn\"]\n"
+                          "host_aliases = { \"ZingNews.vn\" = \"znews.vn\" }\n[fields]\ntitle=\"//h1\"\nbody=\"//p\"\n",
+                          "z.toml", errs);
+  ASSERT_TRUE(t) << (errs.empty() ? "" : errs[0].str());
+  EXPECT_EQ(t->unalias_url("https://zingnews.vn/x-post123.html"), "https://znews.vn/x-post123.html");
+  // Canonicalised on the way: www./m. hosts, tracking parameters, fragments.
+  EXPECT_EQ(t->unalias_url("https://www.zingnews.vn/x-post123.html?utm_source=fb#top"), "https://znews.vn/x-post123.html");
+  EXPECT_EQ(t->unalias_url("https://m.zingnews.vn/x-post123.html"), "https://znews.vn/x-post123.html");
+  EXPECT_EQ(t->unalias_url("http://zingnews.vn/x-post123.html?b=2&a=1"), "http://znews.vn/x-post123.html?a=1&b=2");
+  // Not an alias host: nothing to do.
+  EXPECT_EQ(t->unalias_url("https://znews.vn/x-post123.html"), "");
+  EXPECT_EQ(t->unalias_url("https://news.zing.vn/xa-hoi/bai/a293004.html"), "");
+  EXPECT_EQ(t->unalias_url("https://video.zingnews.vn/x-post123.html"), "");  // exact host, not subdomains
+  EXPECT_EQ(t->unalias_url("not a url"), "");
+  // A template without aliases never moves anything.
+  auto plain = parse_template(kTemplate, "demo.toml", errs);
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->unalias_url("https://demo.vn/a-1.html"), "");
+}
+
+TEST(Template, HostAliasesValidated) {
+  auto errors_of = [](const std::string& aliases) {
+    std::vector<TemplateError> errs;
+    auto t = parse_template("name = \"z\"\nrevision = 1\nhosts = [\"z.vn\", \"old.vn\", \"older.vn\"]\n" + aliases +
+                                "\n[fields]\ntitle = \"//h1\"\nbody = \"//p\"\n",
+                            "z.toml", errs);
+    EXPECT_FALSE(t) << aliases;
+    std::string all;
+    for (const auto& e : errs) all += e.str() + "\n";
+    return all;
+  };
+  EXPECT_NE(errors_of("host_aliases = { \"other.vn\" = \"z.vn\" }").find("z.toml:4: host_aliases: 'other.vn' = 'z.vn': both hosts must be among"),
+            std::string::npos);
+  EXPECT_NE(errors_of("host_aliases = { \"old.vn\" = \"elsewhere.vn\" }").find("both hosts must be among"), std::string::npos);
+  EXPECT_NE(errors_of("host_aliases = { \"www.z.vn\" = \"z.vn\" }").find("the same host once canonicalised"), std::string::npos);
+  EXPECT_NE(errors_of("host_aliases = { \"older.vn\" = \"old.vn\", \"old.vn\" = \"z.vn\" }").find("which is itself an alias"),
+            std::string::npos);
+  EXPECT_NE(errors_of("host_aliases = { \"old.vn\" = 3 }").find("expected the current host name"), std::string::npos);
+  EXPECT_NE(errors_of("host_aliases = { \"old.vn/x\" = \"z.vn\" }").find("is not a host name"), std::string::npos);
+  EXPECT_NE(errors_of("host_aliases = [\"old.vn\"]").find("z.toml:4: host_aliases: expected a table"), std::string::npos);
+}
+
 TEST(Template, LoadDirReportsBrokenFilesAndKeepsGoodOnes) {
   auto dir = std::filesystem::temp_directory_path() / ("baotin-tpl-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
   std::filesystem::create_directories(dir);
@@ -169,6 +270,23 @@ TEST(Template, ShippedTemplatesAllLoad) {
   reg.load_dir(std::string(BAOTIN_SOURCE_DIR) + "/sites", errs);
   for (const auto& e : errs) ADD_FAILURE() << e.str();
   EXPECT_GE(reg.all().size(), 10u);
+  // Language editions on subdomains are not Vietnamese.
+  auto vnp = reg.by_name("vietnamplus");
+  ASSERT_TRUE(vnp);
+  EXPECT_EQ(vnp->language_for("https://www.vietnamplus.vn/tin-post1.vnp"), "vi");
+  EXPECT_EQ(vnp->language_for("https://en.vietnamplus.vn/news-post1.vnp"), "en");
+  for (const char* lang : {"zh", "fr", "es", "ru"})
+    EXPECT_EQ(vnp->language_for(std::string("https://") + lang + ".vietnamplus.vn/x-post1.vnp"), lang);
+  // zingnews.vn is znews.vn under its former name; news.zing.vn had other paths and stays as it is.
+  auto zn = reg.by_name("znews");
+  ASSERT_TRUE(zn);
+  EXPECT_EQ(zn->unalias_url("https://zingnews.vn/apple-huy-bo-du-an-quan-trong-post1528657.html"),
+            "https://znews.vn/apple-huy-bo-du-an-quan-trong-post1528657.html");
+  EXPECT_EQ(zn->unalias_url("http://news.zing.vn/xa-hoi/moi-nga-duong/a293004.html"), "");
+  auto vov = reg.by_name("vov");
+  ASSERT_TRUE(vov);
+  EXPECT_EQ(vov->language_for("https://english.vov.vn/en/politics/x-post1.vov"), "en");
+  EXPECT_EQ(vov->language_for("https://vov.vn/xa-hoi/x-post1.vov"), "vi");
 }
 
 TEST(Extract, BadInputNeverThrows) {
@@ -180,6 +298,58 @@ TEST(Extract, BadInputNeverThrows) {
   EXPECT_NE(bin.warnings.front().find("binary"), std::string::npos);
   Article trunc = extract_article("<html><body><article><p>Cut in the mid", "https://x.vn/a", "", o);
   EXPECT_TRUE(trunc.partial);
+}
+
+TEST(Extract, LanguageComesFromThePageHostNotTheHtmlLangAttribute) {
+  std::vector<TemplateError> errs;
+  TemplateRegistry reg;
+  reg.add(parse_template("name=\"plus\"\nrevision=1\nhosts=[\"plus.vn\"]\nlanguage=\"vi\"\n"
+                         "language_by_host = { \"en.plus.vn\" = \"en\" }\n[fields]\ntitle=\"//h1\"\nbody=\"//div[@class='c']/p\"\n",
+                         "plus.toml", errs));
+  ASSERT_TRUE(errs.empty()) << errs[0].str();
+  ExtractOptions o;
+  o.templates = &reg;
+  // Markup declares the wrong language both ways (as thanhnien.vn's lang="en-us" on Vietnamese pages does).
+  auto page = [](const char* lang) {
+    return std::string("<html lang=\"") + lang + "\"><body><h1>Title</h1><div class='c'><p>Some text of the article.</p></div></body></html>";
+  };
+  Article en = extract_article(page("vi"), "https://en.plus.vn/news-post1.vnp", "", o);
+  EXPECT_EQ(en.template_name, "plus@1");
+  EXPECT_EQ(en.language, "en");
+  Article vi = extract_article(page("en-us"), "https://plus.vn/tin-post2.vnp", "", o);
+  EXPECT_EQ(vi.language, "vi");
+  Article www = extract_article(page("vi"), "https://www.en.plus.vn/news-post3.vnp", "", o);
+  EXPECT_EQ(www.language, "en");
+}
+
+TEST(Extract, HostAliasesMoveTheCanonicalUrl) {
+  std::vector<TemplateError> errs;
+  TemplateRegistry reg;
+  reg.add(parse_template("name=\"z\"\nrevision=1\nhosts=[\"znews.vn\", \"zingnews.vn\"]\nhost_aliases={ \"zingnews.vn\" = \"znews.vn\" }\n"
+                         "[fields]\ntitle=\"//h1\"\nbody=\"//div[@class='c']/p\"\ncanonical=\"//link[@rel='canonical']/@href\"\n",
+                         "z.toml", errs));
+  ASSERT_TRUE(errs.empty()) << errs[0].str();
+  auto page = [](const std::string& canonical) {
+    std::string link = canonical.empty() ? "" : "<link rel='canonical' href='" + canonical + "'>";
+    return "<html><head>" + link + "</head><body><h1>Tiêu đề</h1><div class='c'><p>Nội dung bài viết.</p></div></body></html>";
+  };
+  for (bool generic : {false, true}) {
+    ExtractOptions o;
+    o.templates = &reg;
+    o.allow_generic = generic;
+    // An old page names its old URL as canonical.
+    Article a = extract_article(page("https://zingnews.vn/bai-post1.html"), "https://zingnews.vn/bai-post1.html", "", o);
+    EXPECT_EQ(a.canonical_url, "https://znews.vn/bai-post1.html");
+    EXPECT_EQ(a.url, "https://zingnews.vn/bai-post1.html");  // the fetched URL is kept as it was
+    // No canonical on the page: its own URL moves.
+    Article b = extract_article(page(""), "https://zingnews.vn/bai-post2.html?utm_source=x", "", o);
+    EXPECT_EQ(b.canonical_url, "https://znews.vn/bai-post2.html");
+    // A current page, or one whose canonical already is current, is left alone.
+    Article c = extract_article(page("/bai-post3.html"), "https://znews.vn/bai-post3.html", "", o);
+    EXPECT_EQ(c.canonical_url, "https://znews.vn/bai-post3.html");
+    Article d = extract_article(page("https://znews.vn/bai-post4.html"), "https://zingnews.vn/bai-post4.html", "", o);
+    EXPECT_EQ(d.canonical_url, "https://znews.vn/bai-post4.html");
+  }
 }
 
 TEST(Extract, TemplateFallsBackToGenericWhenBodyMissing) {

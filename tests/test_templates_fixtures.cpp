@@ -3,7 +3,7 @@
 // Each tests/fixtures/sites/<outlet>/<name>.json describes one page:
 //   {"html": "article1.html", "url": "...", "site": "<template name>",
 //    "expected": {"title", "lead", "body": [...], "authors": [...], "published", "category", "tags": [...],
-//                 "images": [{"url", "caption"}], "canonical_url"},
+//                 "images": [{"url", "caption"}], "canonical_url", "language"},
 //    "absent": ["boilerplate phrase", ...],           // must not appear in title/lead/body
 //    "not_articles": ["https://...", ...]}            // URLs the template must not treat as articles
 #include <algorithm>
@@ -127,6 +127,9 @@ TEST_P(OutletTemplate, ExtractsFixturesExactly) {
       }
       if (ex.contains("canonical_url")) {
         EXPECT_EQ(a.canonical_url, ex["canonical_url"].get<std::string>());
+      }
+      if (ex.contains("language")) {
+        EXPECT_EQ(a.language, ex["language"].get<std::string>());
       }
       if (ex.contains("images")) {
         std::vector<Image> want;
