@@ -1,10 +1,14 @@
 // Dedup index benchmark: fills a temporary RocksDB with N synthetic articles (default 1,000,000: random sketches
 // plus planted near copies) through DedupIndex::add, then measures lookup latency against a baseline measured in
-// the same run on the same DB (a single Get of one existing key).
+// the same run on the same DB (a single Get of one existing key). The lookups run three times on the same files:
+// with RocksDB's default block cache, the store's default of 64 MiB and CACHE_MB (default 512), each after a
+// warm-up pass.
+// The column family has the store's options for its dedup family (store/options.h: bloom filter, LZ4).
 //
-//   dedup_bench [N] [queries]
+//   dedup_bench [N] [queries] [CACHE_MB]
 #include <rocksdb/db.h>
 #include <rocksdb/memtablerep.h>
+#include <rocksdb/cache.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 #include <sys/resource.h>
@@ -23,6 +27,7 @@
 #include <vector>
 
 #include "store/dedup.h"
+#include "store/options.h"
 
 using namespace baotin;
 namespace fs = std::filesystem;
@@ -51,6 +56,9 @@ NearSketch random_sketch(std::mt19937_64& rng) {
   s.bottom.erase(std::unique(s.bottom.begin(), s.bottom.end()), s.bottom.end());
   for (int i = 0; i < 12; ++i) s.title.push_back(static_cast<uint32_t>(rng()));
   std::sort(s.title.begin(), s.title.end());
+  s.core = rng() | 1;  // headline + sapo of ~40 syllables
+  s.core_tokens = 40;
+  s.lead = rng() | 1;
   return s;
 }
 
@@ -64,6 +72,7 @@ NearSketch sketch_of_set(std::vector<uint32_t> set, uint64_t simhash, const std:
   set.resize(std::min(set.size(), kSketchSize));
   s.bottom = std::move(set);
   s.title = title;
+  s.core_tokens = 40;
   return s;
 }
 
@@ -119,6 +128,7 @@ uint64_t dir_bytes(const fs::path& p) {
 int main(int argc, char** argv) {
   const size_t n = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1000000;
   const size_t queries = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 20000;
+  const size_t cache_mb = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 512;
   const size_t planted = std::max<size_t>(1, n / 100);  // 1% of the articles are near copies of another
   if (n < 10 || queries < 1) {
     std::fprintf(stderr, "usage: dedup_bench [N>=10] [queries>=1]\n");
@@ -130,7 +140,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   const fs::path dir = tmpl;
-  rocksdb::Options opts;
+  auto family = [](size_t mb) {  // as the store's dedup column family; 0 = RocksDB's default cache
+    return store_family_options("dedup", mb ? rocksdb::NewLRUCache(mb << 20) : nullptr);
+  };
+  rocksdb::Options opts(rocksdb::DBOptions(), family(0));
   opts.create_if_missing = true;
   opts.IncreaseParallelism(2);
   // Bulk fill: append-only vector memtables (sorted once at flush instead of a skiplist insert per key), large
@@ -171,10 +184,15 @@ int main(int argc, char** argv) {
       std::sort(title.begin(), title.end());
       uint64_t sh = rng() | 1;
       NearSketch base = sketch_of_set(set, sh, title);
+      base.core = rng() | 1;
+      base.lead = rng() | 1;
       for (size_t k = 0; k < kShingles / 10; ++k) set[rng() % set.size()] = static_cast<uint32_t>(rng());
       uint64_t sh2 = sh;
       for (int b = static_cast<int>(rng() % 7); b > 0; --b) sh2 ^= 1ULL << (rng() % 64);
       NearSketch copy = sketch_of_set(set, sh2, title);
+      // Half the copies keep headline and sapo (found through the core too), half have a new sapo.
+      copy.core = probe.size() % 2 ? base.core : (rng() | 1);
+      copy.lead = probe.size() % 2 ? base.lead : (rng() | 1);
       uint64_t bid = rng(), cid = rng();
       std::string fp = hex_id(rng()) + hex_id(rng());
       idx.add(batch, hex_id(bid), fp, base);
@@ -226,38 +244,59 @@ int main(int argc, char** argv) {
     auto s = idx.load_sketch(qid[q]);
     qsk[q] = s ? *s : NearSketch{};
   }
-  size_t sink = 0;
-  std::string value;
-  Stats base = time_it(queries, [&](size_t q) {
-    sink += db->Get(rocksdb::ReadOptions(), "k" + qid[q], &value).ok();
-  });
-  Stats exact = time_it(queries, [&](size_t q) { sink += idx.find_exact(probe_fp[q % probe_fp.size()]).has_value(); });
-  Stats simh = time_it(queries, [&](size_t q) { sink += idx.near_candidates(qsk[q].simhash, 3).size(); });
-  size_t found = 0;
-  Stats nearq = time_it(queries, [&](size_t q) {
-    const NearSketch& s = probe[q % probe.size()];
-    auto m = idx.find_near(s);
-    for (auto& x : m) found += (x.id == probe_base[q % probe.size()]) && q < probe.size();
-  });
-  Stats nearr = time_it(queries, [&](size_t q) { sink += idx.find_near(qsk[q]).size(); });
   const size_t checked = std::min(queries, probe.size());
 
-  auto row = [&](const char* name, const Stats& s) {
-    std::printf("%-42s wall mean %8.2f p50 %8.2f p99 %8.2f us (%.1fx) | cpu mean %7.2f p99 %7.2f us (%.1fx)\n",
-                name, s.mean_us, s.p50_us, s.p99_us, s.mean_us / base.mean_us, s.cpu_mean_us, s.cpu_p99_us,
-                s.cpu_mean_us / base.cpu_mean_us);
+  // One pass of all lookups on `d` (opened with the cache under test).
+  auto measure = [&](rocksdb::DB* d, const char* label, bool print) {
+    DedupIndex ix(d, nullptr);
+    size_t sink = 0;
+    std::string value;
+    Stats base = time_it(queries, [&](size_t q) { sink += d->Get(rocksdb::ReadOptions(), "k" + qid[q], &value).ok(); });
+    Stats exact = time_it(queries, [&](size_t q) { sink += ix.find_exact(probe_fp[q % probe_fp.size()]).has_value(); });
+    Stats simh = time_it(queries, [&](size_t q) { sink += ix.near_candidates(qsk[q].simhash, 3).size(); });
+    Stats cand = time_it(queries, [&](size_t q) { sink += ix.sketch_candidates(qsk[q]).size(); });
+    size_t found = 0;
+    Stats nearq = time_it(queries, [&](size_t q) {
+      const NearSketch& s = probe[q % probe.size()];
+      auto m = ix.find_near(s);
+      for (auto& x : m) found += (x.id == probe_base[q % probe.size()]) && q < probe.size();
+    });
+    Stats nearr = time_it(queries, [&](size_t q) { sink += ix.find_near(qsk[q]).size(); });
+    if (!print) return;
+    auto row = [&](const char* name, const Stats& s) {
+      std::printf("%-44s wall mean %8.2f p50 %8.2f p99 %8.2f us (%.1fx) | cpu mean %7.2f p99 %7.2f us (%.1fx)\n",
+                  name, s.mean_us, s.p50_us, s.p99_us, s.mean_us / base.mean_us, s.cpu_mean_us, s.cpu_p99_us,
+                  s.cpu_mean_us / base.cpu_mean_us);
+    };
+    std::printf("\n%s: latency over %zu queries each (after a warm-up pass):\n", label, queries);
+    row("baseline: single Get of one key", base);
+    row("find_exact (1 Get)", exact);
+    row("near_candidates(simhash, 3) (4 scans)", simh);
+    row("sketch_candidates, random article (14 scans)", cand);
+    row("find_near, planted copy (scans+verify)", nearq);
+    row("find_near, random article", nearr);
+    std::printf("planted copies found by find_near: %zu/%zu\n", found, checked);
+    if (sink == 42) std::printf(" ");
   };
-  std::printf("\nlatency over %zu queries each:\n", queries);
-  row("baseline: single Get of one key", base);
-  row("find_exact (1 Get)", exact);
-  row("near_candidates(simhash, 3) (4 scans)", simh);
-  row("find_near, planted copy (12 scans+verify)", nearq);
-  row("find_near, random article", nearr);
-  std::printf("\nplanted copies found by find_near: %zu/%zu\n", found, checked);
-  std::printf("peak RSS: %ld MiB\n", peak_rss_mib());
-  if (sink == 42) std::printf(" ");
 
+  idx.set_bulk_load(false);
   db.reset();
+  for (size_t mb : {size_t{0}, size_t{64}, cache_mb}) {  // 64 MiB: the store's default (block_cache_mb)
+    rocksdb::Options ro = opts;
+    ro.table_factory = family(mb).table_factory;
+    rocksdb::DB* d = nullptr;
+    st = rocksdb::DB::Open(ro, dir.string(), &d);
+    if (!st.ok()) {
+      std::fprintf(stderr, "reopen: %s\n", st.ToString().c_str());
+      return 1;
+    }
+    std::unique_ptr<rocksdb::DB> guard(d);
+    std::string label = mb ? "block cache " + std::to_string(mb) + " MiB" : "default block cache";
+    measure(d, label.c_str(), false);  // warm-up
+    measure(d, label.c_str(), true);
+  }
+  std::printf("\npeak RSS: %ld MiB\n", peak_rss_mib());
+
   std::error_code ec;
   fs::remove_all(dir, ec);
   return 0;

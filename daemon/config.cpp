@@ -76,13 +76,16 @@ bool load_config(const std::string& path, Config& cfg, std::vector<TemplateError
 
   if (auto t = root["daemon"].as_table()) {
     Reader r{*t, path, errors, "daemon."};
-    r.check_keys({"data_dir", "templates_dir", "workers", "metrics_listen", "log_level", "store_raw_html"});
+    r.check_keys(
+        {"data_dir", "templates_dir", "workers", "metrics_listen", "log_level", "store_raw_html", "block_cache_mb"});
     r.get("data_dir", cfg.data_dir);
     r.get("templates_dir", cfg.templates_dir);
     r.get("workers", cfg.workers);
     r.get("metrics_listen", cfg.metrics_listen);
     r.get("log_level", cfg.log_level);
     r.get("store_raw_html", cfg.store_raw_html);
+    r.get("block_cache_mb", cfg.block_cache_mb);
+    if (cfg.block_cache_mb < 1) cfg.block_cache_mb = 1;
     static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
     if (!kLevels.count(cfg.log_level))
       errors.push_back({path, line_of(*t), "daemon.log_level: one of trace, debug, info, warn, error, critical, off"});

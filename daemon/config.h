@@ -21,6 +21,7 @@ struct Config {
   std::string metrics_listen = "127.0.0.1:9464";  // "" disables the endpoint
   std::string log_level = "info";
   bool store_raw_html = true;
+  size_t block_cache_mb = 64;  // RocksDB block cache shared by all column families
 
   // [fetch]
   std::string user_agent = "baotin/0.1 (Vietnamese news ingestion; +https://example.invalid/baotin)";

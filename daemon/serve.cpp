@@ -122,7 +122,7 @@ int run_serve(const ServeOptions& opts) {
   }
 
   std::string err;
-  auto store = Store::open({cfg.data_dir, true}, &err);
+  auto store = Store::open({cfg.data_dir, true, cfg.block_cache_mb}, &err);
   if (!store) {
     spdlog::critical("cannot open store {}: {}", cfg.data_dir, err);
     return 1;

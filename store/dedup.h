@@ -51,6 +51,10 @@ class WriteBatch;
 
 namespace baotin {
 
+// Format of the index (keys and sketches). A store whose index has an older format rebuilds it on open.
+//   1: SimHash bands, min-samples, sketches without core; 2: + cores, leads, title digits.
+inline constexpr int kDedupIndexFormat = 2;
+
 // Minimum number of tokens (syllables) of title+lead+body for near-duplicate detection.
 inline constexpr size_t kMinTokens = 24;
 // Minimum tokens of a short text for the short containment rule, and of title+lead for the core rule.

@@ -46,6 +46,9 @@ struct StoreError : std::runtime_error {
 struct StoreOptions {
   std::string path;
   bool sync_writes = true;  // WAL fsync per write: acknowledged == durable
+  // One LRU block cache for data blocks, shared by all column families. Larger caches speed up duplicate
+  // look-ups at a million articles (bench/dedup_bench).
+  size_t block_cache_mb = 64;
 };
 
 enum class PutKind { New, Updated, Unchanged, Duplicate };
@@ -116,7 +119,12 @@ class Store {
   void put_feed_state(const std::string& feed_url, const std::string& json);
   std::vector<std::pair<std::string, std::string>> all_feed_states() const;
 
-  // Free-form metadata. Keys "schema_version" and "last_seq" are reserved (StoreError).
+  // Rebuilds the duplicate index from the latest record of every article (drops the old index first). Done by
+  // open() when the store's index has an older format than kDedupIndexFormat. Returns the articles indexed.
+  // Duplicate links already stored (duplicate_of, cluster) are kept; the rebuilt index serves new articles.
+  size_t rebuild_dedup_index();
+
+  // Free-form metadata. Keys "schema_version", "last_seq" and "dedup_index_format" are reserved (StoreError).
   void put_meta(const std::string& key, const std::string& value);
   std::optional<std::string> get_meta(const std::string& key) const;
   // Atomically adds `delta` to the integer stored under `key` (missing == 0); returns the new value.

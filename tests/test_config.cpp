@@ -27,6 +27,18 @@ TEST(Config, ShippedExampleIsValid) {
   reg.load_dir(cfg.templates_dir, errs);
   EXPECT_TRUE(errs.empty());
   EXPECT_FALSE(effective_feeds(cfg, reg).empty());
+  EXPECT_EQ(cfg.block_cache_mb, 64u);
+}
+
+TEST(Config, BlockCache) {
+  Config cfg;
+  std::vector<TemplateError> errs;
+  ASSERT_TRUE(load_config(write_tmp("baotin_cfg_cache.toml", "[daemon]\nblock_cache_mb = 512\n"), cfg, errs));
+  EXPECT_EQ(cfg.block_cache_mb, 512u);
+  Config bad;
+  EXPECT_FALSE(load_config(write_tmp("baotin_cfg_cache_bad.toml", "[daemon]\nblock_cache_mb = -5\n"), bad, errs));
+  ASSERT_FALSE(errs.empty());
+  EXPECT_NE(errs.back().message.find("block_cache_mb"), std::string::npos) << errs.back().message;
 }
 
 TEST(Config, ErrorsWithLines) {

@@ -1,3 +1,4 @@
+#include "store/dedup.h"
 #include "store/store.h"
 
 #include "test_util.h"
@@ -551,6 +552,40 @@ TEST(Store, ShortBriefCopyIsDuplicate) {
   c.url = c.canonical_url = "https://dantri.com.vn/ban-tin-3.htm";
   c.title = "Tai nạn giao thông nghiêm trọng trên quốc lộ 6 tại Sơn La";
   EXPECT_EQ(st->put_article(c, "").kind, PutKind::New);
+}
+
+// A store whose duplicate index is of an older format (here: wiped, without the format marker, as written
+// before the marker existed) rebuilds the index on open, so that copies of old articles are still found.
+TEST(Store, OldDedupIndexIsRebuiltOnOpen) {
+  TempDir d;
+  Article orig = story(80);
+  for (int i = 0; i < 8; ++i) orig.body.push_back(long_paragraph("Đoạn " + std::to_string(i) + " của bài 80"));
+  std::string orig_id;
+  {
+    auto st = open_store(d.str());
+    ASSERT_TRUE(st);
+    orig_id = st->put_article(orig, "").id;
+    EXPECT_EQ(st->get_meta("dedup_index_format"), std::optional<std::string>(std::to_string(kDedupIndexFormat)));
+    EXPECT_THROW(st->put_meta("dedup_index_format", "9"), StoreError);
+  }
+  damage(d.str(), "dedup", [](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
+    ASSERT_TRUE(db->DeleteRange(rocksdb::WriteOptions(), cf, "", "\xFF").ok());
+  });
+  damage(d.str(), "meta", [](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
+    ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), cf, "dedup_index_format").ok());
+  });
+  auto st = open_store(d.str());
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->get_meta("dedup_index_format"), std::optional<std::string>(std::to_string(kDedupIndexFormat)));
+  Article copy = orig;
+  copy.url = copy.canonical_url = "https://baomoi.com/ban-sao-80.epi";
+  copy.site = "baomoi";
+  copy.body.back() += " Theo VnExpress.";
+  auto rc = st->put_article(copy, "");
+  EXPECT_EQ(rc.kind, PutKind::Duplicate);
+  EXPECT_EQ(rc.duplicate_of, orig_id);
+  EXPECT_EQ(st->rebuild_dedup_index(), 2u);  // both articles
+  EXPECT_TRUE(st->verify().empty());
 }
 
 TEST(Store, VerifyDetectsMissingVersion) {
