@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "parse/canonical.h"
 #include "parse/generic.h"
 #include "parse/html.h"
 #include "parse/text.h"
@@ -118,7 +119,26 @@ Article extract_article(std::string_view raw, std::string_view url, std::string_
   const bool need_generic = !t || !template_ok || a.published.empty() || a.canonical_url.empty() || a.lead.empty();
   if (opts.allow_generic && need_generic) {
     Article g = extract_generic(doc->doc, url);
+    if (!t && !g.language.empty()) a.language = g.language;  // no template: the page's <html lang>, else "vi"
     merge_missing(a, std::move(g), /*take_body=*/!template_ok && a.body.empty());
+  }
+  if (!a.canonical_url.empty()) {
+    // The page's canonical URL becomes the article id: only when it is usable. A canonical on another site or
+    // pointing to the homepage (a common CMS bug that would merge every article of the site into one record) is
+    // ignored for the fetched URL. Other hosts of the same outlet (the template's hosts) are fine.
+    const std::string given = canonicalize_url(resolve_url(url, a.canonical_url));
+    std::string chosen = choose_canonical(url, a.canonical_url, "");
+    if (t && !given.empty() && chosen != given) {
+      auto gp = parse_url(given), fp = parse_url(canonicalize_url(url));
+      const bool homepage = gp && fp && gp->path == "/" && !gp->has_query && fp->path != "/";
+      if (gp && !homepage)
+        for (const auto& h : t->hosts)
+          if (gp->host == h || (gp->host.size() > h.size() && gp->host.ends_with("." + h))) chosen = given;
+    }
+    if (!chosen.empty() && chosen != given) {  // rejected: the fetched URL (canonicalised) instead
+      a.warnings.push_back("canonical URL " + a.canonical_url + " ignored (another site or the homepage)");
+      a.canonical_url = std::move(chosen);
+    }
   }
   if (t) {
     // The outlet's former domain (template host_aliases): the page's canonical URL, or its own URL when it

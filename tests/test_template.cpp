@@ -352,6 +352,51 @@ TEST(Extract, HostAliasesMoveTheCanonicalUrl) {
   }
 }
 
+TEST(Extract, PagesWithoutTemplateTakeTheirHtmlLang) {
+  ExtractOptions o;
+  const std::string body = "<h1>Title of the story</h1><article><p>" + std::string(400, 'x') + "</p></article>";
+  Article en = extract_article("<html lang=\"en\"><body>" + body + "</body></html>", "https://unknown.example/a", "", o);
+  EXPECT_EQ(en.language, "en");
+  Article none = extract_article("<html><body>" + body + "</body></html>", "https://unknown.example/b", "", o);
+  EXPECT_EQ(none.language, "vi");
+}
+
+TEST(Extract, UnusableCanonicalUrlIsIgnored) {
+  std::vector<TemplateError> errs;
+  TemplateRegistry reg;
+  reg.add(parse_template("name=\"p\"\nrevision=1\nhosts=[\"plus.vn\", \"plus-old.com\"]\n"
+                         "[fields]\ntitle=\"//h1\"\nbody=\"//div[@class='c']/p\"\ncanonical=\"//link[@rel='canonical']/@href\"\n",
+                         "p.toml", errs));
+  ASSERT_TRUE(errs.empty()) << errs[0].str();
+  auto page = [](const std::string& canonical) {
+    return "<html><head><link rel='canonical' href='" + canonical +
+           "'></head><body><h1>Tiêu đề</h1><div class='c'><p>Nội dung bài viết.</p></div></body></html>";
+  };
+  for (bool with_template : {true, false}) {
+    ExtractOptions o;
+    if (with_template) o.templates = &reg;
+    auto has_warning = [](const Article& a) {
+      return std::any_of(a.warnings.begin(), a.warnings.end(),
+                         [](const std::string& w) { return w.find("canonical URL") != std::string::npos; });
+    };
+    // The CMS bug: every article names the homepage. The article keeps its own URL as id.
+    Article home = extract_article(page("https://plus.vn/"), "https://plus.vn/tin-post1.vnp?utm_source=fb", "", o);
+    EXPECT_EQ(home.canonical_url, "https://plus.vn/tin-post1.vnp");
+    EXPECT_TRUE(has_warning(home));
+    // Another site (a syndication partner's page named as canonical).
+    Article other = extract_article(page("https://other.com/x.html"), "https://plus.vn/tin-post2.vnp", "", o);
+    EXPECT_EQ(other.canonical_url, "https://plus.vn/tin-post2.vnp");
+    EXPECT_TRUE(has_warning(other));
+    // Usable: same site (relative, AMP variant), no warning.
+    Article amp = extract_article(page("https://www.plus.vn/tin-post3.vnp"), "https://plus.vn/amp/tin-post3.vnp", "", o);
+    EXPECT_EQ(amp.canonical_url, "https://www.plus.vn/tin-post3.vnp");  // as given (the store canonicalises ids)
+    EXPECT_FALSE(has_warning(amp));
+    // Another domain of the same outlet (a template host): usable with the template only.
+    Article old = extract_article(page("https://plus-old.com/tin-post4.vnp"), "https://plus.vn/tin-post4.vnp", "", o);
+    EXPECT_EQ(old.canonical_url, with_template ? "https://plus-old.com/tin-post4.vnp" : "https://plus.vn/tin-post4.vnp");
+  }
+}
+
 TEST(Extract, TemplateFallsBackToGenericWhenBodyMissing) {
   std::vector<TemplateError> errs;
   TemplateRegistry reg;
