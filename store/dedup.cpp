@@ -497,6 +497,16 @@ std::optional<NearSketch> DedupIndex::load_sketch(const std::string& id) const {
   return NearSketch::deserialize(v);
 }
 
+namespace {
+// The lead makes up at least half of the text (title + sapo items, briefs): a shared boilerplate lead then
+// dominates the similarity. In full articles the body decides and a shared agency sapo does not matter.
+bool lead_dominates(const NearSketch& s) {
+  const size_t title = s.title.size();  // distinct title tokens: about the title's length
+  const size_t lead = s.core_tokens > title ? s.core_tokens - title : 0;
+  return s.tokens > 0 && 2 * lead >= s.tokens;
+}
+}  // namespace
+
 bool DedupIndex::common_lead(const NearSketch& sketch) const {
   if (!db_ || sketch.lead == 0) return false;
   size_t others = 0;  // distinct titles (cores) other than this one using the lead
@@ -519,7 +529,8 @@ std::vector<NearMatch> DedupIndex::find_near(const NearSketch& sketch, std::stri
     if (!other) continue;
     // Overlap through a lead that many titles share, or only through shingles that many indexed articles share:
     // site boilerplate, templated series.
-    const bool boilerplate = (lead_is_common && other->lead == sketch.lead && !c.core) ||
+    const bool boilerplate = (lead_is_common && other->lead == sketch.lead && !c.core && lead_dominates(sketch) &&
+                              lead_dominates(*other)) ||
                              (!c.core && c.shared_samples > 0 && c.common_samples == c.shared_samples);
     Similarity s;
     if (verify(sketch, *other, &s, boilerplate)) out.push_back({c.id, s});

@@ -178,6 +178,8 @@ class DedupIndex {
   void set_bulk_load(bool on) { bulk_load_ = on; }
 
   std::vector<NearMatch> find_near(const NearSketch& sketch, std::string_view exclude_id = {}) const;
+  // Whether the sketch's lead counts as site-wide boilerplate (used by >= kCommonLead titles). For tests.
+  bool common_lead_for_test(const NearSketch& sketch) const { return common_lead(sketch); }
   // Unverified candidate ids for a sketch (the union find_near() checks). For diagnostics and benchmarks.
   std::vector<std::string> sketch_candidates(const NearSketch& sketch) const;
   std::optional<NearSketch> load_sketch(const std::string& id) const;
@@ -188,8 +190,9 @@ class DedupIndex {
   // therefore depends on what the index already holds: the first few copies of a boilerplate text are compared
   // with the normal rule.
   static constexpr size_t kCommonBucket = 64;
-  // A lead used by at least this many distinct titles (cores) is a site-wide boilerplate lead.
-  static constexpr size_t kCommonLead = 3;
+  // A lead used by at least this many distinct titles (cores) is a site-wide boilerplate lead (when it makes up
+  // at least half of both texts). Agency sapos under rewritten headlines are shared by a few outlets' copies.
+  static constexpr size_t kCommonLead = 5;
 
  private:
   struct Candidate {

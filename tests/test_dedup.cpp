@@ -375,7 +375,8 @@ TEST(DedupShort, SiteWideLeadIsBoilerplate) {
       "84/GP-TTĐT Cục phát thanh, truyền hình - TRỤ SỞ: Văn phòng 2 TƯ - GHPGVN - số 294 Nam Kỳ Khởi Nghĩa, Q.3";
   const char* titles[] = {"Phái đoàn BTS huyện Sóc Sơn viếng tang Đức Pháp chủ GHPGVN",
                           "Phái đoàn BTS quận Ba Đình viếng tang Đức Pháp chủ GHPGVN",
-                          "Phái đoàn Học viện Phật giáo viếng tang Đức Pháp chủ GHPGVN"};
+                          "Phái đoàn Học viện Phật giáo viếng tang Đức Pháp chủ GHPGVN",
+                          "Phái đoàn tỉnh Lào Cai viếng tang Đức Pháp chủ GHPGVN"};
   Article q = make("Phái đoàn BTS huyện Mỹ Đức viếng tang Đức Pháp chủ GHPGVN", lead);
   SmallIndex ix;
   ix.add(make(titles[0], lead));
@@ -384,12 +385,44 @@ TEST(DedupShort, SiteWideLeadIsBoilerplate) {
   ASSERT_TRUE(verify(near_sketch(q), near_sketch(make(titles[0], lead)), &s));
   EXPECT_LT(s.title, kTitleBoilerplate);
   EXPECT_EQ(ix.near(q).size(), 1u);
-  // Once kCommonLead distinct titles use it, the lead is boilerplate: the titles must agree closely.
-  ix.add(make(titles[1], lead));
-  ix.add(make(titles[2], lead));
+  // Once kCommonLead distinct titles use it (and it makes up most of the text), the lead is boilerplate: the
+  // titles must agree closely.
+  static_assert(DedupIndex::kCommonLead == 5);
+  for (int i = 1; i < 3; ++i) ix.add(make(titles[i], lead));
+  auto before = ix.near(q);  // q + 3 other titles: not yet boilerplate
+  EXPECT_NE(std::find(before.begin(), before.end(), "0"), before.end());
+  ix.add(make(titles[3], lead));  // q + 4 others: kCommonLead titles use the lead
+  EXPECT_TRUE(ix.idx.common_lead_for_test(near_sketch(q)));
   EXPECT_TRUE(ix.near(q).empty());
   // The same item again (here with a "[Video]" prefix) still matches.
   EXPECT_EQ(ix.near(make(std::string("[Video] ") + titles[0], lead)), std::vector<std::string>{"0"});
+}
+
+TEST(DedupShort, SharedAgencySapoDoesNotHideCopiesOfFullArticles) {
+  // Five outlets run one agency story under their own headlines, same sapo, same body: in full articles the
+  // body decides, so a sapo shared by many headlines is no reason to demand agreeing titles.
+  const std::string sapo = "Chiều 3/10, UBND quận Hoàn Kiếm ra quyết định xử phạt bệnh viện 14 triệu đồng vì vi phạm.";
+  std::vector<std::string> body;
+  for (int i = 0; i < 6; ++i)
+    body.push_back("Đoạn " + std::to_string(i) + ": theo quyết định, bệnh viện đã để lây lan dịch trong khu điều trị, "
+                   "đoàn kiểm tra liên ngành lập biên bản và yêu cầu khắc phục ngay các tồn tại nêu trong kết luận");
+  const char* heads[] = {"Bệnh viện Việt Đức bị xử phạt 14 triệu đồng",
+                         "Để lây lan dịch, Bệnh viện Việt Đức bị phạt 14 triệu",
+                         "Hà Nội: Bệnh viện Việt Đức bị phạt vì để lây lan dịch", "Phạt Bệnh viện Việt Đức 14 triệu đồng",
+                         "Bệnh viện Hữu nghị Việt Đức bị phạt 14 triệu đồng vì dịch"};
+  SmallIndex ix;
+  for (const char* h : heads) ix.add(make(h, sapo, body));
+  Article copy = make("Bệnh viện Việt Đức bị phạt 14 triệu đồng vì để lây lan dịch", sapo, body);
+  copy.body.push_back("Theo TTXVN");
+  EXPECT_TRUE(ix.idx.common_lead_for_test(near_sketch(copy)));
+  size_t loose_titles = 0;
+  for (const char* h : heads) {
+    Similarity sim;
+    EXPECT_TRUE(verify(near_sketch(copy), near_sketch(make(h, sapo, body)), &sim)) << h;
+    loose_titles += sim.title < kTitleBoilerplate;
+  }
+  EXPECT_GE(loose_titles, 3u);  // titles that would not pass as copies of a boilerplate text
+  EXPECT_EQ(ix.near(copy).size(), 5u);
 }
 
 TEST(DedupFixtures, HandWrittenArticles) {
