@@ -203,6 +203,8 @@ int run_cli(int argc, char** argv) {
   d->add_option("id", d_id, "Article id (or a URL of the article)")->required();
   d->add_option("--from", d_from, "Older version (default: each consecutive pair)");
   d->add_option("--to", d_to, "Newer version");
+  std::string d_templates = std::string(BAOTIN_SOURCE_DIR) + "/sites";
+  d->add_option("--templates", d_templates, "Template directory, for URLs on an outlet's former domain (host_aliases)");
 
   auto* fd = app.add_subcommand("feeds", "List feed states: next poll, interval, failures, last error");
   fd->add_option("--db", db, "RocksDB directory")->required();
@@ -264,6 +266,13 @@ int run_cli(int argc, char** argv) {
     std::string id = d_id;
     if (id.find("://") != std::string::npos) {
       auto found = store->id_for_url(id);
+      if (!found) {  // an outlet's former domain (template host_aliases), never fetched under that spelling
+        TemplateRegistry reg;
+        std::vector<TemplateError> errs;
+        if (std::filesystem::is_directory(d_templates)) reg.load_dir(d_templates, errs);
+        if (auto t = reg.for_url(id))
+          if (std::string moved = t->unalias_url(id); !moved.empty()) found = store->id_for_url(moved);
+      }
       if (!found) {
         std::fprintf(stderr, "diff: no article for URL %s\n", id.c_str());
         return 1;

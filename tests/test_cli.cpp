@@ -225,6 +225,13 @@ TEST(Cli, BackfillSkipsOldDomainUrlsOfStoredArticles) {
   EXPECT_EQ(site.requests_for("mua-lon-ha-noi-1001"), 1);
   EXPECT_EQ(site.requests_for("gia-vang-giam-1002"), 1);
   EXPECT_EQ(count_lines(run(bin + " export --db " + db + " 2>/dev/null").out), 3u);
+  // `diff` by an old-domain URL that was never fetched: found through the template's host_aliases.
+  const std::string old_url = quote(old_base + "/bai/gia-vang-giam-1002.html");
+  Cmd by_alias = run(bin + " diff --db " + db + " --templates " + quote((dir / "sites").string()) + " " + old_url + " 2>&1");
+  EXPECT_EQ(by_alias.status, 0) << by_alias.out;
+  Cmd without = run(bin + " diff --db " + db + " --templates " + quote((dir / "none").string()) + " " + old_url + " 2>&1");
+  EXPECT_EQ(without.status, 1) << without.out;
+  EXPECT_NE(without.out.find("no article for URL"), std::string::npos) << without.out;
   std::filesystem::remove_all(dir);
 }
 
