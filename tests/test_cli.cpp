@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "e2e_server.h"
+#include "test_util.h"
 
 using baotin::testing::NewsServer;
 using baotin::testing::free_port;
@@ -194,11 +195,7 @@ TEST(Cli, BackfillSkipsOldDomainUrlsOfStoredArticles) {
   auto dir = std::filesystem::temp_directory_path() / ("baotin-backfill-alias-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir / "sites");
-  std::string toml;
-  {
-    std::ifstream in(std::string(BAOTIN_FIXTURES) + "/e2e/site.toml");
-    toml.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
+  std::string toml = baotin::testing::read_file(std::string(BAOTIN_FIXTURES) + "/e2e/site.toml");
   const std::string hosts_line = "hosts = [\"127.0.0.1\"]";
   ASSERT_NE(toml.find(hosts_line), std::string::npos);
   toml.replace(toml.find(hosts_line), hosts_line.size(),

@@ -22,18 +22,13 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include "test_util.h"
 
 using namespace baotin;
+using baotin::testing::read_file;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // Temporary RocksDB, removed on destruction.
 struct TempDb {

@@ -9,18 +9,13 @@
 #include "parse/feed.h"
 #include "parse/legacy_charset.h"
 #include "parse/text.h"
+#include "test_util.h"
 
 namespace fs = std::filesystem;
 using namespace baotin;
+using baotin::testing::read_file;
 
 namespace {
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::string fixture(const std::string& name) {
   fs::path p = fs::path(BAOTIN_FIXTURES) / "feeds" / name;

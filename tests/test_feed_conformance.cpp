@@ -10,20 +10,15 @@
 #include <sstream>
 
 #include "parse/feed.h"
+#include "test_util.h"
 
 namespace fs = std::filesystem;
 using namespace baotin;
+using baotin::testing::read_file;
 
 namespace {
 
 fs::path feeds_dir() { return fs::path(BAOTIN_SHARED) / "corpus" / "feeds"; }
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::vector<std::string> split_tab(const std::string& line) {
   std::vector<std::string> out;

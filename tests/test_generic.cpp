@@ -16,18 +16,13 @@
 #include "parse/html.h"
 #include "parse/jsonld.h"
 #include "parse/text.h"
+#include "test_util.h"
 
 using namespace baotin;
+using baotin::testing::read_file;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 Article extract_bytes(std::string_view bytes, std::string_view url) {
   auto doc = parse_html(decode_to_utf8(bytes));

@@ -8,6 +8,7 @@
 #include "daemon/pipeline.h"
 #include "e2e_server.h"
 #include "store/export.h"
+#include "test_util.h"
 
 using namespace baotin;
 using baotin::testing::NewsServer;
@@ -180,10 +181,7 @@ TEST(Pipeline, UnreachableAndBrokenFeedsAreRecordedNotFatal) {
 // zingnews.vn pages did. With host_aliases = { "localhost" = "127.0.0.1" } both URLs are one record.
 TEST(Pipeline, HostAliasesGiveOneRecordForOldAndNewDomain) {
   Harness h("aliases");
-  std::ifstream in(std::string(BAOTIN_FIXTURES) + "/e2e/site.toml");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string toml = ss.str();
+  std::string toml = baotin::testing::read_file(std::string(BAOTIN_FIXTURES) + "/e2e/site.toml");
   const std::string hosts_line = "hosts = [\"127.0.0.1\"]";
   ASSERT_NE(toml.find(hosts_line), std::string::npos);
   toml.replace(toml.find(hosts_line), hosts_line.size(),

@@ -7,6 +7,7 @@
 #include "fetch/fetcher.h"
 #include "fetch/robots.h"
 #include "fixtures/fetch/test_server.h"
+#include "test_util.h"
 
 using namespace baotin;
 using baotin::testing::TestServer;
@@ -15,10 +16,7 @@ using namespace std::string_literals;
 namespace {
 
 std::string read_fixture(const std::string& name) {
-  std::ifstream in(std::string(BAOTIN_FIXTURES) + "/fetch/" + name, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return baotin::testing::read_file(std::string(BAOTIN_FIXTURES) + "/fetch/" + name);
 }
 
 FetcherConfig fast_cfg() {

@@ -6,17 +6,16 @@
 #include <sstream>
 
 #include "parse/sitemap.h"
+#include "test_util.h"
 
 namespace fs = std::filesystem;
 using namespace baotin;
 
 namespace {
 std::string fixture(const std::string& name) {
-  std::ifstream in(fs::path(BAOTIN_FIXTURES) / "feeds" / name, std::ios::binary);
-  EXPECT_TRUE(in.good()) << name;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  const fs::path p = fs::path(BAOTIN_FIXTURES) / "feeds" / name;
+  EXPECT_TRUE(std::ifstream(p, std::ios::binary).good()) << name;
+  return baotin::testing::read_file(p);
 }
 }  // namespace
 

@@ -28,6 +28,9 @@
 #include "parse/extract.h"
 #include "parse/template.h"
 #include "parse/text.h"
+#include "test_util.h"
+
+using baotin::testing::read_file;
 
 namespace fs = std::filesystem;
 using baotin::Article;
@@ -43,13 +46,6 @@ const std::string kCorpusDir = std::string(BAOTIN_SHARED) + "/corpus/vn";
 // The outlets this suite covers; each must have a template.
 const std::vector<std::string> kOutlets = {"vnexpress", "tuoitre", "thanhnien", "dantri",      "vietnamnet",
                                            "nld",       "znews",   "cafef",     "baochinhphu", "baodautu"};
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 const TemplateRegistry& registry() {
   static TemplateRegistry reg;

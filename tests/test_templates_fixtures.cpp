@@ -20,20 +20,15 @@
 #include "parse/date.h"
 #include "parse/extract.h"
 #include "parse/template.h"
+#include "test_util.h"
 
 namespace fs = std::filesystem;
 using namespace baotin;
+using baotin::testing::read_file;
 
 namespace {
 
 const char* const kOutlets[] = {"baoquocte", "baotintuc", "vietnamplus", "tienphong", "laodong", "vov"};
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 fs::path sites_dir() { return fs::path(BAOTIN_SOURCE_DIR) / "sites"; }
 fs::path fixtures_dir() { return fs::path(BAOTIN_FIXTURES) / "sites"; }
