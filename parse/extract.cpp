@@ -133,7 +133,7 @@ Article extract_article(std::string_view raw, std::string_view url, std::string_
       const bool homepage = gp && fp && gp->path == "/" && !gp->has_query && fp->path != "/";
       if (gp && !homepage)
         for (const auto& h : t->hosts)
-          if (gp->host == h || (gp->host.size() > h.size() && gp->host.ends_with("." + h))) chosen = given;
+          if (host_matches(gp->host, h)) chosen = given;
     }
     if (!chosen.empty() && chosen != given) {  // rejected: the fetched URL (canonicalised) instead
       a.warnings.push_back("canonical URL " + a.canonical_url + " ignored (another site or the homepage)");

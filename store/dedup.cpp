@@ -510,9 +510,9 @@ bool lead_dominates(const NearSketch& s) {
 bool DedupIndex::common_lead(const NearSketch& sketch) const {
   if (!db_ || sketch.lead == 0) return false;
   size_t others = 0;  // distinct titles (cores) other than this one using the lead
+  std::string mine;
+  put_be64(mine, sketch.core);
   PrefixScanner(db_, cf_).scan(lead_prefix(sketch.lead), kCommonLead + 1, [&](std::string_view core, rocksdb::Slice) {
-    std::string mine;
-    put_be64(mine, sketch.core);
     if (core != mine) ++others;
   });
   return others + 1 >= kCommonLead;

@@ -334,7 +334,8 @@ std::unique_ptr<Store> Store::open(const StoreOptions& opts, std::string* error)
 
   // Duplicate index format: rebuild an older index (or one of a store written before the format was recorded).
   int format = 0;
-  if (auto f = st->get_raw(st->meta_, kMetaDedupFormat)) {
+  const auto recorded = st->get_raw(st->meta_, kMetaDedupFormat);
+  if (const auto& f = recorded) {
     try {
       format = std::stoi(*f);
     } catch (...) {
@@ -351,7 +352,7 @@ std::unique_ptr<Store> Store::open(const StoreOptions& opts, std::string* error)
       size_t n = st->rebuild_dedup_index();
       spdlog::info("store: duplicate index rebuilt: {} articles in {:.1f} s", n,
                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    } else if (!st->get_raw(st->meta_, kMetaDedupFormat)) {
+    } else if (!recorded) {
       rocksdb::WriteOptions wo;
       wo.sync = true;
       s = st->db_->Put(wo, st->meta_, kMetaDedupFormat, std::to_string(kDedupIndexFormat));

@@ -690,6 +690,17 @@ std::vector<Item> edited_copies(const Article& o, int group, std::mt19937& rng) 
   return out;
 }
 
+// Appends corpus record `a` (story group g, index `record` in its file) and its edited copies.
+void add_with_copies(std::vector<Item>& items, const Article& a, int g, long record, std::mt19937& rng) {
+  const size_t o = items.size();
+  items.push_back({a, g, "orig", o, record});
+  for (auto& e : edited_copies(a, g, rng)) {
+    e.parent = o;
+    e.record = record;
+    items.push_back(std::move(e));
+  }
+}
+
 struct EvalResult {
   size_t items = 0, eligible_items = 0;
   size_t positives = 0, predicted = 0, tp = 0;                 // all pairs
@@ -952,13 +963,7 @@ TEST(DedupCorpus, RssSummariesCsv) {
     Article a = make(rows[r][1], rows[r][2]);
     if (!seen.insert(exact_fingerprint(a)).second) continue;  // byte-identical repeats in the feed dump
     int g = group_of(groups, a);
-    const size_t o = items.size();
-    items.push_back({a, g, "orig", o, static_cast<long>(r)});
-    for (auto& e : edited_copies(a, g, rng)) {
-      e.parent = o;
-      e.record = static_cast<long>(r);
-      items.push_back(std::move(e));
-    }
+    add_with_copies(items, a, g, static_cast<long>(r), rng);
   }
   EvalResult r = score(items, predict(items));
   report("csv", r, items);
@@ -984,13 +989,7 @@ TEST(DedupCorpus, TitleDescriptionJson) {
     if (a.lead.empty()) ++titles_only;
     if (!seen.insert(exact_fingerprint(a)).second) continue;
     int g = group_of(groups, a);
-    const size_t o = items.size();
-    items.push_back({a, g, "orig", o, static_cast<long>(rec)});
-    for (auto& e : edited_copies(a, g, rng)) {
-      e.parent = o;
-      e.record = static_cast<long>(rec);
-      items.push_back(std::move(e));
-    }
+    add_with_copies(items, a, g, static_cast<long>(rec), rng);
   }
   std::printf("[json] %zu records, %zu without description (titles only), %zu stories\n", j.size(), titles_only,
               groups.size());
