@@ -1,5 +1,7 @@
 #include "store/dedup.h"
 
+#include "store/bytes.h"
+
 #include <rocksdb/db.h>
 #include <rocksdb/iterator.h>
 #include <rocksdb/write_batch.h>
@@ -122,13 +124,6 @@ uint64_t simhash_of(const std::vector<std::pair<uint64_t, int>>& sh) {
   return out;
 }
 
-void put_be16(std::string& s, uint16_t v) {
-  s += static_cast<char>(v >> 8);
-  s += static_cast<char>(v & 0xFF);
-}
-void put_be32(std::string& s, uint32_t v) {
-  for (int i = 3; i >= 0; --i) s += static_cast<char>((v >> (8 * i)) & 0xFF);
-}
 template <class T>
 void put_le(std::string& s, T v) {
   char b[sizeof(T)];
@@ -153,10 +148,6 @@ std::string sample_prefix(uint32_t h) {
   std::string k = "m";
   put_be32(k, h);
   return k;
-}
-void put_be64(std::string& k, uint64_t v) {
-  put_be32(k, static_cast<uint32_t>(v >> 32));
-  put_be32(k, static_cast<uint32_t>(v));
 }
 std::string core_prefix(uint64_t core) {
   std::string k = "c";

@@ -1,5 +1,6 @@
 #include "store/store.h"
 
+#include "store/bytes.h"
 #include "store/options.h"
 
 #include <rocksdb/cache.h>
@@ -47,30 +48,6 @@ constexpr const char* kMetaLastSeq = "last_seq";
 constexpr const char* kMetaDedupFormat = "dedup_index_format";
 
 constexpr size_t kMaxRawBytes = 256u << 20;  // refuse to decompress anything claiming more than this
-
-std::string be32(uint32_t v) {
-  std::string s(4, '\0');
-  for (int i = 3; i >= 0; --i) {
-    s[i] = static_cast<char>(v & 0xff);
-    v >>= 8;
-  }
-  return s;
-}
-
-std::string be64(uint64_t v) {
-  std::string s(8, '\0');
-  for (int i = 7; i >= 0; --i) {
-    s[i] = static_cast<char>(v & 0xff);
-    v >>= 8;
-  }
-  return s;
-}
-
-uint64_t read_be(std::string_view s) {
-  uint64_t v = 0;
-  for (unsigned char c : s) v = (v << 8) | c;
-  return v;
-}
 
 std::string version_key(const std::string& id, uint32_t version) { return id + be32(version); }
 
