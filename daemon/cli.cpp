@@ -170,7 +170,16 @@ int run_cli(int argc, char** argv) {
   auto* e = app.add_subcommand("export", "Write stored records as JSONL or CSV (safe while serve runs)");
   e->add_option("--db", db, "RocksDB directory")->required();
   e->add_option("--format", format, "jsonl or csv")->check(CLI::IsMember({"jsonl", "csv"}));
-  e->add_option("--since", since, "Change-log cursor: only records changed after it (printed by the last export)");
+  // A cursor is a change-log sequence number: decimal digits only (CLI11 alone would wrap "-1" to 2^64-1).
+  e->add_option("--since", since, "Change-log cursor: only records changed after it (printed by the last export)")
+      ->check(CLI::Validator(
+          [](std::string& v) -> std::string {
+            if (v.empty() || v.size() > 19 || v.find_first_not_of("0123456789") != std::string::npos)
+              return "--since takes a change-log cursor (a non-negative integer printed by the last export), got '" +
+                     v + "'";
+            return "";
+          },
+          "CURSOR"));
   e->add_option("--site", site, "Only this site");
   e->add_option("--out,-o", out_file, "Output file (default: stdout)");
   e->add_flag("--versions", versions, "Every version, not only the latest");

@@ -2,15 +2,29 @@
 
 #include <toml++/toml.h>
 
-#include <filesystem>
 #include <algorithm>
+#include <cmath>
+#include <filesystem>
 #include <set>
+#include <sstream>
+
+#include "daemon/http_endpoint.h"
 
 namespace baotin {
 
 namespace {
 
 int line_of(const toml::node& n) { return static_cast<int>(n.source().begin.line); }
+
+// Why `v` cannot be sent as an HTTP header value ("" = it can): CR/LF would inject headers, other
+// control bytes are rejected by servers; the length keeps every request line reasonable.
+std::string check_header_value(const std::string& v) {
+  if (v.empty()) return "must not be empty";
+  if (v.size() > 512) return "longer than 512 bytes";
+  for (unsigned char c : v)
+    if (c < 0x20 || c == 0x7f) return "contains a control character (CR, LF, ...): it would change the request's headers";
+  return "";
+}
 
 std::string resolve_path(const std::string& base_dir, const std::string& p) {
   if (p.empty() || std::filesystem::path(p).is_absolute()) return p;
@@ -28,6 +42,7 @@ struct Reader {
       if (!known.count(std::string(k.str())))
         errors.push_back({file, line_of(v), "unknown key '" + section + std::string(k.str()) + "'"});
   }
+  // Strings and booleans.
   template <class T>
   void get(const char* key, T& out) {
     const toml::node* n = tbl.get(key);
@@ -35,24 +50,51 @@ struct Reader {
     if constexpr (std::is_same_v<T, std::string>) {
       if (auto s = n->as_string()) out = s->get();
       else errors.push_back({file, line_of(*n), section + key + ": expected a string"});
-    } else if constexpr (std::is_same_v<T, bool>) {
+    } else {
+      static_assert(std::is_same_v<T, bool>);
       if (auto b = n->as_boolean()) out = b->get();
       else errors.push_back({file, line_of(*n), section + key + ": expected true or false"});
-    } else if constexpr (std::is_floating_point_v<T>) {
-      if (auto v = n->value<double>()) {
-        if (*v < 0) errors.push_back({file, line_of(*n), section + key + ": must be >= 0"});
-        else out = static_cast<T>(*v);
-      } else {
-        errors.push_back({file, line_of(*n), section + key + ": expected a number"});
-      }
-    } else {
-      if (auto v = n->as_integer()) {
-        if (v->get() < 0) errors.push_back({file, line_of(*n), section + key + ": must be >= 0"});
-        else out = static_cast<T>(v->get());
-      } else {
-        errors.push_back({file, line_of(*n), section + key + ": expected an integer"});
-      }
     }
+  }
+  // An integer within [lo, hi]. The check runs on the 64-bit TOML value before any narrowing, so
+  // 9223372036854775807 is an error, not a wrapped-around 1.
+  template <class T>
+  void get_int(const char* key, T& out, int64_t lo, int64_t hi) {
+    const toml::node* n = tbl.get(key);
+    if (!n) return;
+    auto v = n->as_integer();
+    if (!v) {
+      errors.push_back({file, line_of(*n), section + key + ": expected an integer"});
+    } else if (v->get() < lo || v->get() > hi) {
+      errors.push_back({file, line_of(*n), section + key + ": " + std::to_string(v->get()) + " is out of range [" +
+                                               std::to_string(lo) + ", " + std::to_string(hi) + "]"});
+    } else {
+      out = static_cast<T>(v->get());
+    }
+  }
+  // A finite number within [lo, hi] (nan and inf are errors).
+  void get_num(const char* key, double& out, double lo, double hi) {
+    const toml::node* n = tbl.get(key);
+    if (!n) return;
+    check_num(*n, section + key, out, lo, hi);
+  }
+  void check_num(const toml::node& n, const std::string& what, double& out, double lo, double hi) {
+    auto v = n.value<double>();
+    if (!v || !n.is_number()) {
+      errors.push_back({file, line_of(n), what + ": expected a number"});
+    } else if (!std::isfinite(*v)) {
+      errors.push_back({file, line_of(n), what + ": must be a finite number"});
+    } else if (*v < lo || *v > hi) {
+      errors.push_back({file, line_of(n), what + ": " + fmt_num(*v) + " is out of range [" + fmt_num(lo) + ", " +
+                                              fmt_num(hi) + "]"});
+    } else {
+      out = *v;
+    }
+  }
+  static std::string fmt_num(double v) {
+    std::ostringstream o;
+    o << v;
+    return o.str();
   }
 };
 
@@ -76,42 +118,61 @@ bool load_config(const std::string& path, Config& cfg, std::vector<TemplateError
 
   if (auto t = root["daemon"].as_table()) {
     Reader r{*t, path, errors, "daemon."};
-    r.check_keys(
-        {"data_dir", "templates_dir", "workers", "metrics_listen", "log_level", "store_raw_html", "block_cache_mb"});
+    r.check_keys({"data_dir", "templates_dir", "workers", "metrics_listen", "metrics_allow_remote", "log_level",
+                  "store_raw_html", "block_cache_mb"});
     r.get("data_dir", cfg.data_dir);
     r.get("templates_dir", cfg.templates_dir);
-    r.get("workers", cfg.workers);
+    r.get_int("workers", cfg.workers, 1, kMaxWorkers);
     r.get("metrics_listen", cfg.metrics_listen);
+    r.get("metrics_allow_remote", cfg.metrics_allow_remote);
     r.get("log_level", cfg.log_level);
     r.get("store_raw_html", cfg.store_raw_html);
-    r.get("block_cache_mb", cfg.block_cache_mb);
-    if (cfg.block_cache_mb < 1) cfg.block_cache_mb = 1;
+    r.get_int("block_cache_mb", cfg.block_cache_mb, 1, 1 << 20);
     static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
     if (!kLevels.count(cfg.log_level))
       errors.push_back({path, line_of(*t), "daemon.log_level: one of trace, debug, info, warn, error, critical, off"});
-    if (cfg.workers < 1) cfg.workers = 1;
+    if (!cfg.metrics_listen.empty()) {
+      const toml::node* n = t->get("metrics_listen");
+      int line = n ? line_of(*n) : line_of(*t);
+      std::string why;
+      auto addr = parse_listen_address(cfg.metrics_listen, &why);
+      if (!addr)
+        errors.push_back({path, line, "daemon.metrics_listen: " + why});
+      else if (!addr->loopback && !cfg.metrics_allow_remote)
+        errors.push_back({path, line, "daemon.metrics_listen: " + cfg.metrics_listen +
+                                          " is not a loopback address; /status shows every feed URL and error, so "
+                                          "listening beyond this machine needs metrics_allow_remote = true"});
+    }
   }
   if (auto t = root["fetch"].as_table()) {
     Reader r{*t, path, errors, "fetch."};
     r.check_keys({"user_agent", "max_in_flight", "per_host_concurrency", "per_host_min_delay_s", "connect_timeout_ms",
                   "total_timeout_ms", "max_body_bytes", "max_redirects", "respect_robots"});
     r.get("user_agent", cfg.user_agent);
-    r.get("max_in_flight", cfg.max_in_flight);
-    r.get("per_host_concurrency", cfg.per_host_concurrency);
-    r.get("per_host_min_delay_s", cfg.per_host_min_delay_s);
-    r.get("connect_timeout_ms", cfg.connect_timeout_ms);
-    r.get("total_timeout_ms", cfg.total_timeout_ms);
-    r.get("max_body_bytes", cfg.max_body_bytes);
-    r.get("max_redirects", cfg.max_redirects);
+    r.get_int("max_in_flight", cfg.max_in_flight, 1, 4096);
+    r.get_int("per_host_concurrency", cfg.per_host_concurrency, 1, 64);
+    r.get_num("per_host_min_delay_s", cfg.per_host_min_delay_s, 0, 3600);
+    r.get_int("connect_timeout_ms", cfg.connect_timeout_ms, 100, 300000);
+    r.get_int("total_timeout_ms", cfg.total_timeout_ms, 100, 3600000);
+    r.get_int("max_body_bytes", cfg.max_body_bytes, 1024, int64_t{1} << 30);
+    r.get_int("max_redirects", cfg.max_redirects, 0, 20);
     r.get("respect_robots", cfg.respect_robots);
+    if (const toml::node* n = t->get("user_agent")) {
+      std::string why = check_header_value(cfg.user_agent);
+      if (!why.empty()) errors.push_back({path, line_of(*n), "fetch.user_agent: " + why});
+    }
   }
   if (auto t = root["poll"].as_table()) {
     Reader r{*t, path, errors, "poll."};
-    r.check_keys({"min_interval_s", "max_interval_s", "max_backoff_s", "article_retries"});
-    r.get("min_interval_s", cfg.min_interval_s);
-    r.get("max_interval_s", cfg.max_interval_s);
-    r.get("max_backoff_s", cfg.max_backoff_s);
-    r.get("article_retries", cfg.article_retries);
+    r.check_keys({"min_interval_s", "max_interval_s", "max_backoff_s", "article_retries", "max_new_per_poll",
+                  "max_queued_articles", "max_retry_after_s"});
+    r.get_num("min_interval_s", cfg.min_interval_s, 1, 7 * 86400.0);
+    r.get_num("max_interval_s", cfg.max_interval_s, 1, 30 * 86400.0);
+    r.get_num("max_backoff_s", cfg.max_backoff_s, 1, 30 * 86400.0);
+    r.get_int("article_retries", cfg.article_retries, 1, 20);
+    r.get_int("max_new_per_poll", cfg.max_new_per_poll, 1, 100000);
+    r.get_int("max_queued_articles", cfg.max_queued_articles, 1, 10000000);
+    r.get_num("max_retry_after_s", cfg.max_retry_after_s, 1, 86400);
     if (cfg.min_interval_s > cfg.max_interval_s)
       errors.push_back({path, line_of(*t), "poll.min_interval_s must not exceed poll.max_interval_s"});
   }
@@ -163,8 +224,10 @@ bool load_config(const std::string& path, Config& cfg, std::vector<TemplateError
         if (auto b = v.as_boolean()) cfg.robots_override[std::string(k.str())] = b->get();
         else errors.push_back({path, line_of(v), std::string(section) + "." + std::string(k.str()) + ": expected true/false"});
       } else {
-        if (auto d = v.value<double>()) cfg.host_min_delay[std::string(k.str())] = *d;
-        else errors.push_back({path, line_of(v), std::string(section) + "." + std::string(k.str()) + ": expected seconds"});
+        double d = 0;
+        size_t before_num = errors.size();
+        top.check_num(v, std::string(section) + "." + std::string(k.str()), d, 0, 3600);
+        if (errors.size() == before_num) cfg.host_min_delay[std::string(k.str())] = d;
       }
     }
   }

@@ -13,12 +13,15 @@ struct FeedConfig {
   std::string site;  // template name; "" = chosen by the article URLs' host
 };
 
+inline constexpr int kMaxWorkers = 256;
+
 struct Config {
   std::string path;           // file it was read from
   std::string data_dir = "./data";
   std::string templates_dir = "sites";
   int workers = 2;            // extraction / parse threads
   std::string metrics_listen = "127.0.0.1:9464";  // "" disables the endpoint
+  bool metrics_allow_remote = false;  // a non-loopback metrics_listen is an error unless this is set
   std::string log_level = "info";
   bool store_raw_html = true;
   size_t block_cache_mb = 64;  // RocksDB block cache shared by all column families
@@ -41,6 +44,9 @@ struct Config {
   double max_interval_s = 3600;
   double max_backoff_s = 6 * 3600;
   int article_retries = 5;
+  int max_new_per_poll = 100;          // new items queued from one poll; the rest wait for the next poll
+  int max_queued_articles = 20000;     // article fetches outstanding at once, all feeds together
+  double max_retry_after_s = 600;      // a server's Retry-After on an article is honoured up to this
 
   // [sites] / [[feeds]]
   std::vector<std::string> sites;   // template names whose feeds are polled; empty = all templates

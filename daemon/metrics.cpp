@@ -95,6 +95,11 @@ std::string Metrics::prometheus() const {
   counter("baotin_polls_not_modified_total", "Feed polls answered 304 Not Modified.", polls_not_modified);
   counter("baotin_feed_items_total", "Items seen in parsed feeds.", feed_items);
   counter("baotin_feed_parse_errors_total", "Feeds that could not be parsed.", feed_parse_errors);
+  counter("baotin_feed_items_deferred_total",
+          "New feed items left for a later poll (max_new_per_poll or max_queued_articles reached, or a recent failure).",
+          feed_items_deferred);
+  counter("baotin_poll_internal_errors_total", "Polls that failed inside baotin (recorded as failed polls).",
+          poll_internal_errors);
   o << "# HELP baotin_fetches_total HTTP fetches by status class.\n# TYPE baotin_fetches_total counter\n";
   const std::pair<const char*, uint64_t> by_status[] = {
       {"2xx", fetch_2xx}, {"304", fetch_304}, {"3xx", fetch_3xx}, {"4xx", fetch_4xx}, {"429", fetch_429},

@@ -30,6 +30,8 @@ class Metrics {
  public:
   std::atomic<uint64_t> polls{0}, polls_failed{0}, polls_not_modified{0};
   std::atomic<uint64_t> feed_items{0}, feed_parse_errors{0};
+  std::atomic<uint64_t> feed_items_deferred{0};  // new items left for a later poll (per-poll / queue caps)
+  std::atomic<uint64_t> poll_internal_errors{0}; // polls that threw (e.g. out of memory): recorded as failures
   std::atomic<uint64_t> fetches{0}, fetch_2xx{0}, fetch_304{0}, fetch_3xx{0}, fetch_4xx{0}, fetch_429{0}, fetch_5xx{0},
       fetch_transport_errors{0}, fetch_too_large{0}, fetch_robots_blocked{0};
   std::atomic<uint64_t> bytes{0};

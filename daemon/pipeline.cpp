@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "parse/canonical.h"
 #include "parse/date.h"
@@ -11,6 +13,10 @@
 #include "parse/url.h"
 
 namespace baotin {
+namespace {
+// TEMPORARY until the credential redaction lands in parse/url.h (merged from the network slice).
+std::string redact_url(const std::string& u) { return u; }
+}  // namespace
 
 double monotonic_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -18,6 +24,13 @@ double monotonic_seconds() {
 
 int64_t epoch_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+double article_retry_delay(int attempt, std::optional<double> retry_after_s, double max_retry_after_s) {
+  double delay = std::min(600.0, 5.0 * static_cast<double>(1 << std::clamp(attempt, 0, 7)));
+  if (retry_after_s && std::isfinite(*retry_after_s))
+    delay = std::max(delay, std::min(*retry_after_s, max_retry_after_s));
+  return delay;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -33,11 +46,6 @@ void WorkerPool::post(std::function<void()> fn) {
     q_.push(std::move(fn));
   }
   cv_.notify_one();
-}
-
-size_t WorkerPool::queued() const {
-  std::lock_guard lk(mu_);
-  return q_.size();
 }
 
 void WorkerPool::stop() {
@@ -140,7 +148,7 @@ FeedState Ingestor::feed_state(const std::string& url) {
     s = FeedState{};
     s.url = url;
     s.interval_s = policy_.min_interval_s;
-    s.next_poll = initial_poll_time(url, policy_, epoch_now());
+    s.next_poll = initial_poll_time(url, policy_, now());
   }
   std::lock_guard lk(mu_);
   return states_.emplace(url, s).first->second;
@@ -151,11 +159,6 @@ std::vector<FeedState> Ingestor::feed_states() {
   std::vector<FeedState> out;
   for (const auto& [u, s] : states_) out.push_back(s);
   return out;
-}
-
-bool Ingestor::poll_in_progress(const std::string& url) {
-  std::lock_guard lk(mu_);
-  return polling_.count(url) > 0;
 }
 
 std::vector<FeedConfig> Ingestor::due_feeds(const std::vector<FeedConfig>& feeds, int64_t now) {
@@ -175,16 +178,31 @@ std::vector<FeedConfig> Ingestor::due_feeds(const std::vector<FeedConfig>& feeds
   return due;
 }
 
-void Ingestor::save_state(const FeedState& s) {
+FeedState Ingestor::update_state(const std::string& url, const std::function<void(FeedState&)>& fn) {
+  feed_state(url);  // loads the persisted state into states_ if needed
+  std::lock_guard w(state_write_mu_);
+  FeedState s;
   {
     std::lock_guard lk(mu_);
-    states_[s.url] = s;
+    FeedState& cur = states_[url];
+    fn(cur);
+    s = cur;
   }
   try {
-    store_.put_feed_state(s.url, to_json(s).dump());
+    store_.put_feed_state(url, to_json(s).dump());
   } catch (const std::exception& e) {
-    spdlog::error("feed {}: cannot persist state: {}", s.url, e.what());
+    spdlog::error("feed {}: cannot persist state: {}", redact_url(url), e.what());
   }
+  return s;
+}
+
+void Ingestor::record_poll_failure(const std::string& url, long status, const std::string& err,
+                                   std::optional<double> retry_after) {
+  const int64_t now = this->now();
+  FeedState st = update_state(
+      url, [&](FeedState& s) { on_poll_failure(s, policy_, now, status, err, retry_after, rng_); });
+  spdlog::warn("poll {}: failed ({}), failures in a row: {}, next try in {}s", redact_url(url), err,
+               st.consecutive_failures, st.next_poll - now);
 }
 
 void Ingestor::poll_feed(const FeedConfig& feed) {
@@ -204,10 +222,24 @@ void Ingestor::poll_feed(const FeedConfig& feed) {
     ++metrics_.queue_work;
     pool_.post([this, feed, r = std::move(r)]() mutable {
       --metrics_.queue_work;
-      try {
-        on_feed_result(feed, std::move(r));
-      } catch (const std::exception& e) {
-        spdlog::error("feed {}: {}", feed.url, e.what());
+      if (!accepting_) {
+        ++dropped_at_shutdown_;  // not started; the feed is polled again on the next run
+      } else {
+        try {
+          on_feed_result(feed, std::move(r));
+        } catch (const std::exception& e) {
+          // Out of memory or any other failure inside baotin: a failed poll with backoff, never a feed
+          // that is due again at once.
+          ++metrics_.poll_internal_errors;
+          ++metrics_.polls_failed;
+          try {
+            record_poll_failure(feed.url, 0, std::string("internal error while processing the feed: ") + e.what(),
+                                std::nullopt);
+          } catch (const std::exception& e2) {
+            spdlog::error("feed {}: {}; and its failure could not be recorded: {}", redact_url(feed.url), e.what(),
+                          e2.what());
+          }
+        }
       }
       {
         std::lock_guard lk(mu_);
@@ -219,117 +251,240 @@ void Ingestor::poll_feed(const FeedConfig& feed) {
 }
 
 void Ingestor::on_feed_result(const FeedConfig& feed, FetchResult r) {
-  const int64_t now = epoch_now();
-  FeedState st = feed_state(feed.url);
+  const int64_t now = this->now();
   metrics_.count_status(r.status, !r.error.empty() && r.status == 0);
   metrics_.bytes += r.body.size();
-  auto& rng = rng_;  // used under mu_ only
 
   if (r.not_modified) {
     ++metrics_.polls_not_modified;
-    std::lock_guard g(mu_);
-    on_not_modified(st, policy_, now, rng);
-  } else if (!r.ok()) {
+    update_state(feed.url, [&](FeedState& s) { on_not_modified(s, policy_, now, rng_); });
+    return;
+  }
+  if (!r.ok()) {
     ++metrics_.polls_failed;
     std::string err = r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error;
     if (r.blocked_by_robots) err = "disallowed by robots.txt";
+    record_poll_failure(feed.url, r.status, err, r.retry_after_s);
+    return;
+  }
+
+  // A new version of the feed: the previous poll's batch can no longer commit its (older) validators.
+  {
+    std::lock_guard lk(mu_);
+    batches_.erase(feed.url);
+  }
+  // Crash marker: until this poll is recorded, the stored state says it failed (with backoff). If the
+  // process dies while parsing this feed or queueing its items, the next start backs off from it instead of
+  // polling it again at once (a crash loop under Restart=on-failure).
+  {
+    FeedState marker = feed_state(feed.url);
+    std::lock_guard w(state_write_mu_);
     {
-      std::lock_guard g(mu_);
-      on_poll_failure(st, policy_, now, r.status, err, r.retry_after_s, rng);
+      std::lock_guard lk(mu_);
+      on_poll_failure(marker, policy_, now, r.status,
+                      "poll did not complete: the daemon stopped or crashed while processing this feed", std::nullopt,
+                      rng_);
     }
-    spdlog::warn("poll {}: failed ({}), failures in a row: {}, next try in {}s", feed.url, err,
-                 st.consecutive_failures, st.next_poll - now);
-  } else {
-    ParsedFeed parsed = parse_feed(r.body, r.content_type, r.final_url.empty() ? feed.url : r.final_url);
-    if (parsed.items.empty() && (parsed.bozo || parsed.format.empty())) {
-      ++metrics_.polls_failed;
-      ++metrics_.feed_parse_errors;
-      std::string err = parsed.format.empty() ? "not an RSS/Atom feed" : "unparsable feed";
-      if (!parsed.bozo_exception.empty()) err += ": " + parsed.bozo_exception;
-      {
-        std::lock_guard g(mu_);
-        on_poll_failure(st, policy_, now, r.status, err, std::nullopt, rng);
-      }
-      spdlog::warn("poll {}: {}", feed.url, err);
-    } else {
-      if (parsed.bozo) spdlog::debug("poll {}: feed not well-formed, recovered: {}", feed.url, parsed.bozo_exception);
-      auto tpl = templates();
-      size_t new_items = 0;
-      std::vector<int64_t> item_times;
-      for (const auto& item : parsed.items) {
-        ++metrics_.feed_items;
-        std::string link = item.link;
-        if (link.empty() && (item.id.rfind("http://", 0) == 0 || item.id.rfind("https://", 0) == 0)) link = item.id;
-        if (link.empty()) continue;
-        link = resolve_url(r.final_url.empty() ? feed.url : r.final_url, link);
-        int64_t item_time = 0;
-        for (const auto* d : {&item.published, &item.updated})
-          if (!d->empty())
-            if (auto e = iso_to_epoch(*d)) item_time = std::max(item_time, *e);
-        std::shared_ptr<const SiteTemplate> t =
-            feed.site.empty() || !tpl ? (tpl ? tpl->for_url(link) : nullptr) : tpl->by_name(feed.site);
-        // URL rules are matched against the canonical form (tracking parameters removed).
-        std::string canon = canonicalize_url(link);
-        if (t && !t->is_article_url(canon.empty() ? link : canon)) {
-          ++metrics_.articles_skipped;
-          continue;
-        }
-        bool refetch = false;
-        std::optional<std::string> known = store_.id_for_url(link);
-        if (!known && t) {
-          // Stored under the outlet's current domain (template host_aliases)?
-          if (std::string moved = t->unalias_url(link); !moved.empty()) known = store_.id_for_url(moved);
-        }
-        if (auto id = known) {
-          // Known article: re-fetch only when the feed says it changed after we fetched it.
-          auto rec = store_.get(*id);
-          int64_t fetched = rec ? iso_to_epoch(rec->fetched_at).value_or(0) : 0;
-          if (!(item.updated.size() && item_time > fetched)) continue;
-          refetch = true;
-        }
-        ++new_items;
-        if (!refetch && !item.published.empty())
-          if (auto e = iso_to_epoch(item.published)) item_times.push_back(*e);
-        ingest_url(link, feed.url, t ? t->name : feed.site, refetch);
-      }
-      st.etag = r.etag;
-      st.last_modified = r.last_modified;
-      {
-        std::lock_guard g(mu_);
-        on_poll_success(st, policy_, now, new_items, item_times, rng);
-      }
-      spdlog::info("poll {}: {} items, {} new, next poll in {}s", feed.url, parsed.items.size(), new_items,
-                   st.next_poll - now);
+    try {
+      store_.put_feed_state(feed.url, to_json(marker).dump());
+    } catch (const std::exception& e) {
+      spdlog::error("feed {}: cannot persist state: {}", redact_url(feed.url), e.what());
     }
   }
-  save_state(st);
+
+  ParsedFeed parsed = parser_(r.body, r.content_type, r.final_url.empty() ? feed.url : r.final_url);
+  if (parsed.items.empty() && (parsed.bozo || parsed.format.empty())) {
+    ++metrics_.polls_failed;
+    ++metrics_.feed_parse_errors;
+    std::string err = parsed.format.empty() ? "not an RSS/Atom feed" : "unparsable feed";
+    if (!parsed.bozo_exception.empty()) err += ": " + parsed.bozo_exception;
+    record_poll_failure(feed.url, r.status, err, std::nullopt);
+    return;
+  }
+  if (parsed.bozo)
+    spdlog::debug("poll {}: feed not well-formed, recovered: {}", redact_url(feed.url), parsed.bozo_exception);
+
+  uint64_t gen;
+  {
+    std::lock_guard lk(mu_);
+    gen = next_batch_++;
+    // pending = 1: the poll's own token, released once the poll's state is written below.
+    batches_[feed.url] = Batch{gen, 1, true, r.etag, r.last_modified};
+  }
+  auto tpl = templates();
+  size_t new_items = 0, queued = 0, deferred = 0, unsettled = 0;
+  std::vector<int64_t> item_times;
+  const std::string base = r.final_url.empty() ? feed.url : r.final_url;
+  for (size_t i = 0; i < parsed.items.size(); ++i) {
+    const auto& item = parsed.items[i];
+    ++metrics_.feed_items;
+    std::string link = item.link;
+    if (link.empty() && (item.id.rfind("http://", 0) == 0 || item.id.rfind("https://", 0) == 0)) link = item.id;
+    if (link.empty()) continue;
+    if (link.size() > kMaxItemLinkBytes) {  // no parser or regex ever sees a hostile 30 KB "link"
+      ++metrics_.articles_skipped;
+      continue;
+    }
+    link = resolve_url(base, link);
+    int64_t item_time = 0;
+    for (const auto* d : {&item.published, &item.updated})
+      if (!d->empty())
+        if (auto e = iso_to_epoch(*d)) item_time = std::max(item_time, *e);
+    std::shared_ptr<const SiteTemplate> t =
+        feed.site.empty() || !tpl ? (tpl ? tpl->for_url(link) : nullptr) : tpl->by_name(feed.site);
+    // URL rules are matched against the canonical form (tracking parameters removed).
+    std::string canon = canonicalize_url(link);
+    if (t && !t->is_article_url(canon.empty() ? link : canon)) {
+      ++metrics_.articles_skipped;
+      continue;
+    }
+    bool refetch = false;
+    std::optional<std::string> known = store_.id_for_url(link);
+    if (!known && t) {
+      // Stored under the outlet's current domain (template host_aliases)?
+      if (std::string moved = t->unalias_url(link); !moved.empty()) known = store_.id_for_url(moved);
+    }
+    if (auto id = known) {
+      // Known article: re-fetch only when the feed says it changed after we fetched it.
+      auto rec = store_.get(*id);
+      int64_t fetched = rec ? iso_to_epoch(rec->fetched_at).value_or(0) : 0;
+      if (!(item.updated.size() && item_time > fetched)) continue;
+      refetch = true;
+    }
+    {
+      // Failed recently: not queued again before its retry time.
+      std::lock_guard lk(mu_);
+      auto f = failed_.find(canon.empty() ? link : canon);
+      if (f != failed_.end() && f->second.retry_at > now) {
+        if (!f->second.permanent) ++unsettled;
+        continue;
+      }
+    }
+    ++new_items;
+    if (queued >= static_cast<size_t>(cfg_.max_new_per_poll)) {
+      // The rest of a huge feed waits for the next poll (which comes soon, see below).
+      deferred = parsed.items.size() - i;
+      break;
+    }
+    switch (queue_article({link, feed.url, t ? t->name : feed.site, gen, refetch})) {
+      case QueueResult::Queued:
+        ++queued;
+        if (!refetch && !item.published.empty())
+          if (auto e = iso_to_epoch(item.published)) item_times.push_back(*e);
+        break;
+      case QueueResult::InFlight: ++unsettled; break;
+      case QueueResult::Full: deferred = parsed.items.size() - i; break;
+      case QueueResult::Stopped: ++unsettled; break;
+    }
+    if (deferred) break;
+  }
+  if (deferred) metrics_.feed_items_deferred += deferred;
+  bool commit_now = false;
+  {
+    std::lock_guard lk(mu_);
+    auto it = batches_.find(feed.url);
+    if (it != batches_.end() && it->second.gen == gen) {
+      if (deferred || unsettled) it->second.clean = false;
+      if (it->second.pending == 1) {
+        commit_now = it->second.clean;
+        batches_.erase(it);
+        gen = 0;  // nothing left to release
+      }
+    }
+  }
+  FeedState st = update_state(feed.url, [&](FeedState& s) {
+    on_poll_success(s, policy_, now, new_items, item_times, rng_);
+    // The validators of this feed version count only once all its items are settled (see Batch).
+    s.etag = commit_now ? r.etag : "";
+    s.last_modified = commit_now ? r.last_modified : "";
+    if (deferred) s.next_poll = std::min<int64_t>(s.next_poll, now + static_cast<int64_t>(policy_.min_interval_s));
+  });
+  if (gen) batch_item_done(feed.url, gen, true);
+  if (deferred)
+    spdlog::info("poll {}: {} items, {} queued, {} left for the next poll (max_new_per_poll {}, queue {}/{}), next "
+                 "poll in {}s",
+                 redact_url(feed.url), parsed.items.size(), queued, deferred, cfg_.max_new_per_poll,
+                 metrics_.articles_in_flight.load(), cfg_.max_queued_articles, st.next_poll - now);
+  else
+    spdlog::info("poll {}: {} items, {} new, next poll in {}s", redact_url(feed.url), parsed.items.size(), queued,
+                 st.next_poll - now);
+}
+
+void Ingestor::batch_item_done(const std::string& feed, uint64_t gen, bool settled) {
+  if (feed.empty() || gen == 0) return;
+  std::string etag, last_modified;
+  {
+    std::lock_guard lk(mu_);
+    auto it = batches_.find(feed);
+    if (it == batches_.end() || it->second.gen != gen) return;  // a newer poll took over
+    Batch& b = it->second;
+    if (!settled) b.clean = false;
+    if (--b.pending > 0) return;
+    bool clean = b.clean;
+    etag = b.etag;
+    last_modified = b.last_modified;
+    batches_.erase(it);
+    if (!clean || (etag.empty() && last_modified.empty())) return;
+  }
+  update_state(feed, [&](FeedState& s) {
+    s.etag = etag;
+    s.last_modified = last_modified;
+  });
+}
+
+void Ingestor::remember_failure(const std::string& key, bool permanent) {
+  const int64_t now = this->now();
+  std::lock_guard lk(mu_);
+  if (failed_.size() >= kMaxFailedUrls && !failed_.count(key)) {
+    // Bounded: forget the entry whose retry time is nearest (it would be retried soonest anyway).
+    auto victim = std::min_element(failed_.begin(), failed_.end(),
+                                   [](const auto& a, const auto& b) { return a.second.retry_at < b.second.retry_at; });
+    failed_.erase(victim);
+  }
+  FailedUrl& f = failed_[key];
+  f.giveups = std::min(f.giveups + 1, 30);
+  f.permanent = permanent;
+  // Transient: 15 min, doubling per give-up, up to a day. Permanent (404, nothing extractable): a day.
+  int64_t wait = permanent ? 86400 : std::min<int64_t>(86400, int64_t{900} << std::min(f.giveups - 1, 7));
+  f.retry_at = now + wait;
+}
+
+Ingestor::QueueResult Ingestor::queue_article(ArticleJob job) {
+  if (!accepting_) return QueueResult::Stopped;
+  std::string key = canonicalize_url(job.url);
+  if (key.empty()) key = job.url;
+  {
+    std::lock_guard lk(mu_);
+    if (articles_in_flight_.count(key)) return QueueResult::InFlight;  // already being fetched
+    if (articles_in_flight_.size() >= static_cast<size_t>(cfg_.max_queued_articles)) return QueueResult::Full;
+    articles_in_flight_.insert(key);
+    if (job.batch) {
+      auto it = batches_.find(job.feed);
+      if (it != batches_.end() && it->second.gen == job.batch) ++it->second.pending;
+      else job.batch = 0;
+    }
+  }
+  ++metrics_.articles_in_flight;
+  fetch_article(job, 0);
+  return QueueResult::Queued;
 }
 
 void Ingestor::ingest_url(const std::string& url, const std::string& feed, const std::string& site, bool refetch) {
-  if (!accepting_) return;
-  std::string key = canonicalize_url(url);
-  if (key.empty()) key = url;
-  {
-    std::lock_guard lk(mu_);
-    if (!articles_in_flight_.insert(key).second) return;  // already being fetched
-  }
-  ++metrics_.articles_in_flight;
-  fetch_article(url, feed, site, 0, refetch);
+  queue_article({url, feed, site, 0, refetch});
 }
 
-void Ingestor::fetch_article(const std::string& url, const std::string& feed, const std::string& site, int attempt,
-                             bool refetch) {
+void Ingestor::fetch_article(const ArticleJob& job, int attempt) {
   ++outstanding_;
   FetchRequest req;
-  req.url = url;
+  req.url = job.url;
   fetcher_.submit(std::move(req), [=, this](FetchResult r) {
     ++metrics_.queue_work;
     pool_.post([=, this, r = std::move(r)]() mutable {
       --metrics_.queue_work;
       try {
-        on_article_result(url, feed, site, attempt, refetch, std::move(r));
+        on_article_result(job, attempt, std::move(r));
       } catch (const std::exception& e) {
-        spdlog::error("article {}: {}", url, e.what());
+        spdlog::error("article {}: {}", redact_url(job.url), e.what());
       }
       done_one();
     });
@@ -362,59 +517,70 @@ void Ingestor::tick() {
     fn();
     done_one();
   }
+  dropped_at_shutdown_ += dropped;
   for (size_t i = 0; i < dropped; ++i) done_one();
 }
 
-void Ingestor::on_article_result(const std::string& url, const std::string& feed, const std::string& site,
-                                 int attempt, bool refetch, FetchResult r) {
+std::string Ingestor::shutdown_summary() const {
+  return std::to_string(dropped_at_shutdown_.load()) +
+         " queued fetches/retries/pages not started (they are rediscovered from the feeds on the next run)";
+}
+
+void Ingestor::on_article_result(const ArticleJob& job, int attempt, FetchResult r) {
+  const std::string& url = job.url;
   metrics_.count_status(r.status, !r.error.empty() && r.status == 0);
   metrics_.bytes += r.body.size();
-  auto finish_url = [&](IngestOutcome o) {
-    std::string key = canonicalize_url(url);
-    if (key.empty()) key = url;
+  std::string key = canonicalize_url(url);
+  if (key.empty()) key = url;
+  // `settled`: the item needs nothing more from its feed (stored, unchanged, or failed for good).
+  auto finish_url = [&](IngestOutcome o, bool settled) {
     {
       std::lock_guard lk(mu_);
       articles_in_flight_.erase(key);
+      if (o.stored) failed_.erase(key);
     }
     --metrics_.articles_in_flight;
     report(o);
+    batch_item_done(job.feed, job.batch, settled);
   };
+  if (!accepting_) {
+    // Shutting down: a fetched page or a cancelled transfer is not processed now. Counted, not logged
+    // one by one; the item is rediscovered on the next run (its feed's validators were not committed).
+    ++dropped_at_shutdown_;
+    return finish_url({url, false, "failed", "not processed: the daemon is stopping"}, false);
+  }
   if (r.blocked_by_robots) {
     ++metrics_.fetch_robots_blocked;
     ++metrics_.articles_skipped;
-    spdlog::info("article {}: disallowed by robots.txt, skipped", url);
-    return finish_url({url, false, "skipped", "disallowed by robots.txt"});
+    spdlog::info("article {}: disallowed by robots.txt, skipped", redact_url(url));
+    return finish_url({url, false, "skipped", "disallowed by robots.txt"}, true);
   }
   if (r.too_large) ++metrics_.fetch_too_large;
   if (!r.ok() && !r.too_large) {
     std::string err = r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error;
     bool transient = r.status == 0 || r.status == 408 || r.status == 425 || r.status == 429 || r.status >= 500;
     if (transient && attempt + 1 < cfg_.article_retries && accepting_) {
-      double delay = r.retry_after_s.value_or(std::min(600.0, 5.0 * (1 << attempt)));
+      double delay = article_retry_delay(attempt, r.retry_after_s, cfg_.max_retry_after_s);
       {
         std::lock_guard lk(mu_);
         delay *= std::uniform_real_distribution<double>(1.0, 1.3)(rng_);
       }
-      spdlog::warn("article {}: {} (attempt {}), retrying in {:.0f}s", url, err, attempt + 1, delay);
-      retry_later(delay, [=, this] { fetch_article(url, feed, site, attempt + 1, refetch); });
+      spdlog::warn("article {}: {} (attempt {}), retrying in {:.0f}s", redact_url(url), err, attempt + 1, delay);
+      retry_later(delay, [=, this] { fetch_article(job, attempt + 1); });
       return;
     }
     ++metrics_.articles_failed;
-    spdlog::error("article {}: giving up after {} attempt(s): {}", url, attempt + 1, err);
-    if (!feed.empty() && transient) {
-      // Make the next poll re-read the whole feed so the item is rediscovered, not lost behind a 304.
-      FeedState st = feed_state(feed);
-      st.etag.clear();
-      st.last_modified.clear();
-      save_state(st);
-    }
-    return finish_url({url, false, "failed", err});
+    spdlog::error("article {}: giving up after {} attempt(s): {}", redact_url(url), attempt + 1, err);
+    // Transient: tried again when its feed is polled after a growing pause (the feed keeps no validators
+    // meanwhile, so the item is rediscovered, not lost behind a 304). Permanent (404, 410, ...): settled.
+    remember_failure(key, !transient);
+    return finish_url({url, false, "failed", err}, !transient);
   }
 
   ExtractOptions eo;
   auto tpl = templates();
   eo.templates = tpl.get();
-  eo.site = site;
+  eo.site = job.site;
   eo.max_bytes = cfg_.max_body_bytes;
   std::string page_url = r.final_url.empty() ? url : r.final_url;
   Article a = extract_article(r.body, page_url, r.content_type, eo);
@@ -425,17 +591,19 @@ void Ingestor::on_article_result(const std::string& url, const std::string& feed
   if (a.title.empty() && a.body.empty()) {
     ++metrics_.articles_failed;
     std::string why = a.warnings.empty() ? "nothing extracted" : a.warnings.front();
-    spdlog::warn("article {}: not stored: {}", url, why);
-    return finish_url({url, false, "failed", why});
+    spdlog::warn("article {}: not stored: {}", redact_url(url), why);
+    remember_failure(key, true);
+    return finish_url({url, false, "failed", why}, true);
   }
-  std::shared_ptr<const SiteTemplate> t = tpl ? (site.empty() ? tpl->for_url(page_url) : tpl->by_name(site)) : nullptr;
+  std::shared_ptr<const SiteTemplate> t =
+      tpl ? (job.site.empty() ? tpl->for_url(page_url) : tpl->by_name(job.site)) : nullptr;
   bool recovered = false;
   if (metrics_.record_extraction(a, t ? t->min_body_chars : 0, &recovered))
     spdlog::warn("template {}: most recent pages come out empty or short (e.g. {}); generic fallback is used for them",
-                 a.template_name, url);
+                 a.template_name, redact_url(url));
   if (recovered) spdlog::info("template {}: healthy again", a.template_name);
 
-  a.feed = feed;
+  a.feed = job.feed;
   a.fetched_at = now_iso_vn();
   std::vector<std::string> aliases{url};
   if (page_url != url) aliases.push_back(page_url);
@@ -454,9 +622,9 @@ void Ingestor::on_article_result(const std::string& url, const std::string& feed
     if (id) {
       auto prev = store_.get(*id);
       if (prev && !prev->partial) {
-        spdlog::warn("article {}: partial page ({}), stored version kept", url,
+        spdlog::warn("article {}: partial page ({}), stored version kept", redact_url(url),
                      a.warnings.empty() ? "" : a.warnings.front());
-        return finish_url({url, false, "unchanged", "partial page; stored version kept"});
+        return finish_url({url, false, "unchanged", "partial page; stored version kept"}, true);
       }
     }
   }
@@ -465,8 +633,8 @@ void Ingestor::on_article_result(const std::string& url, const std::string& feed
     res = store_.put_article(std::move(a), cfg_.store_raw_html ? std::string_view(r.body) : std::string_view(), aliases);
   } catch (const std::exception& e) {
     ++metrics_.articles_failed;
-    spdlog::error("article {}: store failed: {}", url, e.what());
-    return finish_url({url, false, "failed", std::string("store: ") + e.what()});
+    spdlog::error("article {}: store failed: {}", redact_url(url), e.what());
+    return finish_url({url, false, "failed", std::string("store: ") + e.what()}, false);
   }
   switch (res.kind) {
     case PutKind::New: ++metrics_.articles_new; break;
@@ -474,9 +642,9 @@ void Ingestor::on_article_result(const std::string& url, const std::string& feed
     case PutKind::Unchanged: ++metrics_.articles_unchanged; break;
     case PutKind::Duplicate: ++metrics_.articles_duplicate; break;
   }
-  spdlog::info("article {}: {} (id {}, version {}{})", url, put_kind_name(res.kind), res.id, res.version,
+  spdlog::info("article {}: {} (id {}, version {}{})", redact_url(url), put_kind_name(res.kind), res.id, res.version,
                res.duplicate_of.empty() ? "" : ", duplicate of " + res.duplicate_of);
-  finish_url({url, true, put_kind_name(res.kind), ""});
+  finish_url({url, true, put_kind_name(res.kind), ""}, true);
 }
 
 }  // namespace baotin

@@ -19,10 +19,19 @@
 #include "daemon/metrics.h"
 #include "fetch/fetcher.h"
 #include "fetch/schedule.h"
+#include "parse/feed.h"
 #include "parse/template.h"
 #include "store/store.h"
 
 namespace baotin {
+
+double monotonic_seconds();
+int64_t epoch_now();
+
+// Delay before retry `attempt + 1` of an article fetch that failed transiently: exponential backoff
+// (5 s, 10 s, 20 s, ... up to 600 s) is the floor; a server's Retry-After may lengthen it, never beyond
+// max_retry_after_s, and never shorten it (Retry-After: 0 is not "hammer me").
+double article_retry_delay(int attempt, std::optional<double> retry_after_s, double max_retry_after_s);
 
 // Fixed-size thread pool with a FIFO queue.
 class WorkerPool {
@@ -30,7 +39,6 @@ class WorkerPool {
   explicit WorkerPool(int threads);
   ~WorkerPool();
   void post(std::function<void()> fn);
-  size_t queued() const;
   void stop();  // runs what is queued, then joins
 
  private:
@@ -64,7 +72,6 @@ class Ingestor {
   // Feed state (persisted in the store).
   FeedState feed_state(const std::string& url);
   std::vector<FeedState> feed_states();
-  bool poll_in_progress(const std::string& url);
   // Feeds (of `feeds`) whose next poll time has come and that are not being polled now.
   std::vector<FeedConfig> due_feeds(const std::vector<FeedConfig>& feeds, int64_t now);
 
@@ -76,21 +83,60 @@ class Ingestor {
   size_t outstanding() const { return outstanding_.load(); }
 
   void set_templates(std::shared_ptr<const TemplateRegistry> t);
+  // The wall clock (epoch seconds) for schedules and failure pauses; tests inject their own.
+  void set_clock(std::function<int64_t()> clock) { clock_ = std::move(clock); }
+  int64_t now() const { return clock_(); }
+  // The feed parser (parse_feed); a test or tool may wrap it (e.g. to inject a failure mid-poll).
+  using FeedParser = std::function<ParsedFeed(std::string_view, const std::string&, const std::string&)>;
+  void set_feed_parser(FeedParser p) { parser_ = std::move(p); }
   void set_outcome_listener(std::function<void(const IngestOutcome&)> fn) { listener_ = std::move(fn); }
-  // Stop accepting new work (retries are dropped; in-flight work finishes).
+  // Stop accepting new work: pending retries are dropped, queued work that has not started is not
+  // started (it is rediscovered by the next run: a feed's validators are only kept once every item of
+  // the poll is settled), transfers in flight finish or are cancelled by the fetcher.
   void stop_accepting() { accepting_ = false; }
+  // One line for the log at shutdown: how much queued work was dropped.
+  std::string shutdown_summary() const;
   void finish();  // stop accepting, wait for workers
 
  private:
+  // The items queued by one poll of a feed. The feed's new validators (ETag/Last-Modified) are
+  // committed only when every item of the batch is settled (stored, unchanged, or failed for good), so a
+  // 304 can never hide an item that was deferred, is still queued, failed transiently, or was lost to a
+  // shutdown or crash.
+  struct Batch {
+    uint64_t gen = 0;
+    size_t pending = 0;
+    bool clean = true;  // false once any item of the poll is not settled
+    std::string etag, last_modified;
+  };
+  struct ArticleJob {
+    std::string url, feed, site;
+    uint64_t batch = 0;  // Batch::gen of the poll that queued it (0: not from a poll)
+    bool refetch = false;
+  };
+  // Recently failed article URLs (canonical form): not re-queued before retry_at.
+  struct FailedUrl {
+    int64_t retry_at = 0;
+    int giveups = 0;
+    bool permanent = false;  // 404/410/...: the item counts as settled for its feed
+  };
+  static constexpr size_t kMaxFailedUrls = 100000;
+  static constexpr size_t kMaxItemLinkBytes = 8192;  // longer item links are skipped unparsed
+
   void on_feed_result(const FeedConfig& feed, FetchResult r);
-  void on_article_result(const std::string& url, const std::string& feed, const std::string& site, int attempt,
-                         bool refetch, FetchResult r);
-  void fetch_article(const std::string& url, const std::string& feed, const std::string& site, int attempt,
-                     bool refetch);
+  void on_article_result(const ArticleJob& job, int attempt, FetchResult r);
+  void fetch_article(const ArticleJob& job, int attempt);
+  enum class QueueResult { Queued, InFlight, Full, Stopped };
+  QueueResult queue_article(ArticleJob job);
   void retry_later(double seconds, std::function<void()> fn);
   void done_one();
   void report(const IngestOutcome& o);
-  void save_state(const FeedState& s);
+  // The one way feed state changes: `fn` edits the current state under the lock, then it is persisted.
+  FeedState update_state(const std::string& url, const std::function<void(FeedState&)>& fn);
+  void record_poll_failure(const std::string& url, long status, const std::string& err,
+                           std::optional<double> retry_after);
+  void batch_item_done(const std::string& feed, uint64_t gen, bool settled);
+  void remember_failure(const std::string& key, bool permanent);
   std::shared_ptr<const TemplateRegistry> templates() const;
 
   const Config& cfg_;
@@ -100,20 +146,26 @@ class Ingestor {
   PollPolicy policy_;
   WorkerPool pool_;
   std::atomic<bool> accepting_{true};
+  std::atomic<uint64_t> dropped_at_shutdown_{0};
 
   mutable std::mutex mu_;  // guards everything below
+  std::mutex state_write_mu_;  // orders update_state's persist calls (taken before mu_)
   std::condition_variable idle_cv_;
   std::shared_ptr<const TemplateRegistry> templates_;
   std::map<std::string, FeedState> states_;
+  std::map<std::string, Batch> batches_;  // feed URL -> its latest poll's batch
+  uint64_t next_batch_ = 1;
   std::set<std::string> polling_;
   std::set<std::string> articles_in_flight_;  // canonical URLs
+  std::map<std::string, FailedUrl> failed_;   // canonical URL -> last failure
   std::multimap<double, std::function<void()>> delayed_;  // monotonic seconds -> task
   std::mt19937_64 rng_{std::random_device{}()};
   std::atomic<size_t> outstanding_{0};
   std::function<void(const IngestOutcome&)> listener_;
+  std::function<int64_t()> clock_ = epoch_now;
+  FeedParser parser_ = [](std::string_view b, const std::string& ct, const std::string& base) {
+    return parse_feed(b, ct, base);
+  };
 };
-
-double monotonic_seconds();
-int64_t epoch_now();
 
 }  // namespace baotin

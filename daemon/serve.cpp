@@ -1,4 +1,3 @@
-#include <httplib.h>
 #include <poll.h>
 #include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -12,6 +11,7 @@
 #include <thread>
 
 #include "daemon/config.h"
+#include "daemon/http_endpoint.h"
 #include "daemon/metrics.h"
 #include "daemon/pipeline.h"
 #include "daemon/service.h"
@@ -139,27 +139,26 @@ int run_serve(const ServeOptions& opts) {
   if (feeds.empty()) spdlog::warn("no feeds configured: nothing to poll (see [[feeds]] and [sites] in the config)");
   for (const auto& f : feeds) ing.feed_state(f.url);  // load persisted schedule: no burst after a restart
 
-  std::unique_ptr<httplib::Server> http;
-  std::thread http_thread;
+  std::unique_ptr<HttpEndpoint> http;
   if (!cfg.metrics_listen.empty()) {
-    auto colon = cfg.metrics_listen.rfind(':');
-    std::string host = cfg.metrics_listen.substr(0, colon);
-    int port = colon == std::string::npos ? 9464 : std::atoi(cfg.metrics_listen.c_str() + colon + 1);
-    http = std::make_unique<httplib::Server>();
-    http->Get("/metrics", [&](const httplib::Request&, httplib::Response& res) {
-      res.set_content(metrics.prometheus(), "text/plain; version=0.0.4");
-    });
-    http->Get("/status", [&](const httplib::Request&, httplib::Response& res) {
-      res.set_content(status_json(ing, metrics).dump(2), "application/json");
-    });
-    http->Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
-    if (!http->bind_to_port(host.c_str(), port)) {
-      spdlog::error("metrics: cannot listen on {} (endpoint disabled)", cfg.metrics_listen);
-      http.reset();
-    } else {
-      spdlog::info("metrics: http://{}/metrics and /status", cfg.metrics_listen);
-      http_thread = std::thread([&] { http->listen_after_bind(); });
+    std::string why;
+    auto addr = parse_listen_address(cfg.metrics_listen, &why);  // validated by load_config
+    if (addr) http = HttpEndpoint::bind(*addr, &why);
+    if (!http) {
+      spdlog::critical("metrics: cannot listen on {}: {}", cfg.metrics_listen, why);
+      store->close();
+      return 1;
     }
+    if (!addr->loopback)
+      spdlog::warn("metrics: listening on non-loopback {} (metrics_allow_remote): /status shows every feed and error",
+                   cfg.metrics_listen);
+    http->route("/metrics", [&] {
+      return HttpResponse{200, "text/plain; version=0.0.4", metrics.prometheus()};
+    });
+    http->route("/status", [&] { return HttpResponse{200, "application/json", status_json(ing, metrics).dump(2)}; });
+    http->route("/healthz", [] { return HttpResponse{200, "text/plain; charset=utf-8", "ok\n"}; });
+    spdlog::info("metrics: http://{}/metrics and /status", cfg.metrics_listen);
+    http->start();
   }
 
   uint64_t watchdog_usec = 0;
@@ -227,15 +226,15 @@ int run_serve(const ServeOptions& opts) {
   sd_notify(0, "STOPPING=1");
   ing.stop_accepting();
   ing.tick();  // drops pending retries
-  if (!ing.wait_idle(20)) spdlog::warn("shutdown: work still outstanding after 20s; cancelling it");
+  // Bounded drain: work that has not started is not started (see Ingestor::stop_accepting); transfers
+  // still running after 10 s are cancelled.
+  if (!ing.wait_idle(10)) spdlog::warn("shutdown: transfers still running after 10s; cancelling them");
   fetcher.shutdown(false);
   ing.wait_idle(5);
   ing.finish();
+  spdlog::info("shutdown: {}", ing.shutdown_summary());
   persist_health(*store, metrics);
-  if (http) {
-    http->stop();
-    if (http_thread.joinable()) http_thread.join();
-  }
+  if (http) http->stop();
   store->close();
   ::close(sfd);
   spdlog::info("stopped cleanly");

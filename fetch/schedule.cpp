@@ -60,7 +60,8 @@ void reschedule_ok(FeedState& s, const PollPolicy& p, int64_t now, std::mt19937_
     s.interval_s = clampd(current_interval(s, p) * 1.5, p.min_interval_s, hi);
   else
     s.interval_s = estimated_interval(s, p, now);
-  s.next_poll = at(now, jittered(s.interval_s, p, rng));
+  // Jitter spreads feeds out but never leaves [min_interval_s, max_interval_s].
+  s.next_poll = at(now, clampd(jittered(s.interval_s, p, rng), p.min_interval_s, hi));
 }
 
 template <typename T>
@@ -116,7 +117,9 @@ void on_poll_failure(FeedState& s, const PollPolicy& p, int64_t now, long status
   double base = current_interval(s, p);
   double delay = base * std::pow(2.0, std::min(s.consecutive_failures, 40));
   if (status == 410) delay = cap;  // Gone: check rarely, but never drop
-  delay = jittered(std::min(delay, cap), p, rng);
+  // Jitter never takes a failing feed below the normal minimum interval or above the backoff cap.
+  delay = clampd(jittered(std::min(delay, cap), p, rng), p.min_interval_s, cap);
+  // A server's Retry-After can lengthen the wait (up to the cap), never shorten the backoff.
   if (retry_after_s && std::isfinite(*retry_after_s) && *retry_after_s > 0)
     delay = std::max(delay, std::min(*retry_after_s, cap));
   s.next_poll = at(now, delay);

@@ -55,6 +55,19 @@ inline std::vector<Story> default_stories() {
   };
 }
 
+// `n` distinct generated stories (slugs tin-so-<i>-<10000+i>), for feeds with many items.
+inline std::vector<Story> many_stories(int n) {
+  std::vector<Story> v;
+  for (int i = 0; i < n; ++i) {
+    std::string k = std::to_string(i);
+    v.push_back({"tin-so-" + k + "-" + std::to_string(10000 + i), "Tin số " + k + " về giao thông đô thị",
+                 "Bản tin số " + k + " tóm tắt diễn biến giao thông trong ngày.", "2025-01-20T08:15:00+07:00",
+                 {"Đoạn thứ nhất của bản tin số " + k + " nói về tình hình ùn tắc tại các cửa ngõ thành phố.",
+                  "Đoạn thứ hai của bản tin số " + k + " nêu các biện pháp phân luồng của lực lượng chức năng."}});
+  }
+  return v;
+}
+
 inline std::string article_html(const Story& s, const std::string& base) {
   std::string h = "<!DOCTYPE html><html lang=\"vi\"><head><meta charset=\"utf-8\"><title>" + s.title +
                   " - Báo Thử</title><link rel=\"canonical\" href=\"" + base + "/bai/" + s.slug +
@@ -92,6 +105,7 @@ class NewsServer {
     });
     svr_.Get(R"(/bai/(.+)\.html)", [this](const httplib::Request& req, httplib::Response& res) {
       std::string slug = req.matches[1];
+      if (int ms = article_delay_ms.load(); ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
       {
         std::lock_guard lk(mu_);
         ++article_requests[slug];
@@ -165,6 +179,7 @@ class NewsServer {
   }
 
   std::atomic<int> feed_requests{0}, feed_304{0}, feed_version{1};
+  std::atomic<int> article_delay_ms{0};  // each article answer waits this long (a slow site)
 
  private:
   struct Fault {

@@ -238,3 +238,31 @@ TEST(Cli, UsageErrors) {
   EXPECT_NE(run(bin + " export --db /nonexistent/db 2>/dev/null").status, 0);
   EXPECT_NE(run(bin + " serve --config /nonexistent.toml 2>/dev/null").status, 0);
 }
+
+TEST(Cli, NegativeExportCursorIsAUsageError) {
+  const std::string bin = BAOTIN_BINARY;
+  for (const char* bad : {"-1", "18446744073709551616x", "abc", "1.5"}) {
+    Cmd r = run(bin + " export --db /nonexistent/db --since " + quote(bad) + " 2>&1");
+    EXPECT_NE(r.status, 0) << bad;
+    EXPECT_NE(r.out.find("change-log cursor"), std::string::npos) << bad << ": " << r.out;
+    EXPECT_EQ(r.out.find("18446744073709551615"), std::string::npos) << r.out;
+  }
+}
+
+// Two daemons must not share a metrics port: the second refuses to start, saying why.
+TEST(Cli, ServeRefusesAMetricsPortInUse) {
+  auto dir = std::filesystem::temp_directory_path() / ("baotin-cli-port-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  int port = free_port();
+  httplib::Server holder;
+  ASSERT_TRUE(holder.bind_to_port("127.0.0.1", port));
+  std::ofstream(dir / "baotin.toml") << "[daemon]\nmetrics_listen = \"127.0.0.1:" + std::to_string(port) +
+                                            "\"\n[sites]\ntemplate_feeds = false\n";
+  const std::string bin = BAOTIN_BINARY;
+  Cmd r = run("timeout 20 " + bin + " serve --config " + quote((dir / "baotin.toml").string()) + " --data-dir " +
+              quote((dir / "data").string()) + " 2>&1");
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("cannot listen on 127.0.0.1:" + std::to_string(port)), std::string::npos) << r.out;
+  std::filesystem::remove_all(dir);
+}

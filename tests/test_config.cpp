@@ -101,3 +101,60 @@ TEST(SystemdUnit, VerifiesWithSystemdAnalyze) {
   EXPECT_EQ(st, 0) << out;
   EXPECT_EQ(out.find("baotin.service:"), std::string::npos) << out;  // no warnings about our unit
 }
+
+// Every operator-given number is range-checked on its full 64-bit / floating value, with file:line.
+TEST(Config, ValuesOutOfRangeAreErrorsWithLines) {
+  struct Case {
+    std::string toml, message;
+  } cases[] = {
+      {"[daemon]\nworkers = 9223372036854775807\n", "daemon.workers: 9223372036854775807 is out of range [1, 256]"},
+      {"[daemon]\nworkers = 5000\n", "daemon.workers: 5000 is out of range"},
+      {"[daemon]\nworkers = 0\n", "daemon.workers: 0 is out of range"},
+      {"[poll]\nmin_interval_s = nan\n", "poll.min_interval_s: must be a finite number"},
+      {"[poll]\nmin_interval_s = inf\n", "poll.min_interval_s: must be a finite number"},
+      {"[poll]\nmax_backoff_s = -inf\n", "poll.max_backoff_s: must be a finite number"},
+      {"[poll]\nmin_interval_s = 0.001\n", "poll.min_interval_s: 0.001 is out of range"},
+      {"[poll]\narticle_retries = 1000\n", "poll.article_retries: 1000 is out of range"},
+      {"[poll]\nmax_new_per_poll = 0\n", "poll.max_new_per_poll: 0 is out of range"},
+      {"[fetch]\nmax_in_flight = -1\n", "fetch.max_in_flight: -1 is out of range"},
+      {"[fetch]\nmax_body_bytes = 99999999999999\n", "fetch.max_body_bytes: 99999999999999 is out of range"},
+      {"[fetch]\nconnect_timeout_ms = 0\n", "fetch.connect_timeout_ms: 0 is out of range"},
+      {"[fetch]\nper_host_min_delay_s = nan\n", "fetch.per_host_min_delay_s: must be a finite number"},
+      {"[fetch]\nuser_agent = \"x\\r\\nX-Injected: yes\"\n", "fetch.user_agent: contains a control character"},
+      {"[fetch]\nuser_agent = \"\"\n", "fetch.user_agent: must not be empty"},
+      {"[daemon]\nmetrics_listen = \"127.0.0.1:abc\"\n", "daemon.metrics_listen: port 'abc' is not a number"},
+      {"[daemon]\nmetrics_listen = \"127.0.0.1:70000\"\n", "daemon.metrics_listen: port 70000 is not in 1-65535"},
+      {"[daemon]\nmetrics_listen = \"127.0.0.1\"\n", "daemon.metrics_listen: '127.0.0.1': expected host:port"},
+      {"[daemon]\nmetrics_listen = \"metrics.example:9464\"\n", "is not an IPv4 address"},
+      {"[daemon]\nmetrics_listen = \"0.0.0.0:9464\"\n", "needs metrics_allow_remote = true"},
+      {"[host_min_delay]\n\"a.vn\" = nan\n", "host_min_delay.a.vn: must be a finite number"},
+      {"[host_min_delay]\n\"a.vn\" = 1e9\n", "host_min_delay.a.vn: 1e+09 is out of range"},
+  };
+  for (const auto& c : cases) {
+    Config cfg;
+    std::vector<TemplateError> errs;
+    EXPECT_FALSE(load_config(write_tmp("baotin-cfg-range.toml", c.toml), cfg, errs)) << c.toml;
+    ASSERT_FALSE(errs.empty()) << c.toml;
+    EXPECT_EQ(errs[0].line, 2) << c.toml;
+    EXPECT_NE(errs[0].message.find(c.message), std::string::npos) << c.toml << " -> " << errs[0].message;
+  }
+}
+
+TEST(Config, ValidLimitsAndRemoteMetricsOptIn) {
+  Config cfg;
+  std::vector<TemplateError> errs;
+  ASSERT_TRUE(load_config(write_tmp("baotin-cfg-ok.toml",
+                                    "[daemon]\nworkers = 256\nmetrics_listen = \"0.0.0.0:9464\"\nmetrics_allow_remote = true\n"
+                                    "[poll]\nmin_interval_s = 60\nmax_new_per_poll = 50\nmax_queued_articles = 1000\n"
+                                    "max_retry_after_s = 30\n[fetch]\nuser_agent = \"baotin/1 (+mailto:ops@example.vn)\"\n"
+                                    "[host_min_delay]\n\"a.vn\" = 2.5\n"),
+                          cfg, errs))
+      << (errs.empty() ? "" : errs[0].str());
+  EXPECT_EQ(cfg.workers, 256);
+  EXPECT_EQ(cfg.max_new_per_poll, 50);
+  EXPECT_EQ(cfg.max_queued_articles, 1000);
+  EXPECT_DOUBLE_EQ(cfg.max_retry_after_s, 30);
+  EXPECT_DOUBLE_EQ(cfg.host_min_delay["a.vn"], 2.5);
+  ASSERT_TRUE(load_config(write_tmp("baotin-cfg-ok6.toml", "[daemon]\nmetrics_listen = \"[::1]:9464\"\n"), cfg, errs));
+  ASSERT_TRUE(load_config(write_tmp("baotin-cfg-okl.toml", "[daemon]\nmetrics_listen = \"localhost:9464\"\n"), cfg, errs));
+}

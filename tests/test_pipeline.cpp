@@ -146,12 +146,27 @@ TEST(Pipeline, TransientArticleErrorsAreRetriedAndPermanentOnesReported) {
   EXPECT_EQ(site.requests_for("gia-vang-giam-1002"), 3);
   EXPECT_EQ(site.requests_for("tet-nguyen-dan-1003"), 1);  // 404 is not retried
   EXPECT_EQ(h.metrics.articles_failed.load(), 2u);
-  // The feed validators were dropped so the next poll re-reads the feed and retries the lost item.
+  // The feed's validators are not kept while an item failed transiently, so later polls re-read the feed
+  // and the lost item is rediscovered, not hidden behind a 304.
   EXPECT_TRUE(h.ing->feed_state(feed.url).etag.empty());
   site.fault("gia-vang-giam-1002", 500, 0);
+  // A poll soon after the give-up does not hammer the failing URL again (it waits 15 minutes) ...
+  int64_t t0 = epoch_now();
+  h.ing->set_clock([&] { return t0 + 60; });
+  h.ing->poll_feed(feed);
+  h.run_until_idle();
+  EXPECT_EQ(site.requests_for("gia-vang-giam-1002"), 3);
+  EXPECT_EQ(h.exported().size(), 1u);
+  EXPECT_TRUE(h.ing->feed_state(feed.url).etag.empty());
+  // ... and the 404 is settled: not fetched again within a day.
+  EXPECT_EQ(site.requests_for("tet-nguyen-dan-1003"), 1);
+  // After the pause the item is fetched again and stored; only then does the feed keep its ETag.
+  h.ing->set_clock([&] { return t0 + 16 * 60; });
   h.ing->poll_feed(feed);
   h.run_until_idle();
   EXPECT_EQ(h.exported().size(), 2u);
+  EXPECT_EQ(site.requests_for("tet-nguyen-dan-1003"), 1);
+  EXPECT_FALSE(h.ing->feed_state(feed.url).etag.empty());
 }
 
 TEST(Pipeline, UnreachableAndBrokenFeedsAreRecordedNotFatal) {
@@ -273,4 +288,119 @@ TEST(Pipeline, HostAliasesGiveOneRecordForOldAndNewDomain) {
   h.ing->finish();
   svr.stop();
   th.join();
+}
+
+TEST(Pipeline, RetryDelayKeepsBackoffAsFloorAndCapsServerDelays) {
+  EXPECT_DOUBLE_EQ(article_retry_delay(0, std::nullopt, 600), 5);
+  EXPECT_DOUBLE_EQ(article_retry_delay(3, std::nullopt, 600), 40);
+  EXPECT_DOUBLE_EQ(article_retry_delay(0, 0.0, 600), 5);    // Retry-After: 0 does not remove the backoff
+  EXPECT_DOUBLE_EQ(article_retry_delay(2, 0.0, 600), 20);
+  EXPECT_DOUBLE_EQ(article_retry_delay(0, 999999999.0, 600), 600);  // capped, not 1.2e9 s "in flight"
+  EXPECT_DOUBLE_EQ(article_retry_delay(0, 120.0, 600), 120);
+  EXPECT_DOUBLE_EQ(article_retry_delay(0, std::nan(""), 600), 5);
+  EXPECT_DOUBLE_EQ(article_retry_delay(0, -7.0, 600), 5);
+  EXPECT_DOUBLE_EQ(article_retry_delay(1000, std::nullopt, 600), 600);
+}
+
+// A feed with far more items than max_new_per_poll: one poll queues at most that many, the rest wait for
+// the next poll (counted), and the feed keeps no validators until every item has been taken.
+TEST(Pipeline, HugeFeedIsTakenInBoundedBatches) {
+  NewsServer site(baotin::testing::many_stories(120));
+  Harness h("huge");
+  h.cfg.max_new_per_poll = 25;
+  FeedConfig feed{site.base() + "/rss.xml", ""};
+  size_t stored = 0;
+  h.ing->set_outcome_listener([&](const IngestOutcome& o) { stored += o.stored; });
+  h.ing->poll_feed(feed);
+  h.run_until_idle();
+  EXPECT_EQ(stored, 25u);
+  EXPECT_GE(h.metrics.feed_items_deferred.load(), 95u);
+  auto st = h.ing->feed_state(feed.url);
+  EXPECT_TRUE(st.etag.empty());  // a 304 must not hide the 95 items still waiting
+  EXPECT_LE(st.next_poll, epoch_now() + static_cast<int64_t>(h.cfg.min_interval_s) + 1);
+  for (int i = 0; i < 6 && stored < 120; ++i) {
+    h.ing->poll_feed(feed);
+    h.run_until_idle();
+  }
+  EXPECT_EQ(stored, 120u);
+  EXPECT_EQ(site.feed_304.load(), 0);
+  // The poll that took the last items left nothing behind: once they are stored its validators are kept.
+  EXPECT_FALSE(h.ing->feed_state(feed.url).etag.empty());
+  h.ing->poll_feed(feed);
+  h.run_until_idle();
+  EXPECT_EQ(site.feed_304.load(), 1);
+}
+
+// SIGTERM on a daemon with a long queue: work that has not started is not started, the drain ends quickly,
+// and the next run rediscovers what was dropped (the feed's validators were not committed).
+TEST(Pipeline, ShutdownDropsQueuedWorkAndNextRunRediscoversIt) {
+  NewsServer site(baotin::testing::many_stories(60));
+  site.article_delay_ms = 30;
+  Harness h("drain");
+  h.cfg.max_new_per_poll = 1000;
+  FeedConfig feed{site.base() + "/rss.xml", ""};
+  std::atomic<size_t> stored{0};
+  h.ing->set_outcome_listener([&](const IngestOutcome& o) { stored += o.stored; });
+  h.ing->poll_feed(feed);
+  for (int i = 0; i < 500 && stored.load() < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_GE(stored.load(), 3u);
+  h.ing->stop_accepting();
+  h.ing->tick();
+  h.fetcher->shutdown(false);
+  ASSERT_TRUE(h.ing->wait_idle(10));
+  size_t first_run = stored.load();
+  EXPECT_LT(first_run, 60u);
+  EXPECT_NE(h.ing->shutdown_summary().find(" not started"), std::string::npos);
+  EXPECT_TRUE(h.ing->feed_state(feed.url).etag.empty());
+
+  // Next run on the same store.
+  site.article_delay_ms = 0;
+  FetcherConfig fc;
+  fc.per_host_min_delay_s = 0;
+  fc.per_host_concurrency = 4;
+  Fetcher fetcher2(fc);
+  Ingestor ing2(h.cfg, *h.store, fetcher2, h.metrics, h.templates);
+  ing2.set_outcome_listener([&](const IngestOutcome& o) { stored += o.stored; });
+  ing2.poll_feed(feed);
+  for (int i = 0; i < 300 && !ing2.wait_idle(0.1); ++i) ing2.tick();
+  EXPECT_EQ(stored.load(), 60u);
+  EXPECT_EQ(h.exported().size(), 60u);
+  ing2.finish();
+  fetcher2.shutdown(false);
+}
+
+// A poll that dies inside baotin (here: out of memory while parsing) is recorded as a failed poll with
+// backoff, and while it runs the stored state already says so (a crash would not cause a crash loop).
+TEST(Pipeline, PollThatDiesIsRecordedWithBackoff) {
+  NewsServer site;
+  Harness h("dies");
+  FeedConfig feed{site.base() + "/rss.xml", ""};
+  bool marker_seen = false;
+  h.ing->set_feed_parser([&](std::string_view, const std::string&, const std::string&) -> ParsedFeed {
+    auto js = h.store->get_feed_state(feed.url);
+    if (js) {
+      FeedState mid = feed_state_from_json(nlohmann::json::parse(*js));
+      marker_seen = mid.consecutive_failures == 1 && mid.next_poll > epoch_now() &&
+                    mid.last_error.find("did not complete") != std::string::npos;
+    }
+    throw std::bad_alloc();
+  });
+  h.ing->poll_feed(feed);
+  h.run_until_idle();
+  EXPECT_TRUE(marker_seen);
+  auto st = h.ing->feed_state(feed.url);
+  EXPECT_EQ(st.consecutive_failures, 1);
+  EXPECT_NE(st.last_error.find("internal error"), std::string::npos) << st.last_error;
+  EXPECT_GE(st.next_poll, epoch_now() + static_cast<int64_t>(h.cfg.min_interval_s));
+  EXPECT_EQ(h.metrics.poll_internal_errors.load(), 1u);
+  auto stored = feed_state_from_json(nlohmann::json::parse(*h.store->get_feed_state(feed.url)));
+  EXPECT_EQ(stored.last_error, st.last_error);
+  // The real parser again: the feed recovers.
+  h.ing->set_feed_parser([](std::string_view b, const std::string& ct, const std::string& base) {
+    return parse_feed(b, ct, base);
+  });
+  h.ing->poll_feed(feed);
+  h.run_until_idle();
+  EXPECT_EQ(h.ing->feed_state(feed.url).consecutive_failures, 0);
+  EXPECT_EQ(h.exported().size(), 3u);
 }

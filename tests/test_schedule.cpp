@@ -243,3 +243,29 @@ TEST(Schedule, JsonErrorsAreClear) {
   EXPECT_EQ(s.interval_s, 0);
   EXPECT_EQ(s.recent_item_times, (std::vector<int64_t>{1, 3, 5}));
 }
+
+// Jitter spreads polls out but never below min_interval_s or above max_interval_s (success), nor below
+// min_interval_s or above max_backoff_s (failure).
+TEST(Schedule, JitterStaysWithinTheConfiguredBounds) {
+  PollPolicy p;
+  p.min_interval_s = 120;
+  p.max_interval_s = 600;
+  p.max_backoff_s = 1800;
+  p.jitter = 0.5;
+  std::mt19937_64 rng(42);
+  const int64_t now = 1700000000;
+  for (int i = 0; i < 5000; ++i) {
+    FeedState s;
+    s.url = "https://a.vn/rss";
+    s.interval_s = (i % 3 == 0) ? 120 : (i % 3 == 1 ? 600 : 300);
+    on_not_modified(s, p, now, rng);
+    ASSERT_GE(s.next_poll - now, 120) << i;
+    ASSERT_LE(s.next_poll - now, 600) << i;
+    FeedState f;
+    f.url = s.url;
+    f.consecutive_failures = i % 12;
+    on_poll_failure(f, p, now, 503, "HTTP 503", std::nullopt, rng);
+    ASSERT_GE(f.next_poll - now, 120) << i;
+    ASSERT_LE(f.next_poll - now, 1800) << i;
+  }
+}
