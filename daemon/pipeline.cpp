@@ -133,7 +133,7 @@ FeedState Ingestor::feed_state(const std::string& url) {
       s = feed_state_from_json(nlohmann::json::parse(*json));
       loaded = true;
     } catch (const std::exception& e) {
-      spdlog::warn("feed {}: stored state unreadable ({}), starting afresh", url, e.what());
+      spdlog::warn("feed {}: stored state unreadable ({}), starting afresh", redact_url(url), e.what());
     }
   }
   if (!loaded) {
@@ -183,7 +183,7 @@ void Ingestor::save_state(const FeedState& s) {
   try {
     store_.put_feed_state(s.url, to_json(s).dump());
   } catch (const std::exception& e) {
-    spdlog::error("feed {}: cannot persist state: {}", s.url, e.what());
+    spdlog::error("feed {}: cannot persist state: {}", redact_url(s.url), e.what());
   }
 }
 
@@ -200,6 +200,12 @@ void Ingestor::poll_feed(const FeedConfig& feed) {
   req.url = feed.url;
   req.etag = st.etag;
   req.last_modified = st.last_modified;
+  req.allow_private = feed.allow_private;
+  {
+    std::lock_guard lk(mu_);  // the feed's article fetches get its allow list too
+    if (feed.allow_private.empty()) feed_allow_.erase(feed.url);
+    else feed_allow_[feed.url] = feed.allow_private;
+  }
   fetcher_.submit(std::move(req), [this, feed](FetchResult r) {
     ++metrics_.queue_work;
     pool_.post([this, feed, r = std::move(r)]() mutable {
@@ -207,7 +213,7 @@ void Ingestor::poll_feed(const FeedConfig& feed) {
       try {
         on_feed_result(feed, std::move(r));
       } catch (const std::exception& e) {
-        spdlog::error("feed {}: {}", feed.url, e.what());
+        spdlog::error("feed {}: {}", redact_url(feed.url), redact_url(e.what()));
       }
       {
         std::lock_guard lk(mu_);
@@ -231,13 +237,13 @@ void Ingestor::on_feed_result(const FeedConfig& feed, FetchResult r) {
     on_not_modified(st, policy_, now, rng);
   } else if (!r.ok()) {
     ++metrics_.polls_failed;
-    std::string err = r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error;
-    if (r.blocked_by_robots) err = "disallowed by robots.txt";
+    // The fetcher's own words: a disallow, an unavailable robots.txt, a network-policy refusal, a TLS error...
+    std::string err = r.error.empty() ? "HTTP " + std::to_string(r.status) : redact_url(r.error);
     {
       std::lock_guard g(mu_);
       on_poll_failure(st, policy_, now, r.status, err, r.retry_after_s, rng);
     }
-    spdlog::warn("poll {}: failed ({}), failures in a row: {}, next try in {}s", feed.url, err,
+    spdlog::warn("poll {}: failed ({}), failures in a row: {}, next try in {}s", redact_url(feed.url), err,
                  st.consecutive_failures, st.next_poll - now);
   } else {
     ParsedFeed parsed = parse_feed(r.body, r.content_type, r.final_url.empty() ? feed.url : r.final_url);
@@ -250,9 +256,10 @@ void Ingestor::on_feed_result(const FeedConfig& feed, FetchResult r) {
         std::lock_guard g(mu_);
         on_poll_failure(st, policy_, now, r.status, err, std::nullopt, rng);
       }
-      spdlog::warn("poll {}: {}", feed.url, err);
+      spdlog::warn("poll {}: {}", redact_url(feed.url), err);
     } else {
-      if (parsed.bozo) spdlog::debug("poll {}: feed not well-formed, recovered: {}", feed.url, parsed.bozo_exception);
+      if (parsed.bozo)
+        spdlog::debug("poll {}: feed not well-formed, recovered: {}", redact_url(feed.url), parsed.bozo_exception);
       auto tpl = templates();
       size_t new_items = 0;
       std::vector<int64_t> item_times;
@@ -262,6 +269,11 @@ void Ingestor::on_feed_result(const FeedConfig& feed, FetchResult r) {
         if (link.empty() && (item.id.rfind("http://", 0) == 0 || item.id.rfind("https://", 0) == 0)) link = item.id;
         if (link.empty()) continue;
         link = resolve_url(r.final_url.empty() ? feed.url : r.final_url, link);
+        if (!is_http_url(link)) {  // javascript:, data:, file:, gopher:, ...: never fetched, never retried
+          ++metrics_.articles_skipped;
+          spdlog::debug("poll {}: item link '{}' is not http(s), skipped", redact_url(feed.url), redact_url(link));
+          continue;
+        }
         int64_t item_time = 0;
         for (const auto* d : {&item.published, &item.updated})
           if (!d->empty())
@@ -298,7 +310,7 @@ void Ingestor::on_feed_result(const FeedConfig& feed, FetchResult r) {
         std::lock_guard g(mu_);
         on_poll_success(st, policy_, now, new_items, item_times, rng);
       }
-      spdlog::info("poll {}: {} items, {} new, next poll in {}s", feed.url, parsed.items.size(), new_items,
+      spdlog::info("poll {}: {} items, {} new, next poll in {}s", redact_url(feed.url), parsed.items.size(), new_items,
                    st.next_poll - now);
     }
   }
@@ -322,6 +334,10 @@ void Ingestor::fetch_article(const std::string& url, const std::string& feed, co
   ++outstanding_;
   FetchRequest req;
   req.url = url;
+  {
+    std::lock_guard lk(mu_);
+    if (auto it = feed_allow_.find(feed); it != feed_allow_.end()) req.allow_private = it->second;
+  }
   fetcher_.submit(std::move(req), [=, this](FetchResult r) {
     ++metrics_.queue_work;
     pool_.post([=, this, r = std::move(r)]() mutable {
@@ -329,7 +345,7 @@ void Ingestor::fetch_article(const std::string& url, const std::string& feed, co
       try {
         on_article_result(url, feed, site, attempt, refetch, std::move(r));
       } catch (const std::exception& e) {
-        spdlog::error("article {}: {}", url, e.what());
+        spdlog::error("article {}: {}", redact_url(url), redact_url(e.what()));
       }
       done_one();
     });
@@ -379,28 +395,30 @@ void Ingestor::on_article_result(const std::string& url, const std::string& feed
     --metrics_.articles_in_flight;
     report(o);
   };
-  if (r.blocked_by_robots) {
+  if (r.blocked_by_robots) {  // a real Disallow (an unreachable robots.txt is robots_unavailable: transient)
     ++metrics_.fetch_robots_blocked;
     ++metrics_.articles_skipped;
-    spdlog::info("article {}: disallowed by robots.txt, skipped", url);
-    return finish_url({url, false, "skipped", "disallowed by robots.txt"});
+    spdlog::info("article {}: {}, skipped", redact_url(url), redact_url(r.error));
+    return finish_url({url, false, "skipped", redact_url(r.error)});
   }
   if (r.too_large) ++metrics_.fetch_too_large;
   if (!r.ok() && !r.too_large) {
-    std::string err = r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error;
-    bool transient = r.status == 0 || r.status == 408 || r.status == 425 || r.status == 429 || r.status >= 500;
+    std::string err = r.error.empty() ? "HTTP " + std::to_string(r.status) : redact_url(r.error);
+    // Refusals of the network policy (private address, non-http(s) scheme) are permanent.
+    bool transient = !r.blocked_by_policy && (r.status == 0 || r.status == 408 || r.status == 425 ||
+                                              r.status == 429 || r.status >= 500);
     if (transient && attempt + 1 < cfg_.article_retries && accepting_) {
       double delay = r.retry_after_s.value_or(std::min(600.0, 5.0 * (1 << attempt)));
       {
         std::lock_guard lk(mu_);
         delay *= std::uniform_real_distribution<double>(1.0, 1.3)(rng_);
       }
-      spdlog::warn("article {}: {} (attempt {}), retrying in {:.0f}s", url, err, attempt + 1, delay);
+      spdlog::warn("article {}: {} (attempt {}), retrying in {:.0f}s", redact_url(url), err, attempt + 1, delay);
       retry_later(delay, [=, this] { fetch_article(url, feed, site, attempt + 1, refetch); });
       return;
     }
     ++metrics_.articles_failed;
-    spdlog::error("article {}: giving up after {} attempt(s): {}", url, attempt + 1, err);
+    spdlog::error("article {}: giving up after {} attempt(s): {}", redact_url(url), attempt + 1, err);
     if (!feed.empty() && transient) {
       // Make the next poll re-read the whole feed so the item is rediscovered, not lost behind a 304.
       FeedState st = feed_state(feed);
@@ -425,14 +443,14 @@ void Ingestor::on_article_result(const std::string& url, const std::string& feed
   if (a.title.empty() && a.body.empty()) {
     ++metrics_.articles_failed;
     std::string why = a.warnings.empty() ? "nothing extracted" : a.warnings.front();
-    spdlog::warn("article {}: not stored: {}", url, why);
+    spdlog::warn("article {}: not stored: {}", redact_url(url), why);
     return finish_url({url, false, "failed", why});
   }
   std::shared_ptr<const SiteTemplate> t = tpl ? (site.empty() ? tpl->for_url(page_url) : tpl->by_name(site)) : nullptr;
   bool recovered = false;
   if (metrics_.record_extraction(a, t ? t->min_body_chars : 0, &recovered))
     spdlog::warn("template {}: most recent pages come out empty or short (e.g. {}); generic fallback is used for them",
-                 a.template_name, url);
+                 a.template_name, redact_url(url));
   if (recovered) spdlog::info("template {}: healthy again", a.template_name);
 
   a.feed = feed;
@@ -454,7 +472,7 @@ void Ingestor::on_article_result(const std::string& url, const std::string& feed
     if (id) {
       auto prev = store_.get(*id);
       if (prev && !prev->partial) {
-        spdlog::warn("article {}: partial page ({}), stored version kept", url,
+        spdlog::warn("article {}: partial page ({}), stored version kept", redact_url(url),
                      a.warnings.empty() ? "" : a.warnings.front());
         return finish_url({url, false, "unchanged", "partial page; stored version kept"});
       }
@@ -465,7 +483,7 @@ void Ingestor::on_article_result(const std::string& url, const std::string& feed
     res = store_.put_article(std::move(a), cfg_.store_raw_html ? std::string_view(r.body) : std::string_view(), aliases);
   } catch (const std::exception& e) {
     ++metrics_.articles_failed;
-    spdlog::error("article {}: store failed: {}", url, e.what());
+    spdlog::error("article {}: store failed: {}", redact_url(url), e.what());
     return finish_url({url, false, "failed", std::string("store: ") + e.what()});
   }
   switch (res.kind) {
@@ -474,7 +492,7 @@ void Ingestor::on_article_result(const std::string& url, const std::string& feed
     case PutKind::Unchanged: ++metrics_.articles_unchanged; break;
     case PutKind::Duplicate: ++metrics_.articles_duplicate; break;
   }
-  spdlog::info("article {}: {} (id {}, version {}{})", url, put_kind_name(res.kind), res.id, res.version,
+  spdlog::info("article {}: {} (id {}, version {}{})", redact_url(url), put_kind_name(res.kind), res.id, res.version,
                res.duplicate_of.empty() ? "" : ", duplicate of " + res.duplicate_of);
   finish_url({url, true, put_kind_name(res.kind), ""});
 }
