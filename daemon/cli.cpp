@@ -14,6 +14,7 @@
 #include "parse/date.h"
 #include "parse/extract.h"
 #include "parse/feed.h"
+#include "parse/url.h"
 #include "store/diff.h"
 #include "store/export.h"
 #include "store/store.h"
@@ -90,7 +91,7 @@ int cmd_check(const std::string& config_path, const std::string& db) {
   }
   for (const auto& f : cfg.feeds)
     if (!f.site.empty() && !reg.by_name(f.site))
-      errs.push_back({config_path, 0, "feed " + f.url + ": unknown site '" + f.site + "'"}),
+      errs.push_back({config_path, 0, "feed " + redact_url(f.url) + ": unknown site '" + f.site + "'"}),
           std::printf("%s\n", errs.back().str().c_str());
   for (const auto& name : cfg.sites)
     if (!reg.by_name(name))
@@ -316,12 +317,12 @@ int run_cli(int argc, char** argv) {
         auto j = nlohmann::json::parse(json);
         int fails = j.value("consecutive_failures", 0);
         int64_t next = j.value("next_poll", int64_t{0});
-        std::printf("%-60s %-8s %-25s %7.0fs %5d %s\n", url.c_str(),
+        std::printf("%-60s %-8s %-25s %7.0fs %5d %s\n", redact_url(url).c_str(),
                     fails ? "failing" : (j.value("last_success", int64_t{0}) ? "ok" : "pending"),
                     next ? epoch_to_iso_vn(next).c_str() : "-", j.value("interval_s", 0.0), fails,
-                    j.value("last_error", std::string()).c_str());
+                    redact_url(j.value("last_error", std::string())).c_str());
       } catch (const std::exception& ex) {
-        std::printf("%-60s unreadable state: %s\n", url.c_str(), ex.what());
+        std::printf("%-60s unreadable state: %s\n", redact_url(url).c_str(), ex.what());
       }
     }
     return 0;

@@ -10,6 +10,9 @@
 
 #include "daemon/http_endpoint.h"
 
+#include "fetch/netpolicy.h"
+#include "parse/url.h"
+
 namespace baotin {
 
 namespace {
@@ -29,6 +32,25 @@ std::string check_header_value(const std::string& v) {
 std::string resolve_path(const std::string& base_dir, const std::string& p) {
   if (p.empty() || std::filesystem::path(p).is_absolute()) return p;
   return (std::filesystem::path(base_dir) / p).lexically_normal().string();
+}
+
+// `allow_private`: an array of network-policy entries (fetch/netpolicy.h), each validated.
+void read_allow_list(const toml::node& n, const std::string& file, const std::string& key,
+                     std::vector<std::string>& out, std::vector<TemplateError>& errors) {
+  auto arr = n.as_array();
+  if (!arr) {
+    errors.push_back({file, line_of(n), key + ": expected an array of addresses, CIDR networks or host names" +
+                                            std::string(key == "feeds.allow_private" ? " (or true)" : "")});
+    return;
+  }
+  for (const auto& e : *arr) {
+    auto s = e.as_string();
+    NetAllowList probe;
+    std::string why;
+    if (!s) errors.push_back({file, line_of(e), key + ": expected strings"});
+    else if (!probe.add(s->get(), &why)) errors.push_back({file, line_of(e), key + ": " + why});
+    else out.push_back(s->get());
+  }
 }
 
 struct Reader {
@@ -147,7 +169,7 @@ bool load_config(const std::string& path, Config& cfg, std::vector<TemplateError
   if (auto t = root["fetch"].as_table()) {
     Reader r{*t, path, errors, "fetch."};
     r.check_keys({"user_agent", "max_in_flight", "per_host_concurrency", "per_host_min_delay_s", "connect_timeout_ms",
-                  "total_timeout_ms", "max_body_bytes", "max_redirects", "respect_robots"});
+                  "total_timeout_ms", "max_body_bytes", "max_redirects", "respect_robots", "allow_private"});
     r.get("user_agent", cfg.user_agent);
     r.get_int("max_in_flight", cfg.max_in_flight, 1, 4096);
     r.get_int("per_host_concurrency", cfg.per_host_concurrency, 1, 64);
@@ -161,6 +183,7 @@ bool load_config(const std::string& path, Config& cfg, std::vector<TemplateError
       std::string why = check_header_value(cfg.user_agent);
       if (!why.empty()) errors.push_back({path, line_of(*n), "fetch.user_agent: " + why});
     }
+    if (auto n = t->get("allow_private")) read_allow_list(*n, path, "fetch.allow_private", cfg.allow_private, errors);
   }
   if (auto t = root["poll"].as_table()) {
     Reader r{*t, path, errors, "poll."};
@@ -205,10 +228,23 @@ bool load_config(const std::string& path, Config& cfg, std::vector<TemplateError
           continue;
         }
         Reader r{*t, path, errors, "feeds."};
-        r.check_keys({"url", "site"});
+        r.check_keys({"url", "site", "allow_private"});
         FeedConfig f;
         r.get("url", f.url);
         r.get("site", f.site);
+        if (auto n = t->get("allow_private")) {
+          if (auto b = n->as_boolean()) {
+            auto u = parse_url(f.url);
+            if (b->get() && u) {
+              // The feed's own origin host:port (the default port when the URL has none).
+              std::string port = u->port.empty() ? (u->scheme == "https" ? "443" : "80") : u->port;
+              std::string host = u->host.find(':') != std::string::npos ? "[" + u->host + "]" : u->host;
+              f.allow_private.push_back(host + ":" + port);
+            }
+          } else {
+            read_allow_list(*n, path, "feeds.allow_private", f.allow_private, errors);
+          }
+        }
         if (f.url.rfind("http://", 0) != 0 && f.url.rfind("https://", 0) != 0)
           errors.push_back({path, line_of(e), "feeds.url: must be an http(s) URL, got '" + f.url + "'"});
         else

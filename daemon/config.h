@@ -2,6 +2,7 @@
 #pragma once
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "parse/template.h"
@@ -9,8 +10,13 @@
 namespace baotin {
 
 struct FeedConfig {
+  FeedConfig(std::string u = {}, std::string s = {}, std::vector<std::string> allow = {})
+      : url(std::move(u)), site(std::move(s)), allow_private(std::move(allow)) {}
   std::string url;
   std::string site;  // template name; "" = chosen by the article URLs' host
+  // Network-policy allow entries for this feed's fetch, its articles' fetches and their redirects
+  // (`allow_private = true` is the feed URL's own host:port; a list gives entries as in [fetch] allow_private).
+  std::vector<std::string> allow_private;
 };
 
 inline constexpr int kMaxWorkers = 256;
@@ -38,6 +44,7 @@ struct Config {
   bool respect_robots = true;
   std::map<std::string, bool> robots_override;     // host -> ignore robots.txt
   std::map<std::string, double> host_min_delay;    // host -> seconds
+  std::vector<std::string> allow_private;          // non-public addresses allowed for every fetch (netpolicy.h)
 
   // [poll]
   double min_interval_s = 120;

@@ -13,10 +13,6 @@
 #include "parse/url.h"
 
 namespace baotin {
-namespace {
-// TEMPORARY until the credential redaction lands in parse/url.h (merged from the network slice).
-std::string redact_url(const std::string& u) { return u; }
-}  // namespace
 
 double monotonic_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -141,7 +137,7 @@ FeedState Ingestor::feed_state(const std::string& url) {
       s = feed_state_from_json(nlohmann::json::parse(*json));
       loaded = true;
     } catch (const std::exception& e) {
-      spdlog::warn("feed {}: stored state unreadable ({}), starting afresh", url, e.what());
+      spdlog::warn("feed {}: stored state unreadable ({}), starting afresh", redact_url(url), e.what());
     }
   }
   if (!loaded) {
@@ -218,6 +214,12 @@ void Ingestor::poll_feed(const FeedConfig& feed) {
   req.url = feed.url;
   req.etag = st.etag;
   req.last_modified = st.last_modified;
+  req.allow_private = feed.allow_private;
+  {
+    std::lock_guard lk(mu_);  // the feed's article fetches get its allow list too
+    if (feed.allow_private.empty()) feed_allow_.erase(feed.url);
+    else feed_allow_[feed.url] = feed.allow_private;
+  }
   fetcher_.submit(std::move(req), [this, feed](FetchResult r) {
     ++metrics_.queue_work;
     pool_.post([this, feed, r = std::move(r)]() mutable {
@@ -233,8 +235,8 @@ void Ingestor::poll_feed(const FeedConfig& feed) {
           ++metrics_.poll_internal_errors;
           ++metrics_.polls_failed;
           try {
-            record_poll_failure(feed.url, 0, std::string("internal error while processing the feed: ") + e.what(),
-                                std::nullopt);
+            record_poll_failure(feed.url, 0,
+                                "internal error while processing the feed: " + redact_url(e.what()), std::nullopt);
           } catch (const std::exception& e2) {
             spdlog::error("feed {}: {}; and its failure could not be recorded: {}", redact_url(feed.url), e.what(),
                           e2.what());
@@ -262,8 +264,8 @@ void Ingestor::on_feed_result(const FeedConfig& feed, FetchResult r) {
   }
   if (!r.ok()) {
     ++metrics_.polls_failed;
-    std::string err = r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error;
-    if (r.blocked_by_robots) err = "disallowed by robots.txt";
+    // The fetcher's own words: a disallow, an unavailable robots.txt, a network-policy refusal, a TLS error...
+    std::string err = r.error.empty() ? "HTTP " + std::to_string(r.status) : redact_url(r.error);
     record_poll_failure(feed.url, r.status, err, r.retry_after_s);
     return;
   }
@@ -326,6 +328,11 @@ void Ingestor::on_feed_result(const FeedConfig& feed, FetchResult r) {
       continue;
     }
     link = resolve_url(base, link);
+    if (!is_http_url(link)) {  // javascript:, data:, file:, gopher:, ...: never fetched, never retried
+      ++metrics_.articles_skipped;
+      spdlog::debug("poll {}: item link '{}' is not http(s), skipped", redact_url(feed.url), redact_url(link));
+      continue;
+    }
     int64_t item_time = 0;
     for (const auto* d : {&item.published, &item.updated})
       if (!d->empty())
@@ -477,6 +484,10 @@ void Ingestor::fetch_article(const ArticleJob& job, int attempt) {
   ++outstanding_;
   FetchRequest req;
   req.url = job.url;
+  {
+    std::lock_guard lk(mu_);
+    if (auto it = feed_allow_.find(job.feed); it != feed_allow_.end()) req.allow_private = it->second;
+  }
   fetcher_.submit(std::move(req), [=, this](FetchResult r) {
     ++metrics_.queue_work;
     pool_.post([=, this, r = std::move(r)]() mutable {
@@ -484,7 +495,7 @@ void Ingestor::fetch_article(const ArticleJob& job, int attempt) {
       try {
         on_article_result(job, attempt, std::move(r));
       } catch (const std::exception& e) {
-        spdlog::error("article {}: {}", redact_url(job.url), e.what());
+        spdlog::error("article {}: {}", redact_url(job.url), redact_url(e.what()));
       }
       done_one();
     });
@@ -549,16 +560,18 @@ void Ingestor::on_article_result(const ArticleJob& job, int attempt, FetchResult
     ++dropped_at_shutdown_;
     return finish_url({url, false, "failed", "not processed: the daemon is stopping"}, false);
   }
-  if (r.blocked_by_robots) {
+  if (r.blocked_by_robots) {  // a real Disallow (an unreachable robots.txt is robots_unavailable: transient)
     ++metrics_.fetch_robots_blocked;
     ++metrics_.articles_skipped;
-    spdlog::info("article {}: disallowed by robots.txt, skipped", redact_url(url));
-    return finish_url({url, false, "skipped", "disallowed by robots.txt"}, true);
+    spdlog::info("article {}: {}, skipped", redact_url(url), redact_url(r.error));
+    return finish_url({url, false, "skipped", redact_url(r.error)}, true);
   }
   if (r.too_large) ++metrics_.fetch_too_large;
   if (!r.ok() && !r.too_large) {
-    std::string err = r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error;
-    bool transient = r.status == 0 || r.status == 408 || r.status == 425 || r.status == 429 || r.status >= 500;
+    std::string err = r.error.empty() ? "HTTP " + std::to_string(r.status) : redact_url(r.error);
+    // Refusals of the network policy (private address, non-http(s) scheme) are permanent.
+    bool transient = !r.blocked_by_policy && (r.status == 0 || r.status == 408 || r.status == 425 ||
+                                              r.status == 429 || r.status >= 500);
     if (transient && attempt + 1 < cfg_.article_retries && accepting_) {
       double delay = article_retry_delay(attempt, r.retry_after_s, cfg_.max_retry_after_s);
       {

@@ -158,6 +158,7 @@ class Ingestor {
   std::set<std::string> polling_;
   std::set<std::string> articles_in_flight_;  // canonical URLs
   std::map<std::string, FailedUrl> failed_;   // canonical URL -> last failure
+  std::map<std::string, std::vector<std::string>> feed_allow_;  // feed URL -> network-policy allow entries
   std::multimap<double, std::function<void()>> delayed_;  // monotonic seconds -> task
   std::mt19937_64 rng_{std::random_device{}()};
   std::atomic<size_t> outstanding_{0};

@@ -16,6 +16,7 @@
 #include "daemon/pipeline.h"
 #include "daemon/service.h"
 #include "parse/date.h"
+#include "parse/url.h"
 
 namespace baotin {
 
@@ -53,6 +54,7 @@ FetcherConfig fetcher_config(const Config& cfg) {
   f.respect_robots = cfg.respect_robots;
   f.robots_override = cfg.robots_override;
   f.host_min_delay = cfg.host_min_delay;
+  f.allow_private = cfg.allow_private;
   return f;
 }
 
@@ -92,6 +94,8 @@ static nlohmann::json status_json(Ingestor& ing, const Metrics& m) {
   nlohmann::json feeds = nlohmann::json::array();
   for (const auto& s : ing.feed_states()) {
     nlohmann::json f = to_json(s);
+    f["url"] = redact_url(s.url);  // credentials in feed URLs stay out of /status
+    f["last_error"] = redact_url(s.last_error);
     f["next_poll_iso"] = s.next_poll ? epoch_to_iso_vn(s.next_poll) : "";
     f["state"] = s.consecutive_failures > 0 ? "failing" : (s.last_success ? "ok" : "pending");
     feeds.push_back(std::move(f));

@@ -3,6 +3,10 @@
 #include <curl/curl.h>
 #include <spdlog/spdlog.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -14,6 +18,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "fetch/netpolicy.h"
 #include "fetch/robots.h"
 #include "parse/url.h"
 
@@ -56,6 +61,7 @@ struct Job {
   int redirects = 0;
   double queued_before = 0, seconds_before = 0;  // queueing and transfer time of the earlier hops
   size_t wire_before = 0;                        // bytes received by the earlier hops
+  std::shared_ptr<const NetAllowList> allow;     // parsed req.allow_private (null: none)
 };
 using JobPtr = std::unique_ptr<Job>;
 
@@ -68,6 +74,9 @@ struct Transfer {
   bool too_large = false;
   char errbuf[CURL_ERROR_SIZE] = {0};
   Clock::time_point started;
+  const NetAllowList* policy = nullptr;  // the fetcher's allow list (job->allow adds to it)
+  std::string blocked;                   // set when the network policy refused a connection
+
   ~Transfer() {
     if (easy) curl_easy_cleanup(easy);
     if (headers) curl_slist_free_all(headers);
@@ -115,6 +124,50 @@ size_t header_cb(char* data, size_t size, size_t nitems, void* userp) {
   if (colon == std::string_view::npos || colon == 0) return n;
   t->result.headers.emplace(lower(trim(line.substr(0, colon))), std::string(trim(line.substr(colon + 1))));
   return n;
+}
+
+// URL host of the transfer's current hop (libcurl follows robots.txt redirects itself).
+std::string transfer_host(Transfer* t) {
+  char* eff = nullptr;
+  if (curl_easy_getinfo(t->easy, CURLINFO_EFFECTIVE_URL, &eff) == CURLE_OK && eff) return url_host(eff);
+  return t->job->host;
+}
+
+// Network policy, before a connection is made: the address is the resolved one, for every hop and every
+// address libcurl tries (a name resolving to 127.0.0.1 is refused like the literal).
+curl_socket_t open_socket_cb(void* clientp, curlsocktype purpose, curl_sockaddr* a) {
+  auto* t = static_cast<Transfer*>(clientp);
+  if (purpose == CURLSOCKTYPE_IPCXN) {
+    std::string why = net_policy_refusal(&a->addr, transfer_host(t), *t->policy, t->job->allow.get());
+    if (!why.empty()) {
+      t->blocked = std::move(why);
+      return CURL_SOCKET_BAD;
+    }
+  }
+  return ::socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
+// The same check on the connection a request is about to use: also covers a connection libcurl reuses from
+// an earlier transfer (opened under another request's allow list).
+int prereq_cb(void* clientp, char* primary_ip, char*, int primary_port, int) {
+  auto* t = static_cast<Transfer*>(clientp);
+  sockaddr_storage ss{};
+  auto* a4 = reinterpret_cast<sockaddr_in*>(&ss);
+  auto* a6 = reinterpret_cast<sockaddr_in6*>(&ss);
+  if (primary_ip && inet_pton(AF_INET, primary_ip, &a4->sin_addr) == 1) {
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons(static_cast<uint16_t>(primary_port));
+  } else if (primary_ip && inet_pton(AF_INET6, primary_ip, &a6->sin6_addr) == 1) {
+    a6->sin6_family = AF_INET6;
+    a6->sin6_port = htons(static_cast<uint16_t>(primary_port));
+  } else {
+    return CURL_PREREQFUNC_OK;  // not an IP connection (cannot happen with http/https only)
+  }
+  std::string why =
+      net_policy_refusal(reinterpret_cast<sockaddr*>(&ss), transfer_host(t), *t->policy, t->job->allow.get());
+  if (why.empty()) return CURL_PREREQFUNC_OK;
+  t->blocked = std::move(why);
+  return CURL_PREREQFUNC_ABORT;
 }
 
 bool has_crlf(const std::string& s) { return s.find_first_of("\r\n") != std::string::npos; }
@@ -174,6 +227,11 @@ struct Fetcher::Impl {
     if (cfg.per_host_min_delay_s < 0) cfg.per_host_min_delay_s = 0;
     if (cfg.max_redirects < 0) cfg.max_redirects = 0;
     agent_token = robots_product_token(cfg.user_agent);
+    std::string why;
+    auto allow_list = NetAllowList::parse(cfg.allow_private, &why);
+    if (!allow_list) throw std::invalid_argument("Fetcher: " + why);
+    allow = std::move(*allow_list);
+    for (const auto& r : cfg.resolve) resolve = curl_slist_append(resolve, r.c_str());
     global_init();
     multi = curl_multi_init();
     if (!multi) throw std::runtime_error("Fetcher: curl_multi_init failed");
@@ -184,9 +242,12 @@ struct Fetcher::Impl {
 
   ~Impl() {
     if (multi) curl_multi_cleanup(multi);
+    if (resolve) curl_slist_free_all(resolve);
   }
 
   FetcherConfig cfg;
+  NetAllowList allow;
+  curl_slist* resolve = nullptr;
   std::string agent_token;
   CURLM* multi = nullptr;
   std::thread thread;
@@ -257,6 +318,8 @@ struct Fetcher::Impl {
       if (r.not_modified) ++st.not_modified;
       if (r.too_large) ++st.too_large;
       if (r.blocked_by_robots) ++st.robots_blocked;
+      if (r.robots_unavailable) ++st.robots_unavailable;
+      if (r.blocked_by_policy) ++st.policy_blocked;
       st.body_bytes += r.body.size();
       st.wire_bytes += r.wire_bytes;
     }
@@ -270,10 +333,14 @@ struct Fetcher::Impl {
     }
   }
 
-  void fail(Job& job, std::string error, bool robots_block = false) {
+  enum class Why { kOther, kRobots, kRobotsUnavailable, kPolicy };
+  void fail(Job& job, std::string error, Why why = Why::kOther, std::optional<double> retry_after = std::nullopt) {
     FetchResult r;
     r.error = std::move(error);
-    r.blocked_by_robots = robots_block;
+    r.blocked_by_robots = why == Why::kRobots;
+    r.robots_unavailable = why == Why::kRobotsUnavailable;
+    r.blocked_by_policy = why == Why::kPolicy;
+    r.retry_after_s = retry_after;
     r.redirects = job.redirects;
     r.queued_seconds = job.queued_before + secs(Clock::now() - job.submitted);
     r.seconds = job.seconds_before;
@@ -284,12 +351,21 @@ struct Fetcher::Impl {
   // ---- admission: URL checks and robots ------------------------------------------------------------
 
   void admit(JobPtr job) {
+    const std::string scheme = url_scheme(job->req.url);
+    if (!scheme.empty() && scheme != "http" && scheme != "https")
+      return fail(*job, "unsupported URL scheme '" + scheme + "' in '" + job->req.url + "' (only http/https)",
+                  Why::kPolicy);
     auto u = parse_url(job->req.url);
-    if (!u) return fail(*job, "invalid URL: '" + job->req.url + "'");
-    if (u->scheme != "http" && u->scheme != "https")
-      return fail(*job, "unsupported URL scheme '" + u->scheme + "' in '" + job->req.url + "' (only http/https)");
+    if (!u) return fail(*job, "invalid URL: '" + job->req.url + "'", Why::kPolicy);
     if (has_crlf(job->req.url) || has_crlf(job->req.etag) || has_crlf(job->req.last_modified))
-      return fail(*job, "request contains CR/LF characters (header injection refused): '" + job->req.url + "'");
+      return fail(*job, "request contains CR/LF characters (header injection refused): '" + job->req.url + "'",
+                  Why::kPolicy);
+    if (!job->allow && !job->req.allow_private.empty()) {
+      std::string why;
+      auto l = NetAllowList::parse(job->req.allow_private, &why);
+      if (!l) return fail(*job, "invalid request: " + why, Why::kPolicy);
+      job->allow = std::make_shared<const NetAllowList>(std::move(*l));
+    }
     std::string port = u->port;
     if ((u->scheme == "http" && port == "80") || (u->scheme == "https" && port == "443")) port.clear();
     std::string host = u->host.find(':') != std::string::npos ? "[" + u->host + "]" : u->host;
@@ -322,10 +398,20 @@ struct Fetcher::Impl {
     const std::string blocked = job->redirects == 0 ? std::string("blocked by robots.txt")
                                                     : "redirect target " + job->req.url + " blocked by robots.txt of " +
                                                           job->origin + " (redirected from " + job->first_url + ")";
-    if (e.state == RobotsEntry::State::kError)
-      return fail(*job, blocked + ": " + e.error + " (host disallowed temporarily)", true);
+    if (e.state == RobotsEntry::State::kError) {
+      // Not a disallow: robots.txt could not be read. The request is not made (RFC 9309 2.3.1.4: assume
+      // complete disallow) but fails as transient, so that the caller retries once robots.txt is readable.
+      const double left = std::max(0.0, secs(e.expires - Clock::now()));
+      const std::string what = job->redirects == 0 ? "robots.txt of " + job->origin + " unavailable"
+                                                   : "redirect target " + job->req.url + " deferred: robots.txt of " +
+                                                         job->origin + " unavailable (redirected from " +
+                                                         job->first_url + ")";
+      return fail(*job, what + ": " + e.error + " (not fetched; retried after " +
+                            std::to_string(static_cast<long>(left + 0.5)) + "s)",
+                  Why::kRobotsUnavailable, left);
+    }
     if (auto rule = e.rules.matching_rule(job->path); rule && !rule->allow)
-      return fail(*job, blocked + ": 'Disallow: " + rule->pattern + "' matches " + job->path, true);
+      return fail(*job, blocked + ": 'Disallow: " + rule->pattern + "' matches " + job->path, Why::kRobots);
     enqueue(std::move(job));
   }
 
@@ -339,6 +425,8 @@ struct Fetcher::Impl {
     j->host = like.host;
     j->host_key = like.host_key;
     j->path = "/robots.txt";
+    j->allow = like.allow;  // the robots.txt of a host a request may reach is reachable for it too
+    j->req.allow_private = like.req.allow_private;
     {
       std::lock_guard lk(stats_mu);
       ++st.robots_fetches;
@@ -352,6 +440,20 @@ struct Fetcher::Impl {
     auto it = robots.find(job.origin);
     if (it == robots.end()) return;
     RobotsEntry& e = it->second;
+    if (r.blocked_by_policy) {
+      // The network policy refused robots.txt for the allow list of the request that caused the fetch: the
+      // host itself is refused for the requests with that list. Nothing is cached: requests with another
+      // allow list start their own robots.txt fetch.
+      std::vector<JobPtr> waiting;
+      waiting.swap(e.waiting);
+      waiting_count -= waiting.size();
+      robots.erase(it);
+      for (auto& w : waiting) {
+        if (w->req.allow_private == job.req.allow_private) fail(*w, r.error, Why::kPolicy);
+        else admit(std::move(w));
+      }
+      return;
+    }
     auto now = Clock::now();
     auto ttl = [](double s) { return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s)); };
     if (r.status >= 200 && r.status < 300 && (r.error.empty() || r.too_large)) {
@@ -408,6 +510,12 @@ struct Fetcher::Impl {
     curl_easy_setopt(h, CURLOPT_HEADERDATA, t.get());
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->errbuf);
     curl_easy_setopt(h, CURLOPT_USERAGENT, cfg.user_agent.c_str());
+    t->policy = &allow;
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_socket_cb);
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, t.get());
+    curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, prereq_cb);
+    curl_easy_setopt(h, CURLOPT_PREREQDATA, t.get());
+    if (resolve) curl_easy_setopt(h, CURLOPT_RESOLVE, resolve);
     if (t->job->internal_robots || t->job->req.is_robots) {
       // robots.txt itself: libcurl follows (RFC 9309 2.3.1.2, also across hosts; no robots check applies to it).
       curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
@@ -499,6 +607,11 @@ struct Fetcher::Impl {
       if (t->too_large || rc == CURLE_FILESIZE_EXCEEDED) {
         r.too_large = true;
         r.error = "body too large: exceeds limit of " + std::to_string(t->limit) + " bytes (transfer aborted)";
+      } else if (!t->blocked.empty()) {
+        r.status = 0;
+        r.error = t->blocked;
+        r.blocked_by_policy = true;
+        r.body.clear();
       } else {
         r.status = 0;
         r.error = describe(rc, t->errbuf, cfg.max_redirects);
@@ -535,13 +648,18 @@ struct Fetcher::Impl {
   // the request as libcurl kept them: they come from the final response of an earlier fetch of the chain.
   void follow_redirect(JobPtr job, FetchResult r, const std::string& location) {
     const std::string from = r.final_url.empty() ? job->req.url : r.final_url;
-    auto give_up = [&](std::string error) {
+    auto give_up = [&](std::string error, bool policy = false) {
       r.status = 0;
       r.error = std::move(error);
+      r.blocked_by_policy = policy;
       r.body.clear();
       r.final_url = from;
       deliver(*job, std::move(r));
     };
+    if (std::string scheme = url_scheme(location); !scheme.empty() && scheme != "http" && scheme != "https")
+      return give_up("redirect from " + from + " to '" + location + "' refused: scheme '" + scheme +
+                         "' is not http/https (network policy)",
+                     true);
     std::string why;
     auto target = resolve_location(from, location, why);
     if (!target) return give_up("invalid redirect from " + from + " to Location '" + location + "': " + why);

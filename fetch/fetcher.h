@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace baotin {
 
@@ -26,7 +27,8 @@ struct FetcherConfig {
                                      // (robots.txt and politeness of the target host apply)
   bool respect_robots = true;
   double robots_ttl_s = 24 * 3600;   // cache lifetime of a fetched robots.txt (also of a 4xx = allow all)
-  double robots_error_ttl_s = 600;   // 5xx/unreachable robots.txt: host disallowed for this long, then retried
+  double robots_error_ttl_s = 600;   // 5xx/unreachable robots.txt: the host's requests fail (robots_unavailable,
+                                     // transient) for this long, then robots.txt is fetched again
   size_t robots_max_bytes = 512u << 10;  // robots.txt beyond this is truncated (RFC 9309: >= 500 KiB parsed)
   double max_crawl_delay_s = 30;     // robots Crawl-delay is honoured up to this many seconds
   double max_retry_after_pause_s = 60;  // a 429/503 with Retry-After pauses new requests to that host for
@@ -34,6 +36,14 @@ struct FetcherConfig {
   std::map<std::string, bool> robots_override;  // host (or host:port) -> true: ignore robots.txt for it
   std::map<std::string, double> host_min_delay; // host (or host:port) -> min delay, overrides the default
   bool verify_tls = true;
+  // Network policy (fetch/netpolicy.h, README "Network policy"): connections to loopback, private, link-local,
+  // multicast, ... addresses are refused unless an entry here (or in FetchRequest::allow_private) allows them:
+  // "*", an address, a CIDR network or a host name, each optionally with ":port". Invalid entries make the
+  // constructor throw std::invalid_argument.
+  std::vector<std::string> allow_private;
+  // libcurl CURLOPT_RESOLVE entries ("host:port:address"): pin names to addresses (tests; the policy still
+  // judges the address).
+  std::vector<std::string> resolve;
 };
 
 struct FetchRequest {
@@ -42,6 +52,9 @@ struct FetchRequest {
   std::string url;
   std::string etag, last_modified;  // conditional GET: sent as If-None-Match / If-Modified-Since when set
   bool is_robots = false;           // fetch without consulting robots.txt (used for robots.txt itself)
+  // Extra network-policy allow entries for this request, its redirect hops and the robots.txt fetch it causes
+  // (same forms as FetcherConfig::allow_private; an invalid entry fails the request with blocked_by_policy).
+  std::vector<std::string> allow_private;
 };
 
 struct FetchResult {
@@ -50,17 +63,28 @@ struct FetchResult {
   std::string error;          // empty on success; otherwise a human-readable reason
   std::string body;           // decoded (gzip/deflate/br) body
   std::string content_type, etag, last_modified;
-  std::optional<double> retry_after_s;  // parsed Retry-After (delta seconds or HTTP-date) on 429/503
+  std::optional<double> retry_after_s;  // parsed Retry-After (delta seconds or HTTP-date) on 429/503; with
+                                        // robots_unavailable: seconds until robots.txt is fetched again
   bool not_modified = false;  // 304 answer to a conditional request
   bool too_large = false;     // body exceeded max_body_bytes; body holds the truncated prefix
-  bool blocked_by_robots = false;  // by the robots.txt of the URL's origin, or of a redirect target's origin
+  bool blocked_by_robots = false;  // disallowed by the robots.txt of the URL's origin (or of a redirect target's)
+  // robots.txt of the origin could not be read (5xx, 429, timeout, DNS, TLS, ...): nothing was requested;
+  // transient, `error` says why. Not a disallow.
+  bool robots_unavailable = false;
+  // Refused before any request by the network policy or the URL checks: a non-public address (see
+  // FetcherConfig::allow_private), a non-http(s) scheme (also as a redirect target), an invalid URL, CR/LF in
+  // the request. Permanent: retrying cannot help.
+  bool blocked_by_policy = false;
   int redirects = 0;              // redirect hops followed
   double seconds = 0;         // transfer time (excludes queueing)
   double queued_seconds = 0;  // time spent waiting for politeness / robots / a slot
   size_t wire_bytes = 0;      // bytes received (headers + possibly compressed body)
   std::multimap<std::string, std::string> headers;  // final response headers, names lower-case
   // 2xx with a complete body. A 304 is not ok() (check not_modified).
-  bool ok() const { return status >= 200 && status < 300 && error.empty() && !too_large && !blocked_by_robots; }
+  bool ok() const {
+    return status >= 200 && status < 300 && error.empty() && !too_large && !blocked_by_robots && !robots_unavailable &&
+           !blocked_by_policy;
+  }
   // First value of a (lower-case) header name, or "".
   std::string header(const std::string& name) const;
 };
@@ -73,6 +97,8 @@ struct FetcherStats {
   uint64_t not_modified = 0;
   uint64_t too_large = 0;
   uint64_t robots_blocked = 0;
+  uint64_t robots_unavailable = 0;
+  uint64_t policy_blocked = 0;
   uint64_t robots_fetches = 0;
   uint64_t body_bytes = 0, wire_bytes = 0;
   size_t queued = 0;     // waiting (politeness, robots, slots)

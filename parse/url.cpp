@@ -1,5 +1,6 @@
 #include "parse/url.h"
 
+#include <algorithm>
 #include <cctype>
 #include <vector>
 
@@ -94,12 +95,32 @@ static std::string remove_dot_segments(std::string_view path) {
   return r;
 }
 
+std::string url_scheme(std::string_view s) {
+  s = trim(s);
+  auto colon = s.find(':');
+  if (colon == std::string_view::npos || colon == 0) return "";
+  for (size_t i = 0; i < colon; ++i) {
+    char c = s[i];
+    bool ok = std::isalpha(static_cast<unsigned char>(c)) ||
+              (i > 0 && (std::isdigit(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.'));
+    if (!ok) return "";
+  }
+  return ascii_lower(s.substr(0, colon));
+}
+
+bool is_http_url(std::string_view s) {
+  auto u = parse_url(s);
+  return u && (u->scheme == "http" || u->scheme == "https");
+}
+
 std::string resolve_url(std::string_view base_s, std::string_view ref_s) {
   ref_s = trim(ref_s);
   if (auto r = parse_url(ref_s)) {
     r->path = remove_dot_segments(r->path);
     return r->str();
   }
+  // A reference with a scheme is absolute (RFC 3986 4.3), even one without "//": never merge it as a path.
+  if (!url_scheme(ref_s).empty()) return std::string(ref_s);
   auto base = parse_url(base_s);
   if (!base) return std::string(ref_s);
   Url t;
@@ -154,6 +175,90 @@ std::string resolve_url(std::string_view base_s, std::string_view ref_s) {
 std::string url_host(std::string_view url) {
   auto u = parse_url(url);
   return u ? u->host : std::string();
+}
+
+namespace {
+
+// Parameter names whose values are credentials. Compared after lower-casing and dropping '-', '_' and '.'.
+bool credential_param(std::string_view name) {
+  std::string n;
+  for (char c : name) {
+    if (c == '-' || c == '_' || c == '.') continue;
+    n += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  static const char* const kExact[] = {"key",  "sig",  "pwd",     "pass",      "auth", "authorization",
+                                       "hash", "session", "sessionid", "sid",  "jwt", "hmac", "otp"};
+  for (const char* k : kExact)
+    if (n == k) return true;
+  static const char* const kPart[] = {"token", "secret", "passw", "apikey", "signature", "credential", "accesskey",
+                                      "privatekey", "licensekey", "clientkey", "authkey", "appkey", "sessionkey"};
+  for (const char* k : kPart)
+    if (n.find(k) != std::string::npos) return true;
+  return false;
+}
+
+bool url_char(char c) {
+  return !(std::isspace(static_cast<unsigned char>(c)) || c == '"' || c == '\'' || c == '<' || c == '>' || c == '`');
+}
+
+}  // namespace
+
+std::string redact_url(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t sep = s.find("://", i);
+    if (sep == std::string_view::npos) break;
+    // The URL runs from "://" to the first character that cannot be in one (space, quote, angle bracket).
+    size_t end = sep + 3;
+    while (end < s.size() && url_char(s[end])) ++end;
+    out.append(s.substr(i, sep + 3 - i));
+    std::string_view rest = s.substr(sep + 3, end - sep - 3);
+    // Authority: user:password@ -> user:REDACTED@
+    size_t auth_end = rest.find_first_of("/?#");
+    std::string_view auth = rest.substr(0, auth_end);
+    if (auto at = auth.rfind('@'); at != std::string_view::npos) {
+      std::string_view userinfo = auth.substr(0, at);
+      if (auto colon = userinfo.find(':'); colon != std::string_view::npos) {
+        out.append(userinfo.substr(0, colon + 1));
+        out += "REDACTED";
+        out.append(auth.substr(at));
+      } else {
+        out.append(auth);
+      }
+    } else {
+      out.append(auth);
+    }
+    rest = auth_end == std::string_view::npos ? std::string_view() : rest.substr(auth_end);
+    size_t q = rest.find('?');
+    size_t frag = rest.find('#');
+    if (q == std::string_view::npos || (frag != std::string_view::npos && frag < q)) {
+      out.append(rest);
+    } else {
+      out.append(rest.substr(0, q + 1));
+      std::string_view query = rest.substr(q + 1, frag == std::string_view::npos ? std::string_view::npos : frag - q - 1);
+      size_t p = 0;
+      while (p <= query.size()) {
+        size_t amp = query.find('&', p);
+        if (amp == std::string_view::npos) amp = query.size();
+        std::string_view param = query.substr(p, amp - p);
+        size_t eq = param.find('=');
+        if (eq != std::string_view::npos && eq + 1 < param.size() && credential_param(param.substr(0, eq))) {
+          out.append(param.substr(0, eq + 1));
+          out += "REDACTED";
+        } else {
+          out.append(param);
+        }
+        if (amp < query.size()) out += '&';
+        p = amp + 1;
+      }
+      if (frag != std::string_view::npos) out.append(rest.substr(frag));
+    }
+    i = end;
+  }
+  out.append(s.substr(std::min(i, s.size())));
+  return out;
 }
 
 bool host_matches(std::string_view host, std::string_view pattern) {

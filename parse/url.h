@@ -19,8 +19,19 @@ struct Url {
 };
 
 std::optional<Url> parse_url(std::string_view s);
-// Resolves `ref` against `base` (RFC 3986 section 5). Returns ref unchanged if base is not absolute.
+// Resolves `ref` against `base` (RFC 3986 section 5). Returns ref unchanged if base is not absolute, and
+// also when ref has a scheme of its own ("javascript:alert(1)", "mailto:x", "data:..."): such a reference is
+// absolute, never a relative path.
 std::string resolve_url(std::string_view base, std::string_view ref);
+// Lower-case scheme of `s` ("https" for "HTTPS://x", "javascript" for "javascript:alert(1)"), or "" when `s`
+// does not start with scheme ":" (a relative reference).
+std::string url_scheme(std::string_view s);
+// True for an absolute http:// or https:// URL with a host.
+bool is_http_url(std::string_view s);
+// `s` (a URL, or any text containing URLs such as an error message) with the values of credential-like query
+// parameters (token, key, api_key, access_token, sig, signature, password, secret, ...) and userinfo
+// passwords replaced by REDACTED. For logs, /status and CLI output; requests keep the real URL.
+std::string redact_url(std::string_view s);
 // Lower-case host of an absolute URL, or "".
 std::string url_host(std::string_view url);
 // True when `host` equals `pattern` or, for "*.example.com" / "example.com", is a subdomain of it.

@@ -89,7 +89,18 @@ inline std::string article_html(const Story& s, const std::string& base) {
 class NewsServer {
  public:
   explicit NewsServer(std::vector<Story> stories = default_stories()) : stories_(std::move(stories)) {
-    svr_.Get("/robots.txt", [](const httplib::Request&, httplib::Response& res) {
+    svr_.Get("/robots.txt", [this](const httplib::Request&, httplib::Response& res) {
+      ++robots_requests;
+      if (robots_faults > 0) {
+        --robots_faults;
+        if (robots_fault_status == 0) {  // hang until the client gives up (or the server stops)
+          for (int i = 0; i < 2000 && !stopping_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+          return;
+        }
+        res.status = robots_fault_status;
+        res.set_content("error", "text/plain");
+        return;
+      }
       res.set_content("User-agent: *\nDisallow: /private/\n", "text/plain");
     });
     svr_.Get("/rss.xml", [this](const httplib::Request& req, httplib::Response& res) {
@@ -143,6 +154,7 @@ class NewsServer {
     while (!svr_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   ~NewsServer() {
+    stopping_ = true;
     svr_.stop();
     thread_.join();
   }
@@ -180,6 +192,8 @@ class NewsServer {
 
   std::atomic<int> feed_requests{0}, feed_304{0}, feed_version{1};
   std::atomic<int> article_delay_ms{0};  // each article answer waits this long (a slow site)
+  // The next `robots_faults` robots.txt requests answer `robots_fault_status` (0: hang, no answer).
+  std::atomic<int> robots_faults{0}, robots_fault_status{500}, robots_requests{0};
 
  private:
   struct Fault {
@@ -190,6 +204,7 @@ class NewsServer {
   httplib::Server svr_;
   std::thread thread_;
   int port_ = 0;
+  std::atomic<bool> stopping_{false};
   std::mutex mu_;
   std::map<std::string, int> article_requests;
   std::map<std::string, Fault> faults_;

@@ -63,8 +63,11 @@ TEST(Cli, ServeExportSigtermAndTools) {
                                             std::to_string(metrics_port) + "\"\nlog_level = \"info\"\n"
                                         "[fetch]\nper_host_min_delay_s = 0.0\ntotal_timeout_ms = 5000\n"
                                         "[poll]\nmin_interval_s = 1\nmax_interval_s = 2\n"
-                                        "[[feeds]]\nurl = \"" + site.base() + "/rss.xml\"\n"
-                                        "[[feeds]]\nurl = \"http://127.0.0.1:" + std::to_string(dead_port) + "/rss.xml\"\n";
+                                        // Loopback is opted in per feed (network policy); the dead feed's URL
+                                        // carries a credential that must not show in logs, /status, `feeds`.
+                                        "[[feeds]]\nurl = \"" + site.base() + "/rss.xml\"\nallow_private = true\n"
+                                        "[[feeds]]\nurl = \"http://127.0.0.1:" + std::to_string(dead_port) +
+                                            "/rss.xml?token=s3cr3t-tok&cat=1\"\nallow_private = [\"127.0.0.1\"]\n";
   const std::string bin = BAOTIN_BINARY;
   const std::string db = (dir / "data").string();
 
@@ -113,6 +116,8 @@ TEST(Cli, ServeExportSigtermAndTools) {
   ASSERT_TRUE(status);
   auto sj = nlohmann::json::parse(status->body);
   EXPECT_EQ(sj["feeds"].size(), 2u);
+  EXPECT_EQ(status->body.find("s3cr3t-tok"), std::string::npos) << status->body;
+  EXPECT_NE(status->body.find("token=REDACTED&cat=1"), std::string::npos) << status->body;
   // SIGHUP reloads config and templates; the daemon keeps its state and keeps running.
   kill(pid, SIGHUP);
   std::this_thread::sleep_for(std::chrono::milliseconds(800));
@@ -126,6 +131,8 @@ TEST(Cli, ServeExportSigtermAndTools) {
   EXPECT_NE(log.find("stopped cleanly"), std::string::npos) << log;
   EXPECT_NE(log.find("reload: 2 feeds, 1 templates"), std::string::npos) << log;
   EXPECT_NE(log.find("poll http://127.0.0.1:" + std::to_string(dead_port)), std::string::npos) << log;
+  EXPECT_NE(log.find("connection failed"), std::string::npos) << log;  // the real cause, not "disallowed"
+  EXPECT_EQ(log.find("s3cr3t-tok"), std::string::npos) << log;
   EXPECT_GE(site.feed_requests.load(), 2);
 
   Cmd after = run(bin + " export --db " + quote(db) + " --format jsonl");
@@ -136,6 +143,8 @@ TEST(Cli, ServeExportSigtermAndTools) {
   Cmd feeds = run(bin + " feeds --db " + quote(db));
   EXPECT_NE(feeds.out.find("failing"), std::string::npos) << feeds.out;
   EXPECT_NE(feeds.out.find(site.base() + "/rss.xml"), std::string::npos);
+  EXPECT_EQ(feeds.out.find("s3cr3t-tok"), std::string::npos) << feeds.out;
+  EXPECT_NE(feeds.out.find("token=REDACTED"), std::string::npos) << feeds.out;
   Cmd verify = run(bin + " verify --db " + quote(db));
   EXPECT_EQ(verify.status, 0) << verify.out;
 
@@ -163,7 +172,8 @@ TEST(Cli, BackfillFromUrlsAndSitemap) {
   std::filesystem::create_directories(dir / "sites");
   std::filesystem::copy_file(std::string(BAOTIN_FIXTURES) + "/e2e/site.toml", dir / "sites" / "site.toml");
   std::ofstream(dir / "baotin.toml") << "[daemon]\ntemplates_dir = \"sites\"\nmetrics_listen = \"\"\n"
-                                        "[fetch]\nper_host_min_delay_s = 0.0\n";
+                                        "[fetch]\nper_host_min_delay_s = 0.0\n"
+                                        "allow_private = [\"127.0.0.1\", \"localhost\"]\n";
   std::ofstream(dir / "urls.txt") << "# two stories and one that does not exist\n"
                                   << site.base() << "/bai/mua-lon-ha-noi-1001.html\n"
                                   << site.base() << "/bai/gia-vang-giam-1002.html?utm_source=x\n"
@@ -202,7 +212,8 @@ TEST(Cli, BackfillSkipsOldDomainUrlsOfStoredArticles) {
                "hosts = [\"127.0.0.1\", \"localhost\"]\nhost_aliases = { \"localhost\" = \"127.0.0.1\" }");
   std::ofstream(dir / "sites" / "site.toml") << toml;
   std::ofstream(dir / "baotin.toml") << "[daemon]\ntemplates_dir = \"sites\"\nmetrics_listen = \"\"\n"
-                                        "[fetch]\nper_host_min_delay_s = 0.0\n";
+                                        "[fetch]\nper_host_min_delay_s = 0.0\n"
+                                        "allow_private = [\"127.0.0.1\", \"localhost\"]\n";
   const std::string old_base = "http://localhost:" + std::to_string(site.port());
   std::ofstream(dir / "new.txt") << site.base() << "/bai/mua-lon-ha-noi-1001.html\n"
                                  << site.base() << "/bai/gia-vang-giam-1002.html\n";

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "daemon/config.h"
+#include "daemon/service.h"
 
 using namespace baotin;
 
@@ -73,6 +74,43 @@ TEST(Config, EffectiveFeedsMergeAndDeduplicate) {
   EXPECT_EQ(feeds[1].url, "https://z.vn/rss");
   EXPECT_EQ(feeds[2].url, "https://a.vn/rss2");
   EXPECT_EQ(feeds[2].site, "a");
+}
+
+TEST(Config, AllowPrivateFetchAndPerFeed) {
+  Config cfg;
+  std::vector<TemplateError> errs;
+  auto p = write_tmp("baotin-cfg-allow.toml",
+                     "[fetch]\nallow_private = [\"10.0.0.0/8\", \"intranet.example.vn\"]\n"
+                     "[[feeds]]\nurl = \"http://127.0.0.1:8080/rss\"\nallow_private = true\n"
+                     "[[feeds]]\nurl = \"https://intranet.vn/rss\"\nallow_private = true\n"
+                     "[[feeds]]\nurl = \"https://b.vn/rss\"\nallow_private = [\"192.168.1.0/24\", \"[::1]:9000\"]\n"
+                     "[[feeds]]\nurl = \"https://c.vn/rss\"\nallow_private = false\n"
+                     "[[feeds]]\nurl = \"https://d.vn/rss\"\n");
+  ASSERT_TRUE(load_config(p, cfg, errs)) << (errs.empty() ? "" : errs[0].str());
+  EXPECT_EQ(cfg.allow_private, (std::vector<std::string>{"10.0.0.0/8", "intranet.example.vn"}));
+  ASSERT_EQ(cfg.feeds.size(), 5u);
+  EXPECT_EQ(cfg.feeds[0].allow_private, std::vector<std::string>{"127.0.0.1:8080"});  // the feed's own host:port
+  EXPECT_EQ(cfg.feeds[1].allow_private, std::vector<std::string>{"intranet.vn:443"});
+  EXPECT_EQ(cfg.feeds[2].allow_private, (std::vector<std::string>{"192.168.1.0/24", "[::1]:9000"}));
+  EXPECT_TRUE(cfg.feeds[3].allow_private.empty());
+  EXPECT_TRUE(cfg.feeds[4].allow_private.empty());
+  EXPECT_EQ(fetcher_config(cfg).allow_private, cfg.allow_private);
+
+  Config bad;
+  errs.clear();
+  auto q = write_tmp("baotin-cfg-allow-bad.toml",
+                     "[fetch]\nallow_private = [\"10.0.0.0/40\"]\n"
+                     "[[feeds]]\nurl = \"https://b.vn/rss\"\nallow_private = \"yes\"\n"
+                     "[[feeds]]\nurl = \"https://c.vn/rss\"\nallow_private = [\n  \"ok.vn\",\n  \"not ok\"]\n");
+  EXPECT_FALSE(load_config(q, bad, errs));
+  auto has = [&](int line, const std::string& part) {
+    return std::any_of(errs.begin(), errs.end(), [&](const TemplateError& e) {
+      return e.line == line && e.message.find(part) != std::string::npos;
+    });
+  };
+  EXPECT_TRUE(has(2, "fetch.allow_private: allow_private entry '10.0.0.0/40'")) << errs.size();
+  EXPECT_TRUE(has(5, "feeds.allow_private: expected an array"));
+  EXPECT_TRUE(has(10, "allow_private entry 'not ok'"));
 }
 
 TEST(SystemdUnit, VerifiesWithSystemdAnalyze) {

@@ -25,6 +25,7 @@ FetcherConfig fast_cfg() {
   c.connect_timeout_ms = 2000;
   c.total_timeout_ms = 8000;
   c.max_retry_after_pause_s = 0;  // tested on its own below
+  c.allow_private = {"127.0.0.1"};  // the test servers are on loopback (network policy; tested below)
   return c;
 }
 
@@ -428,7 +429,8 @@ TEST(Fetcher, RedirectsFollowedAndLoopsReported) {
 
   auto ftp = f.fetch({s.url("/toftp")});
   EXPECT_FALSE(ftp.ok());
-  EXPECT_FALSE(ftp.error.empty());
+  EXPECT_TRUE(ftp.blocked_by_policy);
+  EXPECT_NE(ftp.error.find("scheme 'ftp'"), std::string::npos) << ftp.error;
 }
 
 TEST(Fetcher, RedirectKindsRelativeLocationsAndHopLimit) {
@@ -742,4 +744,173 @@ TEST(Fetcher, ThrowingCallbackDoesNotKillTheLoop) {
   f.submit({s.url("/x")}, [](FetchResult) { throw std::runtime_error("boom"); });
   auto r = f.fetch({s.url("/x")});
   EXPECT_TRUE(r.ok()) << r.error;
+}
+
+// ---- network policy (SSRF) -----------------------------------------------------------------------------
+// The refusal happens before connecting: asserted by the error text, by blocked_by_policy, and by the test
+// servers seeing no request. Non-loopback addresses (169.254.169.254, 10.x) are never connected to: the
+// policy refuses the socket, so no packet leaves the machine.
+
+namespace {
+
+FetcherConfig policy_cfg() {  // fast_cfg() without the loopback opt-in
+  FetcherConfig c = fast_cfg();
+  c.allow_private.clear();
+  return c;
+}
+
+struct CountingServer {
+  TestServer s;
+  std::atomic<int> hits{0};
+  CountingServer() {
+    s.svr.Get(R"(/.*)", [this](const httplib::Request&, httplib::Response& res) {
+      ++hits;
+      res.set_content("secret: the feed list", "text/plain");
+    });
+    s.start();
+  }
+};
+
+void expect_blocked(const FetchResult& r, const std::string& needle) {
+  EXPECT_TRUE(r.blocked_by_policy) << r.url << ": " << r.error;
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.status, 0) << r.url;
+  EXPECT_TRUE(r.body.empty()) << r.url;
+  EXPECT_EQ(r.error.rfind("blocked: ", 0), 0u) << r.url << ": " << r.error;
+  EXPECT_NE(r.error.find("(network policy"), std::string::npos) << r.url << ": " << r.error;
+  EXPECT_NE(r.error.find(needle), std::string::npos) << r.url << ": " << r.error;
+}
+
+}  // namespace
+
+TEST(FetcherPolicy, NonPublicAddressesRefusedByDefault) {
+  CountingServer srv;
+  const std::string port = std::to_string(srv.s.port());
+  Fetcher f(policy_cfg());
+  expect_blocked(f.fetch({"http://127.0.0.1:" + port + "/status"}), "127.0.0.1 is a loopback address");
+  expect_blocked(f.fetch({"http://2130706433:" + port + "/status"}), "127.0.0.1 is a loopback address");  // decimal
+  expect_blocked(f.fetch({"http://0x7f.1:" + port + "/status"}), "127.0.0.1 is a loopback address");     // hex
+  expect_blocked(f.fetch({"http://localhost:" + port + "/status"}), "is a loopback address");
+  expect_blocked(f.fetch({"http://[::1]:" + port + "/status"}), "::1 is a loopback address");
+  expect_blocked(f.fetch({"http://[::ffff:127.0.0.1]:" + port + "/status"}), "is a loopback address");
+  expect_blocked(f.fetch({"http://169.254.169.254/latest/meta-data/"}), "169.254.169.254 is a link-local address");
+  expect_blocked(f.fetch({"http://10.1.2.3/"}), "10.1.2.3 is a private (RFC 1918) address");
+  expect_blocked(f.fetch({"http://0.0.0.0:" + port + "/"}), "0.0.0.0 is an unspecified");
+  EXPECT_EQ(srv.hits.load(), 0);
+  EXPECT_EQ(f.stats().policy_blocked, 9u);
+}
+
+TEST(FetcherPolicy, CheckIsOnTheResolvedAddress) {
+  // A public-looking name that resolves (CURLOPT_RESOLVE, like a DNS rebind) to 127.0.0.1.
+  CountingServer srv;
+  const std::string port = std::to_string(srv.s.port());
+  const std::string url = "http://tin.example.vn:" + port + "/x";
+  auto cfg = policy_cfg();
+  cfg.resolve = {"tin.example.vn:" + port + ":127.0.0.1"};
+  {
+    Fetcher f(cfg);
+    expect_blocked(f.fetch({url}), "127.0.0.1 is a loopback address (network policy, host tin.example.vn)");
+  }
+  EXPECT_EQ(srv.hits.load(), 0);
+  for (const char* allow : {"127.0.0.1", "tin.example.vn", "127.0.0.0/8"}) {
+    cfg.allow_private = {allow};
+    if (std::string(allow) == "127.0.0.1") cfg.allow_private = {"127.0.0.1:" + port};
+    Fetcher f(cfg);
+    auto r = f.fetch({url});
+    EXPECT_TRUE(r.ok()) << allow << ": " << r.error;
+  }
+  EXPECT_EQ(srv.hits.load(), 3);
+}
+
+TEST(FetcherPolicy, RedirectToAnotherLoopbackPortRefused) {
+  CountingServer metrics;  // stands for the daemon's own metrics port
+  const std::string mport = std::to_string(metrics.s.port());
+  TestServer feed;
+  for (auto [path, target] : std::vector<std::pair<std::string, std::string>>{
+           {"/to-status", "http://127.0.0.1:" + mport + "/status"},
+           {"/to-decimal", "http://2130706433:" + mport + "/status"},
+           {"/to-localhost", "http://localhost:" + mport + "/status"},
+           {"/to-metadata", "http://169.254.169.254/latest/meta-data/"}}) {
+    feed.svr.Get(path, [target](const httplib::Request&, httplib::Response& res) { res.set_redirect(target, 302); });
+  }
+  feed.svr.Get("/ok", [](const httplib::Request&, httplib::Response& res) { res.set_redirect("/page", 301); });
+  feed.svr.Get("/page", [](const httplib::Request&, httplib::Response& res) { res.set_content("tin", "text/plain"); });
+  feed.start();
+  auto cfg = policy_cfg();
+  cfg.allow_private = {"127.0.0.1:" + std::to_string(feed.port())};  // the feed's host:port only
+  Fetcher f(cfg);
+  auto ok = f.fetch({feed.url("/ok")});  // a redirect within the allowed origin is followed
+  ASSERT_TRUE(ok.ok()) << ok.error;
+  EXPECT_EQ(ok.body, "tin");
+  for (const char* p : {"/to-status", "/to-decimal", "/to-localhost"}) {
+    auto r = f.fetch({feed.url(p)});
+    expect_blocked(r, "is a loopback address");
+    EXPECT_EQ(r.url, feed.url(p));
+    EXPECT_NE(r.final_url.find(":" + mport + "/status"), std::string::npos) << r.final_url;  // the refused hop
+    EXPECT_EQ(r.redirects, 1);
+  }
+  expect_blocked(f.fetch({feed.url("/to-metadata")}), "169.254.169.254 is a link-local address");
+  EXPECT_EQ(metrics.hits.load(), 0);
+}
+
+TEST(FetcherPolicy, NonHttpSchemesRefusedAsPermanent) {
+  TestServer s;
+  for (auto [path, target] : std::vector<std::pair<std::string, std::string>>{{"/js", "javascript:alert(1)"},
+                                                                              {"/file", "file:///etc/passwd"},
+                                                                              {"/data", "data:text/plain,x"},
+                                                                              {"/gopher", "gopher://127.0.0.1:70/_x"},
+                                                                              {"/ftp", "ftp://127.0.0.1/x"}})
+    s.svr.Get(path, [target](const httplib::Request&, httplib::Response& res) { res.set_redirect(target, 302); });
+  s.start();
+  Fetcher f(fast_cfg());
+  for (const char* p : {"/js", "/file", "/data", "/gopher", "/ftp"}) {
+    auto r = f.fetch({s.url(p)});
+    EXPECT_TRUE(r.blocked_by_policy) << p << ": " << r.error;
+    EXPECT_NE(r.error.find("is not http/https (network policy)"), std::string::npos) << p << ": " << r.error;
+  }
+  for (const char* u : {"javascript:alert(1)", "file:///etc/passwd", "data:text/html,<b>x</b>", "gopher://x.vn/",
+                        "ftp://x.vn/f", "not a url"}) {
+    auto r = f.fetch({u});
+    EXPECT_TRUE(r.blocked_by_policy) << u << ": " << r.error;
+    EXPECT_FALSE(r.ok());
+  }
+}
+
+TEST(FetcherPolicy, PerRequestAllowListAndRobotsTxt) {
+  TestServer s;
+  std::atomic<int> robots{0}, pages{0};
+  s.svr.Get("/robots.txt", [&](const httplib::Request&, httplib::Response& res) {
+    ++robots;
+    res.set_content("User-agent: *\nAllow: /\n", "text/plain");
+  });
+  s.svr.Get("/page", [&](const httplib::Request&, httplib::Response& res) {
+    ++pages;
+    res.set_content("tin", "text/plain");
+  });
+  s.start();
+  auto cfg = policy_cfg();
+  cfg.respect_robots = true;
+  Fetcher f(cfg);
+  // Without an allow list the robots.txt fetch itself is refused: the page is refused by the policy (permanent),
+  // not "robots.txt unavailable".
+  auto r = f.fetch({s.url("/page")});
+  expect_blocked(r, "127.0.0.1 is a loopback address");
+  EXPECT_FALSE(r.robots_unavailable);
+  EXPECT_EQ(robots.load(), 0);
+  // With the request's allow list, robots.txt and the page are fetched.
+  FetchRequest req{s.url("/page")};
+  req.allow_private = {"127.0.0.1:" + std::to_string(s.port())};
+  auto ok = f.fetch(req);
+  ASSERT_TRUE(ok.ok()) << ok.error;
+  EXPECT_EQ(robots.load(), 1);
+  // The keep-alive connection opened for that request is not reused for one without the allow list.
+  auto again = f.fetch({s.url("/page")});
+  expect_blocked(again, "127.0.0.1 is a loopback address");
+  EXPECT_EQ(pages.load(), 1);
+  FetchRequest bad{s.url("/page")};
+  bad.allow_private = {"not valid!"};
+  auto rb = f.fetch(bad);
+  EXPECT_TRUE(rb.blocked_by_policy);
+  EXPECT_NE(rb.error.find("allow_private entry"), std::string::npos) << rb.error;
+  EXPECT_THROW(Fetcher(FetcherConfig{.allow_private = {"10.0.0.0/99"}}), std::invalid_argument);
 }

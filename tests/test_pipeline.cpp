@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <sstream>
 
@@ -24,7 +25,8 @@ struct Harness {
   std::shared_ptr<TemplateRegistry> templates = std::make_shared<TemplateRegistry>();
   std::unique_ptr<Ingestor> ing;
 
-  explicit Harness(const std::string& name) {
+  // `tune` adjusts the fetcher settings (by default loopback is allowed by the network policy).
+  explicit Harness(const std::string& name, std::function<void(FetcherConfig&)> tune = {}) {
     dir = std::filesystem::temp_directory_path() / ("baotin-pipe-" + name + "-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
@@ -41,6 +43,8 @@ struct Harness {
     fc.per_host_min_delay_s = 0;
     fc.per_host_concurrency = 4;
     fc.total_timeout_ms = 5000;
+    fc.allow_private = {"127.0.0.1", "localhost"};  // the test servers (network policy)
+    if (tune) tune(fc);
     fetcher = std::make_unique<Fetcher>(fc);
     ing = std::make_unique<Ingestor>(cfg, *store, *fetcher, metrics, templates);
   }
@@ -358,6 +362,7 @@ TEST(Pipeline, ShutdownDropsQueuedWorkAndNextRunRediscoversIt) {
   FetcherConfig fc;
   fc.per_host_min_delay_s = 0;
   fc.per_host_concurrency = 4;
+  fc.allow_private = {"127.0.0.1"};  // the test server (network policy)
   Fetcher fetcher2(fc);
   Ingestor ing2(h.cfg, *h.store, fetcher2, h.metrics, h.templates);
   ing2.set_outcome_listener([&](const IngestOutcome& o) { stored += o.stored; });
@@ -403,4 +408,211 @@ TEST(Pipeline, PollThatDiesIsRecordedWithBackoff) {
   h.run_until_idle();
   EXPECT_EQ(h.ing->feed_state(feed.url).consecutive_failures, 0);
   EXPECT_EQ(h.exported().size(), 3u);
+}
+
+// ---- robots.txt unavailable (issue 14 item 5) ------------------------------------------------------------
+// robots.txt is asked for every request (ttl 0) so that its faults hit the article fetch, and an error is
+// not cached (error ttl 0): the retry asks again at once (retry_after = time until robots.txt is retried).
+
+namespace {
+void robots_every_time(FetcherConfig& fc) {
+  fc.robots_ttl_s = 0;
+  fc.robots_error_ttl_s = 0;
+}
+}  // namespace
+
+TEST(Pipeline, UnavailableRobotsTxtIsRetriedThenTheArticleIsStored) {
+  for (int status : {500, 503, 0 /* hangs until the fetch times out */}) {
+    SCOPED_TRACE("robots.txt status " + std::to_string(status));
+    NewsServer site;
+    Harness h("robots-" + std::to_string(status), [](FetcherConfig& fc) {
+      robots_every_time(fc);
+      fc.total_timeout_ms = 1500;
+    });
+    std::vector<IngestOutcome> outcomes;
+    std::mutex mu;
+    h.ing->set_outcome_listener([&](const IngestOutcome& o) {
+      std::lock_guard lk(mu);
+      outcomes.push_back(o);
+    });
+    site.robots_fault_status = status;
+    site.robots_faults = 1;  // the first robots.txt request fails, then it recovers
+    const std::string url = site.base() + "/bai/mua-lon-ha-noi-1001.html";
+    h.ing->ingest_url(url, "", "");
+    h.run_until_idle();
+    std::lock_guard lk(mu);
+    ASSERT_EQ(outcomes.size(), 1u);
+    EXPECT_TRUE(outcomes[0].stored) << outcomes[0].kind << ": " << outcomes[0].error;
+    EXPECT_EQ(outcomes[0].kind, "new");
+    EXPECT_EQ(site.robots_requests.load(), 2);
+    EXPECT_EQ(site.requests_for("mua-lon-ha-noi-1001"), 1);
+    EXPECT_EQ(h.metrics.fetch_robots_blocked.load(), 0u);
+    EXPECT_EQ(h.metrics.articles_skipped.load(), 0u);
+    EXPECT_EQ(h.exported().size(), 1u);
+  }
+}
+
+TEST(Pipeline, RobotsTxtDownForGoodGivesUpWithTheRealCauseAndTheFeedIsReread) {
+  NewsServer site;
+  Harness h("robots-down", robots_every_time);
+  std::vector<IngestOutcome> outcomes;
+  std::mutex mu;
+  h.ing->set_outcome_listener([&](const IngestOutcome& o) {
+    std::lock_guard lk(mu);
+    outcomes.push_back(o);
+  });
+  FeedConfig feed{site.base() + "/rss.xml", ""};
+  // First poll: the feed is read (ETag kept), its articles answer 404 (permanent: the validators stay).
+  for (const auto& s : baotin::testing::default_stories()) site.fault(s.slug, 404, 1);
+  h.ing->poll_feed(feed);
+  h.run_until_idle();
+  ASSERT_EQ(h.exported().size(), 0u);
+  ASSERT_FALSE(h.ing->feed_state(feed.url).etag.empty());
+  // robots.txt now answers 500 for good: the article is tried article_retries (3) times, never requested,
+  // and given up as a failure naming robots.txt's real state; the feed validators are dropped.
+  site.robots_faults = 1000;
+  const std::string url = site.base() + "/bai/mua-lon-ha-noi-1001.html";
+  const int page_requests = site.requests_for("mua-lon-ha-noi-1001");
+  {
+    std::lock_guard lk(mu);
+    outcomes.clear();
+  }
+  h.ing->ingest_url(url, feed.url, "");
+  h.run_until_idle();
+  {
+    std::lock_guard lk(mu);
+    ASSERT_EQ(outcomes.size(), 1u);
+    EXPECT_EQ(outcomes[0].kind, "failed");
+    EXPECT_NE(outcomes[0].error.find("robots.txt of " + site.base() + " unavailable"), std::string::npos)
+        << outcomes[0].error;
+    EXPECT_NE(outcomes[0].error.find("HTTP 500"), std::string::npos) << outcomes[0].error;
+    EXPECT_EQ(outcomes[0].error.find("disallowed"), std::string::npos) << outcomes[0].error;
+  }
+  EXPECT_EQ(site.requests_for("mua-lon-ha-noi-1001"), page_requests);
+  EXPECT_EQ(h.metrics.articles_skipped.load(), 1u);  // the /video/ item of the first poll only
+  // A feed poll while robots.txt is down: the poll's error is the real cause too.
+  h.ing->poll_feed(feed);
+  h.run_until_idle();
+  auto st = h.ing->feed_state(feed.url);
+  EXPECT_EQ(st.consecutive_failures, 1);
+  EXPECT_NE(st.last_error.find("unavailable: robots.txt answered HTTP 500"), std::string::npos) << st.last_error;
+  // robots.txt is back and the feed has changed; a day later the 404s of the first poll are tried again:
+  // the articles are stored.
+  site.robots_faults = 0;
+  ++site.feed_version;
+  const int64_t later = epoch_now() + 2 * 86400;
+  h.ing->set_clock([later] { return later; });
+  h.ing->poll_feed(feed);
+  h.run_until_idle();
+  EXPECT_EQ(h.exported().size(), 3u);
+}
+
+// The robots.txt of an article's host is unavailable while a poll's items are fetched: they fail as
+// transient, so the feed keeps no validators and a later poll rediscovers them (no 304 hides them).
+TEST(Pipeline, ItemsLostToAnUnavailableRobotsTxtAreRediscoveredByTheNextPoll) {
+  NewsServer site;
+  Harness h("robots-rediscover", robots_every_time);
+  FeedConfig feed{site.base() + "/rss.xml", ""};
+  h.cfg.article_retries = 1;  // give up at once
+  std::atomic<bool> down{false};
+  // Robots.txt goes down right after the feed itself was fetched: the parser turns it off.
+  h.ing->set_feed_parser([&](std::string_view b, const std::string& ct, const std::string& base) {
+    site.robots_faults = 1000;
+    down = true;
+    return parse_feed(b, ct, base);
+  });
+  h.ing->poll_feed(feed);
+  h.run_until_idle();
+  ASSERT_TRUE(down.load());
+  EXPECT_EQ(h.exported().size(), 0u);
+  EXPECT_TRUE(h.ing->feed_state(feed.url).etag.empty());
+  // robots.txt is back; after the give-up pause the next poll reads the whole feed again (200, not 304).
+  site.robots_faults = 0;
+  h.ing->set_feed_parser([](std::string_view b, const std::string& ct, const std::string& base) {
+    return parse_feed(b, ct, base);
+  });
+  const int64_t later = epoch_now() + 3600;
+  h.ing->set_clock([later] { return later; });
+  h.ing->poll_feed(feed);
+  h.run_until_idle();
+  EXPECT_EQ(site.feed_304.load(), 0);
+  EXPECT_EQ(h.exported().size(), 3u);
+  EXPECT_FALSE(h.ing->feed_state(feed.url).etag.empty());
+}
+
+// ---- network policy (issue 14 item 2) ---------------------------------------------------------------------
+// A feed allowed on its own host:port lists items (and a redirect) pointing at another loopback port (the
+// daemon's metrics endpoint, say), the cloud metadata address, and non-http(s) links. None is fetched, none
+// is retried, the feed's validators stay, and the feed's own article is stored.
+TEST(Pipeline, FeedItemsCannotReachPrivateAddressesOrOtherSchemes) {
+  NewsServer metrics_port;  // stands for 127.0.0.1:<metrics>: must see no request at all
+  Harness h("ssrf", [](FetcherConfig& fc) { fc.allow_private.clear(); });
+  httplib::Server svr;
+  svr.set_keep_alive_timeout(1);
+  const auto story = baotin::testing::default_stories()[0];
+  int port = svr.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  const std::string base = "http://127.0.0.1:" + std::to_string(port);
+  const std::string other = metrics_port.base();
+  std::atomic<int> feed_hits{0};
+  svr.Get("/robots.txt", [](const httplib::Request&, httplib::Response& res) { res.status = 404; });
+  svr.Get("/rss.xml", [&](const httplib::Request&, httplib::Response& res) {
+    ++feed_hits;
+    std::string x = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title>";
+    for (const std::string& link :
+         {base + "/bai/" + story.slug + ".html", other + "/bai/gia-vang-giam-1002.html",
+          "http://2130706433:" + std::to_string(metrics_port.port()) + "/bai/tet-nguyen-dan-1003.html",
+          std::string("http://169.254.169.254/latest/meta-data/"), base + "/bai/chuyen-huong-3001.html",
+          std::string("javascript:alert(1)"), std::string("file:///etc/passwd"), std::string("data:text/html,x"),
+          std::string("gopher://127.0.0.1:70/_x")})
+      x += "<item><title>x</title><link>" + link + "</link></item>";
+    res.set_header("ETag", "\"v1\"");
+    res.set_content(x + "</channel></rss>", "application/rss+xml");
+  });
+  svr.Get("/bai/chuyen-huong-3001.html", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_redirect(other + "/status", 302);
+  });
+  svr.Get("/bai/" + story.slug + ".html", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(baotin::testing::article_html(story, base), "text/html; charset=utf-8");
+  });
+  std::thread th([&] { svr.listen_after_bind(); });
+  for (int i = 0; i < 5000 && !svr.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+
+  std::vector<IngestOutcome> outcomes;
+  std::mutex mu;
+  h.ing->set_outcome_listener([&](const IngestOutcome& o) {
+    std::lock_guard lk(mu);
+    outcomes.push_back(o);
+  });
+  FeedConfig feed{base + "/rss.xml", ""};
+  feed.allow_private = {"127.0.0.1:" + std::to_string(port)};  // what `allow_private = true` gives
+  h.ing->poll_feed(feed);
+  h.run_until_idle();
+  {
+    std::lock_guard lk(mu);
+    std::map<std::string, IngestOutcome> by_url;
+    for (const auto& o : outcomes) EXPECT_TRUE(by_url.emplace(o.url, o).second) << "reported twice: " << o.url;
+    ASSERT_EQ(outcomes.size(), 5u);  // the 4 non-http(s) links are skipped before any fetch
+    EXPECT_TRUE(by_url[base + "/bai/" + story.slug + ".html"].stored);
+    for (const auto& [u, o] : by_url) {
+      if (o.stored) continue;
+      EXPECT_EQ(o.kind, "failed") << u;
+      EXPECT_NE(o.error.find("(network policy"), std::string::npos) << u << ": " << o.error;
+    }
+    EXPECT_NE(by_url[other + "/bai/gia-vang-giam-1002.html"].error.find("127.0.0.1 is a loopback address"),
+              std::string::npos);
+    EXPECT_NE(by_url["http://169.254.169.254/latest/meta-data/"].error.find("link-local"), std::string::npos);
+  }
+  EXPECT_EQ(metrics_port.requests_for("gia-vang-giam-1002"), 0);
+  EXPECT_EQ(metrics_port.requests_for("tet-nguyen-dan-1003"), 0);
+  EXPECT_EQ(metrics_port.robots_requests.load(), 0);
+  EXPECT_EQ(h.metrics.articles_failed.load(), 4u);  // each once: permanent, not retried
+  EXPECT_EQ(h.metrics.articles_skipped.load(), 4u);  // javascript:, file:, data:, gopher:
+  EXPECT_EQ(h.ing->feed_state(feed.url).etag, "\"v1\"");  // permanent failures keep the validators
+  auto recs = h.exported();
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0]["title"], story.title);
+  h.ing->finish();
+  svr.stop();
+  th.join();
 }

@@ -24,6 +24,7 @@ FetcherConfig fast_cfg() {
   c.per_host_min_delay_s = 0;
   c.connect_timeout_ms = 2000;
   c.total_timeout_ms = 5000;
+  c.allow_private = {"127.0.0.1"};  // the test servers are on loopback (network policy)
   return c;
 }
 
@@ -228,7 +229,7 @@ TEST(FetcherRobots, OverrideIgnoresRobots) {
   }
 }
 
-TEST(FetcherRobots, Robots4xxAllowsAll5xxDisallowsTemporarily) {
+TEST(FetcherRobots, Robots4xxAllowsAll5xxDefersTemporarily) {
   TestServer s;
   std::atomic<int> mode{404}, robots_hits{0};
   s.svr.Get("/robots.txt", [&](const httplib::Request&, httplib::Response& res) {
@@ -249,12 +250,20 @@ TEST(FetcherRobots, Robots4xxAllowsAll5xxDisallowsTemporarily) {
     cfg.robots_error_ttl_s = 0.3;
     Fetcher f(cfg);
     auto r = f.fetch({s.url("/page")});
-    EXPECT_TRUE(r.blocked_by_robots);
+    // Not a disallow: robots.txt is unavailable, the page is not fetched, and the failure is transient.
+    EXPECT_FALSE(r.blocked_by_robots);
+    EXPECT_TRUE(r.robots_unavailable);
+    EXPECT_FALSE(r.blocked_by_policy);
+    EXPECT_FALSE(r.ok());
+    EXPECT_EQ(r.status, 0);
     EXPECT_NE(r.error.find("503"), std::string::npos) << r.error;
-    EXPECT_NE(r.error.find("temporarily"), std::string::npos) << r.error;
+    EXPECT_NE(r.error.find("robots.txt of " + s.url("") + " unavailable"), std::string::npos) << r.error;
+    ASSERT_TRUE(r.retry_after_s);  // when robots.txt will be asked again
+    EXPECT_LE(*r.retry_after_s, 0.3);
     int hits_before = robots_hits.load();
     auto again = f.fetch({s.url("/page")});  // within the error TTL: cached, no new robots request
-    EXPECT_TRUE(again.blocked_by_robots);
+    EXPECT_TRUE(again.robots_unavailable);
+    EXPECT_FALSE(again.blocked_by_robots);
     EXPECT_EQ(robots_hits.load(), hits_before);
     // After the error TTL the robots.txt is retried; now it is gone (404) -> allowed.
     mode = 404;
@@ -265,13 +274,15 @@ TEST(FetcherRobots, Robots4xxAllowsAll5xxDisallowsTemporarily) {
   }
 }
 
-TEST(FetcherRobots, UnreachableRobotsDisallows) {
+TEST(FetcherRobots, UnreachableRobotsDefersWithTheRealCause) {
   // Bind a port, then close it so nothing listens there.
   int port = baotin::testing::closed_port();
   Fetcher f(fast_cfg());
   auto r = f.fetch({"http://127.0.0.1:" + std::to_string(port) + "/page"});
-  EXPECT_TRUE(r.blocked_by_robots);
+  EXPECT_FALSE(r.blocked_by_robots);
+  EXPECT_TRUE(r.robots_unavailable);
   EXPECT_NE(r.error.find("unreachable"), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find("connection failed"), std::string::npos) << r.error;  // the cause, not "disallowed"
   // An explicit robots request skips the robots check and reports the transport error itself.
   FetchRequest rq{"http://127.0.0.1:" + std::to_string(port) + "/robots.txt"};
   rq.is_robots = true;
@@ -396,9 +407,9 @@ TEST(FetcherRobots, SameHostRedirectIntoDisallowedPathIsBlocked) {
   EXPECT_EQ(robots_hits.load(), 1);
 }
 
-TEST(FetcherRobots, RedirectTargetWithUnreachableRobotsIsBlocked) {
-  // The target origin's robots.txt cannot be fetched (nothing listens there): the target is treated as
-  // disallowed for now, exactly as a direct request to it would be.
+TEST(FetcherRobots, RedirectTargetWithUnreachableRobotsIsDeferred) {
+  // The target origin's robots.txt cannot be fetched (nothing listens there): the target is not fetched for
+  // now (robots_unavailable, transient), exactly as a direct request to it would be.
   int dead = baotin::testing::closed_port();
   TestServer a;
   a.svr.Get("/robots.txt", [](const httplib::Request&, httplib::Response& res) { res.status = 404; });
@@ -408,7 +419,9 @@ TEST(FetcherRobots, RedirectTargetWithUnreachableRobotsIsBlocked) {
   a.start();
   Fetcher f(fast_cfg());
   auto r = f.fetch({a.url("/away")});
-  EXPECT_TRUE(r.blocked_by_robots);
+  EXPECT_FALSE(r.blocked_by_robots);
+  EXPECT_TRUE(r.robots_unavailable);
   EXPECT_NE(r.error.find("unreachable"), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find("redirect target"), std::string::npos) << r.error;
   EXPECT_EQ(r.final_url, "http://127.0.0.1:" + std::to_string(dead) + "/page");
 }
