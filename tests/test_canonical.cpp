@@ -224,3 +224,31 @@ TEST(Canonical, HostileInputNeverCrashes) {
   }
   EXPECT_EQ(canonicalize_url("http://a.vn:/"), "http://a.vn/");
 }
+
+// Issue 14: "https://Z::1]:8080/a" became "https://[z::1]]:8080/a", which canonicalised again to
+// "https://[z::1]/a" (not idempotent, port lost). Brackets only delimit an IPv6 literal, and IPv6 literals are
+// validated and written in one form (RFC 5952).
+TEST(Canonical, MalformedIpv6AuthorityIsRejected) {
+  for (const char* s : {"https://Z::1]:8080/a", "https://[z::1]]:8080/a", "https://[z::1]/a", "http://[::1]x/",
+                        "http://::1/", "http://a]b.vn/", "http://a[b.vn/", "http://[[::1]]/", "http://[::1]]/"}) {
+    EXPECT_EQ(canonicalize_url(s), "") << s;
+  }
+  EXPECT_EQ(canonicalize_url("https://[0:0:0::1]:8080/a"), "https://[::1]:8080/a");
+  EXPECT_EQ(canonicalize_url("https://[2001:DB8:0:0::1]/a"), "https://[2001:db8::1]/a");
+  EXPECT_EQ(canonicalize_url("http://[::ffff:1.2.3.4]:81/"), "http://[::ffff:1.2.3.4]:81/");
+}
+
+TEST(Canonical, IdempotentOnIpv6AndPorts) {
+  for (const char* s : {"https://[::1]:8080/a", "https://[0::1]:08080/a", "http://[2001:db8::1]:80/x/../y",
+                        "https://a.vn:8443/", "https://A.vn:08443/b"}) {
+    std::string once = canonicalize_url(s);
+    ASSERT_FALSE(once.empty()) << s;
+    EXPECT_EQ(canonicalize_url(once), once) << s;
+    EXPECT_NE(once.find(':', 6), std::string::npos) << s << " -> " << once;  // the port (or IPv6) survives
+  }
+}
+
+TEST(Canonical, UrlsOverTheCapAreRejected) {
+  EXPECT_EQ(canonicalize_url("https://a.vn/" + std::string(9000, 'a')), "");
+  EXPECT_FALSE(canonicalize_url("https://a.vn/" + std::string(8000, 'a')).empty());
+}
