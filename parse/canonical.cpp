@@ -170,10 +170,21 @@ std::string canonical_path(std::string_view raw) {
     i = j + 1;
   }
   (void)trailing_slash;  // trailing slashes are normalised away
-  if (!segs.empty()) {
+  // ".amp" suffix of the last segment. What is left must again be an ordinary last segment, or the next
+  // canonicalisation would change it ("..amp" -> "." -> dropped; "a.amp.amp" -> "a.amp" -> "a"): found by
+  // fuzz_canonical, c(c(x)) == c(x) must hold.
+  while (!segs.empty()) {
     std::string& last = segs.back();
-    if (last.size() > 4 && ascii_lower(std::string_view(last).substr(last.size() - 4)) == ".amp")
+    if (last.size() > 4 && ascii_lower(std::string_view(last).substr(last.size() - 4)) == ".amp") {
       last.resize(last.size() - 4);
+    } else if (last.empty() || last == "." || ascii_lower(last) == "amp") {
+      segs.pop_back();
+    } else if (last == "..") {
+      segs.pop_back();
+      if (!segs.empty()) segs.pop_back();
+    } else {
+      break;
+    }
   }
   std::string out;
   for (const auto& s : segs) out += "/" + s;
@@ -275,6 +286,8 @@ std::string canonicalize_url(std::string_view url) {
     std::string q = canonical_query(u->query);
     if (!q.empty()) out += "?" + q;
   }
+  // The cap applies to the result too: escaping can triple a URL, and c(c(x)) == c(x) must hold.
+  if (out.size() > limits::kMaxUrlBytes) return {};
   return out;
 }
 

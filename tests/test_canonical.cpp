@@ -252,3 +252,31 @@ TEST(Canonical, UrlsOverTheCapAreRejected) {
   EXPECT_EQ(canonicalize_url("https://a.vn/" + std::string(9000, 'a')), "");
   EXPECT_FALSE(canonicalize_url("https://a.vn/" + std::string(8000, 'a')).empty());
 }
+
+// Found by fuzz_canonical: a 4 KB URL of raw 0xFF bytes canonicalised to 9 KB of "%FF", which the next
+// canonicalisation rejected as too long (c(c(x)) != c(x)). The cap now applies to the result as well.
+TEST(Canonical, EscapingCannotPushTheResultOverTheCap) {
+  std::string u = "https://a.vn/p?x=" + std::string(4000, '\xFF');
+  std::string c = canonicalize_url(u);
+  EXPECT_EQ(c, "");
+  EXPECT_EQ(canonicalize_url(c), c);
+  std::string ok = "https://a.vn/p?x=" + std::string(2000, '\xFF');
+  std::string c2 = canonicalize_url(ok);
+  ASSERT_FALSE(c2.empty());
+  EXPECT_EQ(canonicalize_url(c2), c2);
+}
+
+// Found by fuzz_canonical: removing a ".amp" suffix left a dot segment ("/http/..amp/" -> "/http/."), which the
+// next canonicalisation resolved (c(c(x)) != c(x)).
+TEST(Canonical, AmpSuffixRemovalIsIdempotent) {
+  EXPECT_EQ(canonicalize_url("https://a.vn/x/http//..amp/"), "https://a.vn/x/http");
+  EXPECT_EQ(canonicalize_url("https://a.vn/x/y/...amp"), "https://a.vn/x");
+  EXPECT_EQ(canonicalize_url("https://a.vn/x/a.amp.amp"), "https://a.vn/x/a");
+  EXPECT_EQ(canonicalize_url("https://a.vn/x/amp.amp"), "https://a.vn/x");
+  EXPECT_EQ(canonicalize_url("https://a.vn/b.amp/c.amp"), "https://a.vn/b.amp/c");
+  for (const char* s : {"https://a.vn/x/http//..amp/", "https://a.vn/x/y/...amp", "https://a.vn/x/a.amp.amp",
+                        "https://a.vn/b.amp/amp.amp", "https://a.vn/.amp.amp"}) {
+    std::string c = canonicalize_url(s);
+    EXPECT_EQ(canonicalize_url(c), c) << s;
+  }
+}
