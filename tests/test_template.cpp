@@ -439,6 +439,9 @@ TEST(TemplateUrlRules, LongLinksDoNotCrash) {
   EXPECT_FALSE(t->is_article_url("https://video.vnexpress.net/" + std::string(8000, 'a') + "-4567890.html"));
   EXPECT_TRUE(t->is_article_url("https://vnexpress.net/mua-lon-o-ha-noi-4567890.html"));
   EXPECT_FALSE(t->is_article_url("https://vnexpress.net/topic/mua-lon-4567890.html"));
+  // '/gl/.+/\d{4}/\d{2}/[^/]+/?$': std::regex recursed once per character of ".+" (SIGSEGV at 30 KB).
+  EXPECT_FALSE(t->is_article_url("https://vnexpress.net/gl/" + std::string(30000, 'a') + "/2026/03/x/"));
+  EXPECT_TRUE(t->is_article_url("https://vnexpress.net/gl/" + std::string(8000, 'a') + "/2026/03/x/"));
 }
 
 // A user regex with nested quantifiers cannot stall matching: RE2 has no backtracking. (With std::regex this
