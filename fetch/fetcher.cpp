@@ -20,6 +20,7 @@
 
 #include "fetch/netpolicy.h"
 #include "fetch/robots.h"
+#include "parse/limits.h"
 #include "parse/url.h"
 
 namespace baotin {
@@ -621,6 +622,9 @@ struct Fetcher::Impl {
     r.content_type = r.header("content-type");
     r.etag = r.header("etag");
     r.last_modified = r.header("last-modified");
+    // Validators are stored and sent back on every poll: over-long ones are ignored (parse/limits.h).
+    if (r.etag.size() > limits::kMaxValidatorBytes) r.etag.clear();
+    if (r.last_modified.size() > limits::kMaxValidatorBytes) r.last_modified.clear();
     if (r.status == 304) r.not_modified = true;
     if (r.status == 429 || r.status == 503) {
       std::string ra = r.header("retry-after");

@@ -1,5 +1,6 @@
 #include "parse/canonical.h"
 
+#include <arpa/inet.h>
 #include <unicode/uidna.h>
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "parse/limits.h"
 #include "parse/text.h"
 #include "parse/url.h"
 
@@ -168,10 +170,21 @@ std::string canonical_path(std::string_view raw) {
     i = j + 1;
   }
   (void)trailing_slash;  // trailing slashes are normalised away
-  if (!segs.empty()) {
+  // ".amp" suffix of the last segment. What is left must again be an ordinary last segment, or the next
+  // canonicalisation would change it ("..amp" -> "." -> dropped; "a.amp.amp" -> "a.amp" -> "a"): found by
+  // fuzz_canonical, c(c(x)) == c(x) must hold.
+  while (!segs.empty()) {
     std::string& last = segs.back();
-    if (last.size() > 4 && ascii_lower(std::string_view(last).substr(last.size() - 4)) == ".amp")
+    if (last.size() > 4 && ascii_lower(std::string_view(last).substr(last.size() - 4)) == ".amp") {
       last.resize(last.size() - 4);
+    } else if (last.empty() || last == "." || ascii_lower(last) == "amp") {
+      segs.pop_back();
+    } else if (last == "..") {
+      segs.pop_back();
+      if (!segs.empty()) segs.pop_back();
+    } else {
+      break;
+    }
   }
   std::string out;
   for (const auto& s : segs) out += "/" + s;
@@ -235,7 +248,7 @@ std::string registrable_domain(std::string_view host_in) {
 
 std::string canonicalize_url(std::string_view url) {
   url = trim(url);
-  if (url.empty() || url.size() > 64 * 1024) return {};
+  if (url.empty() || url.size() > limits::kMaxUrlBytes) return {};
   // Backslashes and raw whitespace inside URLs are never meaningful separators; a URL with raw CR/LF/TAB is
   // treated like browsers do (they are removed).
   std::string cleaned;
@@ -248,7 +261,13 @@ std::string canonicalize_url(std::string_view url) {
   while (!host.empty() && host.back() == '.') host.pop_back();
   if (host.empty()) return {};
   bool ipv6 = host.find(':') != std::string::npos;
-  if (!ipv6) {
+  if (ipv6) {
+    // One spelling per address (RFC 5952: "[0:0::1]" -> "[::1]"); anything inet_pton rejects is no host.
+    in6_addr a;
+    char buf[INET6_ADDRSTRLEN];
+    if (inet_pton(AF_INET6, host.c_str(), &a) != 1 || !inet_ntop(AF_INET6, &a, buf, sizeof buf)) return {};
+    host = buf;
+  } else {
     for (unsigned char c : host)
       if (c < 0x80 && !std::isalnum(c) && c != '-' && c != '.' && c != '_') return {};
     host = idna_host(host);
@@ -267,6 +286,8 @@ std::string canonicalize_url(std::string_view url) {
     std::string q = canonical_query(u->query);
     if (!q.empty()) out += "?" + q;
   }
+  // The cap applies to the result too: escaping can triple a URL, and c(c(x)) == c(x) must hold.
+  if (out.size() > limits::kMaxUrlBytes) return {};
   return out;
 }
 

@@ -6,7 +6,8 @@
 
 namespace baotin {
 
-// Canonical form of an http(s) URL. Returns "" if `url` is not an absolute http(s) URL (or has no host).
+// Canonical form of an http(s) URL. Returns "" if `url` is not an absolute http(s) URL (or has no host), or when
+// the URL or its canonical form is longer than limits::kMaxUrlBytes (8 KiB). Idempotent: c(c(x)) == c(x).
 //  * scheme and host lower-case; userinfo, fragment and default ports (:80 for http, :443 for https) dropped;
 //    trailing dot of the host dropped; the scheme itself is kept (http stays http).
 //  * IDN hosts: Unicode (or percent-encoded) host names are converted with UTS #46 to lower-case ASCII

@@ -14,11 +14,13 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
-#include <regex>
 
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
+
+#include "parse/limits.h"
+#include "parse/regex.h"
 
 namespace baotin {
 namespace {
@@ -26,7 +28,7 @@ namespace {
 using namespace std::chrono;
 
 constexpr int kVnOffsetMinutes = 7 * 60;
-constexpr size_t kMaxInputBytes = 2000;
+constexpr size_t kMaxInputBytes = limits::kMaxDateTextBytes;
 
 // Lower-case ASCII folding of a UTF-8 string (see the file comment).
 std::string fold_ascii(std::string_view in) {
@@ -91,9 +93,9 @@ int month_from_name(std::string_view s) {
   return 0;
 }
 
-int to_int(const std::ssub_match& m) {
+int to_int(std::string_view m) {
   int v = 0;
-  for (char c : std::string_view(m.first, m.second)) {
+  for (char c : m) {
     if (c < '0' || c > '9') break;
     v = v * 10 + (c - '0');
     if (v > 100000) break;
@@ -101,54 +103,75 @@ int to_int(const std::ssub_match& m) {
   return v;
 }
 
-// Each pattern: regex + which groups hold y, m, d (m may be a month name).
+// Each pattern: regex + which groups hold y, m, d (m may be a month name). RE2 has no lookahead: a guard such as
+// "not followed by a digit" is written as a consumed "[^0-9]|$" after an empty group `()` that marks where the
+// match really ends (`end_group`); the next search starts there, so the guard character is not lost.
 struct DatePattern {
-  std::regex re;
+  Regex re;
   int gy, gm, gd;
   bool month_name;
   size_t lead_group;  // group holding the non-digit prefix (excluded from the span), 0 if none
+  int end_group;      // empty group at the logical end of the match
   bool two_digit_year = false;  // RFC 822 "01 Jan 04": 00-49 -> 20xx, 50-99 -> 19xx
 };
 
 const std::vector<DatePattern>& date_patterns() {
   static const std::vector<DatePattern> pats = [] {
-    const auto flags = std::regex::ECMAScript | std::regex::optimize;
     const std::string mon = "(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\\.?";
+    const std::string not_digit = "()(?:[^0-9]|$)";
     std::vector<DatePattern> v;
     // 2026-03-07, 2026/03/07, 2026.3.7
-    v.push_back({std::regex("(^|[^0-9])(\\d{4})[-/.](\\d{1,2})[-/.](\\d{1,2})(?![0-9])", flags), 2, 3, 4, false, 1});
+    v.push_back({Regex("(^|[^0-9])(\\d{4})[-/.](\\d{1,2})[-/.](\\d{1,2})" + not_digit), 2, 3, 4, false, 1, 5});
     // 07/03/2026, 7-3-2026, 07.03.2026
-    v.push_back({std::regex("(^|[^0-9])(\\d{1,2})\\s*[-/.]\\s*(\\d{1,2})\\s*[-/.]\\s*(\\d{4})(?![0-9])", flags), 4, 3, 2,
-                 false, 1});
+    v.push_back({Regex("(^|[^0-9])(\\d{1,2})\\s*[-/.]\\s*(\\d{1,2})\\s*[-/.]\\s*(\\d{4})" + not_digit), 4, 3, 2, false,
+                 1, 5});
     // ngay 07 thang 03 nam 2026, 07 thang 3, 2026
-    v.push_back({std::regex("(^|[^0-9])(\\d{1,2})\\s*thang\\s*(\\d{1,2})\\s*(?:nam|,|/|-)?\\s*(\\d{4})(?![0-9])", flags),
-                 4, 3, 2, false, 1});
+    v.push_back({Regex("(^|[^0-9])(\\d{1,2})\\s*thang\\s*(\\d{1,2})\\s*(?:nam|,|/|-)?\\s*(\\d{4})" + not_digit), 4, 3, 2,
+                 false, 1, 5});
     // 06 Feb 2025, 6th March, 2026
-    v.push_back({std::regex("(^|[^0-9])(\\d{1,2})(?:st|nd|rd|th)?\\s+" + mon + ",?\\s+(\\d{4})(?![0-9])", flags), 4, 3,
-                 2, true, 1});
+    v.push_back({Regex("(^|[^0-9])(\\d{1,2})(?:st|nd|rd|th)?\\s+" + mon + ",?\\s+(\\d{4})" + not_digit), 4, 3, 2, true,
+                 1, 5});
     // March 7, 2026 / Feb. 06 2025
-    v.push_back({std::regex("(^|[^a-z])" + mon + "\\s+(\\d{1,2})(?:st|nd|rd|th)?,?\\s+(\\d{4})(?![0-9])", flags), 4, 2,
-                 3, true, 1});
+    v.push_back({Regex("(^|[^a-z])" + mon + "\\s+(\\d{1,2})(?:st|nd|rd|th)?,?\\s+(\\d{4})" + not_digit), 4, 2, 3, true,
+                 1, 5});
     // asctime / Twitter: "Sun Jan  4 16:29:06 2004", "Sun Jul 15 01:16:00 +0000 2012" (the year follows the time;
     // only "Mon D" is the date span, the time and offset are found as usual).
-    v.push_back({std::regex("(^|[^a-z])" + mon + "\\s+(\\d{1,2})(?=\\s+\\d{1,2}:\\d{2}(?::\\d{2})?\\s+(?:[+-]\\d{4}\\s+)?(\\d{4})(?![0-9]))",
-                           flags),
-                 4, 2, 3, true, 1});
+    v.push_back({Regex("(^|[^a-z])" + mon +
+                       "\\s+(\\d{1,2})()\\s+\\d{1,2}:\\d{2}(?::\\d{2})?\\s+(?:[+-]\\d{4}\\s+)?(\\d{4})(?:[^0-9]|$)"),
+                 5, 2, 3, true, 1, 4});
     // RFC 822 with a two-digit year, only when a time follows: "Thu, 01 Jan 04 19:48:21 GMT".
-    v.push_back({std::regex("(^|[^0-9])(\\d{1,2})\\s+" + mon + "\\s+(\\d{2})(?=\\s+\\d{1,2}:\\d{2})", flags), 4, 3, 2, true, 1,
+    v.push_back({Regex("(^|[^0-9])(\\d{1,2})\\s+" + mon + "\\s+(\\d{2})()\\s+\\d{1,2}:\\d{2}"), 4, 3, 2, true, 1, 5,
                  true});
     // dd/mm/yy with a two-digit year, only when a time follows: "24/12/12 11:05 tối" (news.zing.vn 2012).
-    v.push_back({std::regex("(^|[^0-9/])(\\d{1,2})/(\\d{1,2})/(\\d{2})(?=\\s+\\d{1,2}:\\d{2})", flags), 4, 3, 2, false, 1,
-                 true});
+    v.push_back({Regex("(^|[^0-9/])(\\d{1,2})/(\\d{1,2})/(\\d{2})()\\s+\\d{1,2}:\\d{2}"), 4, 3, 2, false, 1, 5, true});
     return v;
   }();
   return pats;
 }
 
+// Calls fn(groups, logical_end) for each successive match of `re` in `s` (like an sregex_iterator, the next
+// search starts where the previous match logically ended); fn returns false to stop.
+template <typename Fn>
+void for_each_match(const Regex& re, const std::string& s, Fn&& fn) {
+  std::vector<std::string_view> m;
+  size_t pos = 0;
+  while (pos <= s.size() && re.search(s, pos, m)) {
+    size_t end = fn(m);
+    if (end == std::string::npos) return;
+    pos = std::max(end, offset_in(s, m[0]) + 1);
+  }
+}
+
+size_t marker(const std::string& s, const std::vector<std::string_view>& m, std::initializer_list<int> groups) {
+  for (int g : groups)
+    if (m[static_cast<size_t>(g)].data()) return offset_in(s, m[static_cast<size_t>(g)]);
+  return offset_in(s, m[0]) + m[0].size();
+}
+
 // Earliest valid date in `s`. `invalid_seen` is set when a date-shaped token had impossible values.
 std::optional<DateFound> find_date(const std::string& s, bool& invalid_seen) {
   std::optional<DateFound> best;
-  // Cheap prefilters: std::regex is slow, skip patterns that cannot match.
+  // Cheap prefilters: skip patterns that cannot match.
   const bool has_sep = s.find_first_of("-/.") != std::string::npos;
   const bool has_thang = s.find("thang") != std::string::npos;
   bool has_month = false;
@@ -158,22 +181,21 @@ std::optional<DateFound> find_date(const std::string& s, bool& invalid_seen) {
   size_t index = 0;
   for (const auto& p : date_patterns()) {
     if (!wanted[index++]) continue;
-    for (auto it = std::sregex_iterator(s.begin(), s.end(), p.re); it != std::sregex_iterator(); ++it) {
-      const std::smatch& m = *it;
+    for_each_match(p.re, s, [&](const std::vector<std::string_view>& m) -> size_t {
       DateFound f;
-      f.y = to_int(m[p.gy]);
+      f.y = to_int(m[static_cast<size_t>(p.gy)]);
       if (p.two_digit_year) f.y += f.y < 50 ? 2000 : 1900;
-      f.d = to_int(m[p.gd]);
-      f.m = p.month_name ? month_from_name(std::string_view(m[p.gm].first, m[p.gm].second)) : to_int(m[p.gm]);
-      f.span.begin = static_cast<size_t>(m.position(0) + m.length(p.lead_group));
-      f.span.end = static_cast<size_t>(m.position(0) + m.length(0));
+      f.d = to_int(m[static_cast<size_t>(p.gd)]);
+      f.m = p.month_name ? month_from_name(m[static_cast<size_t>(p.gm)]) : to_int(m[static_cast<size_t>(p.gm)]);
+      f.span.begin = offset_in(s, m[0]) + m[p.lead_group].size();
+      f.span.end = marker(s, m, {p.end_group});
       if (!valid_ymd(f.y, f.m, f.d)) {
         invalid_seen = true;
-        continue;
+        return f.span.end;
       }
       if (!best || f.span.begin < best->span.begin) best = f;
-      break;  // later matches of this pattern are further right
-    }
+      return std::string::npos;  // later matches of this pattern are further right
+    });
   }
   return best;
 }
@@ -185,29 +207,29 @@ struct TimeFound {
 
 // Finds the time closest to the date span. Returns false if a time-shaped token is impossible.
 bool find_time(const std::string& s, const Span& date, std::optional<TimeFound>& out, std::vector<Span>& all_valid) {
-  static const std::regex re(
+  // Groups: 1 lead, 2 hour, 3 minute, 4 second, 5 meridiem, 6/7 logical end (with / without a meridiem).
+  // The lookaheads "(?![a-z])" after the meridiem and "(?![0-9])" at the end become consumed guards.
+  static const Regex re(
       "(^|[^0-9+])(\\d{1,2})\\s*(?::|h|gio)\\s*(\\d{2})(?:\\s*:\\s*(\\d{2})(?:[.,]\\d+)?)?"
-      "(?:\\s*(a\\.?m\\.?|p\\.?m\\.?|sa|ch|sang|chieu|toi|dem|trua)(?![a-z]))?(?![0-9])",
-      std::regex::ECMAScript | std::regex::optimize);
+      "(?:\\s*(a\\.?m\\.?|p\\.?m\\.?|sa|ch|sang|chieu|toi|dem|trua)()(?:[^a-z0-9]|$)|()(?:[^0-9]|$))");
   bool ok = true;
   size_t prev_end = std::string::npos;
-  for (auto it = std::sregex_iterator(s.begin(), s.end(), re); it != std::sregex_iterator(); ++it) {
-    const std::smatch& m = *it;
+  for_each_match(re, s, [&](const std::vector<std::string_view>& m) -> size_t {
     TimeFound t;
-    t.span.begin = static_cast<size_t>(m.position(0) + m.length(1));
-    t.span.end = static_cast<size_t>(m.position(0) + m.length(0));
+    t.span.begin = offset_in(s, m[0]) + m[1].size();
+    t.span.end = marker(s, m, {6, 7});
     // "08:52:11-05:00": a '-' right after a time introduces an offset, not another time.
-    bool is_offset = m.length(1) == 1 && *m[1].first == '-' && prev_end != std::string::npos &&
+    bool is_offset = m[1].size() == 1 && m[1][0] == '-' && prev_end != std::string::npos &&
                      prev_end + 1 == t.span.begin;
     prev_end = t.span.end;
-    if (is_offset) continue;
-    if (t.span.begin < date.end && t.span.end > date.begin) continue;  // overlaps the date
+    if (is_offset) return t.span.end;
+    if (t.span.begin < date.end && t.span.end > date.begin) return t.span.end;  // overlaps the date
     t.h = to_int(m[2]);
     t.mi = to_int(m[3]);
-    t.s = m[4].matched ? to_int(m[4]) : 0;
+    t.s = m[4].data() ? to_int(m[4]) : 0;
     bool valid = t.h <= 23 && t.mi <= 59 && t.s <= 59;
-    if (m[5].matched) {
-      std::string mer(m[5].first, m[5].second);
+    if (m[5].data()) {
+      std::string mer(m[5]);
       std::erase(mer, '.');
       if (mer == "am" || mer == "sa" || mer == "sang") {
         if (t.h > 12) valid = false;
@@ -225,7 +247,7 @@ bool find_time(const std::string& s, const Span& date, std::optional<TimeFound>&
     if (!valid) {
       // Only an impossible time next to the date invalidates it (stray numbers elsewhere don't).
       if (dist <= 16) ok = false;
-      continue;
+      return t.span.end;
     }
     all_valid.push_back(t.span);
     if (!out) {
@@ -234,47 +256,52 @@ bool find_time(const std::string& s, const Span& date, std::optional<TimeFound>&
       size_t best = out->span.end <= date.begin ? date.begin - out->span.end : out->span.begin - date.end;
       if (dist < best) out = t;
     }
-  }
+    return t.span.end;
+  });
   return ok;
 }
 
 // Hour-only Vietnamese times, used when no HH:MM time is present: "14 giờ", "3 giờ chiều", "9h sáng",
 // "9h ngày 7/3/2026". A bare "24h" (as in "Tin 24h") is not a time; impossible hours are ignored.
 std::optional<TimeFound> find_hour_only(const std::string& s, const Span& date) {
-  static const std::regex re(
-      "(^|[^0-9])(\\d{1,2})\\s*(?:gio(?![a-z])|h(?=\\s*(?:sang|chieu|toi|dem|trua|ngay|,)(?![a-z])))"
-      "(?:\\s*(sang|chieu|toi|dem|trua)(?![a-z]))?",
-      std::regex::ECMAScript | std::regex::optimize);
+  // "gio" not followed by a letter, optionally then a meridiem word; or "h" only when a meridiem word, "ngay" or
+  // ',' follows. Groups: 1 lead, 2 hour, 3/6 meridiem, 4/5/7/8 logical end (the guards are consumed).
+  static const std::string mer = "(sang|chieu|toi|dem|trua)";
+  static const Regex re("(^|[^0-9])(\\d{1,2})\\s*(?:gio(?:\\s+" + mer + "()(?:[^a-z]|$)|()(?:[^a-z]|$))|h(?:\\s*" +
+                        mer + "()(?:[^a-z]|$)|()\\s*(?:ngay|,)(?:[^a-z]|$)))");
   if (s.find("gio") == std::string::npos && s.find('h') == std::string::npos) return std::nullopt;
-  for (auto it = std::sregex_iterator(s.begin(), s.end(), re); it != std::sregex_iterator(); ++it) {
-    const std::smatch& m = *it;
+  std::optional<TimeFound> found;
+  for_each_match(re, s, [&](const std::vector<std::string_view>& m) -> size_t {
     TimeFound t;
-    t.span.begin = static_cast<size_t>(m.position(0) + m.length(1));
-    t.span.end = static_cast<size_t>(m.position(0) + m.length(0));
-    if (t.span.begin < date.end && t.span.end > date.begin) continue;
+    t.span.begin = offset_in(s, m[0]) + m[1].size();
+    t.span.end = marker(s, m, {4, 5, 7, 8});
+    if (t.span.begin < date.end && t.span.end > date.begin) return t.span.end;
     t.h = to_int(m[2]);
-    if (m[3].matched) {
-      std::string mer = m[3].str();
+    std::string_view mv = m[3].data() ? m[3] : m[6];
+    if (mv.data()) {
+      std::string mer(mv);
       if ((mer == "chieu" || mer == "toi") && t.h < 12) t.h += 12;
       else if (mer == "dem" && t.h >= 6 && t.h < 12) t.h += 12;
       else if (mer == "dem" && t.h == 12) t.h = 0;
       else if (mer == "trua" && t.h < 6) t.h += 12;
       else if (mer == "sang" && t.h == 12) t.h = 0;
     }
-    if (t.h > 23) continue;
-    return t;
-  }
-  return std::nullopt;
+    if (t.h > 23) return t.span.end;
+    found = t;
+    return std::string::npos;
+  });
+  return found;
 }
 
 // Offset in minutes found in `s` (date and time already blanked out). nullopt if none;
 // sets `invalid` for an impossible offset.
 std::optional<int> find_offset(const std::string& s, bool& invalid) {
-  static const std::regex named("(^|[^a-z])(gmt|utc|ut|z|ict|wib|est|edt|cst|cdt|mst|mdt|pst|pdt|et|ct|mt|pt|"
-                                "cet|cest|met|mest|bst|jst|kst|hkt|sgt|aest|aedt)(?![a-z])"
-                                "(?:\\s*([+-])\\s*(\\d{1,2})(?:\\s*:?\\s*(\\d{2}))?(?![0-9]))?",
-                                std::regex::ECMAScript | std::regex::optimize);
-  static const std::regex bare("([+-])(\\d{2})(?::?(\\d{2}))?(?![0-9])", std::regex::ECMAScript | std::regex::optimize);
+  // Groups: 2 zone, 3 sign, 4 hours, 5 minutes. "(?![a-z])" after the zone and "(?![0-9])" after the offset are
+  // consumed guards here (only the first match is used).
+  static const Regex named("(^|[^a-z])(gmt|utc|ut|z|ict|wib|est|edt|cst|cdt|mst|mdt|pst|pdt|et|ct|mt|pt|"
+                           "cet|cest|met|mest|bst|jst|kst|hkt|sgt|aest|aedt)"
+                           "(?:\\s*([+-])\\s*(\\d{1,2})(?:\\s*:?\\s*(\\d{2}))?(?:[^0-9]|$)|(?:[^a-z]|$))");
+  static const Regex bare("([+-])(\\d{2})(?::?(\\d{2}))?(?:[^0-9]|$)");
   auto make = [&](int sign, int h, int mi) -> std::optional<int> {
     if (h > 14 || mi > 59 || (h == 14 && mi > 0)) {
       invalid = true;
@@ -282,10 +309,10 @@ std::optional<int> find_offset(const std::string& s, bool& invalid) {
     }
     return sign * (h * 60 + mi);
   };
-  std::smatch m;
-  if (std::regex_search(s, m, named)) {
-    if (m[3].matched) return make(*m[3].first == '-' ? -1 : 1, to_int(m[4]), m[5].matched ? to_int(m[5]) : 0);
-    std::string zone = m[2].str();
+  std::vector<std::string_view> m;
+  if (named.search(s, 0, m)) {
+    if (m[3].data()) return make(m[3][0] == '-' ? -1 : 1, to_int(m[4]), m[5].data() ? to_int(m[5]) : 0);
+    std::string zone(m[2]);
     static const std::pair<const char*, int> zones[] = {{"gmt", 0},      {"utc", 0},      {"ut", 0},
                                                         {"z", 0},        {"ict", 7 * 60}, {"est", -5 * 60},
                                                         {"edt", -4 * 60}, {"cst", -6 * 60}, {"cdt", -5 * 60},
@@ -299,8 +326,8 @@ std::optional<int> find_offset(const std::string& s, bool& invalid) {
     for (const auto& [name, off] : zones)
       if (zone == name) return off;
   }
-  if (std::regex_search(s, m, bare)) {
-    return make(*m[1].first == '-' ? -1 : 1, to_int(m[2]), m[3].matched ? to_int(m[3]) : 0);
+  if (bare.search(s, 0, m)) {
+    return make(m[1][0] == '-' ? -1 : 1, to_int(m[2]), m[3].data() ? to_int(m[3]) : 0);
   }
   return std::nullopt;
 }
@@ -498,12 +525,18 @@ std::optional<std::string> normalize_date(std::string_view text) {
   size_t e = s.find_last_not_of(' ');
   std::string_view trimmed(s.data() + b, e - b + 1);
 
-  // Unix timestamps (seconds or milliseconds) as found in data-time attributes.
+  // Unix timestamps (seconds or milliseconds) as found in data-time attributes. A bare number is one only when
+  // it is written as an epoch value is: 10 or 13 digits without a leading zero (a leading 0 is the shape of a
+  // Vietnamese phone number, "0912345678"), and only when its year is in the range every other form accepts
+  // (1900-2200, as iso_to_epoch does): "7871245560" (year 2219) is no date.
   if (all_digits(trimmed) && (trimmed.size() == 10 || trimmed.size() == 13)) {
+    if (trimmed[0] == '0') return std::nullopt;
     int64_t v = 0;
     for (char c : trimmed) v = v * 10 + (c - '0');
     if (trimmed.size() == 13) v /= 1000;
-    return epoch_to_iso_vn(v);
+    std::string iso = epoch_to_iso_vn(v);
+    if (!parse_strict_iso(iso)) return std::nullopt;
+    return iso;
   }
   // Compact 20260307.
   if (all_digits(trimmed) && trimmed.size() == 8) {

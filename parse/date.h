@@ -10,6 +10,10 @@ namespace baotin {
 // "Thứ hai, 27/1/2025, 14:30 (GMT+7)", "26/01/2025 at 6:30", "06/02/2025 | 13:54", "07/03/2026 08:47",
 // ISO 8601 with or without offset ("2026-03-07T08:52:11.000 +07:00"), RFC 822 ("Thu, 06 Feb 2025 20:45:46 +0700"),
 // "08:06 07/03/2026", "Cập nhật lúc ..." etc. Local times without an offset are Asia/Ho_Chi_Minh (+07:00).
+// A bare 10- or 13-digit number is a Unix time in seconds / milliseconds (data-time attributes), unless it starts
+// with 0 (phone numbers: "0912345678"). Years outside 1900-2200 are rejected in every form, so that any result is
+// accepted by iso_to_epoch and normalize_date(result) == result. Only the first 2000 bytes of `text` are searched
+// for a date (parse/limits.h); the search runs in linear time (RE2).
 // Returns "YYYY-MM-DDTHH:MM:SS+HH:MM" keeping the source offset, or std::nullopt if no date is found.
 std::optional<std::string> normalize_date(std::string_view text);
 

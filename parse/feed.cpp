@@ -11,13 +11,14 @@
 #include <ctime>
 #include <map>
 #include <memory>
-#include <regex>
 #include <stdexcept>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "parse/legacy_charset.h"
+#include "parse/limits.h"
+#include "parse/regex.h"
 #include "parse/text.h"
 
 namespace baotin {
@@ -436,8 +437,18 @@ std::optional<int64_t> date_rfc822(std::string_view in) {
   return checked_stamp(*year, month, day, *h, *mi, *s, tzm);
 }
 
+// std::smatch-like view of Regex submatches: m[i].str() is "" for an unmatched group.
+struct Groups {
+  const std::vector<std::string_view>& v;
+  struct G {
+    std::string_view s;
+    std::string str() const { return std::string(s); }
+  };
+  G operator[](size_t i) const { return {i < v.size() ? v[i] : std::string_view()}; }
+};
+
 struct IsoPattern {
-  std::regex re;
+  Regex re;
   std::vector<std::string> names;  // capture group index -> name ("" for unnamed)
 };
 
@@ -464,7 +475,7 @@ const std::vector<IsoPattern>& iso_patterns() {
       for (const char* n : {"", "hour", "minute", "", "second", "", "fracsecond", "tz", "", "tzhour", "", "tzmin"})
         names.push_back(n);
       // the sign is captured separately ("" name) only to read tz[0]; tz itself keeps the full text
-      v.push_back({std::regex(re, std::regex::ECMAScript | std::regex::optimize), names});
+      v.push_back({Regex(re), names});
     }
     return v;
   }();
@@ -472,23 +483,23 @@ const std::vector<IsoPattern>& iso_patterns() {
 }
 
 std::optional<int64_t> date_iso8601(std::string_view in) {
-  std::string s(in);
-  std::smatch m;
+  std::string_view s = in;
+  std::vector<std::string_view> m;
   const IsoPattern* hit = nullptr;
   for (const auto& p : iso_patterns()) {
-    if (std::regex_search(s, m, p.re, std::regex_constants::match_continuous)) {
+    if (p.re.match_at(s, 0, m)) {
       hit = &p;
       break;
     }
   }
   if (!hit) return std::nullopt;
-  if (m.length(0) == 0) return std::nullopt;
+  if (m[0].empty()) return std::nullopt;
   std::map<std::string, std::string> g;
   std::set<std::string> present;
   for (size_t i = 1; i < hit->names.size() && i < m.size(); ++i) {
     if (hit->names[i].empty()) continue;
     present.insert(hit->names[i]);
-    if (m[i].matched) g[hit->names[i]] = m[i].str();
+    if (m[i].data()) g[hit->names[i]] = std::string(m[i]);
   }
   std::time_t now = std::time(nullptr);
   std::tm gm{};
@@ -538,10 +549,10 @@ std::optional<int64_t> date_asctime(std::string_view in) {
 }
 
 std::optional<int64_t> date_perforce(std::string_view in) {
-  static const std::regex re(R"((\w{0,3}), (\d{0,4})/(\d{0,2})/(\d{2}) (\d{0,2}):(\d{2}):(\d{2}) (\w{0,3}))");
-  std::string s(in);
-  std::smatch m;
-  if (!std::regex_search(s, m, re)) return std::nullopt;
+  static const Regex re(R"((\w{0,3}), (\d{0,4})/(\d{0,2})/(\d{2}) (\d{0,2}):(\d{2}):(\d{2}) (\w{0,3}))");
+  std::vector<std::string_view> mv;
+  if (!re.search(in, 0, mv)) return std::nullopt;
+  const Groups m{mv};
   static const char* mon[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   auto mo = py_int(m[3].str());
   if (!mo || *mo < 1 || *mo > 12) return std::nullopt;
@@ -550,14 +561,14 @@ std::optional<int64_t> date_perforce(std::string_view in) {
 }
 
 std::optional<int64_t> date_hungarian(std::string_view in) {
-  static const std::regex re(R"(^(\d{4})-([^-]+)-(\d{0,2})T(\d{0,2}):(\d{2})([+-](\d{0,2}:\d{2})))");
+  static const Regex re(R"(^(\d{4})-([^-]+)-(\d{0,2})T(\d{0,2}):(\d{2})([+-](\d{0,2}:\d{2})))");
   static const std::map<std::string, std::string> months = {
       {"janu\xC3\xA1r", "01"},  {"febru\xC3\xA1ri", "02"}, {"m\xC3\xA1rcius", "03"}, {"\xC3\xA1prilis", "04"},
       {"m\xC3\xA1ujus", "05"},  {"j\xC3\xBAnius", "06"},   {"j\xC3\xBAlius", "07"},  {"augusztus", "08"},
       {"szeptember", "09"},     {"okt\xC3\xB3" "ber", "10"},  {"november", "11"},      {"december", "12"}};
-  std::string s(in);
-  std::smatch m;
-  if (!std::regex_search(s, m, re)) return std::nullopt;
+  std::vector<std::string_view> mv;
+  if (!re.search(in, 0, mv)) return std::nullopt;
+  const Groups m{mv};
   auto it = months.find(m[2].str());
   if (it == months.end()) return std::nullopt;
   std::string day = m[3].str(), hour = m[4].str();
@@ -595,10 +606,11 @@ std::optional<int64_t> date_greek(std::string_view in) {
       {"\xCE\xA0\xCE\xB5\xCE\xBC", "Thu"},
       {"\xCE\xA0\xCE\xB1\xCF\x81", "Fri"},
       {"\xCE\xA3\xCE\xB1\xCE\xB2", "Sat"}};
-  static const std::regex re(R"(^([^,]+),\s+(\d{2})\s+([^\s]+)\s+(\d{4})\s+(\d{2}):(\d{2}):(\d{2})\s+([^\s]+))");
-  std::string s(in);
-  std::smatch m;
-  if (!std::regex_search(s, m, re)) return std::nullopt;
+  static const Regex re("^([^,]+),[ \t\n\v\f\r]+(\\d{2})[ \t\n\v\f\r]+([^ \t\n\v\f\r]+)[ \t\n\v\f\r]+(\\d{4})"
+                        "[ \t\n\v\f\r]+(\\d{2}):(\\d{2}):(\\d{2})[ \t\n\v\f\r]+([^ \t\n\v\f\r]+)");
+  std::vector<std::string_view> mv;
+  if (!re.search(in, 0, mv)) return std::nullopt;
+  const Groups m{mv};
   auto w = wdays.find(m[1].str());
   auto mo = months.find(m[3].str());
   if (w == wdays.end() || mo == months.end()) return std::nullopt;
@@ -608,13 +620,15 @@ std::optional<int64_t> date_greek(std::string_view in) {
 
 std::optional<int64_t> date_korean(std::string_view in) {
   // OnBlog: "2004년 05월 28일 01:31:15" (+09:00); Nate: "2004-05-25 오후 11:23:17" (+09:00)
-  static const std::regex onblog(
-      "^(\\d{4})\xEB\x85\x84\\s+(\\d{2})\xEC\x9B\x94\\s+(\\d{2})\xEC\x9D\xBC\\s+(\\d{2}):(\\d{2}):(\\d{2})");
-  static const std::regex nate(
-      "^(\\d{4})-(\\d{2})-(\\d{2})\\s+(\xEC\x98\xA4\xEC\xA0\x84|\xEC\x98\xA4\xED\x9B\x84)\\s+(\\d{0,2}):(\\d{0,2}):(\\d{0,2})");
-  std::string s(in);
-  std::smatch m;
-  if (std::regex_search(s, m, nate)) {
+  static const Regex onblog(
+      "^(\\d{4})\xEB\x85\x84[ \t\n\v\f\r]+(\\d{2})\xEC\x9B\x94[ \t\n\v\f\r]+(\\d{2})\xEC\x9D\xBC[ \t\n\v\f\r]+"
+      "(\\d{2}):(\\d{2}):(\\d{2})");
+  static const Regex nate(
+      "^(\\d{4})-(\\d{2})-(\\d{2})[ \t\n\v\f\r]+(\xEC\x98\xA4\xEC\xA0\x84|\xEC\x98\xA4\xED\x9B\x84)[ \t\n\v\f\r]+"
+      "(\\d{0,2}):(\\d{0,2}):(\\d{0,2})");
+  std::vector<std::string_view> mv;
+  if (nate.search(in, 0, mv)) {
+    const Groups m{mv};
     auto h = py_int(m[5].str());
     if (!h) return std::nullopt;
     int64_t hour = *h;
@@ -624,16 +638,18 @@ std::optional<int64_t> date_korean(std::string_view in) {
     return date_w3dtf(m[1].str() + "-" + m[2].str() + "-" + m[3].str() + "T" + hs + ":" + m[6].str() + ":" +
                       m[7].str() + "+09:00");
   }
-  if (std::regex_search(s, m, onblog))
+  if (onblog.search(in, 0, mv)) {
+    const Groups m{mv};
     return date_w3dtf(m[1].str() + "-" + m[2].str() + "-" + m[3].str() + "T" + m[4].str() + ":" + m[5].str() + ":" +
                       m[6].str() + "+09:00");
+  }
   return std::nullopt;
 }
 
 }  // namespace
 
 std::optional<int64_t> parse_feed_date(std::string_view s) {
-  if (s.empty()) return std::nullopt;
+  if (s.empty() || s.size() > limits::kMaxDateBytes) return std::nullopt;
   for (auto* fn : {date_w3dtf, date_rfc822, date_iso8601, date_asctime, date_perforce, date_hungarian, date_greek, date_korean}) {
     if (auto r = fn(s)) return r;
   }
@@ -865,6 +881,26 @@ struct Doctype {
   std::map<std::string, std::string> entities;
 };
 
+// Removes every match of `re` from `text`, keeping its group 1; returns group 2 of each match.
+std::vector<std::string> cut_matches(std::string& text, const Regex& re) {
+  std::vector<std::string> found;
+  std::vector<std::string_view> m;
+  std::string out;
+  size_t pos = 0, copied = 0;
+  while (pos <= text.size() && re.search(text, pos, m)) {
+    const size_t b = offset_in(text, m[0]), e = b + m[0].size();
+    out.append(text, copied, b - copied);
+    out.append(m[1]);
+    found.emplace_back(m[2]);
+    copied = e;
+    pos = e > b ? e : e + 1;
+  }
+  if (found.empty()) return found;
+  out.append(text, copied, std::string::npos);
+  text = std::move(out);
+  return found;
+}
+
 Doctype replace_doctype(std::string& data) {
   Doctype d;
   size_t start = std::string::npos;
@@ -874,22 +910,18 @@ Doctype replace_doctype(std::string& data) {
   if (start == std::string::npos) return d;
   std::string head = data.substr(0, start + 1), rest = data.substr(start + 1);
   if (head.find("<!") == std::string::npos) return d;
-  static const std::regex entity_re(R"((^|\n)[ \t\r\f\v]*<!ENTITY([^>]*?)>)");
-  static const std::regex doctype_re(R"((^|\n)[ \t\r\f\v\n]*<!DOCTYPE([^>]*?)>)");
-  static const std::regex safe_re("^\\s+(\\w+)\\s+\"(&#\\w+;|[^&\"]*)\"");
-  std::vector<std::string> ents;
-  for (std::sregex_iterator it(head.begin(), head.end(), entity_re), e; it != e; ++it) ents.push_back((*it)[2].str());
-  head = std::regex_replace(head, entity_re, "$1");
-  std::vector<std::string> doctypes;
-  for (std::sregex_iterator it(head.begin(), head.end(), doctype_re), e; it != e; ++it) doctypes.push_back((*it)[2].str());
+  // RE2 (linear time): a 50 KB DOCTYPE overflowed the recursion of libstdc++'s regex engine.
+  static const Regex entity_re(R"((^|\n)[ \t\r\f\v]*<!ENTITY([^>]*?)>)");
+  static const Regex doctype_re(R"((^|\n)[ \t\r\f\v\n]*<!DOCTYPE([^>]*?)>)");
+  static const Regex safe_re("^[ \t\n\v\f\r]+(\\w+)[ \t\n\v\f\r]+\"(&#\\w+;|[^&\"]*)\"");
+  std::vector<std::string> ents = cut_matches(head, entity_re);
+  std::vector<std::string> doctypes = cut_matches(head, doctype_re);
   if (!doctypes.empty() && lower(doctypes[0]).find("netscape") != std::string::npos) d.version = "rss091n";
   if (doctypes.size() == 1) {
-    for (const auto& e : ents) {
-      std::smatch m;
-      if (std::regex_search(e, m, safe_re)) d.entities[m[1].str()] = m[2].str();
-    }
+    std::vector<std::string_view> m;
+    for (const auto& e : ents)
+      if (safe_re.search(e, 0, m)) d.entities[std::string(m[1])] = std::string(m[2]);
   }
-  head = std::regex_replace(head, doctype_re, "$1");
   data = head + rest;
   return d;
 }
@@ -1021,8 +1053,17 @@ std::string py_urljoin(std::string_view base, std::string_view url) {
 // feedparser's _urljoin: collapses extra slashes after "scheme://" first.
 std::string fp_urljoin(std::string_view base, std::string_view uri) {
   std::string u(uri);
-  static const std::regex fixer(R"(^([A-Za-z][A-Za-z0-9+\-.]*://)(/*))");
-  if (u.find("://") != std::string::npos) u = std::regex_replace(u, fixer, "$1", std::regex_constants::format_first_only);
+  // ^([A-Za-z][A-Za-z0-9+\-.]*://)(/*) -> $1
+  auto alpha = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); };
+  if (!u.empty() && alpha(u[0])) {
+    size_t i = 1;
+    while (i < u.size() && (alpha(u[i]) || (u[i] >= '0' && u[i] <= '9') || u[i] == '+' || u[i] == '-' || u[i] == '.')) ++i;
+    if (u.compare(i, 3, "://") == 0) {
+      size_t j = i + 3, k = j;
+      while (k < u.size() && u[k] == '/') ++k;
+      u.erase(j, k - j);
+    }
+  }
   return py_urljoin(base, u);
 }
 
@@ -1105,6 +1146,26 @@ struct Ctx {
   std::unique_ptr<Ctx> image, textinput;
 };
 
+// Bound on the text produced by internal entity references (issue 14: one 15 KB entity referenced 40,000 times
+// took 1.8 GB). Each reference takes the size of its replacement; once the budget is spent, further
+// references expand to nothing and the feed is bozo (see parse/limits.h).
+struct EntityBudget {
+  size_t limit = 0, used = 0;
+  bool exceeded = false;
+  bool take(size_t n) {
+    if (exceeded || n > limit - used) {
+      exceeded = true;
+      return false;
+    }
+    used += n;
+    return true;
+  }
+  void restart() {
+    used = 0;
+    exceeded = false;
+  }
+};
+
 struct StackEntry {
   std::string element;
   bool expecting_text;
@@ -1113,8 +1174,13 @@ struct StackEntry {
 
 class FeedMachine {
  public:
-  FeedMachine(std::string baseuri, std::string baselang, bool loose, std::map<std::string, std::string> entities)
-      : baseuri_(std::move(baseuri)), lang_(std::move(baselang)), loose_(loose), entities_(std::move(entities)) {
+  FeedMachine(std::string baseuri, std::string baselang, bool loose, std::map<std::string, std::string> entities,
+              EntityBudget& budget)
+      : baseuri_(std::move(baseuri)),
+        lang_(std::move(baselang)),
+        loose_(loose),
+        entities_(std::move(entities)),
+        budget_(budget) {
     if (!lang_.empty()) feed_.kv["language"] = replace_us(lang_);
   }
 
@@ -1154,6 +1220,7 @@ class FeedMachine {
   bool lang_null_ = false;
   bool loose_;
   std::map<std::string, std::string> entities_;
+  EntityBudget& budget_;
   std::map<std::string, std::string> namespaces_in_use_;
   std::map<std::string, std::string> namespacemap_;  // document prefix ("" for default) -> standard prefix
   bool infeed_ = false, inentry_ = false, intextinput_ = false, inimage_ = false, inauthor_ = false,
@@ -1542,6 +1609,7 @@ void FeedMachine::handle_entityref(const std::string& ref) {
   if (ref == "lt" || ref == "gt" || ref == "quot" || ref == "amp" || ref == "apos") {
     text = "&" + ref + ";";
   } else if (auto it = entities_.find(ref); it != entities_.end()) {
+    if (!budget_.take(it->second.size())) return;
     text = it->second;
     if (starts_with(text, "&#") && ends_with(text, ";")) {
       text = "&" + text + ";";  // feedparser re-enters handle_entityref with the whole reference
@@ -1579,6 +1647,25 @@ std::string b64_decode_lenient(const std::string& in, bool& ok) {
     }
   }
   ok = true;
+  return out;
+}
+
+// "&name;" -> "&name" for every [A-Za-z0-9_]+ name (feedparser's re.sub(r'&([A-Za-z0-9_]+);', r'&\g<1>', ...)).
+std::string drop_entity_semicolons(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    out.push_back(s[i]);
+    if (s[i] != '&') continue;
+    size_t k = i + 1;
+    while (k < s.size() && (std::isalnum(static_cast<unsigned char>(s[k])) || s[k] == '_') &&
+           static_cast<unsigned char>(s[k]) < 0x80)
+      ++k;
+    if (k > i + 1 && k < s.size() && s[k] == ';') {
+      out.append(s, i + 1, k - i - 1);
+      i = k;
+    }
+  }
   return out;
 }
 
@@ -1633,7 +1720,6 @@ std::optional<std::string> FeedMachine::pop(const std::string& element, bool str
   if (element == "category" || element == "tags" || element == "itunes_keywords") return output;
   if (element == "title" && -1 < title_depth_ && title_depth_ <= depth_) return output;
 
-  static const std::regex amp_fix("&([A-Za-z0-9_]+);");
   if (inentry_ && !insource_ && !entries.empty()) {
     Ctx& ent = entries.back();
     if (element == "content") {
@@ -1641,7 +1727,7 @@ std::optional<std::string> FeedMachine::pop(const std::string& element, bool str
     } else if (element == "link") {
       if (!inimage_) {
         replace_all(output, "&amp;", "&");
-        if (output.find('&') != std::string::npos) output = std::regex_replace(output, amp_fix, "&$1");
+        if (output.find('&') != std::string::npos) output = drop_entity_semicolons(output);
         ent.kv["link"] = output;
         if (!output.empty() && !ent.links.empty()) attr_set(ent.links.back(), "href", output);
       }
@@ -1659,7 +1745,7 @@ std::optional<std::string> FeedMachine::pop(const std::string& element, bool str
     std::string el = element == "description" ? "subtitle" : element;
     c.kv[el] = output;
     if (el == "link") {
-      if (output.find('&') != std::string::npos) output = std::regex_replace(output, amp_fix, "&$1");
+      if (output.find('&') != std::string::npos) output = drop_entity_semicolons(output);
       c.kv[el] = output;
       if (!c.links.empty()) attr_set(c.links.back(), "href", output);
     } else if (incontent_) {
@@ -1684,11 +1770,11 @@ void FeedMachine::sync_author_detail(const std::string& key) {
   auto it = c.kv.find("author");
   if (it == c.kv.end() || it->second.empty()) return;
   std::string author = it->second, email;
-  static const std::regex email_re(
-      R"((([a-zA-Z0-9_.+-]+)@((\[[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.)|(([a-zA-Z0-9-]+\.)+))([a-zA-Z]{2,4}|[0-9]{1,3})(\]?))(\?subject=\S+)?)");
-  std::smatch m;
-  if (std::regex_search(author, m, email_re)) {
-    email = m[0].str();
+  static const Regex email_re(
+      R"((([a-zA-Z0-9_.+-]+)@((\[[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.)|(([a-zA-Z0-9-]+\.)+))([a-zA-Z]{2,4}|[0-9]{1,3})(\]?))(\?subject=[^ \t\n\v\f\r]+)?)");
+  std::vector<std::string_view> m;
+  if (email_re.search(author, 0, m)) {
+    email = std::string(m[0]);
     replace_all(author, email, "");
     replace_all(author, "()", "");
     replace_all(author, "<>", "");
@@ -2178,7 +2264,8 @@ struct StrictError {
 
 class StrictReader {
  public:
-  StrictReader(FeedMachine& m, const std::map<std::string, std::string>& entities) : m_(m), entities_(entities) {}
+  StrictReader(FeedMachine& m, const std::map<std::string, std::string>& entities, EntityBudget& budget)
+      : m_(m), entities_(entities), budget_(budget) {}
 
   // Returns "" on success or the SAX-style error message.
   std::string run(const std::string& text) {
@@ -2218,6 +2305,7 @@ class StrictReader {
     scopes_.clear();
     if (auto e = validate(doc.document_element()); !e.empty()) return e;
     scopes_.clear();
+    budget_.restart();  // the validation pass expanded everything once already; count the emitted text only
     emit(doc.document_element());
     return {};
   }
@@ -2225,6 +2313,7 @@ class StrictReader {
  private:
   FeedMachine& m_;
   const std::map<std::string, std::string>& entities_;
+  EntityBudget& budget_;
   std::vector<std::map<std::string, std::string>> scopes_;  // prefix ("" = default) -> uri
 
   static std::string check_chars(const std::string& s) {
@@ -2314,6 +2403,10 @@ class StrictReader {
         else if (ref == "quot") out += '"';
         else if (ref == "apos") out += '\'';
         else if (auto it = entities_.find(std::string(ref)); it != entities_.end()) {
+          if (!budget_.take(it->second.size())) {
+            i = semi;
+            continue;
+          }
           std::string v;
           std::string e2;
           if (!expand(it->second, v, e2, false)) v = it->second;
@@ -2782,6 +2875,48 @@ void fill_author(const Ctx& c, std::string& author, bool& has, std::string* name
   }
 }
 
+// parse/limits.h, applied to what the parser produced: over-long URLs and dates are dropped, titles cut; each
+// kind of excess is named once in bozo_exception.
+void apply_limits(ParsedFeed& out) {
+  std::set<std::string> hits;
+  auto url = [&](std::string& u, const char* what) {
+    if (u.size() <= limits::kMaxUrlBytes) return;
+    u.clear();
+    hits.insert(std::string(what) + " longer than " + std::to_string(limits::kMaxUrlBytes) + " bytes dropped");
+  };
+  auto date = [&](std::string& d, const char* what) {
+    if (d.size() <= limits::kMaxDateBytes) return;
+    d.clear();
+    hits.insert(std::string(what) + " longer than " + std::to_string(limits::kMaxDateBytes) + " bytes dropped");
+  };
+  auto title = [&](std::string& t) {
+    if (t.size() <= limits::kMaxTitleBytes) return;
+    size_t n = limits::kMaxTitleBytes;
+    while (n > 0 && (static_cast<unsigned char>(t[n]) & 0xC0) == 0x80) --n;  // keep whole UTF-8 characters
+    t.resize(n);
+    hits.insert("title longer than " + std::to_string(limits::kMaxTitleBytes) + " bytes truncated");
+  };
+  url(out.link, "feed link");
+  title(out.title);
+  for (FeedItem& it : out.items) {
+    url(it.link, "item link");
+    title(it.title);
+    date(it.published_raw, "item date");
+    date(it.updated_raw, "item date");
+    for (auto& e : it.enclosures) url(e.href, "enclosure URL");
+    for (auto& m : it.media_content) url(m.url, "media URL");
+    std::erase_if(it.media_thumbnails, [&](std::string& u) {
+      url(u, "media URL");
+      return u.empty();
+    });
+  }
+  if (hits.empty()) return;
+  std::string msg = "LimitExceeded: ";
+  for (const auto& h : hits) msg += (msg.size() > 15 ? "; " : "") + h;
+  out.bozo = true;
+  out.bozo_exception = out.bozo_exception.empty() ? msg : out.bozo_exception + "; " + msg;
+}
+
 }  // namespace
 
 ParsedFeed parse_feed(std::string_view bytes, const FeedHttpHeaders& headers, std::string_view base_url) {
@@ -2809,9 +2944,11 @@ ParsedFeed parse_feed(std::string_view bytes, const FeedHttpHeaders& headers, st
 
   std::unique_ptr<FeedMachine> machine;
   bool strict_ok = false;
+  EntityBudget budget;
+  budget.limit = std::min(limits::kMaxEntityExpansionBytes, limits::kEntityExpansionFactor * bytes.size());
   if (!dec.encoding.empty()) {
-    machine = std::make_unique<FeedMachine>(baseuri, headers.content_language, false, dt.entities);
-    StrictReader reader(*machine, dt.entities);
+    machine = std::make_unique<FeedMachine>(baseuri, headers.content_language, false, dt.entities, budget);
+    StrictReader reader(*machine, dt.entities, budget);
     std::string err = reader.run(text);
     if (err.empty()) {
       strict_ok = true;
@@ -2821,11 +2958,19 @@ ParsedFeed parse_feed(std::string_view bytes, const FeedHttpHeaders& headers, st
     }
   }
   if (!strict_ok) {
-    machine = std::make_unique<FeedMachine>(baseuri, headers.content_language, true, dt.entities);
+    budget.restart();
+    machine = std::make_unique<FeedMachine>(baseuri, headers.content_language, true, dt.entities, budget);
     LooseReader reader(*machine);
     reader.run(text);
   }
   FeedMachine& m = *machine;
+  if (budget.exceeded) {
+    out.bozo = true;
+    out.bozo_exception = "EntityExpansionLimit: internal entity references expand to more than " +
+                         std::to_string(budget.limit) + " bytes (" + std::to_string(limits::kEntityExpansionFactor) +
+                         "x the document, at most " + std::to_string(limits::kMaxEntityExpansionBytes >> 20) +
+                         " MiB); the references past the limit were dropped";
+  }
   out.format = !dt.version.empty() ? dt.version : m.version;
   if (out.format.empty() && !out.bozo) {
     // feedparser reports such documents as clean; callers need to know there was no feed in it
@@ -2892,6 +3037,7 @@ ParsedFeed parse_feed(std::string_view bytes, const FeedHttpHeaders& headers, st
     }
     out.items.push_back(std::move(it));
   }
+  apply_limits(out);
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "parse/feed.h"
+#include "parse/limits.h"
 #include "parse/text.h"
 
 namespace baotin {
@@ -47,7 +48,10 @@ ParsedSitemap parse_text_sitemap(std::string_view text) {
     size_t nl = text.find('\n', pos);
     std::string_view line = trim(text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos));
     if (!line.empty()) {
-      if (looks_like_url(line) && line.find_first_of(" \t<>\"") == std::string_view::npos) {
+      if (line.size() > limits::kMaxUrlBytes) {
+        if (out.error.empty())
+          out.error = "text sitemap: URL longer than " + std::to_string(limits::kMaxUrlBytes) + " bytes skipped";
+      } else if (looks_like_url(line) && line.find_first_of(" \t<>\"") == std::string_view::npos) {
         out.entries.push_back({std::string(line), {}, {}, {}});
       } else if (out.error.empty()) {
         out.error = "text sitemap: line is not an absolute http(s) URL: " + std::string(line.substr(0, 80));
@@ -101,6 +105,10 @@ ParsedSitemap parse_sitemap(std::string_view bytes) {
     SitemapEntry e;
     e.loc = node_text(child_local(it, "loc"));
     if (e.loc.empty()) continue;
+    if (e.loc.size() > limits::kMaxUrlBytes) {  // parse/limits.h: never handed on
+      if (out.error.empty()) out.error = "sitemap: <loc> longer than " + std::to_string(limits::kMaxUrlBytes) + " bytes skipped";
+      continue;
+    }
     e.lastmod = norm_date(node_text(child_local(it, "lastmod")));
     if (pugi::xml_node news = child_local(it, "news")) {
       e.news_title = clean_text(node_text(child_local(news, "title")));

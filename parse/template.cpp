@@ -12,6 +12,7 @@
 #include "parse/canonical.h"
 #include "parse/date.h"
 #include "parse/html.h"
+#include "parse/limits.h"
 #include "parse/text.h"
 #include "parse/url.h"
 
@@ -24,12 +25,12 @@ std::string TemplateError::str() const {
 }
 
 bool SiteTemplate::is_article_url(std::string_view url) const {
-  std::string u(url);
+  if (url.size() > limits::kMaxUrlBytes) return false;
   for (const auto& re : skip_urls)
-    if (std::regex_search(u, re)) return false;
+    if (re.contains(url)) return false;
   if (article_urls.empty()) return true;
   for (const auto& re : article_urls)
-    if (std::regex_search(u, re)) return true;
+    if (re.contains(url)) return true;
   return false;
 }
 
@@ -129,20 +130,25 @@ bool compile_rule(const toml::node& n, const std::string& what, FieldRule& rule,
 }
 
 bool compile_regexes(const toml::node& n, const std::string& what, std::vector<std::string>& sources,
-                     std::vector<std::regex>& out, const std::string& path, std::vector<TemplateError>& errors) {
+                     std::vector<Regex>& out, const std::string& path, std::vector<TemplateError>& errors) {
   std::string why;
   if (!string_list(n, sources, why)) {
     errors.push_back({path, line_of(n), what + ": " + why});
     return false;
   }
   bool ok = true;
-  for (const auto& s : sources) {
-    try {
-      out.emplace_back(s, std::regex::ECMAScript | std::regex::optimize);
-    } catch (const std::regex_error& e) {
-      errors.push_back({path, line_of(n), what + ": invalid regex '" + s + "': " + e.what()});
+  const toml::array* arr = n.as_array();
+  for (size_t i = 0; i < sources.size(); ++i) {
+    const std::string& s = sources[i];
+    Regex re(s);
+    if (!re.ok()) {
+      // the line of the offending element in a multi-line array
+      int line = arr && i < arr->size() ? line_of((*arr)[i]) : line_of(n);
+      errors.push_back({path, line, what + ": invalid regex '" + s + "' (RE2 syntax): " + re.error()});
       ok = false;
+      continue;
     }
+    out.push_back(std::move(re));
   }
   return ok;
 }

@@ -2,7 +2,6 @@
 #pragma once
 #include <map>
 #include <memory>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,6 +9,7 @@
 #include <pugixml.hpp>
 
 #include "parse/article.h"
+#include "parse/regex.h"
 
 namespace baotin {
 
@@ -40,15 +40,18 @@ struct SiteTemplate {
   // Former domains of the outlet: a URL on the alias host is the same page as the same URL on the target host
   // (both hosts in canonical form: lower-case, no "www."/"m." label). Exact host match, no subdomains.
   std::map<std::string, std::string> host_aliases;
-  std::vector<std::string> skip_url_sources;  // regexes (ECMAScript) for non-article URLs
-  std::vector<std::regex> skip_urls;
+  // URL rules: RE2 syntax (no lookaround, no backreferences; see parse/regex.h), searched anywhere in the URL,
+  // byte-wise. RE2 matches in linear time, so no rule can stall the daemon on a hostile URL.
+  std::vector<std::string> skip_url_sources;  // regexes for non-article URLs
+  std::vector<Regex> skip_urls;
   std::vector<std::string> article_url_sources;  // if set, only URLs matching one are articles
-  std::vector<std::regex> article_urls;
+  std::vector<Regex> article_urls;
   std::map<std::string, FieldRule> fields;  // see kTemplateFields
   FieldRule remove;                         // nodes removed before extraction (boilerplate)
   size_t min_body_chars = 200;              // shorter bodies count as "short" for template health
 
   std::string id() const { return name + "@" + std::to_string(revision); }
+  // false for URLs longer than limits::kMaxUrlBytes (parse/limits.h), which are never articles.
   bool is_article_url(std::string_view url) const;
   // Language of a page at `url`: the language_by_host entry whose host is the most specific match of the
   // URL's host, else `language`.

@@ -40,7 +40,12 @@ std::optional<Url> parse_url(std::string_view s) {
     auto close = auth.find(']');
     if (close == std::string_view::npos) return std::nullopt;
     u.host = ascii_lower(auth.substr(1, close - 1));
-    if (close + 1 < auth.size() && auth[close + 1] == ':') u.port = std::string(auth.substr(close + 2));
+    // After "]" only ":port" may follow ("[::1]]:80" or "[::1]x" are not URLs).
+    if (close + 1 < auth.size()) {
+      if (auth[close + 1] != ':') return std::nullopt;
+      u.port = std::string(auth.substr(close + 2));
+    }
+    if (u.host.find_first_of("[]") != std::string::npos) return std::nullopt;
   } else {
     auto pc = auth.rfind(':');
     if (pc != std::string_view::npos) {
@@ -48,6 +53,8 @@ std::optional<Url> parse_url(std::string_view s) {
       auth = auth.substr(0, pc);
     }
     u.host = ascii_lower(auth);
+    // An IPv6 address must be bracketed; brackets only delimit one ("Z::1]:8080" is not a host and port).
+    if (u.host.find_first_of(":[]") != std::string::npos) return std::nullopt;
   }
   if (u.host.empty()) return std::nullopt;
   for (char c : u.port)

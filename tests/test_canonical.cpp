@@ -224,3 +224,59 @@ TEST(Canonical, HostileInputNeverCrashes) {
   }
   EXPECT_EQ(canonicalize_url("http://a.vn:/"), "http://a.vn/");
 }
+
+// Issue 14: "https://Z::1]:8080/a" became "https://[z::1]]:8080/a", which canonicalised again to
+// "https://[z::1]/a" (not idempotent, port lost). Brackets only delimit an IPv6 literal, and IPv6 literals are
+// validated and written in one form (RFC 5952).
+TEST(Canonical, MalformedIpv6AuthorityIsRejected) {
+  for (const char* s : {"https://Z::1]:8080/a", "https://[z::1]]:8080/a", "https://[z::1]/a", "http://[::1]x/",
+                        "http://::1/", "http://a]b.vn/", "http://a[b.vn/", "http://[[::1]]/", "http://[::1]]/"}) {
+    EXPECT_EQ(canonicalize_url(s), "") << s;
+  }
+  EXPECT_EQ(canonicalize_url("https://[0:0:0::1]:8080/a"), "https://[::1]:8080/a");
+  EXPECT_EQ(canonicalize_url("https://[2001:DB8:0:0::1]/a"), "https://[2001:db8::1]/a");
+  EXPECT_EQ(canonicalize_url("http://[::ffff:1.2.3.4]:81/"), "http://[::ffff:1.2.3.4]:81/");
+}
+
+TEST(Canonical, IdempotentOnIpv6AndPorts) {
+  for (const char* s : {"https://[::1]:8080/a", "https://[0::1]:08080/a", "http://[2001:db8::1]:80/x/../y",
+                        "https://a.vn:8443/", "https://A.vn:08443/b"}) {
+    std::string once = canonicalize_url(s);
+    ASSERT_FALSE(once.empty()) << s;
+    EXPECT_EQ(canonicalize_url(once), once) << s;
+    EXPECT_NE(once.find(':', 6), std::string::npos) << s << " -> " << once;  // the port (or IPv6) survives
+  }
+}
+
+TEST(Canonical, UrlsOverTheCapAreRejected) {
+  EXPECT_EQ(canonicalize_url("https://a.vn/" + std::string(9000, 'a')), "");
+  EXPECT_FALSE(canonicalize_url("https://a.vn/" + std::string(8000, 'a')).empty());
+}
+
+// Found by fuzz_canonical: a 4 KB URL of raw 0xFF bytes canonicalised to 9 KB of "%FF", which the next
+// canonicalisation rejected as too long (c(c(x)) != c(x)). The cap now applies to the result as well.
+TEST(Canonical, EscapingCannotPushTheResultOverTheCap) {
+  std::string u = "https://a.vn/p?x=" + std::string(4000, '\xFF');
+  std::string c = canonicalize_url(u);
+  EXPECT_EQ(c, "");
+  EXPECT_EQ(canonicalize_url(c), c);
+  std::string ok = "https://a.vn/p?x=" + std::string(2000, '\xFF');
+  std::string c2 = canonicalize_url(ok);
+  ASSERT_FALSE(c2.empty());
+  EXPECT_EQ(canonicalize_url(c2), c2);
+}
+
+// Found by fuzz_canonical: removing a ".amp" suffix left a dot segment ("/http/..amp/" -> "/http/."), which the
+// next canonicalisation resolved (c(c(x)) != c(x)).
+TEST(Canonical, AmpSuffixRemovalIsIdempotent) {
+  EXPECT_EQ(canonicalize_url("https://a.vn/x/http//..amp/"), "https://a.vn/x/http");
+  EXPECT_EQ(canonicalize_url("https://a.vn/x/y/...amp"), "https://a.vn/x");
+  EXPECT_EQ(canonicalize_url("https://a.vn/x/a.amp.amp"), "https://a.vn/x/a");
+  EXPECT_EQ(canonicalize_url("https://a.vn/x/amp.amp"), "https://a.vn/x");
+  EXPECT_EQ(canonicalize_url("https://a.vn/b.amp/c.amp"), "https://a.vn/b.amp/c");
+  for (const char* s : {"https://a.vn/x/http//..amp/", "https://a.vn/x/y/...amp", "https://a.vn/x/a.amp.amp",
+                        "https://a.vn/b.amp/amp.amp", "https://a.vn/.amp.amp"}) {
+    std::string c = canonicalize_url(s);
+    EXPECT_EQ(canonicalize_url(c), c) << s;
+  }
+}

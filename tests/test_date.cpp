@@ -1,4 +1,5 @@
 #include "parse/date.h"
+#include "parse/feed.h"
 
 #include <chrono>
 #include <cstdint>
@@ -302,4 +303,75 @@ TEST(NowIsoVn, CloseToSystemClock) {
   int64_t sys = std::chrono::duration_cast<std::chrono::seconds>(
                     std::chrono::system_clock::now().time_since_epoch()).count();
   EXPECT_LE(std::llabs(sys - *e), 5);
+}
+
+// Issue 14: hostile input. The old std::regex engine recursed once per character and overflowed the stack on
+// these (SIGSEGV); the RE2 patterns run in linear time. Only the outcome is checked, never the time taken.
+TEST(NormalizeDateHostile, LongInputsDoNotCrash) {
+  EXPECT_FALSE(normalize_date("Mon," + std::string(30000, ' ')));
+  std::string ones;
+  for (int i = 0; i < 15000; ++i) ones += "1.";
+  EXPECT_FALSE(normalize_date(ones));
+  EXPECT_FALSE(normalize_date(std::string(30000, '1')));
+  EXPECT_FALSE(normalize_date(std::string(30000, 'h')));
+  std::string sp = "07/03/2026" + std::string(30000, ' ') + "08:06";
+  EXPECT_EQ(normalize_date(sp).value_or(""), "2026-03-07T00:00:00+07:00");  // the time is past the 2000 bytes searched
+  // A date after a long run of noise within the searched prefix is still found.
+  EXPECT_EQ(normalize_date(std::string(1500, '-') + " 07/03/2026 08:06").value_or(""), "2026-03-07T08:06:00+07:00");
+  std::string many;
+  for (int i = 0; i < 3000; ++i) many += "99/99/9999 ";
+  EXPECT_FALSE(normalize_date(many));
+}
+
+// The lookahead guards of the old patterns ("(?![0-9])") are consumed guards now; the next search restarts
+// before the guard character, so adjacent tokens are still seen.
+TEST(NormalizeDateHostile, GuardsDoNotSwallowTheNextToken) {
+  expect_all({
+      {"99/99/9999 07/03/2026", "2026-03-07T00:00:00+07:00"},         // invalid date, then a valid one right after
+      {"07/03/2026, 08:06 sáng", "2026-03-07T08:06:00+07:00"},
+      {"07/03/2026 8h sáng", "2026-03-07T08:00:00+07:00"},
+      {"07/03/2026 8 giờ tối", "2026-03-07T20:00:00+07:00"},
+      {"07/03/2026 8h, GMT+7", "2026-03-07T08:00:00+07:00"},
+      {"Sun Jul 15 01:16:00 +0000 2012", "2012-07-15T01:16:00+00:00"},
+      {"Thu, 01 Jan 04 19:48:21 GMT", "2004-01-01T19:48:21+00:00"},
+      {"07/03/2026 08:06:11-05:00", "2026-03-07T08:06:11-05:00"},
+  });
+  EXPECT_FALSE(normalize_date("2026-03-071"));  // digit right after the day: no date
+}
+
+// Issue 14 property bugs.
+TEST(NormalizeDateHostile, TimestampsOutsideTheAcceptedRangeAreNoDates) {
+  // 7871245560 is in 2219: iso_to_epoch rejects that year, so normalize_date must not produce it.
+  EXPECT_FALSE(normalize_date("7871245560"));
+  EXPECT_FALSE(normalize_date("7871245560000"));
+  EXPECT_FALSE(normalize_date("9999999999"));
+  EXPECT_FALSE(normalize_date("2219-01-01"));
+  // What normalize_date returns, iso_to_epoch accepts, and normalizing it again changes nothing.
+  for (const char* s : {"1772845560", "4102444800", "7258032000", "07/03/2026 08:06 GMT-14", "2200-12-31T23:59:59-14:00"}) {
+    auto iso = normalize_date(s);
+    if (!iso) continue;
+    EXPECT_TRUE(iso_to_epoch(*iso)) << s << " -> " << *iso;
+    EXPECT_EQ(normalize_date(*iso).value_or(""), *iso) << s;
+  }
+}
+
+TEST(NormalizeDateHostile, PhoneNumbersAreNotTimestamps) {
+  EXPECT_FALSE(normalize_date("0912345678"));     // Vietnamese mobile number
+  EXPECT_FALSE(normalize_date(" 0243 8256 789"));  // landline with spaces: no date shape at all
+  EXPECT_FALSE(normalize_date("0912345678000"));
+  EXPECT_EQ(normalize_date("1772845560").value_or(""), "2026-03-07T08:06:00+07:00");  // epoch values still are
+}
+
+// feedparser's date dispatcher (parse_feed_date) on the repro values of issue 14: the Greek, perforce and
+// Hungarian forms ran std::regex on the raw value (SIGSEGV). Dates longer than limits::kMaxDateBytes are not
+// parsed at all; shorter ones go through RE2.
+TEST(FeedDateHostile, DispatcherOnLongInputs) {
+  EXPECT_FALSE(baotin::parse_feed_date("Mon," + std::string(30000, ' ')));
+  std::string ones;
+  for (int i = 0; i < 15000; ++i) ones += "1.";
+  EXPECT_FALSE(baotin::parse_feed_date(ones));
+  EXPECT_FALSE(baotin::parse_feed_date(std::string(30000, '1')));
+  EXPECT_FALSE(baotin::parse_feed_date("Mon," + std::string(250, ' ')));
+  EXPECT_FALSE(baotin::parse_feed_date(ones.substr(0, 250)));
+  EXPECT_TRUE(baotin::parse_feed_date("Thu, 06 Feb 2025 20:45:46 +0700"));
 }

@@ -333,3 +333,121 @@ TEST(LegacyCharset, RoundTrip) {
     EXPECT_EQ(dec, "Cộng hòa Xã hội Chủ nghĩa Việt Nam ? Độc lập, Tự do, Hạnh phúc");
   }
 }
+
+// ---- Issue 14: hostile feeds ---------------------------------------------------------------------------------
+// Each of these crashed (SIGSEGV, stack overflow in the std::regex engine) or exhausted memory before the fix.
+
+namespace {
+
+std::string rss_with_item(const std::string& item_inner, const std::string& prolog = "") {
+  return "<?xml version=\"1.0\" encoding=\"utf-8\"?>" + prolog +
+         "<rss version=\"2.0\"><channel><title>t</title><link>https://a.vn/</link><item>" + item_inner +
+         "</item></channel></rss>";
+}
+
+size_t text_size(const ParsedFeed& f) {
+  size_t n = f.title.size() + f.subtitle.size();
+  for (const auto& it : f.items) {
+    n += it.title.size() + it.summary.size() + it.content.size() + it.link.size();
+    for (const auto& c : it.contents) n += c.size();
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST(FeedHostile, HugeDoctypePublicIdParses) {
+  // The repro of issue 14: baotin parse-feed d.xml -> SIGSEGV.
+  std::string d = "<!DOCTYPE rss PUBLIC \"" + std::string(50000, 'a') +
+                  "\"><rss version=\"2.0\"><channel><title>t</title></channel></rss>";
+  ParsedFeed f = parse_feed(d);
+  EXPECT_EQ(f.format, "rss20");
+  EXPECT_EQ(f.title, "t");
+}
+
+TEST(FeedHostile, HugeEntityDeclarationParses) {
+  std::string d = "<?xml version=\"1.0\"?>\n<!DOCTYPE rss [\n<!ENTITY big \"" + std::string(40000, 'x') +
+                  "\">\n<!ENTITY " + std::string(40000, 'y') + ">\n]>\n<rss version=\"2.0\"><channel><title>t &big;"
+                  "</title></channel></rss>";
+  ParsedFeed f = parse_feed(d);
+  EXPECT_EQ(f.format, "rss20");
+  EXPECT_EQ(f.title.substr(0, 4), "t xx");
+}
+
+TEST(FeedHostile, HugeDatesAreNotParsed) {
+  ParsedFeed f = parse_feed(rss_with_item("<title>a</title><link>https://a.vn/1</link><pubDate>" +
+                                          std::string(30000, '1') + "</pubDate>"));
+  ASSERT_EQ(f.items.size(), 1u);
+  EXPECT_EQ(f.items[0].published, "");
+  EXPECT_EQ(f.items[0].published_raw, "");
+  EXPECT_TRUE(f.bozo);
+  EXPECT_NE(f.bozo_exception.find("LimitExceeded: item date longer than 256 bytes dropped"), std::string::npos)
+      << f.bozo_exception;
+  // The Greek, perforce and Hungarian forms of feedparser's dispatcher ran std::regex on the raw value.
+  EXPECT_EQ(utc("Mon," + std::string(30000, ' ')), "null");
+  std::string ones;
+  for (int i = 0; i < 15000; ++i) ones += "1.";
+  EXPECT_EQ(utc(ones), "null");
+  // Under the cap the forms still work, whatever the padding.
+  EXPECT_EQ(utc("Mon," + std::string(200, ' ') + "06 Feb 2025 20:45:46 +0700"), "2025-02-06T13:45:46Z");
+  EXPECT_EQ(utc("Thu, 06 Feb 2025 20:45:46 +0700"), "2025-02-06T13:45:46Z");
+}
+
+TEST(FeedHostile, HugeItemLinkIsDropped) {
+  std::string link = "https://vnexpress.net/" + std::string(30000, 'a') + "-4567890.html";
+  ParsedFeed f = parse_feed(rss_with_item("<title>a</title><link>" + link + "</link>"));
+  ASSERT_EQ(f.items.size(), 1u);
+  EXPECT_EQ(f.items[0].link, "");
+  EXPECT_TRUE(f.bozo);
+  EXPECT_NE(f.bozo_exception.find("item link longer than 8192 bytes dropped"), std::string::npos) << f.bozo_exception;
+  // A long but acceptable link is kept as is.
+  std::string ok = "https://vnexpress.net/" + std::string(4000, 'a') + "-4567890.html";
+  ParsedFeed g = parse_feed(rss_with_item("<title>a</title><link>" + ok + "</link>"));
+  ASSERT_EQ(g.items.size(), 1u);
+  EXPECT_EQ(g.items[0].link, ok);
+  EXPECT_FALSE(g.bozo) << g.bozo_exception;
+}
+
+TEST(FeedHostile, HugeTitleIsCutAtACharacterBoundary) {
+  std::string title;
+  while (title.size() < 10000) title += "Tiếng Việt ";
+  ParsedFeed f = parse_feed(rss_with_item("<title>" + title + "</title><link>https://a.vn/1</link>"));
+  ASSERT_EQ(f.items.size(), 1u);
+  EXPECT_LE(f.items[0].title.size(), 4096u);
+  EXPECT_GT(f.items[0].title.size(), 4000u);
+  EXPECT_EQ(title.compare(0, f.items[0].title.size(), f.items[0].title), 0);
+  // no partial UTF-8 sequence at the end
+  unsigned char last = static_cast<unsigned char>(f.items[0].title.back());
+  EXPECT_TRUE(last < 0x80 || (last & 0xC0) == 0x80);
+  EXPECT_NE(f.bozo_exception.find("title longer than 4096 bytes truncated"), std::string::npos);
+}
+
+// Issue 14 item 3: a 135 KB feed with one 15 KB internal entity referenced 40,000 times took 1.8 GB RSS.
+// The expansion is bounded by 4x the document: the feed is bozo and what was parsed stays small.
+TEST(FeedHostile, EntityExpansionIsBounded) {
+  const std::string prolog = "\n<!DOCTYPE rss [\n<!ENTITY e \"" + std::string(15000, 'x') + "\">\n]>\n";
+  std::string refs;
+  for (int i = 0; i < 40000; ++i) refs += "&e;";
+  for (bool well_formed : {true, false}) {
+    // the second document has a raw '&' so that the forgiving reader (another expansion path) is used
+    std::string d = rss_with_item("<title>a</title><link>https://a.vn/1</link><description>" + refs +
+                                      (well_formed ? "" : " & ") + "</description>",
+                                  prolog);
+    ParsedFeed f = parse_feed(d);
+    EXPECT_TRUE(f.bozo) << well_formed;
+    EXPECT_EQ(f.bozo_exception.rfind("EntityExpansionLimit: ", 0), 0u) << f.bozo_exception;
+    ASSERT_EQ(f.items.size(), 1u) << well_formed;
+    EXPECT_EQ(f.items[0].link, "https://a.vn/1");
+    EXPECT_LE(text_size(f), 6 * d.size()) << well_formed;
+    EXPECT_GT(f.items[0].summary.size(), 100000u) << well_formed;  // expanded up to the limit, not dropped whole
+  }
+}
+
+TEST(FeedHostile, SmallEntitiesStillExpand) {
+  std::string d = rss_with_item("<title>&brand; &brand;</title><link>https://a.vn/1</link>",
+                                "\n<!DOCTYPE rss [\n<!ENTITY brand \"B\xC3\xA1o Th\xE1\xBB\xAD\">\n]>\n");
+  ParsedFeed f = parse_feed(d);
+  EXPECT_FALSE(f.bozo) << f.bozo_exception;
+  ASSERT_EQ(f.items.size(), 1u);
+  EXPECT_EQ(f.items[0].title, "B\xC3\xA1o Th\xE1\xBB\xAD B\xC3\xA1o Th\xE1\xBB\xAD");
+}

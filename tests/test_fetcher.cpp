@@ -78,6 +78,30 @@ TEST(Fetcher, Ok200WithHeadersAndValidators) {
   EXPECT_NE(seen_ae.find("deflate"), std::string::npos) << seen_ae;
 }
 
+// Issue 14: validators are stored in the feed state and sent back on every poll; over-long ones are ignored
+// (limits::kMaxValidatorBytes) instead of being kept.
+TEST(Fetcher, OverlongValidatorsAreIgnored) {
+  TestServer s;
+  s.svr.Get("/feed.rss", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_header("ETag", "\"" + std::string(2000, 'e') + "\"");
+    res.set_header("Last-Modified", "Wed, 21 Oct 2026 07:28:00 GMT" + std::string(2000, ' ') + "x");
+    res.set_content("<rss>tin</rss>", "application/rss+xml");
+  });
+  s.svr.Get("/ok.rss", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_header("ETag", "\"" + std::string(1000, 'e') + "\"");
+    res.set_content("<rss>tin</rss>", "application/rss+xml");
+  });
+  s.start();
+  Fetcher f(fast_cfg());
+  auto r = f.fetch({s.url("/feed.rss")});
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(r.etag, "");
+  EXPECT_EQ(r.last_modified, "");
+  auto ok = f.fetch({s.url("/ok.rss")});
+  ASSERT_TRUE(ok.ok()) << ok.error;
+  EXPECT_EQ(ok.etag.size(), 1002u);
+}
+
 TEST(Fetcher, ConditionalGetSends304) {
   TestServer s;
   std::string inm, ims;

@@ -81,3 +81,17 @@ TEST(Sitemap, Errors) {
   EXPECT_FALSE(txt.error.empty());
   EXPECT_TRUE(txt.entries.empty());
 }
+
+// Issue 14: URLs over limits::kMaxUrlBytes are never handed on (the sitemap says so in `error`).
+TEST(Sitemap, OverlongLocIsSkipped) {
+  std::string big = "https://a.vn/" + std::string(9000, 'a') + ".html";
+  ParsedSitemap s = parse_sitemap("<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\"><url><loc>" + big +
+                                  "</loc><lastmod>" + std::string(30000, '1') +
+                                  "</lastmod></url><url><loc>https://a.vn/b.html</loc></url></urlset>");
+  ASSERT_EQ(s.entries.size(), 1u);
+  EXPECT_EQ(s.entries[0].loc, "https://a.vn/b.html");
+  EXPECT_NE(s.error.find("longer than 8192 bytes"), std::string::npos) << s.error;
+  ParsedSitemap t = parse_sitemap(big + "\nhttps://a.vn/c.html\n");
+  ASSERT_EQ(t.entries.size(), 1u);
+  EXPECT_EQ(t.entries[0].loc, "https://a.vn/c.html");
+}

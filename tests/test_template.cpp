@@ -414,3 +414,77 @@ TEST(Extract, TemplateFallsBackToGenericWhenBodyMissing) {
   EXPECT_TRUE(std::any_of(a.warnings.begin(), a.warnings.end(),
                           [](const std::string& w) { return w.find("body empty") != std::string::npos; }));
 }
+
+// ---- Issue 14: template URL rules are RE2 ---------------------------------------------------------------------
+
+namespace {
+
+std::shared_ptr<const SiteTemplate> with_rules(const std::string& rules, std::vector<TemplateError>& errs) {
+  return parse_template("name = \"x\"\nrevision = 1\nhosts = [\"x.vn\"]\n" + rules +
+                            "\n[fields]\ntitle = \"//h1\"\nbody = \"//p\"\n",
+                        "x.toml", errs);
+}
+
+}  // namespace
+
+// A 30 KB item link on a template host: std::regex recursed per character and crashed the daemon.
+TEST(TemplateUrlRules, LongLinksDoNotCrash) {
+  std::vector<TemplateError> errs;
+  auto t = load_template(std::string(BAOTIN_SOURCE_DIR) + "/sites/vnexpress.toml", errs);
+  ASSERT_TRUE(t) << (errs.empty() ? "" : errs[0].str());
+  std::string link = "https://vnexpress.net/" + std::string(30000, 'a') + "-4567890.html";
+  EXPECT_FALSE(t->is_article_url(link));  // longer than limits::kMaxUrlBytes: never an article
+  std::string under = "https://vnexpress.net/" + std::string(8000, 'a') + "-4567890.html";
+  EXPECT_TRUE(t->is_article_url(under));  // under the cap the rules run (linear time) and match
+  EXPECT_FALSE(t->is_article_url("https://video.vnexpress.net/" + std::string(8000, 'a') + "-4567890.html"));
+  EXPECT_TRUE(t->is_article_url("https://vnexpress.net/mua-lon-o-ha-noi-4567890.html"));
+  EXPECT_FALSE(t->is_article_url("https://vnexpress.net/topic/mua-lon-4567890.html"));
+  // '/gl/.+/\d{4}/\d{2}/[^/]+/?$': std::regex recursed once per character of ".+" (SIGSEGV at 30 KB).
+  EXPECT_FALSE(t->is_article_url("https://vnexpress.net/gl/" + std::string(30000, 'a') + "/2026/03/x/"));
+  EXPECT_TRUE(t->is_article_url("https://vnexpress.net/gl/" + std::string(8000, 'a') + "/2026/03/x/"));
+}
+
+// A user regex with nested quantifiers cannot stall matching: RE2 has no backtracking. (With std::regex this
+// URL took exponential time.) Only the result is checked, never the time taken.
+TEST(TemplateUrlRules, NestedQuantifiersOnAdversarialUrl) {
+  std::vector<TemplateError> errs;
+  auto t = with_rules("skip_urls = ['(a+)+$', '^(([a-z])+.)+[A-Z]([a-z])+$']\narticle_urls = ['(x+x+)+y']", errs);
+  ASSERT_TRUE(t) << (errs.empty() ? "" : errs[0].str());
+  std::string url = "https://x.vn/" + std::string(8000, 'a') + "!";
+  EXPECT_FALSE(t->is_article_url(url));  // no skip rule matches, and '(x+x+)+y' does not either
+  EXPECT_FALSE(t->is_article_url("https://x.vn/" + std::string(8000, 'x')));
+  EXPECT_TRUE(t->is_article_url("https://x.vn/" + std::string(8000, 'x') + "y!"));
+  EXPECT_FALSE(t->is_article_url("https://x.vn/" + std::string(100, 'a')));  // skipped: ends in a+
+}
+
+// Template rules are RE2 syntax, checked when the template loads: `baotin check` reports file:line.
+TEST(TemplateUrlRules, InvalidRe2RuleIsReportedWithItsLine) {
+  std::vector<TemplateError> errs;
+  // Lookahead and backreferences are ECMAScript but not RE2.
+  EXPECT_FALSE(with_rules("skip_urls = [\n  '/video/',\n  '-(?!amp)\\d+\\.html',\n]", errs));
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_EQ(errs[0].line, 6);
+  EXPECT_NE(errs[0].str().find("x.toml:6: skip_urls: invalid regex '-(?!amp)\\d+\\.html' (RE2 syntax)"),
+            std::string::npos)
+      << errs[0].str();
+  errs.clear();
+  EXPECT_FALSE(with_rules("article_urls = ['(a)\\1']", errs));
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_EQ(errs[0].line, 4);
+}
+
+// Every shipped template loads with RE2 and its rules keep their meaning.
+TEST(TemplateUrlRules, ShippedTemplatesAreRe2) {
+  std::vector<TemplateError> errs;
+  TemplateRegistry reg;
+  reg.load_dir(std::string(BAOTIN_SOURCE_DIR) + "/sites", errs);
+  for (const auto& e : errs) ADD_FAILURE() << e.str();
+  EXPECT_GE(reg.all().size(), 16u);
+  auto is_article = [&](const std::string& u) { return reg.for_url(u) && reg.for_url(u)->is_article_url(u); };
+  EXPECT_TRUE(is_article("https://tuoitre.vn/mua-lon-20260307080600123.htm"));
+  EXPECT_FALSE(is_article("https://tuoitre.vn/video/mua-lon-20260307080600123.htm"));
+  EXPECT_TRUE(is_article("https://www.vietnamplus.vn/mua-lon-post123456.vnp"));
+  EXPECT_FALSE(is_article("https://www.vietnamplus.vn/tag/mua-lon-post123456.vnp"));
+  EXPECT_TRUE(is_article("https://dantri.com.vn/xa-hoi/mua-lon-20260307080600123.htm"));
+  EXPECT_FALSE(is_article("https://dantri.com.vn/video/mua-lon-20260307080600123.htm"));
+}
