@@ -342,7 +342,7 @@ std::unique_ptr<Store> Store::open(const StoreOptions& opts, std::string* error)
   if (opts.env) dbo.env = opts.env;
   // WAL recovery (README, "WAL recovery"): refuse any damaged record unless the operator salvages.
   dbo.wal_recovery_mode = opts.wal_recovery == WalRecovery::Salvage ? rocksdb::WALRecoveryMode::kPointInTimeRecovery
-                                                                    : rocksdb::WALRecoveryMode::kAbsoluteConsistency;
+                                                                    : rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   auto wal_log = wal_report_logger(opts.path, dbo);
 
   std::vector<std::string> names;
@@ -597,7 +597,7 @@ std::unique_ptr<Store> Store::open_secondary(const std::string& path, const std:
   rocksdb::DBOptions dbo;
   dbo.max_open_files = -1;  // required for secondaries
   // The same WAL recovery as the primary's open (verify and serve agree): a damaged record fails the open.
-  dbo.wal_recovery_mode = rocksdb::WALRecoveryMode::kAbsoluteConsistency;
+  dbo.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   auto wal_log = wal_report_logger(secondary_dir, dbo);
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
   std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(32u << 20);  // exports scan; little reuse
@@ -647,7 +647,7 @@ std::unique_ptr<Store> Store::open_readonly(const std::string& path, std::string
       return fail("store " + path + " is not a baotin store (column family '" + std::string(n) + "' missing)");
   rocksdb::DBOptions dbo;
   dbo.max_open_files = -1;  // open (and check) every table file now
-  dbo.wal_recovery_mode = rocksdb::WALRecoveryMode::kAbsoluteConsistency;
+  dbo.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   // The info log of a read-only open goes to a scratch file next to the store's LOG, not over it.
   dbo.db_log_dir = (std::filesystem::temp_directory_path() / ("baotin-verify-" + std::to_string(::getpid()))).string();
   std::error_code ec;
@@ -1165,9 +1165,17 @@ std::vector<std::string> Store::verify(size_t max_problems) const {
   // checksum (also blocks that no record read below touches). A secondary skips files it cannot open, so a
   // missing file would otherwise read as "no data".
   {
+    // A primary's compactions must not delete files while they are checked (a secondary re-checks instead).
+    const bool paused = !secondary_ && db_->DisableFileDeletions().ok();
+    struct Resume {
+      rocksdb::DB* db;
+      bool on;
+      ~Resume() {
+        if (on) db->EnableFileDeletions(/*force=*/false).PermitUncheckedError();
+      }
+    } resume{db_, paused};
     std::vector<rocksdb::LiveFileMetaData> files;
     db_->GetLiveFilesMetaData(&files);
-    std::set<std::string> rechecked;
     for (const auto& f : files) {
       const std::string file = f.db_path + f.name;
       const std::string what = "SST file " + file + " (" + f.column_family_name + ")";

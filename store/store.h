@@ -49,9 +49,10 @@ struct StoreError : std::runtime_error {
 
 // What open() does with a write-ahead log that does not read back cleanly (see README, "WAL recovery").
 enum class WalRecovery {
-  // Default. RocksDB kAbsoluteConsistency: any damaged or truncated WAL record refuses the open with an error
-  // naming the WAL file. With sync_writes every acknowledged record was fsynced and a SIGKILL cannot tear a
-  // record (tests/test_crash.cpp), so damage means acknowledged records may be gone: an operator decides.
+  // Default. RocksDB kTolerateCorruptedTailRecords: a damaged WAL record (checksum mismatch, bad length, a
+  // broken record in the middle) refuses the open with an error naming the WAL file and the bytes RocksDB would
+  // drop. Only a record cut short at the very end of the log is dropped: the write a SIGKILL or power cut
+  // interrupted, which was never fsynced, so never acknowledged (tests/test_crash.cpp).
   Strict,
   // Operator escape hatch (`baotin verify --salvage-wal`): copy the live WAL files to
   // <store>/wal-salvage-<unix time>/, then open with RocksDB point-in-time recovery (replay up to the first

@@ -1,6 +1,6 @@
 // Crash safety: a child process ingests articles with sync writes and reports every acknowledged put
 // on a pipe; the parent SIGKILLs it 20 times at random points (after a random number of acknowledgements
-// plus a random delay, from a seeded RNG whose seed is printed; BAOTIN_CRASH_SEED=<seed> replays a run),
+// plus a random delay, from a seeded RNG whose seed is printed; BAOTIN_CRASH_SEED=<seed> replays the kill schedule),
 // reopens the store with the daemon's strict WAL recovery after each kill and checks that everything
 // acknowledged is there, complete and consistent, and that nothing is half-written.
 #include <gtest/gtest.h>
