@@ -203,6 +203,8 @@ class WalReportLogger : public rocksdb::LoggerWrapper {
     std::vsnprintf(buf, sizeof buf, format, copy);
     va_end(copy);
     std::string_view line(buf);
+    if (!line.empty() && line[0] == '[' && line.find("] ") != std::string_view::npos)  // "[db/x.cc:982] "
+      line.remove_prefix(line.find("] ") + 2);
     if (line.find("dropping") != std::string_view::npos || line.find("Point in time recovered") != std::string_view::npos ||
         (line.find(".log") != std::string_view::npos && line.find("orruption") != std::string_view::npos)) {
       std::lock_guard lk(mu_);
