@@ -118,6 +118,8 @@ std::string Metrics::prometheus() const {
   gauge("baotin_queue_work", "Fetched pages waiting for parse/extraction.", queue_work);
   gauge("baotin_articles_in_flight", "Article fetches in flight.", articles_in_flight);
   gauge("baotin_feeds", "Feeds configured.", feeds_total);
+  counter("baotin_template_load_errors_total", "Template files that failed to load (start and reloads).",
+          template_load_errors);
   std::lock_guard lk(mu_);
   o << "# HELP baotin_template_pages_total Pages extracted per template.\n# TYPE baotin_template_pages_total counter\n";
   for (const auto& [n, h] : health_) o << "baotin_template_pages_total{template=\"" << n << "\"} " << h.pages << '\n';

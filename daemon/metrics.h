@@ -38,6 +38,9 @@ class Metrics {
   std::atomic<uint64_t> articles_new{0}, articles_updated{0}, articles_unchanged{0}, articles_duplicate{0},
       articles_failed{0}, articles_partial{0}, articles_skipped{0};
   std::atomic<int64_t> queue_fetch{0}, queue_work{0}, articles_in_flight{0}, feeds_total{0};
+  // Template files that failed to load (at start and on each reload; a failing file on reload keeps its
+  // previous version).
+  std::atomic<uint64_t> template_load_errors{0};
 
   void count_status(long status, bool transport_error);
 

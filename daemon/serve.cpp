@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <atomic>
 #include <memory>
+#include <set>
 #include <thread>
 
 #include "daemon/config.h"
@@ -68,6 +70,34 @@ std::shared_ptr<const TemplateRegistry> load_templates(const Config& cfg, bool l
   return reg;
 }
 
+std::shared_ptr<const TemplateRegistry> reload_templates(const Config& cfg, const TemplateRegistry& previous,
+                                                         std::vector<TemplateError>& errors, size_t* failed_files) {
+  auto reg = std::make_shared<TemplateRegistry>();
+  const size_t first = errors.size();
+  reg->load_dir(cfg.templates_dir, errors);
+  std::set<std::string> error_files;
+  for (size_t i = first; i < errors.size(); ++i) error_files.insert(errors[i].file);
+  auto loaded_from = [&](const std::string& path) {
+    for (const auto& t : reg->all())
+      if (t->path == path) return true;
+    return false;
+  };
+  size_t failed = 0;
+  for (const auto& f : error_files)
+    if (!loaded_from(f)) ++failed;
+  for (size_t i = first; i < errors.size(); ++i) spdlog::error("template: {}", errors[i].str());
+  // A file that fails now (or a directory that cannot be read) keeps the version that was running: an edit in
+  // progress or a typo must not silently drop an outlet's feeds. A file that was removed drops its template.
+  for (const auto& t : previous.all()) {
+    const bool failing = (error_files.count(t->path) || error_files.count(cfg.templates_dir)) && !loaded_from(t->path);
+    if (!failing || reg->by_name(t->name)) continue;
+    spdlog::error("template: {} does not load; keeping the previous version {}", t->path, t->id());
+    reg->add(t);
+  }
+  if (failed_files) *failed_files = failed;
+  return reg;
+}
+
 static void persist_health(Store& store, const Metrics& m) {
   nlohmann::json j = nlohmann::json::object();
   for (const auto& [n, h] : m.health()) j[n] = h.to_json();
@@ -88,6 +118,14 @@ static std::map<std::string, TemplateHealth> stored_health(const Store& store) {
     }
   }
   return out;
+}
+
+static nlohmann::json store_status_json(const Store& store) {
+  const auto h = store.health();
+  const auto r = store.dedup_rebuild_progress();
+  return {{"healthy", h.ok},
+          {"error", h.reason},
+          {"dedup_rebuild", {{"pending", r.pending}, {"running", r.running}, {"indexed", r.indexed}}}};
 }
 
 static nlohmann::json status_json(Ingestor& ing, const Metrics& m) {
@@ -126,15 +164,27 @@ int run_serve(const ServeOptions& opts) {
   }
 
   std::string err;
-  auto store = Store::open({cfg.data_dir, true, cfg.block_cache_mb}, &err);
+  StoreOptions so;
+  so.path = cfg.data_dir;
+  so.sync_writes = true;
+  so.block_cache_mb = cfg.block_cache_mb;
+  so.defer_dedup_rebuild = true;  // after READY=1, in the background (systemd's start timeout)
+  auto store = Store::open(so, &err);
   if (!store) {
     spdlog::critical("cannot open store {}: {}", cfg.data_dir, err);
     return 1;
   }
   spdlog::info("store: {} (change log at {})", cfg.data_dir, store->last_seq());
 
-  auto templates = load_templates(cfg, true);
   Metrics metrics;
+  std::shared_ptr<const TemplateRegistry> templates;
+  {
+    std::vector<TemplateError> terrs;
+    size_t failed = 0;
+    templates = reload_templates(cfg, TemplateRegistry(), terrs, &failed);
+    metrics.template_load_errors += failed;
+    spdlog::info("templates: {} loaded from {}", templates->all().size(), cfg.templates_dir);
+  }
   metrics.load_health(stored_health(*store));
   Fetcher fetcher(fetcher_config(cfg));
   Ingestor ing(cfg, *store, fetcher, metrics, templates);
@@ -159,8 +209,17 @@ int run_serve(const ServeOptions& opts) {
     http->route("/metrics", [&] {
       return HttpResponse{200, "text/plain; version=0.0.4", metrics.prometheus()};
     });
-    http->route("/status", [&] { return HttpResponse{200, "application/json", status_json(ing, metrics).dump(2)}; });
-    http->route("/healthz", [] { return HttpResponse{200, "text/plain; charset=utf-8", "ok\n"}; });
+    http->route("/status", [&] {
+      auto j = status_json(ing, metrics);
+      j["store"] = store_status_json(*store);
+      return HttpResponse{200, "application/json", j.dump(2)};
+    });
+    // 503 while store writes fail (disk full, I/O error): nothing is being stored.
+    http->route("/healthz", [&] {
+      const auto h = store->health();
+      if (h.ok) return HttpResponse{200, "text/plain; charset=utf-8", "ok\n"};
+      return HttpResponse{503, "text/plain; charset=utf-8", "store unhealthy: " + h.reason + "\n"};
+    });
     spdlog::info("metrics: http://{}/metrics and /status", cfg.metrics_listen);
     http->start();
   }
@@ -169,6 +228,26 @@ int run_serve(const ServeOptions& opts) {
   bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
   sd_notify(0, "READY=1");
   sd_notifyf(0, "STATUS=polling %zu feeds", feeds.size());
+  // Duplicate index rebuild (older format, or interrupted): after READY, so that a large store does not exceed
+  // systemd's start timeout; resumable, so a restart continues it. Polling runs meanwhile; duplicate look-ups
+  // see the part of the index rebuilt so far.
+  std::atomic<bool> rebuild_stop{false};
+  std::thread rebuild_thread;
+  if (store->dedup_rebuild_progress().pending) {
+    rebuild_thread = std::thread([&] {
+      spdlog::info("store: rebuilding the duplicate index in the background ({} articles done before)",
+                   store->dedup_rebuild_progress().indexed);
+      try {
+        if (store->continue_dedup_rebuild(&rebuild_stop))
+          spdlog::info("store: duplicate index rebuilt ({} articles)", store->dedup_rebuild_progress().indexed);
+        else
+          spdlog::info("store: duplicate index rebuild paused at {} articles; continues on the next start",
+                       store->dedup_rebuild_progress().indexed);
+      } catch (const std::exception& e) {
+        spdlog::error("store: duplicate index rebuild failed: {} (retried on the next start)", e.what());
+      }
+    });
+  }
   spdlog::info("serving: {} feeds, {} templates, {} workers", feeds.size(), templates->all().size(), cfg.workers);
 
   double last_watchdog = 0, last_status = 0, last_health = monotonic_seconds();
@@ -183,6 +262,7 @@ int run_serve(const ServeOptions& opts) {
       last_watchdog = mono;
     }
     if (mono - last_status >= 5) {
+      store->try_recover();  // clears a write error once space is back (no-op when healthy)
       auto st = fetcher.stats();
       metrics.queue_fetch = static_cast<int64_t>(st.queued + st.in_flight);
       sd_notifyf(0, "STATUS=%zu feeds; articles new %llu updated %llu duplicate %llu failed %llu; queue %zu",
@@ -210,7 +290,10 @@ int run_serve(const ServeOptions& opts) {
           } else {
             // Only templates and the feed list change on reload; fetch/store settings need a restart.
             next.data_dir = cfg.data_dir;
-            auto t = load_templates(next, true);
+            std::vector<TemplateError> terrs;
+            size_t failed = 0;
+            auto t = reload_templates(next, *templates, terrs, &failed);
+            metrics.template_load_errors += failed;
             ing.set_templates(t);
             feeds = effective_feeds(next, *t);
             for (const auto& f : feeds) ing.feed_state(f.url);
@@ -228,6 +311,7 @@ int run_serve(const ServeOptions& opts) {
   }
 
   sd_notify(0, "STOPPING=1");
+  rebuild_stop = true;  // the rebuild pauses after its current chunk and continues on the next start
   ing.stop_accepting();
   ing.tick();  // drops pending retries
   // Bounded drain: work that has not started is not started (see Ingestor::stop_accepting); transfers
@@ -238,6 +322,7 @@ int run_serve(const ServeOptions& opts) {
   ing.finish();
   spdlog::info("shutdown: {}", ing.shutdown_summary());
   persist_health(*store, metrics);
+  if (rebuild_thread.joinable()) rebuild_thread.join();
   if (http) http->stop();
   store->close();
   ::close(sfd);

@@ -33,6 +33,10 @@ int run_backfill(const BackfillOptions& opts);
 std::optional<Config> load_run_config(const std::string& path, const std::string& data_dir);
 FetcherConfig fetcher_config(const Config& cfg);
 std::shared_ptr<const TemplateRegistry> load_templates(const Config& cfg, bool log_errors);
+// Loads cfg.templates_dir for a (re)load: errors are logged (file:line) and appended to `errors`; a template of
+// `previous` whose file now fails to load is kept (logged); *failed_files = files that failed.
+std::shared_ptr<const TemplateRegistry> reload_templates(const Config& cfg, const TemplateRegistry& previous,
+                                                         std::vector<TemplateError>& errors, size_t* failed_files);
 
 // Logging to stderr (journald-friendly: no timestamps when JOURNAL_STREAM is set).
 void setup_logging(const std::string& level);

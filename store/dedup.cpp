@@ -1,6 +1,7 @@
 #include "store/dedup.h"
 
 #include "store/bytes.h"
+#include "store/store.h"
 
 #include <rocksdb/db.h>
 #include <rocksdb/iterator.h>
@@ -381,6 +382,8 @@ class PrefixScanner {
       if (!k.starts_with(prefix)) break;
       f(std::string_view(k.data() + prefix.size(), k.size() - prefix.size()), it_->value());
     }
+    // A read error is no "no candidates": the article would be stored as new although it may be a copy.
+    if (!it_->status().ok()) throw StoreError("duplicate index read failed: " + it_->status().ToString());
   }
 
  private:
@@ -392,7 +395,8 @@ std::optional<std::string> DedupIndex::find_exact(const std::string& fp) const {
   if (fp.empty() || !db_) return std::nullopt;
   std::string v;
   auto st = db_->Get(rocksdb::ReadOptions(), cf_, "x" + fp, &v);
-  if (!st.ok()) return std::nullopt;
+  if (st.IsNotFound()) return std::nullopt;
+  if (!st.ok()) throw StoreError("duplicate index read failed: " + st.ToString());
   return v;
 }
 
@@ -484,7 +488,9 @@ std::vector<DedupIndex::Candidate> DedupIndex::collect(const NearSketch& sketch)
 std::optional<NearSketch> DedupIndex::load_sketch(const std::string& id) const {
   if (!db_) return std::nullopt;
   std::string v;
-  if (!db_->Get(rocksdb::ReadOptions(), cf_, "k" + id, &v).ok()) return std::nullopt;
+  auto st = db_->Get(rocksdb::ReadOptions(), cf_, "k" + id, &v);
+  if (st.IsNotFound()) return std::nullopt;
+  if (!st.ok()) throw StoreError("duplicate index read failed: " + st.ToString());
   return NearSketch::deserialize(v);
 }
 

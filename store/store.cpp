@@ -6,7 +6,9 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/iterator.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/filter_policy.h>
@@ -14,10 +16,13 @@
 #include <spdlog/spdlog.h>
 #include <xxhash.h>
 #include <zstd.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <climits>
+#include <cstdarg>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -46,6 +51,15 @@ constexpr const char* kOurFamilies[] = {kArticles, kVersions, kUrls, kFeeds, kRa
 constexpr const char* kMetaSchema = "schema_version";
 constexpr const char* kMetaLastSeq = "last_seq";
 constexpr const char* kMetaDedupFormat = "dedup_index_format";
+// Resumable duplicate-index rebuild: present while a rebuild is unfinished. Cursor = the last article key whose
+// index entries are written ("" = none yet); indexed = articles indexed so far.
+constexpr const char* kMetaRebuildCursor = "dedup_rebuild_cursor";
+constexpr const char* kMetaRebuildIndexed = "dedup_rebuild_indexed";
+
+bool reserved_meta(const std::string& key) {
+  return key == kMetaSchema || key == kMetaLastSeq || key == kMetaDedupFormat || key == kMetaRebuildCursor ||
+         key == kMetaRebuildIndexed;
+}
 
 constexpr size_t kMaxRawBytes = 256u << 20;  // refuse to decompress anything claiming more than this
 
@@ -175,7 +189,87 @@ std::optional<std::string> zstd_decompress(std::string_view in) {
 
 std::string status_text(const rocksdb::Status& s) { return s.ToString(); }
 
+// Forwards RocksDB's info log to the usual LOG file and keeps the lines about damaged WAL records ("<wal file>:
+// dropping N bytes; Corruption: ...", "Point in time recovered to ..."), so that open() can name the file and
+// report what was dropped.
+class WalReportLogger : public rocksdb::LoggerWrapper {
+ public:
+  explicit WalReportLogger(std::shared_ptr<rocksdb::Logger> target)
+      : rocksdb::LoggerWrapper(target.get()), target_(std::move(target)) {}
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    va_list copy;
+    va_copy(copy, ap);
+    char buf[1024];
+    std::vsnprintf(buf, sizeof buf, format, copy);
+    va_end(copy);
+    std::string_view line(buf);
+    if (!line.empty() && line[0] == '[' && line.find("] ") != std::string_view::npos)  // "[db/x.cc:982] "
+      line.remove_prefix(line.find("] ") + 2);
+    if (line.find("dropping") != std::string_view::npos || line.find("Point in time recovered") != std::string_view::npos ||
+        (line.find(".log") != std::string_view::npos && line.find("orruption") != std::string_view::npos)) {
+      std::lock_guard lk(mu_);
+      if (lines_.size() < 20) lines_.emplace_back(line);
+    }
+    rocksdb::LoggerWrapper::Logv(level, format, ap);
+  }
+  std::vector<std::string> lines() const {
+    std::lock_guard lk(mu_);
+    return lines_;
+  }
+
+ private:
+  std::shared_ptr<rocksdb::Logger> target_;
+  mutable std::mutex mu_;
+  std::vector<std::string> lines_;
+};
+
+// Live WAL files of a store (<number>.log), oldest first.
+std::vector<std::filesystem::path> wal_files(const std::string& dir) {
+  std::vector<std::filesystem::path> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+    if (e.path().extension() == ".log" && e.is_regular_file(ec)) out.push_back(e.path());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string join(const std::vector<std::string>& v, const char* sep) {
+  std::string out;
+  for (const auto& x : v) out += (out.empty() ? "" : sep) + x;
+  return out;
+}
+
+// The info logger for a store's open: RocksDB's default LOG file wrapped in a WalReportLogger.
+std::shared_ptr<WalReportLogger> wal_report_logger(const std::string& log_dir, rocksdb::DBOptions& dbo) {
+  std::shared_ptr<rocksdb::Logger> base;
+  dbo.info_log.reset();
+  if (!rocksdb::CreateLoggerFromOptions(log_dir, dbo, &base).ok() || !base) return nullptr;
+  auto l = std::make_shared<WalReportLogger>(std::move(base));
+  dbo.info_log = l;
+  return l;
+}
+
 }  // namespace
+
+struct Store::Listener : rocksdb::EventListener {
+  Store* st;
+  explicit Listener(Store* s) : st(s) {}
+  void OnBackgroundError(rocksdb::BackgroundErrorReason, rocksdb::Status* bg_error) override {
+    if (bg_error && !bg_error->ok()) st->set_health(false, "RocksDB background error: " + bg_error->ToString());
+  }
+  // RocksDB's own recovery from "no space" (SstFileManager polling free space) races with Resume() (Busy) and,
+  // when its flush fails again, can leave a fatal error that only a restart clears. The store recovers itself
+  // instead: Resume() on the next write and on try_recover().
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status, bool* auto_recovery) override {
+    if (auto_recovery) *auto_recovery = false;
+  }
+  void OnErrorRecoveryEnd(const rocksdb::BackgroundErrorRecoveryInfo& info) override {
+    if (info.new_bg_error.ok()) {
+      spdlog::info("store: recovered from background error ({})", info.old_bg_error.ToString());
+      st->set_health(true, "");
+    }
+  }
+};
 
 rocksdb::ColumnFamilyOptions store_family_options(const std::string& name, const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::ColumnFamilyOptions o;
@@ -247,9 +341,14 @@ std::unique_ptr<Store> Store::open(const StoreOptions& opts, std::string* error)
   dbo.max_background_jobs = 2;
   dbo.keep_log_file_num = 5;
   dbo.max_total_wal_size = 256u << 20;
+  if (opts.env) dbo.env = opts.env;
+  // WAL recovery (README, "WAL recovery"): refuse any damaged record unless the operator salvages.
+  dbo.wal_recovery_mode = opts.wal_recovery == WalRecovery::Salvage ? rocksdb::WALRecoveryMode::kPointInTimeRecovery
+                                                                    : rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  auto wal_log = wal_report_logger(opts.path, dbo);
 
   std::vector<std::string> names;
-  auto ls = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), opts.path, &names);
+  auto ls = rocksdb::DB::ListColumnFamilies(dbo, opts.path, &names);
   if (!ls.ok()) names.clear();  // new store
   std::vector<std::string> all = {rocksdb::kDefaultColumnFamilyName};
   for (const char* n : kOurFamilies) all.emplace_back(n);
@@ -264,71 +363,121 @@ std::unique_ptr<Store> Store::open(const StoreOptions& opts, std::string* error)
   std::unique_ptr<Store> st(new Store());
   st->path_ = opts.path;
   st->sync_writes_ = opts.sync_writes;
+  st->listener_ = std::make_shared<Listener>(st.get());
+  dbo.listeners.push_back(st->listener_);
+
+  std::string salvage_dir;
+  if (opts.wal_recovery == WalRecovery::Salvage) {
+    // Keep the WAL exactly as found: point-in-time recovery drops everything after the first damaged record.
+    const auto wals = wal_files(opts.path);
+    if (!wals.empty()) {
+      salvage_dir = (std::filesystem::path(opts.path) /
+                     ("wal-salvage-" + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                                          std::chrono::system_clock::now().time_since_epoch())
+                                                          .count())))
+                        .string();
+      std::filesystem::create_directories(salvage_dir, ec);
+      for (const auto& w : wals)
+        if (!ec) std::filesystem::copy_file(w, std::filesystem::path(salvage_dir) / w.filename(),
+                                            std::filesystem::copy_options::overwrite_existing, ec);
+      if (ec) return fail("cannot keep a copy of the WAL in " + salvage_dir + ": " + ec.message() + " (nothing changed)");
+    }
+  }
+
   rocksdb::Status s = rocksdb::DB::Open(dbo, opts.path, descs, &st->handles_, &st->db_);
   if (!s.ok()) {
     std::string msg = "cannot open store " + opts.path + ": " + status_text(s);
     if (s.IsIOError() && s.ToString().find("lock") != std::string::npos)
       msg += " (is another baotin process using it? read-only commands open it as a secondary)";
+    const std::vector<std::string> where = wal_log ? wal_log->lines() : std::vector<std::string>{};
+    if (s.IsCorruption() && opts.wal_recovery == WalRecovery::Strict && !where.empty()) {
+      msg += "; damaged write-ahead log (" + join(where, "; ") +
+             "): acknowledged records may be lost, so the store is not opened and nothing was changed. To recover "
+             "what precedes the damage (a copy of the WAL is kept), run: baotin verify --db " + opts.path +
+             " --salvage-wal";
+    }
     return fail(msg);
   }
   st->assign_handles(all);
-
-  // Schema version.
-  auto schema = st->get_raw(st->meta_, kMetaSchema);
-  if (!schema) {
-    rocksdb::WriteOptions wo;
-    wo.sync = true;
-    s = st->db_->Put(wo, st->meta_, kMetaSchema, std::to_string(kSchemaVersion));
-    if (!s.ok()) return fail("cannot initialise store " + opts.path + ": " + status_text(s));
-  } else {
-    int v = 0;
-    try {
-      v = std::stoi(*schema);
-    } catch (...) {
-      return fail("store " + opts.path + " has an unreadable schema_version '" + *schema + "'");
-    }
-    if (v > kSchemaVersion)
-      return fail("store " + opts.path + " has schema version " + std::to_string(v) + ", newer than this build (" +
-                  std::to_string(kSchemaVersion) + ")");
+  if (opts.wal_recovery == WalRecovery::Salvage) {
+    const auto lines = wal_log ? wal_log->lines() : std::vector<std::string>{};
+    for (const auto& l : lines) spdlog::critical("store: WAL salvage: {}", l);
+    if (lines.empty()) spdlog::warn("store: WAL salvage: the WAL read back without damage; nothing was dropped");
+    else spdlog::critical("store: WAL salvage: records after the damage are gone; the original WAL files are in {}",
+                          salvage_dir);
   }
 
-  // Sequence: the change log is authoritative; meta last_seq is written in the same batch.
-  uint64_t seq = 0;
-  if (auto m = st->get_raw(st->meta_, kMetaLastSeq)) {
-    try {
-      seq = std::stoull(*m);
-    } catch (...) {
-      seq = 0;
-    }
-  }
-  {
-    std::unique_ptr<rocksdb::Iterator> it(st->db_->NewIterator(rocksdb::ReadOptions(), st->changes_));
-    it->SeekToLast();
-    if (it->Valid() && it->key().size() == 8) seq = std::max(seq, read_be(it->key().ToStringView()));
-  }
-  st->last_seq_ = seq;
-  st->dedup_ = std::make_unique<DedupIndex>(st->db_, st->dedup_cf_);
-
-  // Duplicate index format: rebuild an older index (or one of a store written before the format was recorded).
-  int format = 0;
-  const auto recorded = st->get_raw(st->meta_, kMetaDedupFormat);
-  if (const auto& f = recorded) {
-    try {
-      format = std::stoi(*f);
-    } catch (...) {
-      format = 0;
-    }
-  } else if (seq == 0) {
-    format = kDedupIndexFormat;  // a new store
-  }
   try {
-    if (format != kDedupIndexFormat) {
-      spdlog::info("store: duplicate index format {} != {}: rebuilding it from the stored articles", format,
-                   kDedupIndexFormat);
-      auto t0 = std::chrono::steady_clock::now();
-      size_t n = st->rebuild_dedup_index();
-      spdlog::info("store: duplicate index rebuilt: {} articles in {:.1f} s", n,
-                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    // Schema version.
+    auto schema = st->get_raw(st->meta_, kMetaSchema);
+    if (!schema) {
+      rocksdb::WriteOptions wo;
+      wo.sync = true;
+      s = st->db_->Put(wo, st->meta_, kMetaSchema, std::to_string(kSchemaVersion));
+      if (!s.ok()) return fail("cannot initialise store " + opts.path + ": " + status_text(s));
+    } else {
+      int v = 0;
+      try {
+        v = std::stoi(*schema);
+      } catch (...) {
+        return fail("store " + opts.path + " has an unreadable schema_version '" + *schema + "'");
+      }
+      if (v > kSchemaVersion)
+        return fail("store " + opts.path + " has schema version " + std::to_string(v) + ", newer than this build (" +
+                    std::to_string(kSchemaVersion) + ")");
+    }
+
+    // Sequence: the change log is authoritative; meta last_seq is written in the same batch.
+    uint64_t seq = 0;
+    if (auto m = st->get_raw(st->meta_, kMetaLastSeq)) {
+      try {
+        seq = std::stoull(*m);
+      } catch (...) {
+        seq = 0;
+      }
+    }
+    {
+      std::unique_ptr<rocksdb::Iterator> it(st->db_->NewIterator(rocksdb::ReadOptions(), st->changes_));
+      it->SeekToLast();
+      if (it->Valid() && it->key().size() == 8) seq = std::max(seq, read_be(it->key().ToStringView()));
+      if (!it->status().ok()) return fail("cannot read the change log of " + opts.path + ": " + status_text(it->status()));
+    }
+    st->last_seq_ = seq;
+    if (opts.wal_recovery == WalRecovery::Salvage)
+      spdlog::critical("store: WAL salvage: the store now ends at change {}", seq);
+    st->dedup_ = std::make_unique<DedupIndex>(st->db_, st->dedup_cf_);
+
+    // Duplicate index format: rebuild an older index (or one of a store written before the format was
+    // recorded); continue an interrupted rebuild.
+    int format = 0;
+    const auto recorded = st->get_raw(st->meta_, kMetaDedupFormat);
+    if (const auto& f = recorded) {
+      try {
+        format = std::stoi(*f);
+      } catch (...) {
+        format = 0;
+      }
+    } else if (seq == 0) {
+      format = kDedupIndexFormat;  // a new store
+    }
+    const bool interrupted = st->get_raw(st->meta_, kMetaRebuildCursor).has_value();
+    if (format != kDedupIndexFormat || interrupted) {
+      if (interrupted) {
+        st->rebuild_pending_ = true;
+        if (auto n = st->get_raw(st->meta_, kMetaRebuildIndexed)) st->rebuild_indexed_ = std::strtoull(n->c_str(), nullptr, 10);
+        spdlog::info("store: continuing the interrupted duplicate index rebuild ({} articles done)",
+                     st->rebuild_indexed_.load());
+      } else {
+        spdlog::info("store: duplicate index format {} != {}: rebuilding it from the stored articles", format,
+                     kDedupIndexFormat);
+        st->begin_dedup_rebuild();
+      }
+      if (!opts.defer_dedup_rebuild) {
+        auto t0 = std::chrono::steady_clock::now();
+        st->continue_dedup_rebuild();
+        spdlog::info("store: duplicate index rebuilt: {} articles in {:.1f} s", st->rebuild_indexed_.load(),
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      }
     } else if (!recorded) {
       rocksdb::WriteOptions wo;
       wo.sync = true;
@@ -336,43 +485,99 @@ std::unique_ptr<Store> Store::open(const StoreOptions& opts, std::string* error)
       if (!s.ok()) return fail("cannot initialise store " + opts.path + ": " + status_text(s));
     }
   } catch (const StoreError& e) {
-    return fail(std::string("cannot rebuild the duplicate index of ") + opts.path + ": " + e.what());
+    return fail(std::string("cannot open store ") + opts.path + ": " + e.what());
   }
   return st;
 }
 
-size_t Store::rebuild_dedup_index() {
+void Store::begin_dedup_rebuild() {
+  std::lock_guard lk(write_mu_);
+  require_writable("begin_dedup_rebuild");
+  rocksdb::WriteBatch batch;
+  // Every index key starts with a letter below 0xFF. One batch with the cursor: a crash leaves either the old
+  // index (and format) or an empty index with a rebuild to continue.
+  batch.DeleteRange(dedup_cf_, rocksdb::Slice(""), rocksdb::Slice("\xFF", 1));
+  batch.Put(meta_, kMetaRebuildCursor, "");
+  batch.Put(meta_, kMetaRebuildIndexed, "0");
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  write_or_throw(wo, batch);
+  rebuild_indexed_ = 0;
+  rebuild_pending_ = true;
+}
+
+bool Store::dedup_rebuild_chunk(size_t chunk, size_t* scanned) {
   std::lock_guard lk(write_mu_);
   require_writable("rebuild_dedup_index");
-  rocksdb::WriteOptions wo;
-  wo.sync = false;
-  auto check = [](const rocksdb::Status& s) {
-    if (!s.ok()) throw StoreError("store write failed: " + status_text(s));
-  };
-  // Every index key starts with a letter below 0xFF.
-  check(db_->DeleteRange(wo, dedup_cf_, rocksdb::Slice(""), rocksdb::Slice("\xFF", 1)));
-  size_t n = 0;
+  auto cursor = get_raw(meta_, kMetaRebuildCursor);
+  if (!cursor) {  // finished meanwhile
+    rebuild_pending_ = false;
+    return true;
+  }
   rocksdb::WriteBatch batch;
+  std::unordered_set<std::string> chunk_fps;  // first article (in key order) with a fingerprint keeps it
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), articles_));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+  it->Seek(*cursor);
+  if (it->Valid() && !cursor->empty() && it->key() == rocksdb::Slice(*cursor)) it->Next();
+  size_t n = 0;
+  uint64_t indexed = rebuild_indexed_.load();
+  std::string last;
+  for (; it->Valid() && n < chunk; it->Next(), ++n) {
+    last = it->key().ToString();
     auto j = parse_json(it->value().ToStringView());
     if (!j) continue;  // reported by verify()
     Article a = article_from_json(*j);
     const std::string fp = exact_fingerprint(a);
     const NearSketch sketch = near_sketch(a);
     if (!dedupable(a, fp, sketch)) continue;
-    dedup_->add(batch, it->key().ToString(), fp, sketch);
-    ++n;
-    if (batch.Count() >= 10000) {
-      check(db_->Write(wo, &batch));
-      batch.Clear();
-    }
+    dedup_->add(batch, last, chunk_fps.insert(fp).second ? fp : std::string(), sketch);
+    ++indexed;
   }
-  check(it->status());
-  batch.Put(meta_, kMetaDedupFormat, std::to_string(kDedupIndexFormat));
-  wo.sync = true;
-  check(db_->Write(wo, &batch));
-  return n;
+  if (!it->status().ok()) throw StoreError("store read failed: " + status_text(it->status()));
+  const bool done = !it->Valid();
+  rocksdb::WriteOptions wo;
+  if (done) {
+    batch.Put(meta_, kMetaDedupFormat, std::to_string(kDedupIndexFormat));
+    batch.Delete(meta_, kMetaRebuildCursor);
+    batch.Delete(meta_, kMetaRebuildIndexed);
+    wo.sync = true;
+  } else {
+    batch.Put(meta_, kMetaRebuildCursor, last);
+    batch.Put(meta_, kMetaRebuildIndexed, std::to_string(indexed));
+    wo.sync = sync_writes_;
+  }
+  write_or_throw(wo, batch);
+  rebuild_indexed_ = indexed;
+  *scanned += n;
+  if (done) rebuild_pending_ = false;
+  return done;
+}
+
+bool Store::continue_dedup_rebuild(const std::atomic<bool>* stop, size_t max_articles, size_t chunk) {
+  if (!rebuild_pending_) return true;
+  struct Running {
+    std::atomic<bool>& r;
+    explicit Running(std::atomic<bool>& x) : r(x) { r = true; }
+    ~Running() { r = false; }
+  } running(rebuild_running_);
+  size_t scanned = 0;
+  chunk = std::max<size_t>(chunk, 1);
+  while (true) {
+    if (stop && stop->load()) return false;
+    if (max_articles && scanned >= max_articles) return false;
+    const size_t n = max_articles ? std::min(chunk, max_articles - scanned) : chunk;
+    if (dedup_rebuild_chunk(n, &scanned)) return true;
+  }
+}
+
+DedupRebuildProgress Store::dedup_rebuild_progress() const {
+  return {rebuild_pending_.load(), rebuild_running_.load(), rebuild_indexed_.load()};
+}
+
+size_t Store::rebuild_dedup_index() {
+  begin_dedup_rebuild();
+  continue_dedup_rebuild();
+  return rebuild_indexed_.load();
 }
 
 std::unique_ptr<Store> Store::open_secondary(const std::string& path, const std::string& secondary_dir,
@@ -393,6 +598,9 @@ std::unique_ptr<Store> Store::open_secondary(const std::string& path, const std:
 
   rocksdb::DBOptions dbo;
   dbo.max_open_files = -1;  // required for secondaries
+  // The same WAL recovery as the primary's open (verify and serve agree): a damaged record fails the open.
+  dbo.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  auto wal_log = wal_report_logger(secondary_dir, dbo);
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
   std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(32u << 20);  // exports scan; little reuse
   for (const auto& n : names) descs.emplace_back(n, store_family_options(n, cache));
@@ -400,17 +608,27 @@ std::unique_ptr<Store> Store::open_secondary(const std::string& path, const std:
   st->secondary_ = true;
   st->path_ = path;
   s = rocksdb::DB::OpenAsSecondary(dbo, path, secondary_dir, descs, &st->handles_, &st->db_);
-  if (!s.ok()) return fail("cannot open store " + path + " as secondary: " + status_text(s));
+  if (!s.ok()) {
+    std::string msg = "cannot open store " + path + " as secondary: " + status_text(s);
+    if (s.IsCorruption() && wal_log && !wal_log->lines().empty())
+      msg += "; damaged write-ahead log (" + join(wal_log->lines(), "; ") +
+             "): acknowledged records may be lost; see `baotin verify --salvage-wal` in the README";
+    return fail(msg);
+  }
   st->assign_handles(names);
-  if (auto schema = st->get_raw(st->meta_, kMetaSchema)) {
-    int v = 0;
-    try {
-      v = std::stoi(*schema);
-    } catch (...) {
+  try {
+    if (auto schema = st->get_raw(st->meta_, kMetaSchema)) {
+      int v = 0;
+      try {
+        v = std::stoi(*schema);
+      } catch (...) {
+      }
+      if (v > kSchemaVersion)
+        return fail("store " + path + " has schema version " + *schema + ", newer than this build (" +
+                    std::to_string(kSchemaVersion) + ")");
     }
-    if (v > kSchemaVersion)
-      return fail("store " + path + " has schema version " + *schema + ", newer than this build (" +
-                  std::to_string(kSchemaVersion) + ")");
+  } catch (const StoreError& e) {
+    return fail("cannot open store " + path + " read-only: " + e.what());
   }
   std::string err;
   if (!st->catch_up(&err)) return fail(err);
@@ -418,7 +636,60 @@ std::unique_ptr<Store> Store::open_secondary(const std::string& path, const std:
   return st;
 }
 
+std::unique_ptr<Store> Store::open_readonly(const std::string& path, std::string* error) {
+  auto fail = [&](const std::string& msg) -> std::unique_ptr<Store> {
+    if (error) *error = msg;
+    return nullptr;
+  };
+  std::vector<std::string> names;
+  auto s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names);
+  if (!s.ok()) return fail("cannot open store " + path + " read-only: " + status_text(s));
+  for (const char* n : kOurFamilies)
+    if (std::find(names.begin(), names.end(), n) == names.end())
+      return fail("store " + path + " is not a baotin store (column family '" + std::string(n) + "' missing)");
+  rocksdb::DBOptions dbo;
+  dbo.max_open_files = -1;  // open (and check) every table file now
+  dbo.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  // The info log of a read-only open goes to a scratch file next to the store's LOG, not over it.
+  dbo.db_log_dir = (std::filesystem::temp_directory_path() / ("baotin-verify-" + std::to_string(::getpid()))).string();
+  std::error_code ec;
+  std::filesystem::create_directories(dbo.db_log_dir, ec);
+  auto wal_log = wal_report_logger(path, dbo);
+  std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+  std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(32u << 20);
+  for (const auto& n : names) descs.emplace_back(n, store_family_options(n, cache));
+  std::unique_ptr<Store> st(new Store());
+  st->secondary_ = true;
+  st->read_only_ = true;
+  st->path_ = path;
+  s = rocksdb::DB::OpenForReadOnly(dbo, path, descs, &st->handles_, &st->db_);
+  std::filesystem::remove_all(dbo.db_log_dir, ec);
+  if (!s.ok()) {
+    std::string msg = "cannot open store " + path + " read-only: " + status_text(s);
+    if (s.IsCorruption() && wal_log && !wal_log->lines().empty())
+      msg += "; damaged write-ahead log (" + join(wal_log->lines(), "; ") +
+             "): acknowledged records may be lost; see `baotin verify --salvage-wal` in the README";
+    return fail(msg);
+  }
+  st->assign_handles(names);
+  st->dedup_ = std::make_unique<DedupIndex>(st->db_, st->dedup_cf_);
+  return st;
+}
+
+bool Store::in_use(const std::string& path) {
+  const std::string lock = (std::filesystem::path(path) / "LOCK").string();
+  int fd = ::open(lock.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct flock fl {};
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  const bool held = ::fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+  ::close(fd);
+  return held;
+}
+
 bool Store::catch_up(std::string* error) {
+  if (read_only_ && db_) return true;
   if (!secondary_ || !db_) {
     if (error) *error = "catch_up: not a secondary store";
     return false;
@@ -438,12 +709,22 @@ void Store::close() {
   if (!db_) return;
   dedup_.reset();
   if (!secondary_) {
-    rocksdb::FlushOptions fo;
-    fo.wait = true;
-    auto s = db_->Flush(fo, handles_);
-    if (!s.ok()) spdlog::warn("store: flush on close failed: {}", s.ToString());
-    s = db_->SyncWAL();
-    if (!s.ok() && !s.IsNotSupported()) spdlog::warn("store: WAL sync on close failed: {}", s.ToString());
+    // A write or background error (disk full) must be cleared before flushing; if it cannot be, skip the
+    // flush: everything acknowledged is in the fsynced WAL and is replayed on the next open.
+    bool ok = true;
+    if (unhealthy_) {
+      auto r = db_->Resume();
+      ok = r.ok();
+      if (!ok) spdlog::error("store: closing with an unrecovered write error ({}); not flushing", r.ToString());
+    }
+    if (ok) {
+      rocksdb::FlushOptions fo;
+      fo.wait = true;
+      auto s = db_->Flush(fo, handles_);
+      if (!s.ok()) spdlog::warn("store: flush on close failed: {}", s.ToString());
+      s = db_->SyncWAL();
+      if (!s.ok() && !s.IsNotSupported()) spdlog::warn("store: WAL sync on close failed: {}", s.ToString());
+    }
   }
   for (auto* h : handles_) {
     auto s = db_->DestroyColumnFamilyHandle(h);
@@ -478,6 +759,43 @@ void Store::assign_handles(const std::vector<std::string>& names) {
 void Store::require_writable(const char* what) const {
   if (!db_) throw StoreError(std::string(what) + ": store is closed");
   if (secondary_) throw StoreError(std::string(what) + ": store is opened read-only (secondary)");
+}
+
+void Store::set_health(bool ok, const std::string& reason) {
+  std::lock_guard lk(health_mu_);
+  if (ok && !health_.ok) spdlog::info("store: writes work again");
+  if (!ok && (health_.ok || health_.reason != reason)) spdlog::error("store: unhealthy: {}", reason);
+  health_.ok = ok;
+  health_.reason = ok ? std::string() : reason;
+  unhealthy_ = !ok;
+}
+
+StoreHealth Store::health() const {
+  std::lock_guard lk(health_mu_);
+  return health_;
+}
+
+bool Store::try_recover() {
+  if (!db_ || secondary_) return true;
+  if (!unhealthy_) return true;
+  // Resume() clears a background error (flushes the memtables and starts a new WAL); OK when there is none.
+  auto s = db_->Resume();
+  if (!s.ok()) {
+    set_health(false, "store write failed, recovery failed: " + status_text(s));
+    return false;
+  }
+  set_health(true, "");
+  return true;
+}
+
+void Store::write_or_throw(const rocksdb::WriteOptions& wo, rocksdb::WriteBatch& batch) {
+  if (unhealthy_ && !try_recover()) throw StoreError("store write failed: " + health().reason);
+  auto s = db_->Write(wo, &batch);
+  if (!s.ok()) {
+    set_health(false, "store write failed: " + status_text(s));
+    throw StoreError("store write failed: " + status_text(s));
+  }
+  if (unhealthy_) set_health(true, "");
 }
 
 std::optional<std::string> Store::get_raw(rocksdb::ColumnFamilyHandle* cf, const std::string& key) const {
@@ -557,10 +875,7 @@ PutResult Store::put_article(Article a, std::string_view raw_html, const std::ve
   };
   rocksdb::WriteOptions wo;
   wo.sync = sync_writes_;
-  auto commit = [&] {
-    auto s = db_->Write(wo, &batch);
-    if (!s.ok()) throw StoreError("store write failed: " + status_text(s));
-  };
+  auto commit = [&] { write_or_throw(wo, batch); };
 
   PutResult r;
   r.id = id;
@@ -750,6 +1065,7 @@ uint64_t Store::last_seq() const {
   if (!db_) return 0;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), changes_));
   it->SeekToLast();
+  if (!it->status().ok()) throw StoreError("store read failed: " + status_text(it->status()));
   return it->Valid() && it->key().size() == 8 ? read_be(it->key().ToStringView()) : 0;
 }
 
@@ -776,8 +1092,9 @@ void Store::put_feed_state(const std::string& feed_url, const std::string& json)
   require_writable("put_feed_state");
   rocksdb::WriteOptions wo;
   wo.sync = sync_writes_;
-  auto s = db_->Put(wo, feeds_, feed_url, json);
-  if (!s.ok()) throw StoreError("store write failed: " + status_text(s));
+  rocksdb::WriteBatch batch;
+  batch.Put(feeds_, feed_url, json);
+  write_or_throw(wo, batch);
 }
 
 std::vector<std::pair<std::string, std::string>> Store::all_feed_states() const {
@@ -791,19 +1108,20 @@ std::vector<std::pair<std::string, std::string>> Store::all_feed_states() const 
 
 void Store::put_meta(const std::string& key, const std::string& value) {
   require_writable("put_meta");
-  if (key == kMetaSchema || key == kMetaLastSeq || key == kMetaDedupFormat)
+  if (reserved_meta(key))
     throw StoreError("put_meta: key '" + key + "' is reserved");
   rocksdb::WriteOptions wo;
   wo.sync = sync_writes_;
-  auto s = db_->Put(wo, meta_, key, value);
-  if (!s.ok()) throw StoreError("store write failed: " + status_text(s));
+  rocksdb::WriteBatch batch;
+  batch.Put(meta_, key, value);
+  write_or_throw(wo, batch);
 }
 
 std::optional<std::string> Store::get_meta(const std::string& key) const { return get_raw(meta_, key); }
 
 int64_t Store::add_counter(const std::string& key, int64_t delta) {
   require_writable("add_counter");
-  if (key == kMetaSchema || key == kMetaLastSeq || key == kMetaDedupFormat)
+  if (reserved_meta(key))
     throw StoreError("add_counter: key '" + key + "' is reserved");
   std::lock_guard lk(write_mu_);
   int64_t v = 0;
@@ -817,8 +1135,9 @@ int64_t Store::add_counter(const std::string& key, int64_t delta) {
   v += delta;
   rocksdb::WriteOptions wo;
   wo.sync = sync_writes_;
-  auto s = db_->Put(wo, meta_, key, std::to_string(v));
-  if (!s.ok()) throw StoreError("store write failed: " + status_text(s));
+  rocksdb::WriteBatch batch;
+  batch.Put(meta_, key, std::to_string(v));
+  write_or_throw(wo, batch);
   return v;
 }
 
@@ -832,8 +1151,66 @@ std::vector<std::string> Store::verify(size_t max_problems) const {
   };
   if (!db_) return {"store is closed"};
   rocksdb::ReadOptions ro;
+  ro.verify_checksums = true;
+  ro.fill_cache = false;
   const rocksdb::Snapshot* snap = secondary_ ? nullptr : db_->GetSnapshot();
   ro.snapshot = snap;
+  struct Release {
+    rocksdb::DB* db;
+    const rocksdb::Snapshot* s;
+    ~Release() {
+      if (s) db->ReleaseSnapshot(s);
+    }
+  } release{db_, snap};
+
+  // Every SST file the store's manifest lists: present, of the recorded size, and every block matches its
+  // checksum (also blocks that no record read below touches). A secondary skips files it cannot open, so a
+  // missing file would otherwise read as "no data".
+  {
+    // A primary's compactions must not delete files while they are checked (a secondary re-checks instead).
+    const bool paused = !secondary_ && db_->DisableFileDeletions().ok();
+    struct Resume {
+      rocksdb::DB* db;
+      bool on;
+      ~Resume() {
+        if (on) db->EnableFileDeletions(/*force=*/false).PermitUncheckedError();
+      }
+    } resume{db_, paused};
+    std::vector<rocksdb::LiveFileMetaData> files;
+    db_->GetLiveFilesMetaData(&files);
+    for (const auto& f : files) {
+      const std::string file = f.db_path + f.name;
+      const std::string what = "SST file " + file + " (" + f.column_family_name + ")";
+      std::error_code ec;
+      const auto size = std::filesystem::file_size(file, ec);
+      if (ec) {
+        bool still_live = true;
+        if (secondary_ && !read_only_ && db_->TryCatchUpWithPrimary().ok()) {  // compacted away by a running primary?
+          std::vector<rocksdb::LiveFileMetaData> now;
+          db_->GetLiveFilesMetaData(&now);
+          still_live = std::any_of(now.begin(), now.end(), [&](const auto& g) { return g.name == f.name; });
+        }
+        if (still_live) problem(what + " is missing: " + ec.message());
+        continue;
+      }
+      if (size != f.size) {
+        problem(what + " has " + std::to_string(size) + " bytes, the manifest says " + std::to_string(f.size));
+        continue;
+      }
+      auto cs = rocksdb::VerifySstFileChecksum(rocksdb::Options(), rocksdb::EnvOptions(), ro, file, f.largest_seqno);
+      if (!cs.ok()) problem(what + ": " + status_text(cs));
+    }
+  }
+  auto read_error = [&](const char* family, const rocksdb::Iterator& it) {
+    if (!it.status().ok()) problem(std::string(family) + ": read error: " + status_text(it.status()));
+  };
+  // Point read: true when found; a read error (not "not found") is a problem.
+  auto get = [&](rocksdb::ColumnFamilyHandle* cf, const char* family, const std::string& key, std::string* v) {
+    auto s = db_->Get(ro, cf, key, v);
+    if (s.ok()) return true;
+    if (!s.IsNotFound()) problem(std::string(family) + ": read error: " + status_text(s));
+    return false;
+  };
 
   // Change log: (id, version) pairs and seq order.
   std::set<std::pair<std::string, uint32_t>> events;
@@ -863,36 +1240,37 @@ std::vector<std::string> Store::verify(size_t max_problems) const {
       const uint32_t v = j->value("version", 0u);
       events.emplace(id, v);
       std::string tmp;
-      if (db_->Get(ro, versions_, version_key(id, v), &tmp).IsNotFound())
+      if (!get(versions_, "versions", version_key(id, v), &tmp))
         problem("change " + std::to_string(seq) + ": version " + std::to_string(v) + " of " + id + " missing");
     }
+    read_error("changes", *it);
   }
   std::string m;
-  if (db_->Get(ro, meta_, kMetaLastSeq, &m).ok()) {
+  if (get(meta_, "meta", kMetaLastSeq, &m)) {
     if (m != std::to_string(max_seq)) problem("meta last_seq " + m + " != last change " + std::to_string(max_seq));
   } else if (max_seq != 0) {
     problem("meta last_seq missing");
   }
 
   // Articles and their versions.
-  std::unordered_set<std::string> ids;
+  std::unordered_map<std::string, uint32_t> ids;  // id -> latest version
   {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, articles_));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       const std::string id = it->key().ToString();
-      ids.insert(id);
+      ids[id] = 0;
       auto j = parse_json(it->value().ToStringView());
       if (!j || !j->is_object()) {
         problem("article " + id + ": invalid JSON");
         continue;
       }
       Article latest = article_from_json(*j);
+      ids[id] = latest.version;
       if (latest.id != id) problem("article " + id + ": id field is '" + latest.id + "'");
       if (latest.version == 0) problem("article " + id + ": version 0");
       for (uint32_t v = 1; v <= latest.version; ++v) {
         std::string raw;
-        auto s = db_->Get(ro, versions_, version_key(id, v), &raw);
-        if (!s.ok()) {
+        if (!get(versions_, "versions", version_key(id, v), &raw)) {
           problem("article " + id + ": version " + std::to_string(v) + " missing");
           continue;
         }
@@ -911,9 +1289,10 @@ std::vector<std::string> Store::verify(size_t max_problems) const {
         if (!events.count({id, v})) problem("article " + id + ": version " + std::to_string(v) + " has no change event");
       }
       std::string extra;
-      if (db_->Get(ro, versions_, version_key(id, latest.version + 1), &extra).ok())
+      if (get(versions_, "versions", version_key(id, latest.version + 1), &extra))
         problem("article " + id + ": version " + std::to_string(latest.version + 1) + " exists beyond latest");
     }
+    read_error("articles", *it);
   }
   for (const auto& [id, v] : events)
     if (!ids.count(id)) problem("change log refers to unknown article " + id);
@@ -922,8 +1301,59 @@ std::vector<std::string> Store::verify(size_t max_problems) const {
     for (it->SeekToFirst(); it->Valid(); it->Next())
       if (!ids.count(it->value().ToString()))
         problem("url " + it->key().ToString() + " -> unknown article " + it->value().ToString());
+    read_error("urls", *it);
   }
-  if (snap) db_->ReleaseSnapshot(snap);
+  // Every version record (also ones no article points at any more).
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, versions_));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      auto k = it->key().ToStringView();
+      if (k.size() < 5) {
+        problem("versions: malformed key of " + std::to_string(k.size()) + " bytes");
+        continue;
+      }
+      const std::string id(k.substr(0, k.size() - 4));
+      const auto v = static_cast<uint32_t>(read_be(k.substr(k.size() - 4)));
+      auto a = ids.find(id);
+      if (a == ids.end()) problem("version " + std::to_string(v) + " of unknown article " + id);
+    }
+    read_error("versions", *it);
+  }
+  // Raw pages: belong to a stored version and decompress.
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, raw_));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      auto k = it->key().ToStringView();
+      if (k.size() < 5) {
+        problem("raw: malformed key of " + std::to_string(k.size()) + " bytes");
+        continue;
+      }
+      const std::string id(k.substr(0, k.size() - 4));
+      const auto v = static_cast<uint32_t>(read_be(k.substr(k.size() - 4)));
+      auto a = ids.find(id);
+      if (a == ids.end() || v == 0 || v > a->second)
+        problem("raw page of " + id + " v" + std::to_string(v) + " has no stored version");
+      if (!zstd_decompress(it->value().ToStringView()))
+        problem("raw page of " + id + " v" + std::to_string(v) + " does not decompress");
+    }
+    read_error("raw", *it);
+  }
+  // Feed states are JSON objects.
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, feeds_));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      auto j = parse_json(it->value().ToStringView());
+      if (!j || !j->is_object()) problem("feed state of " + it->key().ToString() + ": invalid JSON");
+    }
+    read_error("feeds", *it);
+  }
+  // The duplicate index and meta: every entry readable.
+  for (auto [cf, family] : {std::pair{dedup_cf_, "dedup"}, std::pair{meta_, "meta"}}) {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf));
+    size_t n = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) n += it->value().size() > 0;
+    read_error(family, *it);
+  }
   return problems;
 }
 

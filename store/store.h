@@ -31,6 +31,10 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+class Env;
+class Status;
+class WriteBatch;
+struct WriteOptions;
 }  // namespace rocksdb
 
 namespace baotin {
@@ -43,12 +47,44 @@ struct StoreError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// What open() does with a write-ahead log that does not read back cleanly (see README, "WAL recovery").
+enum class WalRecovery {
+  // Default. RocksDB kTolerateCorruptedTailRecords: a damaged WAL record (checksum mismatch, bad length, a
+  // broken record in the middle) refuses the open with an error naming the WAL file and the bytes RocksDB would
+  // drop. Only a record cut short at the very end of the log is dropped: the write a SIGKILL or power cut
+  // interrupted, which was never fsynced, so never acknowledged (tests/test_crash.cpp).
+  Strict,
+  // Operator escape hatch (`baotin verify --salvage-wal`): copy the live WAL files to
+  // <store>/wal-salvage-<unix time>/, then open with RocksDB point-in-time recovery (replay up to the first
+  // damaged record, drop the rest) and log, at critical level, each file and the bytes dropped.
+  Salvage,
+};
+
 struct StoreOptions {
   std::string path;
   bool sync_writes = true;  // WAL fsync per write: acknowledged == durable
   // One LRU block cache for data blocks, shared by all column families. Larger caches speed up duplicate
   // look-ups at a million articles (bench/dedup_bench).
   size_t block_cache_mb = 64;
+  WalRecovery wal_recovery = WalRecovery::Strict;
+  // When the duplicate index must be rebuilt (older format, or an interrupted rebuild), open() does it before
+  // returning unless this is set; then the caller runs continue_dedup_rebuild() (serve: in a background
+  // thread after READY=1).
+  bool defer_dedup_rebuild = false;
+  // Tests only: a RocksDB Env (e.g. a fault-injecting FileSystem). Not owned; must outlive the store.
+  rocksdb::Env* env = nullptr;
+};
+
+// Write health of a primary store (see Store::health()).
+struct StoreHealth {
+  bool ok = true;
+  std::string reason;  // last write / background error while !ok
+};
+
+struct DedupRebuildProgress {
+  bool pending = false;   // the index is incomplete (a rebuild is needed or running)
+  bool running = false;   // continue_dedup_rebuild() is in progress
+  uint64_t indexed = 0;   // articles (re)indexed so far, including before a restart
 };
 
 enum class PutKind { New, Updated, Unchanged, Duplicate };
@@ -85,6 +121,13 @@ class Store {
   // Call catch_up() to see writes the primary made after the open.
   static std::unique_ptr<Store> open_secondary(const std::string& path, const std::string& secondary_dir,
                                                std::string* error);
+
+  // Read-only view of a store that no process has open (DB::OpenForReadOnly): every SST file the manifest lists
+  // must open and the WAL is replayed with the same strict recovery as open(). Used by `verify` when no daemon
+  // runs; a secondary skips unreadable or missing SST files (it shows the last state whose files all open).
+  static std::unique_ptr<Store> open_readonly(const std::string& path, std::string* error);
+  // Whether a process holds the store's lock (a running daemon).
+  static bool in_use(const std::string& path);
 
   ~Store();
   Store(const Store&) = delete;
@@ -124,6 +167,24 @@ class Store {
   // Duplicate links already stored (duplicate_of, cluster) are kept; the rebuilt index serves new articles.
   size_t rebuild_dedup_index();
 
+  // Resumable rebuild. Works in chunks of `chunk` articles; each chunk's index entries and the last article
+  // key indexed ("dedup_rebuild_cursor" in meta) are one atomic batch, so a rebuild interrupted by a crash or
+  // a restart continues after the last chunk instead of starting over. The write lock is held only per
+  // chunk: put_article() runs between chunks (its duplicate look-ups then see a partial index: copies of
+  // articles not yet re-indexed are stored as new). Returns true when the index is complete (also when no
+  // rebuild was pending); false when `stop` became true or `max_articles` (a test hook; 0 = no limit) were
+  // indexed first.
+  bool continue_dedup_rebuild(const std::atomic<bool>* stop = nullptr, size_t max_articles = 0, size_t chunk = 1000);
+  // Starts a rebuild from scratch (drops the index, resets the cursor) without running it.
+  void begin_dedup_rebuild();
+  DedupRebuildProgress dedup_rebuild_progress() const;
+
+  // Write health. A failed write (ENOSPC, I/O error) or a RocksDB background error makes the store unhealthy
+  // with the error as reason; later writes first try to recover (DB::Resume()) and a successful write or
+  // recovery makes it healthy again. try_recover() does that without a write (serve calls it periodically).
+  StoreHealth health() const;
+  bool try_recover();
+
   // Free-form metadata. Keys "schema_version", "last_seq" and "dedup_index_format" are reserved (StoreError).
   void put_meta(const std::string& key, const std::string& value);
   std::optional<std::string> get_meta(const std::string& key) const;
@@ -134,9 +195,12 @@ class Store {
   bool catch_up(std::string* error = nullptr);
   bool is_secondary() const { return secondary_; }
 
-  // Consistency check (fsck): every record parses, versions are contiguous and match the latest
-  // record, content hashes match, every version has a change event and vice versa, URL entries point
-  // at stored articles, last_seq matches the change log. Returns the problems found (empty == OK).
+  // Consistency check (fsck): every block of every SST file matches its checksum (DB::VerifyChecksum); every
+  // column family (articles, versions, urls, feeds, raw, changes, dedup, meta) is read in full with checksums
+  // on and any read error is a problem; every record parses, versions are contiguous and match the latest
+  // record, content hashes match, every version has a change event and vice versa, URL entries and raw pages
+  // belong to stored articles/versions and raw pages decompress, feed states are JSON, last_seq matches the
+  // change log. Returns the problems found (empty == OK). (A damaged WAL already fails the open.)
   std::vector<std::string> verify(size_t max_problems = 100) const;
 
   // Flushes memtables and closes the database. Idempotent; also done by the destructor.
@@ -149,6 +213,20 @@ class Store {
   std::optional<std::string> get_raw(rocksdb::ColumnFamilyHandle* cf, const std::string& key) const;
   std::string resolve_id_locked(const std::vector<std::string>& url_keys, const std::string& canonical) const;
 
+  void note_write_status(const rocksdb::Status& s);
+  // db_->Write, recovering first when unhealthy; records the outcome in health_; throws StoreError on failure.
+  void write_or_throw(const rocksdb::WriteOptions& wo, rocksdb::WriteBatch& batch);
+  void set_health(bool ok, const std::string& reason);
+  bool dedup_rebuild_chunk(size_t chunk, size_t* done);
+
+  struct Listener;
+  std::shared_ptr<Listener> listener_;
+  mutable std::mutex health_mu_;
+  StoreHealth health_;
+  std::atomic<bool> unhealthy_{false};
+  std::atomic<bool> rebuild_pending_{false}, rebuild_running_{false};
+  std::atomic<uint64_t> rebuild_indexed_{0};
+
   rocksdb::DB* db_ = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // all opened handles (owned)
   rocksdb::ColumnFamilyHandle* articles_ = nullptr;
@@ -160,7 +238,8 @@ class Store {
   rocksdb::ColumnFamilyHandle* dedup_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;
   std::unique_ptr<DedupIndex> dedup_;
-  bool secondary_ = false;
+  bool secondary_ = false;  // secondary or read-only: no writes
+  bool read_only_ = false;  // open_readonly(): no catch-up either
   bool sync_writes_ = true;
   std::string path_;
   mutable std::mutex write_mu_;  // serialises put_article / add_counter read-modify-writes

@@ -14,7 +14,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <rocksdb/db.h>
+#include <rocksdb/metadata.h>
+
 #include "e2e_server.h"
+#include "store/store.h"
 #include "test_util.h"
 
 using baotin::testing::NewsServer;
@@ -276,4 +280,106 @@ TEST(Cli, ServeRefusesAMetricsPortInUse) {
   EXPECT_EQ(r.status, 1) << r.out;
   EXPECT_NE(r.out.find("cannot listen on 127.0.0.1:" + std::to_string(port)), std::string::npos) << r.out;
   std::filesystem::remove_all(dir);
+}
+
+// Storage faults through the binary (issue 14, item 6): a checksum error ends `export` with a message and exit
+// status 1 (no abort); `verify` finds damaged SST blocks and a damaged WAL, and `verify --salvage-wal` recovers.
+namespace {
+
+baotin::Article fault_article(int n) {
+  baotin::Article a;
+  a.url = a.canonical_url = "https://cli-faults.test/bai-" + std::to_string(n) + ".html";
+  a.site = "faults";
+  a.title = "Bài số " + std::to_string(n) + " về thời tiết và giao thông";
+  a.lead = "Tóm tắt " + std::to_string(n);
+  a.body = {"Đoạn một của bài " + std::to_string(n) + " " + std::string(400, 'x'), "Đoạn hai " + std::to_string(n)};
+  a.published = "2026-03-07T08:00:00+07:00";
+  return a;
+}
+
+std::vector<std::string> family_files(const std::string& path, const std::string& family) {
+  std::vector<std::string> names, out;
+  rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names);
+  std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+  for (const auto& n : names) descs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> hs;
+  rocksdb::DB* db = nullptr;
+  if (!rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), path, descs, &hs, &db).ok()) return out;
+  std::vector<rocksdb::LiveFileMetaData> files;
+  db->GetLiveFilesMetaData(&files);
+  for (const auto& f : files)
+    if (f.column_family_name == family) out.push_back(f.db_path + f.name);
+  for (auto* h : hs) db->DestroyColumnFamilyHandle(h);
+  delete db;
+  return out;
+}
+
+void xor_bytes(const std::string& file, long at, size_t n) {
+  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+  std::string buf(n, '\0');
+  f.seekg(at);
+  f.read(buf.data(), static_cast<std::streamsize>(n));
+  for (auto& c : buf) c = static_cast<char>(c ^ 0x5A);
+  f.seekp(at);
+  f.write(buf.data(), static_cast<std::streamsize>(n));
+}
+
+}  // namespace
+
+TEST(Cli, ExportAndVerifyReportStorageDamage) {
+  baotin::testing::TempDir dir("baotin-cli-faults");
+  const std::string db = (dir.path / "db").string();
+  const std::string bin = BAOTIN_BINARY;
+  {
+    auto st = baotin::Store::open({db}, nullptr);
+    ASSERT_TRUE(st);
+    for (int i = 0; i < 30; ++i) st->put_article(fault_article(i), "");
+  }
+  EXPECT_EQ(run(bin + " verify --db " + quote(db)).status, 0);
+  auto files = family_files(db, "versions");
+  ASSERT_FALSE(files.empty());
+  xor_bytes(files.front(), 40, 16);  // a data block of the version history
+
+  Cmd exp = run(bin + " export --db " + quote(db) + " --format jsonl 2>&1");
+  EXPECT_EQ(exp.status, 1) << exp.out;  // not an abort (-1)
+  EXPECT_NE(exp.out.find("Corruption"), std::string::npos) << exp.out;
+  Cmd ver = run(bin + " verify --db " + quote(db) + " 2>&1");
+  EXPECT_EQ(ver.status, 1) << ver.out;
+  EXPECT_NE(ver.out.find("PROBLEMS FOUND"), std::string::npos) << ver.out;
+  EXPECT_NE(ver.out.find(std::filesystem::path(files.front()).filename().string()), std::string::npos) << ver.out;
+}
+
+TEST(Cli, VerifyRefusesDamagedWalAndSalvages) {
+  baotin::testing::TempDir dir("baotin-cli-wal");
+  const std::string db = (dir.path / "db").string();
+  const std::string bin = BAOTIN_BINARY;
+  fflush(nullptr);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {  // fsynced writes, then SIGKILL: the records are in the WAL only
+    auto st = baotin::Store::open({db}, nullptr);
+    if (!st) _exit(3);
+    for (int i = 0; i < 200; ++i) st->put_article(fault_article(i), "");
+    raise(SIGKILL);
+    _exit(4);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  std::string wal;
+  for (const auto& e : std::filesystem::directory_iterator(db))
+    if (e.path().extension() == ".log" && (wal.empty() || e.file_size() > std::filesystem::file_size(wal)))
+      wal = e.path().string();
+  ASSERT_FALSE(wal.empty());
+  xor_bytes(wal, static_cast<long>(std::filesystem::file_size(wal) / 2), 64);
+
+  Cmd ver = run(bin + " verify --db " + quote(db) + " 2>&1");
+  EXPECT_EQ(ver.status, 1) << ver.out;
+  EXPECT_NE(ver.out.find(std::filesystem::path(wal).filename().string()), std::string::npos) << ver.out;
+  EXPECT_NE(ver.out.find("--salvage-wal"), std::string::npos) << ver.out;
+  Cmd salvage = run(bin + " verify --db " + quote(db) + " --salvage-wal 2>&1");
+  EXPECT_EQ(salvage.status, 0) << salvage.out;
+  EXPECT_NE(salvage.out.find("WAL salvage"), std::string::npos) << salvage.out;
+  EXPECT_NE(salvage.out.find(std::filesystem::path(wal).filename().string() + ": dropping"), std::string::npos)
+      << salvage.out;
+  EXPECT_EQ(run(bin + " verify --db " + quote(db)).status, 0);
 }

@@ -1,0 +1,220 @@
+// Template (re)loading for serve (issue 14, item 7): a SIGHUP where one template file has become invalid keeps
+// the previous good version of that template (its outlet's feeds keep running), reports the error as
+// file:line and counts it in baotin_template_load_errors_total.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "daemon/metrics.h"
+#include "daemon/service.h"
+#include "e2e_server.h"
+#include "store/store.h"
+#include "test_util.h"
+
+using namespace baotin;
+
+namespace {
+
+std::string tmpl(const std::string& name, int revision, const std::string& host) {
+  return "name = \"" + name + "\"\nrevision = " + std::to_string(revision) + "\nhosts = [\"" + host +
+         "\"]\nfeeds = [\"https://" + host + "/rss.xml\"]\n\n[fields]\ntitle = \"//h1\"\nbody = \"//article/p\"\n";
+}
+
+void write(const std::filesystem::path& p, const std::string& text) { std::ofstream(p) << text; }
+
+}  // namespace
+
+TEST(ServeReload, FailingTemplateKeepsPreviousVersionAndIsReported) {
+  baotin::testing::TempDir dir("baotin-reload");
+  Config cfg;
+  cfg.templates_dir = dir.path.string();
+  write(dir.path / "alpha.toml", tmpl("alpha", 1, "alpha.test"));
+  write(dir.path / "beta.toml", tmpl("beta", 1, "beta.test"));
+
+  std::vector<TemplateError> errs;
+  size_t failed = 9;
+  auto first = reload_templates(cfg, TemplateRegistry(), errs, &failed);
+  EXPECT_EQ(failed, 0u);
+  EXPECT_TRUE(errs.empty());
+  ASSERT_EQ(first->all().size(), 2u);
+  auto beta1 = first->by_name("beta");
+  ASSERT_TRUE(beta1);
+
+  // alpha gets a new revision, beta becomes invalid (an edit in progress).
+  write(dir.path / "alpha.toml", tmpl("alpha", 2, "alpha.test"));
+  write(dir.path / "beta.toml", "name = \"beta\"\nrevision = 2\nhosts = [\"beta.test\"\n[fields\n");
+  errs.clear();
+  auto second = reload_templates(cfg, *first, errs, &failed);
+  EXPECT_EQ(failed, 1u);
+  ASSERT_FALSE(errs.empty());
+  EXPECT_NE(errs[0].str().find("beta.toml:"), std::string::npos) << errs[0].str();
+  EXPECT_GT(errs[0].line, 0);
+  ASSERT_EQ(second->all().size(), 2u);
+  EXPECT_EQ(second->by_name("alpha")->revision, 2);
+  EXPECT_EQ(second->by_name("beta"), beta1);  // the previous good version, still serving beta.test
+  EXPECT_EQ(second->for_url("https://beta.test/bai-1.html"), beta1);
+  Config with_sites = cfg;
+  with_sites.sites = {"alpha", "beta"};
+  EXPECT_EQ(effective_feeds(with_sites, *second).size(), 2u);
+
+  // Fixed again: the new version replaces the kept one. Removed: the template goes (no error).
+  write(dir.path / "beta.toml", tmpl("beta", 3, "beta.test"));
+  errs.clear();
+  auto third = reload_templates(cfg, *second, errs, &failed);
+  EXPECT_EQ(failed, 0u);
+  EXPECT_EQ(third->by_name("beta")->revision, 3);
+  std::filesystem::remove(dir.path / "beta.toml");
+  auto fourth = reload_templates(cfg, *third, errs, &failed);
+  EXPECT_EQ(failed, 0u);
+  EXPECT_FALSE(fourth->by_name("beta"));
+
+  // A template that never loaded has nothing to keep: it is reported and skipped.
+  write(dir.path / "gamma.toml", "name = \n");
+  auto fifth = reload_templates(cfg, *fourth, errs, &failed);
+  EXPECT_EQ(failed, 1u);
+  EXPECT_EQ(fifth->all().size(), 1u);
+}
+
+TEST(ServeReload, TemplateLoadErrorsAreExported) {
+  Metrics m;
+  m.template_load_errors += 2;
+  EXPECT_NE(m.prometheus().find("baotin_template_load_errors_total 2"), std::string::npos) << m.prometheus();
+}
+
+// The daemon end to end: READY=1 is sent before the duplicate index rebuild (which runs in the background and
+// continues an interrupted one), /status reports the rebuild and the store's health, /healthz is ok, and a
+// SIGHUP with a broken template keeps that outlet's feeds and counts the error.
+namespace {
+
+std::string read_all(const std::filesystem::path& p) { return baotin::testing::read_file(p); }
+
+}  // namespace
+
+TEST(ServeReload, ReadyBeforeBackgroundRebuildAndReloadKeepsFeeds) {
+  baotin::testing::TempDir dir("baotin-serve-ready");
+  const std::string db = (dir.path / "data").string();
+  std::filesystem::create_directories(dir.path / "sites");
+  const int dead_port = baotin::testing::free_port(), metrics_port = baotin::testing::free_port();
+  auto feed_tmpl = [&](const std::string& name) {
+    return "name = \"" + name + "\"\nrevision = 1\nhosts = [\"" + name + ".test\"]\nfeeds = [\"http://127.0.0.1:" +
+           std::to_string(dead_port) + "/" + name + ".xml\"]\n\n[fields]\ntitle = \"//h1\"\nbody = \"//article/p\"\n";
+  };
+  write(dir.path / "sites" / "alpha.toml", feed_tmpl("alpha"));
+  write(dir.path / "sites" / "beta.toml", feed_tmpl("beta"));
+  write(dir.path / "baotin.toml", "[daemon]\ntemplates_dir = \"" + (dir.path / "sites").string() +
+                                      "\"\nmetrics_listen = \"127.0.0.1:" + std::to_string(metrics_port) +
+                                      "\"\nlog_level = \"info\"\n[poll]\nmin_interval_s = 60\nmax_interval_s = 120\n");
+  {  // a store whose index rebuild was interrupted after 10 articles
+    auto st = Store::open({db}, nullptr);
+    ASSERT_TRUE(st);
+    for (int i = 0; i < 60; ++i) {
+      Article a;
+      a.url = a.canonical_url = "https://alpha.test/bai-" + std::to_string(i) + ".html";
+      a.site = "alpha";
+      a.title = "Bài " + std::to_string(i) + " về giá vàng và thời tiết ở thành phố";
+      a.body = {"Nội dung bài số " + std::to_string(i) + " với đủ chữ để được lập chỉ mục trùng lặp ở đây nhé"};
+      st->put_article(a, "");
+    }
+    st->begin_dedup_rebuild();
+    ASSERT_FALSE(st->continue_dedup_rebuild(nullptr, 10, 5));
+  }
+
+  // systemd's notification socket.
+  const std::string sock_path = (dir.path / "notify.sock").string();
+  int sock = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(sock, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", sock_path.c_str());
+  ASSERT_EQ(::bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+
+  const std::string bin = BAOTIN_BINARY;
+  fflush(nullptr);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    setenv("NOTIFY_SOCKET", sock_path.c_str(), 1);
+    std::string log = (dir.path / "serve.log").string();
+    freopen(log.c_str(), "w", stderr);
+    execl(bin.c_str(), bin.c_str(), "serve", "--config", (dir.path / "baotin.toml").c_str(), "--data-dir", db.c_str(),
+          nullptr);
+    _exit(127);
+  }
+  struct KillOnExit {
+    pid_t pid;
+    ~KillOnExit() {
+      if (pid > 0 && waitpid(pid, nullptr, WNOHANG) == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, nullptr, 0);
+      }
+    }
+  } guard{pid};
+  auto wait_notify = [&](const std::string& what) {
+    for (int i = 0; i < 300; ++i) {  // up to 30 s
+      pollfd p{sock, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      char buf[512];
+      ssize_t n = ::recv(sock, buf, sizeof buf - 1, 0);
+      if (n > 0 && std::string(buf, static_cast<size_t>(n)).find(what) != std::string::npos) return true;
+    }
+    return false;
+  };
+  ASSERT_TRUE(wait_notify("READY=1")) << read_all(dir.path / "serve.log");
+
+  httplib::Client cli("127.0.0.1", metrics_port);
+  nlohmann::json sj;
+  for (int i = 0; i < 100; ++i) {  // the rebuild finishes in the background
+    auto r = cli.Get("/status");
+    if (r && r->status == 200) {
+      sj = nlohmann::json::parse(r->body);
+      if (!sj["store"]["dedup_rebuild"]["pending"].get<bool>()) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_FALSE(sj["store"]["dedup_rebuild"]["pending"].get<bool>()) << sj.dump();
+  EXPECT_EQ(sj["store"]["dedup_rebuild"]["indexed"].get<uint64_t>(), 60u) << sj.dump();
+  EXPECT_TRUE(sj["store"]["healthy"].get<bool>());
+  auto h = cli.Get("/healthz");
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->status, 200);
+
+  // SIGHUP with beta.toml broken: beta's feed stays, the error is counted.
+  write(dir.path / "sites" / "beta.toml", "name = \"beta\"\nrevision = 2\n[fields\n");
+  kill(pid, SIGHUP);
+  ASSERT_TRUE(wait_notify("READY=1"));  // reload done
+  auto m = cli.Get("/metrics");
+  ASSERT_TRUE(m);
+  EXPECT_NE(m->body.find("baotin_feeds 2"), std::string::npos) << m->body;
+  EXPECT_NE(m->body.find("baotin_template_load_errors_total 1"), std::string::npos) << m->body;
+
+  kill(pid, SIGTERM);
+  int st = 0;
+  ASSERT_EQ(waitpid(pid, &st, 0), pid);
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << st;
+  ::close(sock);
+  const std::string log = read_all(dir.path / "serve.log");
+  // READY (the "serving" line) comes before the rebuild, which continues after the 10 articles done before.
+  const auto serving = log.find("serving:"), rebuilding = log.find("in the background");
+  ASSERT_NE(serving, std::string::npos) << log;
+  ASSERT_NE(rebuilding, std::string::npos) << log;
+  EXPECT_LT(serving, rebuilding) << log;
+  EXPECT_NE(log.find("continuing the interrupted duplicate index rebuild (10 articles done)"), std::string::npos) << log;
+  EXPECT_NE(log.find("beta.toml:"), std::string::npos) << log;
+  EXPECT_NE(log.find("keeping the previous version beta@1"), std::string::npos) << log;
+  auto store = Store::open({db}, nullptr);
+  ASSERT_TRUE(store);
+  EXPECT_FALSE(store->dedup_rebuild_progress().pending);
+  EXPECT_TRUE(store->verify().empty());
+}

@@ -1,0 +1,453 @@
+// Storage faults (issue 14, items 6 and 7): a damaged WAL, damaged or missing SST files, read errors in the
+// duplicate index, a full disk, and a duplicate-index rebuild interrupted half way. Real RocksDB throughout;
+// faults are made by editing the store's files, or by a FileSystem wrapper that fails writes with ENOSPC.
+#include <gtest/gtest.h>
+#include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
+#include <rocksdb/metadata.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "store/dedup.h"
+#include "store/store.h"
+#include "test_util.h"
+
+namespace fs = std::filesystem;
+using namespace baotin;
+
+namespace {
+
+struct TempDir : baotin::testing::TempDir {
+  TempDir() : baotin::testing::TempDir("baotin-faults") {}
+  std::string str() const { return (path / "db").string(); }
+};
+
+std::string words(uint64_t seed, int n) {
+  static const char* kSyl[] = {"người", "dân", "thành", "phố", "chuẩn", "bị", "đón", "Tết", "kinh", "tế",
+                               "tăng", "trưởng", "giá", "vàng", "bóng", "đá", "thời", "tiết", "mưa", "bão",
+                               "giáo", "dục", "học", "sinh", "bệnh", "viện", "giao", "thông", "xe", "máy"};
+  uint64_t x = seed * 0x9E3779B97F4A7C15ull | 1;
+  std::string s;
+  for (int i = 0; i < n; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    if (i) s += ' ';
+    s += kSyl[x % (sizeof kSyl / sizeof *kSyl)];
+  }
+  return s;
+}
+
+Article make(int n) {
+  Article a;
+  a.url = a.canonical_url = "https://faults.test/bai-" + std::to_string(n) + ".html";
+  a.site = "faults";
+  a.title = "Bài " + std::to_string(n) + " " + words(n, 10);
+  a.lead = words(n * 7 + 1, 20);
+  a.body = {words(n * 7 + 2, 80), words(n * 7 + 3, 80)};
+  a.published = "2026-03-07T08:00:00+07:00";
+  return a;
+}
+
+std::string html(int n) { return "<html><body><p>" + words(n * 13 + 5, 200) + "</p></body></html>"; }
+
+std::unique_ptr<Store> open_store(const std::string& path, std::string* err = nullptr, bool defer = false,
+                                  rocksdb::Env* env = nullptr) {
+  StoreOptions o;
+  o.path = path;
+  o.defer_dedup_rebuild = defer;
+  o.env = env;
+  std::string e;
+  auto st = Store::open(o, &e);
+  if (err) *err = e;
+  return st;
+}
+
+// SST files of each column family of a closed store.
+std::map<std::string, std::vector<std::string>> sst_files(const std::string& path) {
+  std::map<std::string, std::vector<std::string>> out;
+  std::vector<std::string> names;
+  EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+  for (const auto& n : names) descs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> hs;
+  rocksdb::DB* db = nullptr;
+  auto s = rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), path, descs, &hs, &db);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  if (!s.ok()) return out;
+  std::vector<rocksdb::LiveFileMetaData> files;
+  db->GetLiveFilesMetaData(&files);
+  for (const auto& f : files) out[f.column_family_name].push_back(f.db_path + f.name);
+  for (auto* h : hs) db->DestroyColumnFamilyHandle(h);
+  delete db;
+  return out;
+}
+
+// Every key/value of one column family of a closed store.
+std::vector<std::pair<std::string, std::string>> dump_family(const std::string& path, const std::string& family) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::vector<std::string> names;
+  EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+  for (const auto& n : names) descs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> hs;
+  rocksdb::DB* db = nullptr;
+  auto s = rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), path, descs, &hs, &db);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  if (!s.ok()) return out;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] != family) continue;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), hs[i]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) out.emplace_back(it->key().ToString(), it->value().ToString());
+    EXPECT_TRUE(it->status().ok());
+  }
+  for (auto* h : hs) db->DestroyColumnFamilyHandle(h);
+  delete db;
+  return out;
+}
+
+// XORs `n` bytes at `offset` (negative: from the end) of a file.
+void flip_bytes(const std::string& file, long offset, size_t n) {
+  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+  ASSERT_TRUE(f) << file;
+  f.seekg(0, std::ios::end);
+  const long size = static_cast<long>(f.tellg());
+  const long at = offset < 0 ? size + offset : offset;
+  ASSERT_GE(at, 0);
+  ASSERT_LE(at + static_cast<long>(n), size) << file;
+  std::string buf(n, '\0');
+  f.seekg(at);
+  f.read(buf.data(), static_cast<std::streamsize>(n));
+  for (auto& c : buf) c = static_cast<char>(c ^ 0x5A);
+  f.seekp(at);
+  f.write(buf.data(), static_cast<std::streamsize>(n));
+}
+
+// A store with `n` articles (and raw pages), flushed to SST files by a clean close.
+void fill(const std::string& path, int n) {
+  auto st = open_store(path);
+  ASSERT_TRUE(st);
+  for (int i = 0; i < n; ++i) st->put_article(make(i), html(i));
+  st->put_feed_state("https://faults.test/rss", R"({"url":"https://faults.test/rss"})");
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------------------------
+// 6a: WAL damage after a SIGKILL is never recovered silently.
+
+TEST(StoreFaults, DamagedWalRefusesToOpenAndNamesTheFile) {
+  TempDir d;
+  const std::string path = d.str();
+  const int kArticles = 120;
+  fflush(nullptr);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {  // acknowledged (fsynced) writes, then SIGKILL: everything is in the WAL only
+    auto st = open_store(path);
+    if (!st) _exit(3);
+    for (int i = 0; i < kArticles; ++i) st->put_article(make(i), html(i));
+    raise(SIGKILL);
+    _exit(4);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status)) << status;
+
+  std::vector<fs::path> wals;
+  for (const auto& e : fs::directory_iterator(path))
+    if (e.path().extension() == ".log") wals.push_back(e.path());
+  ASSERT_FALSE(wals.empty());
+  std::sort(wals.begin(), wals.end(), [](const auto& a, const auto& b) { return fs::file_size(a) > fs::file_size(b); });
+  const fs::path wal = wals.front();
+  const auto wal_size = fs::file_size(wal);
+  ASSERT_GT(wal_size, 100000u);
+  flip_bytes(wal.string(), static_cast<long>(fs::file_size(wal) / 2), 64);  // 64 bytes in the middle
+
+  // serve's open refuses, naming the file and the way out; nothing is changed.
+  std::string err;
+  EXPECT_FALSE(open_store(path, &err));
+  EXPECT_NE(err.find(wal.filename().string()), std::string::npos) << err;
+  EXPECT_NE(err.find("--salvage-wal"), std::string::npos) << err;
+  EXPECT_TRUE(fs::exists(wal));
+  // verify's read-only opens agree (with and without a running daemon).
+  std::string err2;
+  EXPECT_FALSE(Store::open_secondary(path, (d.path / "sec").string(), &err2));
+  EXPECT_NE(err2.find("Corruption"), std::string::npos) << err2;
+  EXPECT_FALSE(Store::open_readonly(path, &err2));
+  EXPECT_NE(err2.find(wal.filename().string()), std::string::npos) << err2;
+  // Refusing again and again changes nothing.
+  EXPECT_FALSE(open_store(path, &err));
+
+  // The operator's escape hatch: a copy of the WAL is kept, the store recovers up to the damage, loudly.
+  StoreOptions so;
+  so.path = path;
+  so.wal_recovery = WalRecovery::Salvage;
+  std::string err3;
+  auto st = Store::open(so, &err3);
+  ASSERT_TRUE(st) << err3;
+  EXPECT_LT(st->last_seq(), static_cast<uint64_t>(kArticles));  // records after the damage are gone
+  EXPECT_TRUE(st->verify().empty());
+  st->close();
+  bool kept = false;
+  for (const auto& e : fs::directory_iterator(path))
+    if (e.path().filename().string().rfind("wal-salvage-", 0) == 0)
+      kept = fs::exists(e.path() / wal.filename()) && fs::file_size(e.path() / wal.filename()) == wal_size;
+  EXPECT_TRUE(kept);
+  // After the salvage the store opens normally.
+  auto again = open_store(path, &err);
+  ASSERT_TRUE(again) << err;
+  EXPECT_TRUE(again->verify().empty());
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 6b: verify reads everything with checksums and reports read errors.
+
+TEST(StoreFaults, VerifyReportsDamagedDataBlockInEveryFamily) {
+  for (const std::string family : {"raw", "feeds", "dedup", "versions"}) {
+    SCOPED_TRACE(family);
+    TempDir d;
+    fill(d.str(), 40);
+    auto files = sst_files(d.str());
+    ASSERT_FALSE(files[family].empty());
+    flip_bytes(files[family].front(), 40, 16);  // inside the first data block
+    auto st = Store::open_secondary(d.str(), (d.path / "sec").string(), nullptr);
+    ASSERT_TRUE(st);
+    auto problems = st->verify();
+    ASSERT_FALSE(problems.empty());
+    std::string all;
+    for (const auto& p : problems) all += p + "\n";
+    EXPECT_NE(all.find("Corruption"), std::string::npos) << all;
+  }
+}
+
+TEST(StoreFaults, DamagedFooterOrDeletedSstFailsClearly) {
+  for (const bool remove : {false, true}) {
+    SCOPED_TRACE(remove ? "deleted SST" : "damaged footer");
+    TempDir d;
+    fill(d.str(), 20);
+    auto files = sst_files(d.str());
+    ASSERT_FALSE(files["feeds"].empty());
+    const std::string victim = files["feeds"].front();
+    if (remove) fs::remove(victim);
+    else flip_bytes(victim, -48, 48);  // block handles, format version and magic number
+    // verify without a daemon (read-only open) and serve's open both fail, naming the file.
+    const std::string number = fs::path(victim).stem().string();  // RocksDB names 000028.sst or .ldb
+    std::string err;
+    EXPECT_FALSE(Store::open_readonly(d.str(), &err));
+    EXPECT_NE(err.find(remove ? number : "Corruption"), std::string::npos) << err;
+    EXPECT_FALSE(open_store(d.str(), &err));
+    EXPECT_NE(err.find(remove ? number : "Corruption"), std::string::npos) << err;
+    EXPECT_EQ(err.find("write-ahead log"), std::string::npos) << err;
+  }
+}
+
+TEST(StoreFaults, DedupReadErrorIsAnErrorNotANewArticle) {
+  TempDir d;
+  fill(d.str(), 30);
+  auto files = sst_files(d.str());
+  ASSERT_FALSE(files["dedup"].empty());
+  for (const auto& f : files["dedup"]) flip_bytes(f, 40, 16);
+  auto st = open_store(d.str());
+  ASSERT_TRUE(st);
+  Article copy = make(3);  // a copy of article 3 under another URL: the look-up must read the damaged index
+  copy.url = copy.canonical_url = "https://other.test/ban-sao-3.html";
+  EXPECT_THROW(st->put_article(copy, ""), StoreError);
+  EXPECT_FALSE(st->id_for_url(copy.url));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 6d: a full disk fails the write (not acknowledged), marks the store unhealthy, and heals without a restart.
+
+namespace {
+
+// A disk that fills up: while `full`, every data write (append) fails with ENOSPC, as a real full file system
+// does; creating (empty) files still works.
+class FullDisk : public rocksdb::FileSystemWrapper {
+ public:
+  explicit FullDisk(const std::shared_ptr<rocksdb::FileSystem>& base) : rocksdb::FileSystemWrapper(base) {}
+  const char* Name() const override { return "FullDisk"; }
+  std::atomic<bool> full{false};
+  std::atomic<int> refused{0};
+
+  class File : public rocksdb::FSWritableFileOwnerWrapper {
+   public:
+    File(std::unique_ptr<rocksdb::FSWritableFile>&& f, FullDisk* fs)
+        : rocksdb::FSWritableFileOwnerWrapper(std::move(f)), fs_(fs) {}
+    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& o,
+                             rocksdb::IODebugContext* dbg) override {
+      if (fs_->full) return fs_->refuse();
+      return rocksdb::FSWritableFileOwnerWrapper::Append(data, o, dbg);
+    }
+    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& o,
+                             const rocksdb::DataVerificationInfo& v, rocksdb::IODebugContext* dbg) override {
+      if (fs_->full) return fs_->refuse();
+      return rocksdb::FSWritableFileOwnerWrapper::Append(data, o, v, dbg);
+    }
+    rocksdb::IOStatus PositionedAppend(const rocksdb::Slice& data, uint64_t off, const rocksdb::IOOptions& o,
+                                       rocksdb::IODebugContext* dbg) override {
+      if (fs_->full) return fs_->refuse();
+      return rocksdb::FSWritableFileOwnerWrapper::PositionedAppend(data, off, o, dbg);
+    }
+
+   private:
+    FullDisk* fs_;
+  };
+
+  rocksdb::IOStatus refuse() {
+    ++refused;
+    return rocksdb::IOStatus::NoSpace("injected ENOSPC");
+  }
+  rocksdb::IOStatus NewWritableFile(const std::string& f, const rocksdb::FileOptions& o,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* r, rocksdb::IODebugContext* dbg) override {
+    auto s = target()->NewWritableFile(f, o, r, dbg);
+    if (s.ok()) r->reset(new File(std::move(*r), this));
+    return s;
+  }
+  rocksdb::IOStatus ReopenWritableFile(const std::string& f, const rocksdb::FileOptions& o,
+                                       std::unique_ptr<rocksdb::FSWritableFile>* r,
+                                       rocksdb::IODebugContext* dbg) override {
+    auto s = target()->ReopenWritableFile(f, o, r, dbg);
+    if (s.ok()) r->reset(new File(std::move(*r), this));
+    return s;
+  }
+};
+
+}  // namespace
+
+TEST(StoreFaults, DiskFullIsUnhealthyAndRecoversWithoutRestart) {
+  TempDir d;
+  auto disk = std::make_shared<FullDisk>(rocksdb::FileSystem::Default());
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(disk);
+  {
+    auto st = open_store(d.str(), nullptr, false, env.get());
+    ASSERT_TRUE(st);
+    EXPECT_EQ(st->put_article(make(1), html(1)).kind, PutKind::New);
+    EXPECT_TRUE(st->health().ok);
+
+    disk->full = true;
+    EXPECT_THROW(st->put_article(make(2), html(2)), StoreError);  // not acknowledged
+    EXPECT_GT(disk->refused.load(), 0);
+    EXPECT_FALSE(st->health().ok);
+    EXPECT_NE(st->health().reason.find("space"), std::string::npos) << st->health().reason;
+    EXPECT_THROW(st->put_article(make(3), html(3)), StoreError);
+    EXPECT_FALSE(st->try_recover());
+    EXPECT_FALSE(st->id_for_url(make(2).url));
+
+    disk->full = false;  // space freed
+    EXPECT_TRUE(st->try_recover()) << st->health().reason;
+    EXPECT_TRUE(st->health().ok);
+    EXPECT_EQ(st->put_article(make(4), html(4)).kind, PutKind::New);
+    EXPECT_EQ(st->put_article(make(2), html(2)).kind, PutKind::New);
+
+    // Full again, and healed by the next write itself (no explicit recovery call).
+    disk->full = true;
+    EXPECT_THROW(st->put_feed_state("https://faults.test/rss", "{}"), StoreError);
+    EXPECT_FALSE(st->health().ok);
+    disk->full = false;
+    EXPECT_EQ(st->put_article(make(5), html(5)).kind, PutKind::New);
+    EXPECT_TRUE(st->health().ok);
+    EXPECT_TRUE(st->verify().empty());
+  }  // clean close
+  auto st = open_store(d.str());
+  ASSERT_TRUE(st);
+  for (int n : {1, 2, 4, 5}) EXPECT_TRUE(st->id_for_url(make(n).url)) << n;
+  EXPECT_FALSE(st->id_for_url(make(3).url));
+  EXPECT_TRUE(st->verify().empty());
+}
+
+TEST(StoreFaults, CloseWhileDiskStaysFullKeepsAcknowledgedWrites) {
+  TempDir d;
+  auto disk = std::make_shared<FullDisk>(rocksdb::FileSystem::Default());
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(disk);
+  {
+    auto st = open_store(d.str(), nullptr, false, env.get());
+    ASSERT_TRUE(st);
+    for (int i = 0; i < 5; ++i) st->put_article(make(i), html(i));
+    disk->full = true;
+    EXPECT_THROW(st->put_article(make(9), html(9)), StoreError);
+    st->close();  // must not abort
+  }
+  disk->full = false;
+  std::string err;
+  auto st = open_store(d.str(), &err);
+  ASSERT_TRUE(st) << err;
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(st->id_for_url(make(i).url)) << i;
+  EXPECT_TRUE(st->verify().empty());
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 7: the duplicate index rebuild is resumable.
+
+TEST(StoreFaults, InterruptedDedupRebuildResumesAndEqualsAFullRebuild) {
+  TempDir d;
+  const int kArticles = 250;
+  {
+    auto st = open_store(d.str());
+    ASSERT_TRUE(st);
+    for (int i = 0; i < kArticles; ++i) {
+      st->put_article(make(i), "");
+      if (i % 10 == 0) {  // exact copies under other URLs (same fingerprint)
+        Article c = make(i);
+        c.url = c.canonical_url = "https://copy.test/" + std::to_string(i);
+        st->put_article(c, "");
+      }
+    }
+    st->begin_dedup_rebuild();
+    EXPECT_FALSE(st->continue_dedup_rebuild(nullptr, 100, 7));  // "killed" after 100 articles
+    EXPECT_TRUE(st->dedup_rebuild_progress().pending);
+  }
+  const size_t total = dump_family(d.str(), "articles").size();
+  ASSERT_GT(total, 200u);
+  {
+    // A restart continues where the rebuild stopped (a deferred open leaves it to the caller).
+    auto st = open_store(d.str(), nullptr, /*defer=*/true);
+    ASSERT_TRUE(st);
+    auto p = st->dedup_rebuild_progress();
+    EXPECT_TRUE(p.pending);
+    EXPECT_GE(p.indexed, 90u);
+    // Writes go on during the rebuild.
+    EXPECT_EQ(st->put_article(make(5000), "").kind, PutKind::New);
+    std::atomic<bool> stop{true};
+    EXPECT_FALSE(st->continue_dedup_rebuild(&stop));  // a stop request pauses it
+    // Less than a full pass is left: it does not start over.
+    EXPECT_TRUE(st->continue_dedup_rebuild(nullptr, total + 1 - 100, 13));
+    EXPECT_FALSE(st->dedup_rebuild_progress().pending);
+    EXPECT_EQ(st->get_meta("dedup_index_format"), std::optional<std::string>(std::to_string(kDedupIndexFormat)));
+    EXPECT_FALSE(st->get_meta("dedup_rebuild_cursor"));
+  }
+  const auto resumed = dump_family(d.str(), "dedup");
+  {
+    auto st = open_store(d.str());
+    ASSERT_TRUE(st);
+    st->rebuild_dedup_index();  // in one go
+  }
+  const auto full = dump_family(d.str(), "dedup");
+  EXPECT_EQ(resumed.size(), full.size());
+  EXPECT_TRUE(resumed == full);
+  // A plain open (CLI tools) finishes an interrupted rebuild before returning.
+  {
+    auto st = open_store(d.str());
+    ASSERT_TRUE(st);
+    st->begin_dedup_rebuild();
+    EXPECT_FALSE(st->continue_dedup_rebuild(nullptr, 50));
+  }
+  {
+    auto st = open_store(d.str());
+    ASSERT_TRUE(st);
+    EXPECT_FALSE(st->dedup_rebuild_progress().pending);
+    Article c = make(17);
+    c.url = c.canonical_url = "https://copy.test/late-17";
+    EXPECT_EQ(st->put_article(c, "").kind, PutKind::Duplicate);
+  }
+}
