@@ -314,11 +314,11 @@ int run_serve(const ServeOptions& opts) {
   rebuild_stop = true;  // the rebuild pauses after its current chunk and continues on the next start
   ing.stop_accepting();
   ing.tick();  // drops pending retries
-  // Bounded drain: work that has not started is not started (see Ingestor::stop_accepting); transfers
-  // still running after 10 s are cancelled.
-  if (!ing.wait_idle(10)) spdlog::warn("shutdown: transfers still running after 10s; cancelling them");
+  // Bounded drain: work that has not started is not started (see Ingestor::stop_accepting), and since a
+  // result that arrives from now on is not processed either, transfers in flight are cancelled at once.
+  // A page being extracted or stored by a worker finishes (finish() joins the workers).
   fetcher.shutdown(false);
-  ing.wait_idle(5);
+  if (!ing.wait_idle(10)) spdlog::warn("shutdown: work still outstanding after 10s");
   ing.finish();
   spdlog::info("shutdown: {}", ing.shutdown_summary());
   persist_health(*store, metrics);

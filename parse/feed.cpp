@@ -1188,6 +1188,7 @@ class FeedMachine {
   std::string first_tag;  // root element as reported (for "not a feed" errors)
   Ctx feed_;
   std::vector<Ctx> entries;
+  size_t items_dropped = 0;  // items past limits::kMaxFeedItems
 
   // ---- events -------------------------------------------------------------------------------
   void start_prefix_mapping(const std::optional<std::string>& prefix, const std::string& uri) {
@@ -1359,7 +1360,16 @@ class FeedMachine {
 
   // handlers
   void start_item(Attrs& a);
-  void end_item() { pop("item"); inentry_ = false; has_content_ = false; }
+  void end_item() {
+    pop("item");
+    inentry_ = false;
+    has_content_ = false;
+    // Bounded memory: items past the limit are parsed (the document must still be read) but not kept.
+    if (entries.size() > limits::kMaxFeedItems) {
+      entries.pop_back();
+      ++items_dropped;
+    }
+  }
   void cdf_common(Attrs& a);
   void start_link(Attrs a);
   void start_author() {
@@ -2970,6 +2980,12 @@ ParsedFeed parse_feed(std::string_view bytes, const FeedHttpHeaders& headers, st
                          std::to_string(budget.limit) + " bytes (" + std::to_string(limits::kEntityExpansionFactor) +
                          "x the document, at most " + std::to_string(limits::kMaxEntityExpansionBytes >> 20) +
                          " MiB); the references past the limit were dropped";
+  }
+  if (m.items_dropped) {
+    out.bozo = true;
+    std::string why = "ItemLimit: " + std::to_string(m.items_dropped) + " items past the first " +
+                      std::to_string(limits::kMaxFeedItems) + " were ignored";
+    out.bozo_exception = out.bozo_exception.empty() ? why : out.bozo_exception + "; " + why;
   }
   out.format = !dt.version.empty() ? dt.version : m.version;
   if (out.format.empty() && !out.bozo) {

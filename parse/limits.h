@@ -25,5 +25,8 @@ inline constexpr size_t kMaxValidatorBytes = 1024;
 // the document, and never more than kMaxEntityExpansionBytes; references past that expand to nothing (bozo).
 inline constexpr size_t kEntityExpansionFactor = 4;
 inline constexpr size_t kMaxEntityExpansionBytes = size_t{64} << 20;
+// Items of one feed: the first kMaxFeedItems are kept, the rest are ignored (bozo). Real outlet feeds carry
+// 20-200 items; a parsed item costs about 2 KB, so a 200,000-item feed would otherwise take ~500 MB.
+inline constexpr size_t kMaxFeedItems = 10000;
 
 }  // namespace baotin::limits

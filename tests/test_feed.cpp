@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "parse/feed.h"
+#include "parse/limits.h"
 #include "parse/legacy_charset.h"
 #include "parse/text.h"
 #include "test_util.h"
@@ -450,4 +451,24 @@ TEST(FeedHostile, SmallEntitiesStillExpand) {
   EXPECT_FALSE(f.bozo) << f.bozo_exception;
   ASSERT_EQ(f.items.size(), 1u);
   EXPECT_EQ(f.items[0].title, "B\xC3\xA1o Th\xE1\xBB\xAD B\xC3\xA1o Th\xE1\xBB\xAD");
+}
+
+// A feed with far more items than any outlet publishes: the first limits::kMaxFeedItems are kept (bounded
+// memory), the rest ignored, and the feed says so.
+TEST(FeedHostile, ItemsPastTheLimitAreIgnored) {
+  for (const char* fmt : {"rss", "atom"}) {
+    std::string x = std::string(fmt) == "rss" ? "<rss version=\"2.0\"><channel><title>t</title>"
+                                              : "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>t</title>";
+    const size_t n = baotin::limits::kMaxFeedItems + 2500;
+    for (size_t i = 0; i < n; ++i)
+      x += std::string(fmt) == "rss" ? "<item><link>http://a.vn/bai-" + std::to_string(i) + ".html</link></item>"
+                                     : "<entry><link href=\"http://a.vn/bai-" + std::to_string(i) + ".html\"/></entry>";
+    x += std::string(fmt) == "rss" ? "</channel></rss>" : "</feed>";
+    ParsedFeed f = parse_feed(x, "application/xml", "http://a.vn/rss");
+    ASSERT_EQ(f.items.size(), baotin::limits::kMaxFeedItems) << fmt;
+    EXPECT_EQ(f.items.front().link, "http://a.vn/bai-0.html");
+    EXPECT_EQ(f.items.back().link, "http://a.vn/bai-" + std::to_string(baotin::limits::kMaxFeedItems - 1) + ".html");
+    EXPECT_TRUE(f.bozo);
+    EXPECT_NE(f.bozo_exception.find("ItemLimit: 2500 items past the first"), std::string::npos) << f.bozo_exception;
+  }
 }

@@ -170,9 +170,9 @@ TEST(ServeHostile, SurvivesEveryScenarioAndStoresOnlyTheGoodFeed) {
   auto status = metrics.Get("/status");
   ASSERT_TRUE(status);
   auto sj = nlohmann::json::parse(status->body);
-  size_t failing = 0;
-  for (const auto& f : sj["feeds"]) failing += f["state"] == "failing";
-  EXPECT_GE(failing, 1u);  // the hostile feeds are recorded, not fatal
+  // Every feed, hostile or not, was polled and its state recorded.
+  ASSERT_EQ(sj["feeds"].size(), feeds.size() + 1);
+  for (const auto& f : sj["feeds"]) EXPECT_GE(f["polls"].get<int>(), 1) << f.dump();
 
   auto t0 = std::chrono::steady_clock::now();
   kill(pid, SIGTERM);
@@ -187,7 +187,7 @@ TEST(ServeHostile, SurvivesEveryScenarioAndStoresOnlyTheGoodFeed) {
   }
   double stop_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << "exit status " << st;
-  EXPECT_LT(stop_s, 30.0);
+  EXPECT_LT(stop_s, 15.0);
   EXPECT_LT(hwm, 200 * 1024) << "peak RSS " << hwm << " kB";
   std::printf("hostile run: peak RSS %.1f MB, stop took %.1f s, /slow hits %d, /zero hits %d\n", hwm / 1024.0,
               stop_s, slow_hits.load(), zero_hits.load());
