@@ -1303,17 +1303,22 @@ std::vector<std::string> Store::verify(size_t max_problems) const {
         problem("url " + it->key().ToString() + " -> unknown article " + it->value().ToString());
     read_error("urls", *it);
   }
+  // Keys of `versions` and `raw`: id + big-endian 32-bit version.
+  auto versioned_key = [&](std::string_view k,
+                           const char* family) -> std::optional<std::pair<std::string, uint32_t>> {
+    if (k.size() < 5) {
+      problem(std::string(family) + ": malformed key of " + std::to_string(k.size()) + " bytes");
+      return std::nullopt;
+    }
+    return std::pair{std::string(k.substr(0, k.size() - 4)), static_cast<uint32_t>(read_be(k.substr(k.size() - 4)))};
+  };
   // Every version record (also ones no article points at any more).
   {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, versions_));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      auto k = it->key().ToStringView();
-      if (k.size() < 5) {
-        problem("versions: malformed key of " + std::to_string(k.size()) + " bytes");
-        continue;
-      }
-      const std::string id(k.substr(0, k.size() - 4));
-      const auto v = static_cast<uint32_t>(read_be(k.substr(k.size() - 4)));
+      auto key = versioned_key(it->key().ToStringView(), "versions");
+      if (!key) continue;
+      const auto& [id, v] = *key;
       auto a = ids.find(id);
       if (a == ids.end()) problem("version " + std::to_string(v) + " of unknown article " + id);
     }
@@ -1323,13 +1328,9 @@ std::vector<std::string> Store::verify(size_t max_problems) const {
   {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, raw_));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      auto k = it->key().ToStringView();
-      if (k.size() < 5) {
-        problem("raw: malformed key of " + std::to_string(k.size()) + " bytes");
-        continue;
-      }
-      const std::string id(k.substr(0, k.size() - 4));
-      const auto v = static_cast<uint32_t>(read_be(k.substr(k.size() - 4)));
+      auto key = versioned_key(it->key().ToStringView(), "raw");
+      if (!key) continue;
+      const auto& [id, v] = *key;
       auto a = ids.find(id);
       if (a == ids.end() || v == 0 || v > a->second)
         problem("raw page of " + id + " v" + std::to_string(v) + " has no stored version");
