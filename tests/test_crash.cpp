@@ -28,38 +28,22 @@ struct TempDir : baotin::testing::TempDir {
   TempDir() : baotin::testing::TempDir("baotin-crash") {}
 };
 
-std::string words(uint64_t seed, int n) {
-  static const char* kSyl[] = {"người", "dân", "thành", "phố", "chuẩn", "bị", "đón", "Tết", "kinh", "tế",
-                               "tăng", "trưởng", "giá", "vàng", "bóng", "đá", "thời", "tiết", "mưa", "bão",
-                               "giáo", "dục", "học", "sinh", "bệnh", "viện", "giao", "thông", "xe", "máy"};
-  uint64_t x = seed * 0x9E3779B97F4A7C15ull | 1;
-  std::string s;
-  for (int i = 0; i < n; ++i) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    if (i) s += ' ';
-    s += kSyl[x % (sizeof kSyl / sizeof *kSyl)];
-  }
-  return s;
-}
-
 // Article n, revision r: deterministic so the parent can check contents.
 Article make(int n, int r) {
   Article a;
   a.url = a.canonical_url = "https://crash.test/bai-" + std::to_string(n) + ".html";
   a.site = n % 2 ? "odd" : "even";
-  a.title = "Bài " + std::to_string(n) + " " + words(n, 8);
-  a.lead = words(n * 7 + 1, 20);
-  a.body = {words(n * 7 + 2, 80), words(n * 7 + 3, 80)};
-  for (int i = 1; i < r; ++i) a.body.push_back("Cập nhật lần " + std::to_string(i) + ": " + words(n * 131 + i, 15));
+  a.title = "Bài " + std::to_string(n) + " " + baotin::testing::vn_words(n, 8);
+  a.lead = baotin::testing::vn_words(n * 7 + 1, 20);
+  a.body = {baotin::testing::vn_words(n * 7 + 2, 80), baotin::testing::vn_words(n * 7 + 3, 80)};
+  for (int i = 1; i < r; ++i) a.body.push_back("Cập nhật lần " + std::to_string(i) + ": " + baotin::testing::vn_words(n * 131 + i, 15));
   a.published = "2026-03-07T08:00:00+07:00";
   return a;
 }
 
 std::string raw_for(int n, int r) {
   std::string html = "<html><body>";
-  for (int i = 0; i < 50; ++i) html += "<p>" + words(n * 1000 + r * 50 + i, 20) + "</p>";
+  for (int i = 0; i < 50; ++i) html += "<p>" + baotin::testing::vn_words(n * 1000 + r * 50 + i, 20) + "</p>";
   return html + "</body></html>";
 }
 

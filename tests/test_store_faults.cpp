@@ -32,34 +32,18 @@ struct TempDir : baotin::testing::TempDir {
   std::string str() const { return (path / "db").string(); }
 };
 
-std::string words(uint64_t seed, int n) {
-  static const char* kSyl[] = {"người", "dân", "thành", "phố", "chuẩn", "bị", "đón", "Tết", "kinh", "tế",
-                               "tăng", "trưởng", "giá", "vàng", "bóng", "đá", "thời", "tiết", "mưa", "bão",
-                               "giáo", "dục", "học", "sinh", "bệnh", "viện", "giao", "thông", "xe", "máy"};
-  uint64_t x = seed * 0x9E3779B97F4A7C15ull | 1;
-  std::string s;
-  for (int i = 0; i < n; ++i) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    if (i) s += ' ';
-    s += kSyl[x % (sizeof kSyl / sizeof *kSyl)];
-  }
-  return s;
-}
-
 Article make(int n) {
   Article a;
   a.url = a.canonical_url = "https://faults.test/bai-" + std::to_string(n) + ".html";
   a.site = "faults";
-  a.title = "Bài " + std::to_string(n) + " " + words(n, 10);
-  a.lead = words(n * 7 + 1, 20);
-  a.body = {words(n * 7 + 2, 80), words(n * 7 + 3, 80)};
+  a.title = "Bài " + std::to_string(n) + " " + baotin::testing::vn_words(n, 10);
+  a.lead = baotin::testing::vn_words(n * 7 + 1, 20);
+  a.body = {baotin::testing::vn_words(n * 7 + 2, 80), baotin::testing::vn_words(n * 7 + 3, 80)};
   a.published = "2026-03-07T08:00:00+07:00";
   return a;
 }
 
-std::string html(int n) { return "<html><body><p>" + words(n * 13 + 5, 200) + "</p></body></html>"; }
+std::string html(int n) { return "<html><body><p>" + baotin::testing::vn_words(n * 13 + 5, 200) + "</p></body></html>"; }
 
 std::unique_ptr<Store> open_store(const std::string& path, std::string* err = nullptr, bool defer = false,
                                   rocksdb::Env* env = nullptr) {

@@ -2,6 +2,7 @@
 #pragma once
 #include <stdlib.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -34,5 +35,22 @@ struct TempDir {
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
 };
+
+// Deterministic pseudo-Vietnamese text: `n` syllables drawn by an xorshift seeded with `seed`.
+inline std::string vn_words(uint64_t seed, int n) {
+  static const char* kSyl[] = {"người", "dân", "thành", "phố", "chuẩn", "bị", "đón", "Tết", "kinh", "tế",
+                               "tăng", "trưởng", "giá", "vàng", "bóng", "đá", "thời", "tiết", "mưa", "bão",
+                               "giáo", "dục", "học", "sinh", "bệnh", "viện", "giao", "thông", "xe", "máy"};
+  uint64_t x = seed * 0x9E3779B97F4A7C15ull | 1;
+  std::string s;
+  for (int i = 0; i < n; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    if (i) s += ' ';
+    s += kSyl[x % (sizeof kSyl / sizeof *kSyl)];
+  }
+  return s;
+}
 
 }  // namespace baotin::testing
