@@ -443,10 +443,13 @@ void Ingestor::remember_failure(const std::string& key, bool permanent) {
   const int64_t now = this->now();
   std::lock_guard lk(mu_);
   if (failed_.size() >= kMaxFailedUrls && !failed_.count(key)) {
-    // Bounded: forget the entry whose retry time is nearest (it would be retried soonest anyway).
-    auto victim = std::min_element(failed_.begin(), failed_.end(),
-                                   [](const auto& a, const auto& b) { return a.second.retry_at < b.second.retry_at; });
-    failed_.erase(victim);
+    // Bounded: first forget every entry whose pause is over (one pass, only when full), then, if still
+    // full, the entry whose retry time is nearest (it would be retried soonest anyway).
+    std::erase_if(failed_, [now](const auto& kv) { return kv.second.retry_at <= now; });
+    if (failed_.size() >= kMaxFailedUrls)
+      failed_.erase(std::min_element(failed_.begin(), failed_.end(), [](const auto& a, const auto& b) {
+        return a.second.retry_at < b.second.retry_at;
+      }));
   }
   FailedUrl& f = failed_[key];
   f.giveups = std::min(f.giveups + 1, 30);
@@ -564,6 +567,7 @@ void Ingestor::on_article_result(const ArticleJob& job, int attempt, FetchResult
     ++metrics_.fetch_robots_blocked;
     ++metrics_.articles_skipped;
     spdlog::info("article {}: {}, skipped", redact_url(url), redact_url(r.error));
+    remember_failure(key, true);  // not queued again by every poll (re-checked after a day)
     return finish_url({url, false, "skipped", redact_url(r.error)}, true);
   }
   if (r.too_large) ++metrics_.fetch_too_large;
