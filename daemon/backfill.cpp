@@ -152,7 +152,13 @@ int run_backfill(const BackfillOptions& opts) {
       ++skipped_known;
       continue;
     }
-    ing.ingest_url(u, "", tpl->name, opts.refetch);
+    // The ingestor bounds outstanding URLs (max_queued_articles): wait for room rather than lose the URL.
+    Ingestor::QueueResult qr;
+    while ((qr = ing.ingest_url(u, "", tpl->name, opts.refetch)) == Ingestor::QueueResult::Full) {
+      ing.tick();
+      ing.wait_idle(0.2);
+    }
+    if (qr != Ingestor::QueueResult::Queued) continue;  // the same article under another URL is in flight
     ++queued;
   }
   std::fprintf(stderr, "backfill %s: %zu URLs to fetch (%zu already stored, %zu listed)\n", opts.site.c_str(), queued,

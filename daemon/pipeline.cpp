@@ -1,6 +1,7 @@
 #include "daemon/pipeline.h"
 
 #include <spdlog/spdlog.h>
+#include <xxhash.h>
 
 #include <algorithm>
 #include <chrono>
@@ -177,6 +178,11 @@ std::vector<FeedConfig> Ingestor::due_feeds(const std::vector<FeedConfig>& feeds
 FeedState Ingestor::update_state(const std::string& url, const std::function<void(FeedState&)>& fn) {
   feed_state(url);  // loads the persisted state into states_ if needed
   std::lock_guard w(state_write_mu_);
+  return update_state_locked(url, fn);
+}
+
+FeedState Ingestor::update_state_locked(const std::string& url, const std::function<void(FeedState&)>& fn) {
+  feed_state(url);
   FeedState s;
   {
     std::lock_guard lk(mu_);
@@ -238,8 +244,8 @@ void Ingestor::poll_feed(const FeedConfig& feed) {
             record_poll_failure(feed.url, 0,
                                 "internal error while processing the feed: " + redact_url(e.what()), std::nullopt);
           } catch (const std::exception& e2) {
-            spdlog::error("feed {}: {}; and its failure could not be recorded: {}", redact_url(feed.url), e.what(),
-                          e2.what());
+            spdlog::error("feed {}: {}; and its failure could not be recorded: {}", redact_url(feed.url),
+                          redact_url(e.what()), redact_url(e2.what()));
           }
         }
       }
@@ -306,6 +312,7 @@ void Ingestor::on_feed_result(const FeedConfig& feed, FetchResult r) {
   if (parsed.bozo)
     spdlog::debug("poll {}: feed not well-formed, recovered: {}", redact_url(feed.url), parsed.bozo_exception);
 
+  size_t new_items = 0, queued = 0, deferred = 0, unsettled = 0;
   uint64_t gen;
   {
     std::lock_guard lk(mu_);
@@ -313,8 +320,9 @@ void Ingestor::on_feed_result(const FeedConfig& feed, FetchResult r) {
     // pending = 1: the poll's own token, released once the poll's state is written below.
     batches_[feed.url] = Batch{gen, 1, true, r.etag, r.last_modified};
   }
+  // Items past the parser's item limit were never seen: the feed must not keep validators that would hide them.
+  unsettled += parsed.items_dropped;
   auto tpl = templates();
-  size_t new_items = 0, queued = 0, deferred = 0, unsettled = 0;
   std::vector<int64_t> item_times;
   const std::string base = r.final_url.empty() ? feed.url : r.final_url;
   for (size_t i = 0; i < parsed.items.size(); ++i) {
@@ -361,7 +369,7 @@ void Ingestor::on_feed_result(const FeedConfig& feed, FetchResult r) {
     {
       // Failed recently: not queued again before its retry time.
       std::lock_guard lk(mu_);
-      auto f = failed_.find(canon.empty() ? link : canon);
+      auto f = failed_.find(failure_key(canon.empty() ? link : canon));
       if (f != failed_.end() && f->second.retry_at > now) {
         if (!f->second.permanent) ++unsettled;
         continue;
@@ -383,7 +391,7 @@ void Ingestor::on_feed_result(const FeedConfig& feed, FetchResult r) {
       case QueueResult::Full: deferred = parsed.items.size() - i; break;
       case QueueResult::Stopped: ++unsettled; break;
     }
-    if (deferred) break;
+    if (deferred || !accepting_) break;
   }
   if (deferred) metrics_.feed_items_deferred += deferred;
   bool commit_now = false;
@@ -419,6 +427,9 @@ void Ingestor::on_feed_result(const FeedConfig& feed, FetchResult r) {
 
 void Ingestor::batch_item_done(const std::string& feed, uint64_t gen, bool settled) {
   if (feed.empty() || gen == 0) return;
+  // Held across the check and the write, so that a newer poll's crash marker (written under the same lock
+  // after it retired this batch) is never overwritten by this batch's commit.
+  std::lock_guard w(state_write_mu_);
   std::string etag, last_modified;
   {
     std::lock_guard lk(mu_);
@@ -433,7 +444,7 @@ void Ingestor::batch_item_done(const std::string& feed, uint64_t gen, bool settl
     batches_.erase(it);
     if (!clean || (etag.empty() && last_modified.empty())) return;
   }
-  update_state(feed, [&](FeedState& s) {
+  update_state_locked(feed, [&](FeedState& s) {
     s.etag = etag;
     s.last_modified = last_modified;
   });
@@ -442,7 +453,7 @@ void Ingestor::batch_item_done(const std::string& feed, uint64_t gen, bool settl
 void Ingestor::remember_failure(const std::string& key, bool permanent) {
   const int64_t now = this->now();
   std::lock_guard lk(mu_);
-  if (failed_.size() >= kMaxFailedUrls && !failed_.count(key)) {
+  if (failed_.size() >= kMaxFailedUrls && !failed_.count(failure_key(key))) {
     // Bounded: first forget every entry whose pause is over (one pass, only when full), then, if still
     // full, the entry whose retry time is nearest (it would be retried soonest anyway).
     std::erase_if(failed_, [now](const auto& kv) { return kv.second.retry_at <= now; });
@@ -451,7 +462,7 @@ void Ingestor::remember_failure(const std::string& key, bool permanent) {
         return a.second.retry_at < b.second.retry_at;
       }));
   }
-  FailedUrl& f = failed_[key];
+  FailedUrl& f = failed_[failure_key(key)];
   f.giveups = std::min(f.giveups + 1, 30);
   f.permanent = permanent;
   // Transient: 15 min, doubling per give-up, up to a day. Permanent (404, nothing extractable): a day.
@@ -459,10 +470,16 @@ void Ingestor::remember_failure(const std::string& key, bool permanent) {
   f.retry_at = now + wait;
 }
 
+std::string Ingestor::inflight_key(const std::string& url) {
+  std::string key = canonicalize_url(url);
+  return key.empty() ? url : key;
+}
+
+uint64_t Ingestor::failure_key(const std::string& key) { return XXH3_64bits(key.data(), key.size()); }
+
 Ingestor::QueueResult Ingestor::queue_article(ArticleJob job) {
   if (!accepting_) return QueueResult::Stopped;
-  std::string key = canonicalize_url(job.url);
-  if (key.empty()) key = job.url;
+  const std::string key = inflight_key(job.url);
   {
     std::lock_guard lk(mu_);
     if (articles_in_flight_.count(key)) return QueueResult::InFlight;  // already being fetched
@@ -479,12 +496,25 @@ Ingestor::QueueResult Ingestor::queue_article(ArticleJob job) {
   return QueueResult::Queued;
 }
 
-void Ingestor::ingest_url(const std::string& url, const std::string& feed, const std::string& site, bool refetch) {
-  queue_article({url, feed, site, 0, refetch});
+Ingestor::QueueResult Ingestor::ingest_url(const std::string& url, const std::string& feed, const std::string& site,
+                                           bool refetch) {
+  return queue_article({url, feed, site, 0, refetch});
 }
 
 void Ingestor::fetch_article(const ArticleJob& job, int attempt) {
-  ++outstanding_;
+  ++outstanding_;  // released by the pool job of submit_article, or by tick() if dropped while waiting
+  {
+    std::lock_guard lk(mu_);
+    if (submitted_ >= kArticleSlots || work_bytes_ >= kWorkBudgetBytes) {
+      waiting_.emplace_back(job, attempt);
+      return;
+    }
+    ++submitted_;
+  }
+  submit_article(job, attempt);
+}
+
+void Ingestor::submit_article(const ArticleJob& job, int attempt) {
   FetchRequest req;
   req.url = job.url;
   {
@@ -492,47 +522,106 @@ void Ingestor::fetch_article(const ArticleJob& job, int attempt) {
     if (auto it = feed_allow_.find(job.feed); it != feed_allow_.end()) req.allow_private = it->second;
   }
   fetcher_.submit(std::move(req), [=, this](FetchResult r) {
+    const size_t bytes = r.body.size();
+    {
+      std::lock_guard lk(mu_);
+      --submitted_;
+      work_bytes_ += bytes;
+    }
     ++metrics_.queue_work;
     pool_.post([=, this, r = std::move(r)]() mutable {
       --metrics_.queue_work;
+      bool finished = false;
       try {
-        on_article_result(job, attempt, std::move(r));
+        on_article_result(job, attempt, std::move(r), finished);
       } catch (const std::exception& e) {
+        // A read error from the store, out of memory in extraction...: the job still ends properly, so its
+        // URL does not stay "in flight" for ever and its poll's batch can complete.
         spdlog::error("article {}: {}", redact_url(job.url), redact_url(e.what()));
+        if (!finished) {
+          ++metrics_.articles_failed;
+          finish_job(job, {job.url, false, "failed", std::string("internal error: ") + e.what()}, false);
+        }
       }
+      {
+        std::lock_guard lk(mu_);
+        work_bytes_ -= bytes;
+      }
+      pump();
       done_one();
     });
   });
 }
 
-void Ingestor::retry_later(double seconds, std::function<void()> fn) {
-  ++outstanding_;
+void Ingestor::pump() {
+  for (;;) {
+    std::pair<ArticleJob, int> next;
+    {
+      std::lock_guard lk(mu_);
+      if (waiting_.empty() || !accepting_ || submitted_ >= kArticleSlots || work_bytes_ >= kWorkBudgetBytes) return;
+      next = std::move(waiting_.front());
+      waiting_.pop_front();
+      ++submitted_;
+    }
+    submit_article(next.first, next.second);
+  }
+}
+
+void Ingestor::finish_job(const ArticleJob& job, const IngestOutcome& o, bool settled) {
+  const std::string key = inflight_key(job.url);
+  {
+    std::lock_guard lk(mu_);
+    articles_in_flight_.erase(key);
+    if (o.stored) failed_.erase(failure_key(key));
+  }
+  --metrics_.articles_in_flight;
+  batch_item_done(job.feed, job.batch, settled);
+  try {
+    report(o);
+  } catch (const std::exception& e) {
+    spdlog::error("outcome listener: {}", e.what());
+  }
+}
+
+bool Ingestor::retry_later(double seconds, std::function<void()> fn) {
   std::lock_guard lk(mu_);
+  if (!accepting_) return false;  // checked under mu_, as tick() drops the queue under mu_
+  ++outstanding_;
   delayed_.emplace(monotonic_seconds() + seconds, std::move(fn));
+  return true;
 }
 
 void Ingestor::tick() {
   std::vector<std::function<void()>> due;
+  std::deque<std::pair<ArticleJob, int>> not_started;
   size_t dropped = 0;
   {
     std::lock_guard lk(mu_);
-    double now = monotonic_seconds();
-    while (!delayed_.empty() && delayed_.begin()->first <= now) {
-      due.push_back(std::move(delayed_.begin()->second));
-      delayed_.erase(delayed_.begin());
-    }
     if (!accepting_) {
-      // Shutting down: drop pending retries (the next run re-discovers them from the feeds).
+      // Shutting down: pending retries and admitted jobs not yet submitted are dropped (the next run
+      // rediscovers them from the feeds).
       dropped = delayed_.size();
       delayed_.clear();
+      not_started.swap(waiting_);
+    } else {
+      double now = monotonic_seconds();
+      while (!delayed_.empty() && delayed_.begin()->first <= now) {
+        due.push_back(std::move(delayed_.begin()->second));
+        delayed_.erase(delayed_.begin());
+      }
     }
   }
   for (auto& fn : due) {
     fn();
     done_one();
   }
-  dropped_at_shutdown_ += dropped;
+  dropped_at_shutdown_ += dropped + not_started.size();
   for (size_t i = 0; i < dropped; ++i) done_one();
+  for (auto& [job, attempt] : not_started) {
+    finish_job(job, {job.url, false, "failed", "not fetched: the daemon is stopping"}, false);
+    done_one();
+  }
+  pump();
 }
 
 std::string Ingestor::shutdown_summary() const {
@@ -540,22 +629,15 @@ std::string Ingestor::shutdown_summary() const {
          " queued fetches/retries/pages not started (they are rediscovered from the feeds on the next run)";
 }
 
-void Ingestor::on_article_result(const ArticleJob& job, int attempt, FetchResult r) {
+void Ingestor::on_article_result(const ArticleJob& job, int attempt, FetchResult r, bool& finished) {
   const std::string& url = job.url;
   metrics_.count_status(r.status, !r.error.empty() && r.status == 0);
   metrics_.bytes += r.body.size();
-  std::string key = canonicalize_url(url);
-  if (key.empty()) key = url;
+  const std::string key = inflight_key(url);
   // `settled`: the item needs nothing more from its feed (stored, unchanged, or failed for good).
   auto finish_url = [&](IngestOutcome o, bool settled) {
-    {
-      std::lock_guard lk(mu_);
-      articles_in_flight_.erase(key);
-      if (o.stored) failed_.erase(key);
-    }
-    --metrics_.articles_in_flight;
-    report(o);
-    batch_item_done(job.feed, job.batch, settled);
+    finished = true;
+    finish_job(job, o, settled);
   };
   if (!accepting_) {
     // Shutting down: a fetched page or a cancelled transfer is not processed now. Counted, not logged
@@ -582,9 +664,12 @@ void Ingestor::on_article_result(const ArticleJob& job, int attempt, FetchResult
         std::lock_guard lk(mu_);
         delay *= std::uniform_real_distribution<double>(1.0, 1.3)(rng_);
       }
-      spdlog::warn("article {}: {} (attempt {}), retrying in {:.0f}s", redact_url(url), err, attempt + 1, delay);
-      retry_later(delay, [=, this] { fetch_article(job, attempt + 1); });
-      return;
+      if (retry_later(delay, [=, this] { fetch_article(job, attempt + 1); })) {
+        spdlog::warn("article {}: {} (attempt {}), retrying in {:.0f}s", redact_url(url), err, attempt + 1, delay);
+        return;
+      }
+      ++dropped_at_shutdown_;  // stopping: the retry is not scheduled, the item is rediscovered next run
+      return finish_url({url, false, "failed", "not retried: the daemon is stopping"}, false);
     }
     ++metrics_.articles_failed;
     spdlog::error("article {}: giving up after {} attempt(s): {}", redact_url(url), attempt + 1, err);

@@ -5,7 +5,9 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <deque>
 #include <map>
+#include <unordered_map>
 #include <memory>
 #include <mutex>
 #include <queue>
@@ -66,8 +68,12 @@ class Ingestor {
   // Starts a poll of `feed` (asynchronous). `done` runs when the poll and the article fetches it
   // started have been handed off (not when the articles are stored).
   void poll_feed(const FeedConfig& feed);
-  // Fetches, extracts and stores one article URL (asynchronous, retried on transient errors).
-  void ingest_url(const std::string& url, const std::string& feed, const std::string& site, bool refetch = false);
+  enum class QueueResult { Queued, InFlight, Full, Stopped };
+  // Fetches, extracts and stores one article URL (asynchronous, retried on transient errors). `Full` when
+  // max_queued_articles URLs are outstanding (nothing was queued: call again after tick()/wait_idle()),
+  // `InFlight` when the URL is already being fetched, `Stopped` after stop_accepting().
+  QueueResult ingest_url(const std::string& url, const std::string& feed, const std::string& site,
+                         bool refetch = false);
 
   // Feed state (persisted in the store).
   FeedState feed_state(const std::string& url);
@@ -122,17 +128,27 @@ class Ingestor {
   };
   static constexpr size_t kMaxFailedUrls = 100000;
   static constexpr size_t kMaxItemLinkBytes = 8192;  // longer item links are skipped unparsed
+  static constexpr size_t kArticleSlots = 16;                 // article fetches submitted at once
+  static constexpr size_t kWorkBudgetBytes = size_t{32} << 20;  // fetched bodies waiting for a worker
 
   void on_feed_result(const FeedConfig& feed, FetchResult r);
-  void on_article_result(const ArticleJob& job, int attempt, FetchResult r);
+  void on_article_result(const ArticleJob& job, int attempt, FetchResult r, bool& finished);
+  // Admission: at most kArticleSlots article fetches are submitted to the fetcher at once, and none while
+  // fetched pages waiting for a worker hold kWorkBudgetBytes or more; the rest wait in waiting_.
   void fetch_article(const ArticleJob& job, int attempt);
-  enum class QueueResult { Queued, InFlight, Full, Stopped };
+  void submit_article(const ArticleJob& job, int attempt);
+  void pump();
+  // The end of an article job, whatever its outcome: in-flight entry, metrics, listener, its poll's batch.
+  void finish_job(const ArticleJob& job, const IngestOutcome& o, bool settled);
+  static std::string inflight_key(const std::string& url);
+  static uint64_t failure_key(const std::string& inflight_key);
   QueueResult queue_article(ArticleJob job);
-  void retry_later(double seconds, std::function<void()> fn);
+  bool retry_later(double seconds, std::function<void()> fn);  // false once stopping (nothing scheduled)
   void done_one();
   void report(const IngestOutcome& o);
   // The one way feed state changes: `fn` edits the current state under the lock, then it is persisted.
   FeedState update_state(const std::string& url, const std::function<void(FeedState&)>& fn);
+  FeedState update_state_locked(const std::string& url, const std::function<void(FeedState&)>& fn);  // holds state_write_mu_
   void record_poll_failure(const std::string& url, long status, const std::string& err,
                            std::optional<double> retry_after);
   void batch_item_done(const std::string& feed, uint64_t gen, bool settled);
@@ -157,7 +173,10 @@ class Ingestor {
   uint64_t next_batch_ = 1;
   std::set<std::string> polling_;
   std::set<std::string> articles_in_flight_;  // canonical URLs
-  std::map<std::string, FailedUrl> failed_;   // canonical URL -> last failure
+  std::unordered_map<uint64_t, FailedUrl> failed_;  // xxh3 of the canonical URL -> last failure
+  std::deque<std::pair<ArticleJob, int>> waiting_;  // admitted jobs not yet submitted (job, attempt)
+  size_t submitted_ = 0;   // article fetches submitted to the fetcher and not yet answered
+  size_t work_bytes_ = 0;  // bodies of fetched pages waiting for or in a worker
   std::map<std::string, std::vector<std::string>> feed_allow_;  // feed URL -> network-policy allow entries
   std::multimap<double, std::function<void()>> delayed_;  // monotonic seconds -> task
   std::mt19937_64 rng_{std::random_device{}()};

@@ -2981,6 +2981,7 @@ ParsedFeed parse_feed(std::string_view bytes, const FeedHttpHeaders& headers, st
                          "x the document, at most " + std::to_string(limits::kMaxEntityExpansionBytes >> 20) +
                          " MiB); the references past the limit were dropped";
   }
+  out.items_dropped = m.items_dropped;
   if (m.items_dropped) {
     out.bozo = true;
     std::string why = "ItemLimit: " + std::to_string(m.items_dropped) + " items past the first " +

@@ -55,6 +55,7 @@ struct ParsedFeed {
        has_author = false;
   std::vector<std::string> categories;
   std::vector<FeedItem> items;
+  size_t items_dropped = 0;  // items past limits::kMaxFeedItems, not in `items` (bozo says so)
 };
 
 // `content_type` is the HTTP Content-Type header value if known (it may carry the charset and, as

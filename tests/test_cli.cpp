@@ -383,3 +383,27 @@ TEST(Cli, VerifyRefusesDamagedWalAndSalvages) {
       << salvage.out;
   EXPECT_EQ(run(bin + " verify --db " + quote(db)).status, 0);
 }
+
+// Backfill with more URLs than max_queued_articles: it waits for room, it never drops a URL and says "done".
+TEST(Cli, BackfillWaitsForQueueRoomInsteadOfDroppingUrls) {
+  NewsServer site(baotin::testing::many_stories(9));
+  auto dir = std::filesystem::temp_directory_path() / ("baotin-backfill-q-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "sites");
+  std::filesystem::copy_file(std::string(BAOTIN_FIXTURES) + "/e2e/site.toml", dir / "sites" / "site.toml");
+  std::ofstream(dir / "baotin.toml") << "[daemon]\ntemplates_dir = \"sites\"\nmetrics_listen = \"\"\n"
+                                        "[fetch]\nper_host_min_delay_s = 0.0\nallow_private = [\"127.0.0.1\"]\n"
+                                        "[poll]\nmax_queued_articles = 2\n";
+  {
+    std::ofstream urls(dir / "urls.txt");
+    for (const auto& s : baotin::testing::many_stories(9)) urls << site.base() << "/bai/" << s.slug << ".html\n";
+  }
+  const std::string bin = BAOTIN_BINARY;
+  const std::string db = quote((dir / "data").string());
+  Cmd r = run(bin + " backfill --config " + quote((dir / "baotin.toml").string()) + " --data-dir " + db +
+              " --site site --urls " + quote((dir / "urls.txt").string()) + " 2>&1");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("9 URLs to fetch"), std::string::npos) << r.out;
+  EXPECT_EQ(count_lines(run(bin + " export --db " + db + " 2>/dev/null").out), 9u);
+  std::filesystem::remove_all(dir);
+}

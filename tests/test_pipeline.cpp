@@ -616,3 +616,32 @@ TEST(Pipeline, FeedItemsCannotReachPrivateAddressesOrOtherSchemes) {
   svr.stop();
   th.join();
 }
+
+// Fetched pages wait for a worker within a byte budget: 100 pages of 1 MiB never pile up in memory (before,
+// every fetched body was queued for the two workers at once). Bound: the 32 MiB budget, plus the 16 fetches
+// already submitted when it filled, plus one page per worker.
+TEST(Pipeline, FetchedPagesWaitingForWorkersStayWithinABudget) {
+  auto stories = baotin::testing::many_stories(100);
+  for (auto& s : stories) s.paragraphs.push_back(std::string(1 << 20, 'x'));
+  NewsServer site(stories);
+  Harness h("budget");
+  h.cfg.max_new_per_poll = 1000;
+  FeedConfig feed{site.base() + "/rss.xml", ""};
+  std::atomic<bool> done{false};
+  std::atomic<int64_t> peak{0};
+  std::thread sampler([&] {
+    while (!done) {
+      peak = std::max<int64_t>(peak.load(), h.metrics.queue_work.load());
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  });
+  size_t stored = 0;
+  h.ing->set_outcome_listener([&](const IngestOutcome& o) { stored += o.stored; });
+  h.ing->poll_feed(feed);
+  h.run_until_idle();
+  done = true;
+  sampler.join();
+  EXPECT_EQ(stored, 100u);
+  std::printf("peak pages waiting for workers: %lld\n", static_cast<long long>(peak.load()));
+  EXPECT_LE(peak.load(), 32 + 16 + 2) << "pages queued for workers at once";
+}
