@@ -1,4 +1,4 @@
-#include "parse/feed.h"
+#include "feed/feed.h"
 
 #include <pugixml.hpp>
 #include <unicode/ucnv.h>
@@ -16,10 +16,10 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "parse/legacy_charset.h"
-#include "parse/limits.h"
-#include "parse/regex.h"
-#include "parse/text.h"
+#include "core/charset.h"
+#include "core/limits.h"
+#include "core/regex.h"
+#include "core/text.h"
 
 namespace baotin {
 namespace {
@@ -1148,7 +1148,7 @@ struct Ctx {
 
 // Bound on the text produced by internal entity references (issue 14: one 15 KB entity referenced 40,000 times
 // took 1.8 GB). Each reference takes the size of its replacement; once the budget is spent, further
-// references expand to nothing and the feed is bozo (see parse/limits.h).
+// references expand to nothing and the feed is bozo (see core/limits.h).
 struct EntityBudget {
   size_t limit = 0, used = 0;
   bool exceeded = false;
@@ -2885,7 +2885,7 @@ void fill_author(const Ctx& c, std::string& author, bool& has, std::string* name
   }
 }
 
-// parse/limits.h, applied to what the parser produced: over-long URLs and dates are dropped, titles cut; each
+// core/limits.h, applied to what the parser produced: over-long URLs and dates are dropped, titles cut; each
 // kind of excess is named once in bozo_exception.
 void apply_limits(ParsedFeed& out) {
   std::set<std::string> hits;
