@@ -26,12 +26,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "parse/gzip.h"
-#include "parse/extract.h"
-#include "parse/generic.h"
-#include "parse/html.h"
-#include "parse/template.h"
-#include "parse/text.h"
+#include "bench/aeb_metric.h"
+#include "bench/gzip.h"
+#include "core/charset.h"
+#include "core/text.h"
+#include "extract/extract.h"
+#include "extract/generic.h"
+#include "extract/html.h"
+#include "extract/template.h"
 
 namespace fs = std::filesystem;
 using namespace baotin;

@@ -17,7 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "parse/feed.h"
+#include "feed/feed.h"
 
 namespace fs = std::filesystem;
 

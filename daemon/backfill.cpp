@@ -4,14 +4,14 @@
 #include <set>
 #include <thread>
 
+#include "core/canonical.h"
+#include "core/date.h"
+#include "core/text.h"
 #include "daemon/config.h"
 #include "daemon/metrics.h"
 #include "daemon/pipeline.h"
 #include "daemon/service.h"
-#include "parse/canonical.h"
-#include "parse/date.h"
-#include "parse/sitemap.h"
-#include "parse/text.h"
+#include "feed/sitemap.h"
 
 namespace baotin {
 

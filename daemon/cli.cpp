@@ -8,13 +8,13 @@
 #include <iostream>
 #include <sstream>
 
+#include "core/date.h"
+#include "core/url.h"
 #include "daemon/config.h"
 #include "daemon/metrics.h"
 #include "daemon/service.h"
-#include "parse/date.h"
-#include "parse/extract.h"
-#include "parse/feed.h"
-#include "parse/url.h"
+#include "extract/extract.h"
+#include "feed/feed.h"
 #include "store/diff.h"
 #include "store/export.h"
 #include "store/store.h"

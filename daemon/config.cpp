@@ -10,8 +10,8 @@
 
 #include "daemon/http_endpoint.h"
 
+#include "core/url.h"
 #include "fetch/netpolicy.h"
-#include "parse/url.h"
 
 namespace baotin {
 

@@ -5,7 +5,7 @@
 #include <utility>
 #include <vector>
 
-#include "parse/template.h"
+#include "extract/template.h"
 
 namespace baotin {
 

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "parse/article.h"
+#include "core/article.h"
 
 namespace baotin {
 

@@ -7,11 +7,11 @@
 #include <chrono>
 #include <cmath>
 
-#include "parse/canonical.h"
-#include "parse/date.h"
-#include "parse/extract.h"
-#include "parse/feed.h"
-#include "parse/url.h"
+#include "core/canonical.h"
+#include "core/date.h"
+#include "core/url.h"
+#include "extract/extract.h"
+#include "feed/feed.h"
 
 namespace baotin {
 

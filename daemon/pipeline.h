@@ -19,10 +19,10 @@
 
 #include "daemon/config.h"
 #include "daemon/metrics.h"
+#include "extract/template.h"
+#include "feed/feed.h"
 #include "fetch/fetcher.h"
 #include "fetch/schedule.h"
-#include "parse/feed.h"
-#include "parse/template.h"
 #include "store/store.h"
 
 namespace baotin {

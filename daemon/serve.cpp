@@ -12,13 +12,13 @@
 #include <set>
 #include <thread>
 
+#include "core/date.h"
+#include "core/url.h"
 #include "daemon/config.h"
 #include "daemon/http_endpoint.h"
 #include "daemon/metrics.h"
 #include "daemon/pipeline.h"
 #include "daemon/service.h"
-#include "parse/date.h"
-#include "parse/url.h"
 
 namespace baotin {
 

@@ -18,10 +18,10 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/limits.h"
+#include "core/url.h"
 #include "fetch/netpolicy.h"
 #include "fetch/robots.h"
-#include "parse/limits.h"
-#include "parse/url.h"
 
 namespace baotin {
 namespace {
@@ -622,7 +622,7 @@ struct Fetcher::Impl {
     r.content_type = r.header("content-type");
     r.etag = r.header("etag");
     r.last_modified = r.header("last-modified");
-    // Validators are stored and sent back on every poll: over-long ones are ignored (parse/limits.h).
+    // Validators are stored and sent back on every poll: over-long ones are ignored (core/limits.h).
     if (r.etag.size() > limits::kMaxValidatorBytes) r.etag.clear();
     if (r.last_modified.size() > limits::kMaxValidatorBytes) r.last_modified.clear();
     if (r.status == 304) r.not_modified = true;

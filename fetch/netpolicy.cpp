@@ -7,8 +7,8 @@
 #include <cctype>
 #include <cstring>
 
-#include "parse/text.h"
-#include "parse/url.h"
+#include "core/text.h"
+#include "core/url.h"
 
 namespace baotin {
 namespace {

@@ -5,8 +5,8 @@
 #include <string>
 #include <string_view>
 
-#include "parse/canonical.h"
-#include "parse/url.h"
+#include "core/canonical.h"
+#include "core/url.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "parse/date.h"
-#include "parse/feed.h"
+#include "core/date.h"
+#include "feed/feed.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -1,13 +1,13 @@
 // libFuzzer target: bytes -> parse_feed (charset, DOCTYPE/entities, strict and forgiving readers, dates).
-// Properties: no crash; the parser's size limits hold (parse/limits.h); text fields are valid UTF-8; the
+// Properties: no crash; the parser's size limits hold (core/limits.h); text fields are valid UTF-8; the
 // oracle JSON serialises. The first byte picks a Content-Type hint.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
-#include "parse/feed.h"
-#include "parse/limits.h"
-#include "parse/text.h"
+#include "core/limits.h"
+#include "core/text.h"
+#include "feed/feed.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const char* const kTypes[] = {"", "application/rss+xml", "text/xml", "application/atom+xml; charset=utf-8",

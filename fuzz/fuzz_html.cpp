@@ -4,10 +4,12 @@
 #include <cstdint>
 #include <string_view>
 
-#include "parse/generic.h"
-#include "parse/html.h"
-#include "parse/jsonld.h"
-#include "parse/text.h"
+#include "bench/aeb_metric.h"
+#include "core/charset.h"
+#include "core/text.h"
+#include "extract/generic.h"
+#include "extract/html.h"
+#include "extract/jsonld.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const char* const kTypes[] = {"", "text/html; charset=utf-8", "text/html; charset=windows-1258",

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "parse/sitemap.h"
+#include "feed/sitemap.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view bytes(reinterpret_cast<const char*>(data), size);

@@ -5,8 +5,8 @@
 #include <string_view>
 #include <vector>
 
-#include "parse/html.h"
-#include "parse/template.h"
+#include "extract/html.h"
+#include "extract/template.h"
 
 namespace {
 const char kPage[] = R"(<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8">

@@ -41,7 +41,7 @@
 #include <string_view>
 #include <vector>
 
-#include "parse/article.h"
+#include "core/article.h"
 
 namespace rocksdb {
 class DB;

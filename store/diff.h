@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "parse/article.h"
+#include "core/article.h"
 
 namespace baotin {
 

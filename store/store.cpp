@@ -31,7 +31,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "parse/canonical.h"
+#include "core/canonical.h"
 #include "store/dedup.h"
 
 namespace baotin {

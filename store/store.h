@@ -26,7 +26,7 @@
 #include <utility>
 #include <vector>
 
-#include "parse/article.h"
+#include "core/article.h"
 
 namespace rocksdb {
 class DB;

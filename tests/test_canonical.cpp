@@ -1,4 +1,4 @@
-#include "parse/canonical.h"
+#include "core/canonical.h"
 
 #include <gtest/gtest.h>
 

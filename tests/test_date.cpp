@@ -1,5 +1,5 @@
-#include "parse/date.h"
-#include "parse/feed.h"
+#include "core/date.h"
+#include "feed/feed.h"
 
 #include <chrono>
 #include <cstdint>

@@ -1,4 +1,4 @@
-// Unit tests for parse/feed.* and parse/legacy_charset.* (fixtures in tests/fixtures/feeds).
+// Unit tests for feed/feed.* and core/charset.* (fixtures in tests/fixtures/feeds).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -6,10 +6,11 @@
 #include <random>
 #include <sstream>
 
-#include "parse/feed.h"
-#include "parse/limits.h"
-#include "parse/legacy_charset.h"
-#include "parse/text.h"
+#include "core/charset.h"
+#include "core/limits.h"
+#include "core/text.h"
+#include "extract/html.h"
+#include "feed/feed.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;

@@ -9,7 +9,7 @@
 #include <regex>
 #include <sstream>
 
-#include "parse/feed.h"
+#include "feed/feed.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;

@@ -11,11 +11,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "parse/gzip.h"
-#include "parse/generic.h"
-#include "parse/html.h"
-#include "parse/jsonld.h"
-#include "parse/text.h"
+#include "bench/aeb_metric.h"
+#include "bench/gzip.h"
+#include "core/charset.h"
+#include "core/text.h"
+#include "extract/generic.h"
+#include "extract/html.h"
+#include "extract/jsonld.h"
 #include "test_util.h"
 
 using namespace baotin;

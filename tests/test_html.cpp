@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "parse/html.h"
+#include "extract/html.h"
 
 using namespace baotin;
 
@@ -73,4 +73,10 @@ TEST(Html, OddAttributeAndTagNames) {
   ASSERT_TRUE(div);
   EXPECT_STREQ(div.attribute("good-one").value(), "y");
   EXPECT_NE(inner_text(div).find("t"), std::string::npos);
+}
+
+TEST(Html, DecodeEntities) {
+  EXPECT_EQ(decode_entities("Tr&#432;&#7901;ng &amp; l&#7899;p"), "Trường & lớp");
+  EXPECT_EQ(decode_entities("&ocirc;ng &quot;A&quot;"), "ông \"A\"");
+  EXPECT_EQ(decode_entities("no entities"), "no entities");
 }

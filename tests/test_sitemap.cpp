@@ -1,11 +1,11 @@
-// Unit tests for parse/sitemap.*
+// Unit tests for feed/sitemap.*
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
-#include "parse/sitemap.h"
+#include "feed/sitemap.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;

@@ -14,7 +14,7 @@
 #include <set>
 #include <thread>
 
-#include "parse/canonical.h"
+#include "core/canonical.h"
 #include "store/diff.h"
 
 namespace fs = std::filesystem;

@@ -4,9 +4,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "parse/extract.h"
-#include "parse/html.h"
-#include "parse/template.h"
+#include "extract/extract.h"
+#include "extract/html.h"
+#include "extract/template.h"
 
 using namespace baotin;
 

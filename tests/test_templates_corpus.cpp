@@ -23,11 +23,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "parse/article.h"
-#include "parse/date.h"
-#include "parse/extract.h"
-#include "parse/template.h"
-#include "parse/text.h"
+#include "core/article.h"
+#include "core/date.h"
+#include "core/text.h"
+#include "extract/extract.h"
+#include "extract/template.h"
 #include "test_util.h"
 
 using baotin::testing::read_file;

@@ -16,10 +16,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "parse/article.h"
-#include "parse/date.h"
-#include "parse/extract.h"
-#include "parse/template.h"
+#include "core/article.h"
+#include "core/date.h"
+#include "extract/extract.h"
+#include "extract/template.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "parse/text.h"
+#include "core/charset.h"
+#include "core/text.h"
 
 using namespace baotin;
 
@@ -84,10 +85,4 @@ TEST(Text, ValidUtf8) {
   EXPECT_FALSE(is_valid_utf8("\xC0\x80"));        // overlong
   EXPECT_FALSE(is_valid_utf8("\xED\xA0\x80"));    // surrogate
   EXPECT_FALSE(is_valid_utf8("abc\xE1\xBA"));     // truncated
-}
-
-TEST(Text, DecodeEntities) {
-  EXPECT_EQ(decode_entities("Tr&#432;&#7901;ng &amp; l&#7899;p"), "Trường & lớp");
-  EXPECT_EQ(decode_entities("&ocirc;ng &quot;A&quot;"), "ông \"A\"");
-  EXPECT_EQ(decode_entities("no entities"), "no entities");
 }

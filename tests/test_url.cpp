@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "parse/url.h"
+#include "core/url.h"
 
 using namespace baotin;
 

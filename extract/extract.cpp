@@ -1,12 +1,13 @@
-#include "parse/extract.h"
+#include "extract/extract.h"
 
 #include <algorithm>
 
-#include "parse/canonical.h"
-#include "parse/generic.h"
-#include "parse/html.h"
-#include "parse/text.h"
-#include "parse/url.h"
+#include "core/canonical.h"
+#include "core/charset.h"
+#include "core/text.h"
+#include "core/url.h"
+#include "extract/generic.h"
+#include "extract/html.h"
 
 namespace baotin {
 

@@ -13,7 +13,7 @@ namespace baotin {
 // A bare 10- or 13-digit number is a Unix time in seconds / milliseconds (data-time attributes), unless it starts
 // with 0 (phone numbers: "0912345678"). Years outside 1900-2200 are rejected in every form, so that any result is
 // accepted by iso_to_epoch and normalize_date(result) == result. Only the first 2000 bytes of `text` are searched
-// for a date (parse/limits.h); the search runs in linear time (RE2).
+// for a date (core/limits.h); the search runs in linear time (RE2).
 // Returns "YYYY-MM-DDTHH:MM:SS+HH:MM" keeping the source offset, or std::nullopt if no date is found.
 std::optional<std::string> normalize_date(std::string_view text);
 

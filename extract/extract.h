@@ -3,8 +3,8 @@
 #include <string>
 #include <string_view>
 
-#include "parse/article.h"
-#include "parse/template.h"
+#include "core/article.h"
+#include "extract/template.h"
 
 namespace baotin {
 

@@ -1,10 +1,10 @@
-#include "parse/jsonld.h"
+#include "extract/jsonld.h"
 
 #include <cstring>
 
-#include "parse/html.h"
-#include "parse/text.h"
-#include "parse/url.h"
+#include "core/text.h"
+#include "core/url.h"
+#include "extract/html.h"
 
 namespace baotin {
 

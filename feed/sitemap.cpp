@@ -1,12 +1,13 @@
-#include "parse/sitemap.h"
+#include "feed/sitemap.h"
 
 #include <pugixml.hpp>
 
 #include <cstring>
 
-#include "parse/feed.h"
-#include "parse/limits.h"
-#include "parse/text.h"
+#include "core/charset.h"
+#include "core/limits.h"
+#include "core/text.h"
+#include "feed/feed.h"
 
 namespace baotin {
 namespace {
@@ -105,7 +106,7 @@ ParsedSitemap parse_sitemap(std::string_view bytes) {
     SitemapEntry e;
     e.loc = node_text(child_local(it, "loc"));
     if (e.loc.empty()) continue;
-    if (e.loc.size() > limits::kMaxUrlBytes) {  // parse/limits.h: never handed on
+    if (e.loc.size() > limits::kMaxUrlBytes) {  // core/limits.h: never handed on
       if (out.error.empty()) out.error = "sitemap: <loc> longer than " + std::to_string(limits::kMaxUrlBytes) + " bytes skipped";
       continue;
     }

@@ -1,11 +1,16 @@
-#include "parse/legacy_charset.h"
+#include "core/charset.h"
 
 #include <unicode/normalizer2.h>
+#include <unicode/ucnv.h>
+#include <unicode/ucsdet.h>
 #include <unicode/unistr.h>
 
+#include <algorithm>
+#include <cstring>
+#include <memory>
 #include <unordered_map>
 
-#include "parse/text.h"
+#include "core/text.h"
 
 namespace baotin {
 namespace {
@@ -178,6 +183,147 @@ bool encode_legacy_charset(std::string_view utf8, LegacyCharset cs, std::string&
     if (!done) out += '?';
   }
   return true;
+}
+
+// --- Page charset decoding (HTML policy; the feed reader has its own RFC 3023 policy in feed/encoding.cpp) ---
+
+static bool has_multibyte(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+}
+
+std::string charset_from_content_type(std::string_view ct) {
+  std::string lower = ascii_lower(ct);
+  auto pos = lower.find("charset");
+  if (pos == std::string::npos) return {};
+  pos = lower.find('=', pos);
+  if (pos == std::string::npos) return {};
+  ++pos;
+  while (pos < lower.size() && (lower[pos] == ' ' || lower[pos] == '"' || lower[pos] == '\'')) ++pos;
+  size_t end = pos;
+  while (end < lower.size() && lower[end] != ';' && lower[end] != '"' && lower[end] != '\'' && lower[end] != ' ' &&
+         lower[end] != '>' && lower[end] != '/')
+    ++end;
+  return lower.substr(pos, end - pos);
+}
+
+// <meta charset=...>, <meta http-equiv content="...charset=...">, <?xml encoding="..."?> in the prefix.
+static std::string declared_charset(std::string_view bytes) {
+  std::string head = ascii_lower(bytes.substr(0, 4096));
+  if (head.rfind("<?xml", 0) == 0) {
+    auto end = head.find("?>");
+    auto enc = head.find("encoding");
+    if (enc != std::string::npos && enc < end) {
+      auto q = head.find_first_of("\"'", enc);
+      if (q != std::string::npos) {
+        auto q2 = head.find(head[q], q + 1);
+        if (q2 != std::string::npos) return head.substr(q + 1, q2 - q - 1);
+      }
+    }
+  }
+  size_t pos = 0;
+  while ((pos = head.find("<meta", pos)) != std::string::npos) {
+    auto end = head.find('>', pos);
+    if (end == std::string::npos) break;
+    std::string_view tag(head.data() + pos, end - pos);
+    if (tag.find("charset") != std::string_view::npos) {
+      std::string cs = charset_from_content_type(tag);
+      if (!cs.empty()) return cs;
+    }
+    pos = end;
+  }
+  return {};
+}
+
+bool convert_charset(std::string_view bytes, std::string_view charset, std::string& out) {
+  std::string cs(charset);
+  UErrorCode err = U_ZERO_ERROR;
+  UConverter* conv = ucnv_open(cs.c_str(), &err);
+  if (U_FAILURE(err) || !conv) return false;
+  std::unique_ptr<UConverter, void (*)(UConverter*)> guard(conv, ucnv_close);
+  icu::UnicodeString u(bytes.data(), static_cast<int32_t>(bytes.size()), conv, err);
+  if (U_FAILURE(err)) return false;
+  out.clear();
+  u.toUTF8String(out);
+  return true;
+}
+
+static std::string normalise_charset_name(std::string cs) {
+  if (cs == "utf8") return "utf-8";
+  // WHATWG: these labels mean windows-1252 in browsers.
+  if (cs == "iso-8859-1" || cs == "latin1" || cs == "us-ascii" || cs == "ascii") return "windows-1252";
+  return cs;
+}
+
+static std::string repair_utf8(std::string_view bytes) {
+  std::string out;
+  convert_charset(bytes, "utf-8", out);  // ICU substitutes U+FFFD for invalid sequences
+  return out;
+}
+
+std::string decode_to_utf8(std::string_view bytes, std::string_view content_type, std::string* charset_out) {
+  auto set = [&](std::string cs) {
+    if (charset_out) *charset_out = std::move(cs);
+  };
+  // BOM wins.
+  if (bytes.size() >= 3 && std::memcmp(bytes.data(), "\xEF\xBB\xBF", 3) == 0) {
+    set("utf-8");
+    bytes.remove_prefix(3);
+    return is_valid_utf8(bytes) ? std::string(bytes) : repair_utf8(bytes);
+  }
+  if (bytes.size() >= 2 && (std::memcmp(bytes.data(), "\xFF\xFE", 2) == 0 || std::memcmp(bytes.data(), "\xFE\xFF", 2) == 0)) {
+    std::string cs = bytes[0] == '\xFF' ? "utf-16le" : "utf-16be";
+    std::string out;
+    if (convert_charset(bytes.substr(2), cs, out)) {
+      set(cs);
+      return out;
+    }
+  }
+  const bool valid_utf8 = is_valid_utf8(bytes);
+  std::string declared = charset_from_content_type(content_type);
+  if (declared.empty()) declared = declared_charset(bytes);
+  declared = normalise_charset_name(declared);
+  if (!declared.empty()) {
+    if (declared == "utf-8") {
+      set("utf-8");
+      return valid_utf8 ? std::string(bytes) : repair_utf8(bytes);
+    }
+    // A single-byte declaration over bytes that are valid multi-byte UTF-8 is a misconfigured server.
+    bool single_byte = declared.rfind("windows-", 0) == 0 || declared.rfind("iso-8859", 0) == 0 ||
+                       declared.rfind("cp", 0) == 0;
+    if (!(single_byte && valid_utf8 && has_multibyte(bytes))) {
+      std::string out;
+      if (convert_charset(bytes, declared, out)) {
+        set(declared);
+        return out;
+      }
+    }
+  }
+  if (valid_utf8) {
+    set("utf-8");
+    return std::string(bytes);
+  }
+  // Sniff with ICU.
+  UErrorCode err = U_ZERO_ERROR;
+  UCharsetDetector* det = ucsdet_open(&err);
+  std::string guess;
+  if (U_SUCCESS(err)) {
+    ucsdet_setText(det, bytes.data(), static_cast<int32_t>(std::min<size_t>(bytes.size(), 64 * 1024)), &err);
+    const UCharsetMatch* m = ucsdet_detect(det, &err);
+    if (U_SUCCESS(err) && m) {
+      const char* name = ucsdet_getName(m, &err);
+      if (U_SUCCESS(err) && name) guess = ascii_lower(name);
+    }
+    ucsdet_close(det);
+  }
+  // Vietnamese pages that are not UTF-8 are almost always windows-1258.
+  if (guess.empty() || guess == "iso-8859-1" || guess == "windows-1252") guess = "windows-1258";
+  std::string out;
+  if (convert_charset(bytes, guess, out)) {
+    set(guess);
+    return out;
+  }
+  set("utf-8");
+  return repair_utf8(bytes);
 }
 
 }  // namespace baotin

@@ -1,4 +1,4 @@
-#include "parse/template.h"
+#include "extract/template.h"
 
 #include <toml++/toml.h>
 
@@ -9,12 +9,12 @@
 #include <set>
 #include <sstream>
 
-#include "parse/canonical.h"
-#include "parse/date.h"
-#include "parse/html.h"
-#include "parse/limits.h"
-#include "parse/text.h"
-#include "parse/url.h"
+#include "core/canonical.h"
+#include "core/date.h"
+#include "core/limits.h"
+#include "core/text.h"
+#include "core/url.h"
+#include "extract/html.h"
 
 namespace baotin {
 

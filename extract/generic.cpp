@@ -14,7 +14,7 @@
 //  5. The chosen subtree is emitted paragraph by paragraph, conditionally dropping link-dense,
 //     form-like, image-gallery or boilerplate blocks and lines ("Tin liên quan", share bars...).
 //  If the result is short, the extraction is retried with fewer filters and the longest result wins.
-#include "parse/generic.h"
+#include "extract/generic.h"
 
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
@@ -28,11 +28,11 @@
 #include <unordered_map>
 #include <vector>
 
-#include "parse/date.h"
-#include "parse/html.h"
-#include "parse/jsonld.h"
-#include "parse/text.h"
-#include "parse/url.h"
+#include "core/date.h"
+#include "core/text.h"
+#include "core/url.h"
+#include "extract/html.h"
+#include "extract/jsonld.h"
 
 namespace baotin {
 
@@ -870,7 +870,7 @@ bool dateline(const std::string& p) {
   size_t digits = 0;
   for (char c : p) digits += (c >= '0' && c <= '9');
   if (digits < 4) return false;
-  if (aeb_tokenize(p).size() > 12) return false;
+  if (word_tokens(p).size() > 12) return false;
   return normalize_date(p).has_value();
 }
 
@@ -1063,89 +1063,7 @@ std::vector<std::string> split_body_text(std::string_view s) {
   return out;
 }
 
-// Python's `\w` for str patterns: str.isalnum() or '_'.
-bool py_word_char(UChar32 c) {
-  if (c == '_') return true;
-  switch (u_charType(c)) {
-    case U_UPPERCASE_LETTER:
-    case U_LOWERCASE_LETTER:
-    case U_TITLECASE_LETTER:
-    case U_MODIFIER_LETTER:
-    case U_OTHER_LETTER:
-    case U_DECIMAL_DIGIT_NUMBER:
-    case U_LETTER_NUMBER:
-    case U_OTHER_NUMBER:
-      return true;
-    default:
-      return false;
-  }
-}
-
-std::unordered_map<std::string, int> aeb_shingles(std::string_view text, size_t k = 4) {
-  std::vector<std::string> t = aeb_tokenize(text);
-  std::unordered_map<std::string, int> out;
-  size_t count = std::max<size_t>(1, t.size() >= k ? t.size() - k + 1 : 0);
-  for (size_t i = 0; i < count; ++i) {
-    std::string key;
-    for (size_t j = i; j < std::min(t.size(), i + k); ++j) {
-      if (j > i) key += '\x1f';
-      key += t[j];
-    }
-    if (!key.empty()) ++out[key];
-  }
-  return out;
-}
-
 }  // namespace
-
-std::vector<std::string> aeb_tokenize(std::string_view s) {
-  std::vector<std::string> out;
-  const char* p = s.data();
-  int32_t i = 0, n = static_cast<int32_t>(std::min<size_t>(s.size(), INT32_MAX));
-  int32_t start = -1;
-  while (i < n) {
-    int32_t at = i;
-    UChar32 c;
-    U8_NEXT(p, i, n, c);
-    bool w = c >= 0 && py_word_char(c);
-    if (w && start < 0) start = at;
-    if (!w && start >= 0) {
-      out.emplace_back(p + start, static_cast<size_t>(at - start));
-      start = -1;
-    }
-  }
-  if (start >= 0) out.emplace_back(p + start, static_cast<size_t>(n - start));
-  return out;
-}
-
-ShingleScore aeb_shingle_match(std::string_view truth, std::string_view predicted) {
-  auto ts = aeb_shingles(truth), ps = aeb_shingles(predicted);
-  ShingleScore r;
-  for (const auto& [k, tc] : ts) {
-    auto it = ps.find(k);
-    int pc = it == ps.end() ? 0 : it->second;
-    r.tp += std::min(tc, pc);
-    r.fn += std::max(0, tc - pc);
-    r.fp += std::max(0, pc - tc);
-  }
-  for (const auto& [k, pc] : ps)
-    if (!ts.count(k)) r.fp += pc;
-  double sum = r.tp + r.fp + r.fn;
-  if (sum > 0) r.tp /= sum, r.fp /= sum, r.fn /= sum;
-  return r;
-}
-
-double ShingleScore::precision() const {
-  if (fp == 0 && fn == 0) return 1.0;
-  if (tp == 0 && fp == 0) return 0.0;
-  return tp / (tp + fp);
-}
-
-double ShingleScore::recall() const {
-  if (fp == 0 && fn == 0) return 1.0;
-  if (tp == 0 && fn == 0) return 0.0;
-  return tp / (tp + fn);
-}
 
 std::vector<std::string> generic_body(const pugi::xml_document& doc) {
   try {

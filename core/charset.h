@@ -1,4 +1,5 @@
-// Vietnamese text handling: charset decoding, NFC, whitespace cleanup.
+// Charset decoding: page bytes to UTF-8 (BOM, Content-Type, <meta>, sniffing) and the Vietnamese legacy
+// 8-bit charsets that ICU does not ship: TCVN3 (TCVN 5712:1993, "ABC") and VISCII.
 #pragma once
 #include <string>
 #include <string_view>
@@ -19,18 +20,18 @@ bool convert_charset(std::string_view bytes, std::string_view charset, std::stri
 // Charset named in a Content-Type value ("text/html; charset=UTF-8" -> "utf-8"), or "".
 std::string charset_from_content_type(std::string_view content_type);
 
-bool is_valid_utf8(std::string_view s);
+enum class LegacyCharset { kNone, kTcvn3, kViscii };
 
-// Unicode NFC normalisation (pages in the wild mix NFD combining marks in).
-std::string nfc(std::string_view utf8);
+// Maps a charset label ("tcvn", "TCVN-5712", "tcvn5712-1", "x-viet-tcvn3", "viscii", "csVISCII", ...)
+// to a legacy charset, or kNone. Case and '-', '_', ' ' are ignored.
+LegacyCharset legacy_charset_from_label(std::string_view label);
 
-// NFC + NBSP/zero-width/control cleanup + whitespace collapsed to single spaces + trimmed.
-std::string clean_text(std::string_view utf8);
+// Decodes `bytes` to UTF-8 (NFC: TCVN3 encodes some tones as combining marks). Every byte value is
+// mapped, so decoding never fails for a known charset; returns false only for kNone.
+bool decode_legacy_charset(std::string_view bytes, LegacyCharset cs, std::string& out);
 
-// Decodes HTML character references (&amp; &#225; &#xE1; and the HTML5 named set gumbo knows).
-std::string decode_entities(std::string_view s);
-
-std::string ascii_lower(std::string_view s);
-std::string_view trim(std::string_view s);
+// Encodes UTF-8 text (NFC or not) into the legacy charset; characters that have no mapping become '?'.
+// Used by tests and tools to build fixtures. Returns false for kNone.
+bool encode_legacy_charset(std::string_view utf8, LegacyCharset cs, std::string& out);
 
 }  // namespace baotin

@@ -1,4 +1,4 @@
-#include "parse/canonical.h"
+#include "core/canonical.h"
 
 #include <arpa/inet.h>
 #include <unicode/uidna.h>
@@ -9,9 +9,9 @@
 #include <utility>
 #include <vector>
 
-#include "parse/limits.h"
-#include "parse/text.h"
-#include "parse/url.h"
+#include "core/limits.h"
+#include "core/text.h"
+#include "core/url.h"
 
 namespace baotin {
 namespace {

@@ -37,6 +37,9 @@ std::string inner_text(pugi::xml_node node, bool skip_figures = false);
 // inline content becomes one paragraph; cleaned (NFC, whitespace collapsed); empty ones dropped.
 std::vector<std::string> paragraphs_of(pugi::xml_node node, bool skip_figures = false);
 
+// Decodes HTML character references (&amp; &#225; &#xE1; and the HTML5 named set gumbo knows).
+std::string decode_entities(std::string_view s);
+
 // True for HTML block-level element names.
 bool is_block_element(std::string_view name);
 

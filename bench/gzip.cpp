@@ -1,4 +1,4 @@
-#include "parse/gzip.h"
+#include "bench/gzip.h"
 
 #include <zlib.h>
 

@@ -1,4 +1,4 @@
-#include "parse/regex.h"
+#include "core/regex.h"
 
 #include <re2/re2.h>
 

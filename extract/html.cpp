@@ -1,4 +1,4 @@
-#include "parse/html.h"
+#include "extract/html.h"
 
 #include <gumbo.h>
 
@@ -6,7 +6,7 @@
 #include <cstring>
 #include <vector>
 
-#include "parse/text.h"
+#include "core/text.h"
 
 namespace baotin {
 

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <pugixml.hpp>
 
-#include "parse/article.h"
+#include "core/article.h"
 
 namespace baotin {
 

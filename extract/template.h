@@ -8,8 +8,8 @@
 
 #include <pugixml.hpp>
 
-#include "parse/article.h"
-#include "parse/regex.h"
+#include "core/article.h"
+#include "core/regex.h"
 
 namespace baotin {
 
@@ -40,7 +40,7 @@ struct SiteTemplate {
   // Former domains of the outlet: a URL on the alias host is the same page as the same URL on the target host
   // (both hosts in canonical form: lower-case, no "www."/"m." label). Exact host match, no subdomains.
   std::map<std::string, std::string> host_aliases;
-  // URL rules: RE2 syntax (no lookaround, no backreferences; see parse/regex.h), searched anywhere in the URL,
+  // URL rules: RE2 syntax (no lookaround, no backreferences; see core/regex.h), searched anywhere in the URL,
   // byte-wise. RE2 matches in linear time, so no rule can stall the daemon on a hostile URL.
   std::vector<std::string> skip_url_sources;  // regexes for non-article URLs
   std::vector<Regex> skip_urls;
@@ -51,12 +51,12 @@ struct SiteTemplate {
   size_t min_body_chars = 200;              // shorter bodies count as "short" for template health
 
   std::string id() const { return name + "@" + std::to_string(revision); }
-  // false for URLs longer than limits::kMaxUrlBytes (parse/limits.h), which are never articles.
+  // false for URLs longer than limits::kMaxUrlBytes (core/limits.h), which are never articles.
   bool is_article_url(std::string_view url) const;
   // Language of a page at `url`: the language_by_host entry whose host is the most specific match of the
   // URL's host, else `language`.
   std::string language_for(std::string_view url) const;
-  // `url` canonicalised (parse/canonical.h) and moved to the target host when its host is one of host_aliases;
+  // `url` canonicalised (core/canonical.h) and moved to the target host when its host is one of host_aliases;
   // "" when no alias applies (or `url` is no http(s) URL).
   std::string unalias_url(std::string_view url) const;
 };

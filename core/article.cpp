@@ -1,10 +1,10 @@
-#include "parse/article.h"
+#include "core/article.h"
 
 #include <xxhash.h>
 
 #include <cstdio>
 
-#include "parse/text.h"
+#include "core/text.h"
 
 namespace baotin {
 

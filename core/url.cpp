@@ -1,10 +1,10 @@
-#include "parse/url.h"
+#include "core/url.h"
 
 #include <algorithm>
 #include <cctype>
 #include <vector>
 
-#include "parse/text.h"
+#include "core/text.h"
 
 namespace baotin {
 

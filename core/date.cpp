@@ -8,7 +8,7 @@
 //   3. the UTC offset in what is left ("+07:00", "+0700", "GMT+7", "(GMT+7)", "GMT", "Z", "ICT", ...).
 // Missing time -> 00:00:00; missing offset -> +07:00 (Asia/Ho_Chi_Minh has had no DST since 1975).
 // Impossible values (month 13, 31 February, hour 25, offset +15:00) make the whole value invalid.
-#include "parse/date.h"
+#include "core/date.h"
 
 #include <algorithm>
 #include <array>
@@ -19,8 +19,8 @@
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
 
-#include "parse/limits.h"
-#include "parse/regex.h"
+#include "core/limits.h"
+#include "core/regex.h"
 
 namespace baotin {
 namespace {

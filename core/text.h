@@ -1,0 +1,24 @@
+// Vietnamese text handling: UTF-8 validity, NFC, whitespace cleanup, word tokens (charset decoding: core/charset.h).
+#pragma once
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace baotin {
+
+bool is_valid_utf8(std::string_view s);
+
+// Unicode NFC normalisation (pages in the wild mix NFD combining marks in).
+std::string nfc(std::string_view utf8);
+
+// NFC + NBSP/zero-width/control cleanup + whitespace collapsed to single spaces + trimmed.
+std::string clean_text(std::string_view utf8);
+
+std::string ascii_lower(std::string_view s);
+std::string_view trim(std::string_view s);
+
+// Words as Python's `\w+` finds them in a str (Unicode letters and digits plus '_', case kept), in order.
+// The product uses it to tell a date stamp line from a sentence (extract/generic.cpp `dateline`).
+std::vector<std::string> word_tokens(std::string_view text);
+
+}  // namespace baotin

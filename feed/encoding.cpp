@@ -1,0 +1,253 @@
+#include "feed/machine.h"
+
+#include "core/charset.h"
+#include "core/limits.h"
+#include "core/regex.h"
+#include "core/text.h"
+
+namespace baotin::feed_internal {
+
+// ---------------------------------------------------------------------------------------------
+// Character sets (port of feedparser's convert_to_utf8: HTTP > XML declaration > BOM > sniffing)
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+// Strict decoding: false when the charset is unknown or the bytes are not valid in it.
+bool strict_decode(std::string_view bytes, const std::string& charset, std::string& out) {
+  LegacyCharset legacy = legacy_charset_from_label(charset);
+  if (legacy != LegacyCharset::kNone) return decode_legacy_charset(bytes, legacy, out);
+  std::string cs = lower(charset);
+  if (cs == "utf-8" || cs == "utf8" || cs == "utf_8" || cs == "u8") {
+    if (!is_valid_utf8(bytes)) return false;
+    out.assign(bytes);
+    return true;
+  }
+  if (cs == "windows-1252" || cs == "cp1252" || cs == "windows_1252") {
+    // ICU maps the five undefined bytes to C1 controls; Python (and so feedparser) rejects them.
+    for (char c : bytes) {
+      unsigned char b = static_cast<unsigned char>(c);
+      if (b == 0x81 || b == 0x8D || b == 0x8F || b == 0x90 || b == 0x9D) return false;
+    }
+  }
+  UErrorCode err = U_ZERO_ERROR;
+  UConverter* conv = ucnv_open(cs.c_str(), &err);
+  if (U_FAILURE(err) || !conv) return false;
+  std::unique_ptr<UConverter, void (*)(UConverter*)> guard(conv, ucnv_close);
+  ucnv_setToUCallBack(conv, UCNV_TO_U_CALLBACK_STOP, nullptr, nullptr, nullptr, &err);
+  if (U_FAILURE(err)) return false;
+  // bytes -> UTF-16 -> UTF-8
+  std::vector<UChar> u16(bytes.size() * 2 + 16);
+  const char* src = bytes.data();
+  const char* src_end = src + bytes.size();
+  UChar* dst = u16.data();
+  ucnv_toUnicode(conv, &dst, u16.data() + u16.size(), &src, src_end, nullptr, true, &err);
+  if (U_FAILURE(err)) return false;
+  out.clear();
+  out.reserve(static_cast<size_t>(dst - u16.data()) * 2);
+  for (const UChar* p = u16.data(); p < dst; ++p) {
+    char32_t c = *p;
+    if (c >= 0xD800 && c <= 0xDBFF && p + 1 < dst && p[1] >= 0xDC00 && p[1] <= 0xDFFF) {
+      c = 0x10000 + ((c - 0xD800) << 10) + (p[1] - 0xDC00);
+      ++p;
+    } else if (c >= 0xD800 && c <= 0xDFFF) {
+      return false;
+    }
+    put_utf8(out, c);
+  }
+  return true;
+}
+
+std::string sniff_charset(std::string_view bytes) {
+  UErrorCode err = U_ZERO_ERROR;
+  UCharsetDetector* det = ucsdet_open(&err);
+  if (U_FAILURE(err)) return {};
+  std::unique_ptr<UCharsetDetector, void (*)(UCharsetDetector*)> guard(det, ucsdet_close);
+  ucsdet_setText(det, bytes.data(), static_cast<int32_t>(std::min<size_t>(bytes.size(), 65536)), &err);
+  const UCharsetMatch* m = ucsdet_detect(det, &err);
+  if (U_FAILURE(err) || !m) return {};
+  const char* name = ucsdet_getName(m, &err);
+  if (U_FAILURE(err) || !name) return {};
+  return lower(name);
+}
+
+std::string header_param_charset(std::string_view ct, std::string& media_type) {
+  // cgi.parse_header: "type/sub; charset=x"
+  auto semi = ct.find(';');
+  media_type = lower(std::string(trim(ct.substr(0, semi))));
+  if (semi == std::string_view::npos) return {};
+  std::string_view rest = ct.substr(semi + 1);
+  while (!rest.empty()) {
+    auto next = rest.find(';');
+    std::string_view p = trim(rest.substr(0, next));
+    auto eq = p.find('=');
+    if (eq != std::string_view::npos && lower(std::string(trim(p.substr(0, eq)))) == "charset") {
+      std::string v(trim(p.substr(eq + 1)));
+      if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+      v.erase(std::remove(v.begin(), v.end(), '\''), v.end());
+      return v;
+    }
+    if (next == std::string_view::npos) break;
+    rest = rest.substr(next + 1);
+  }
+  return {};
+}
+
+}  // namespace
+
+Decoded convert_to_utf8(std::string_view data, const FeedHttpHeaders& hdr) {
+  Decoded r;
+  std::string bom_encoding, xml_encoding;
+  auto pre = [&](const char* p, size_t n) { return data.size() >= n && std::memcmp(data.data(), p, n) == 0; };
+  if (pre("\x00\x00\xFE\xFF", 4)) { bom_encoding = "utf-32be"; data.remove_prefix(4); }
+  else if (pre("\xFF\xFE\x00\x00", 4)) { bom_encoding = "utf-32le"; data.remove_prefix(4); }
+  else if (pre("\xFE\xFF", 2) && !(data.size() >= 4 && data[2] == 0 && data[3] == 0)) { bom_encoding = "utf-16be"; data.remove_prefix(2); }
+  else if (pre("\xFF\xFE", 2) && !(data.size() >= 4 && data[2] == 0 && data[3] == 0)) { bom_encoding = "utf-16le"; data.remove_prefix(2); }
+  else if (pre("\xEF\xBB\xBF", 3)) { bom_encoding = "utf-8"; data.remove_prefix(3); }
+  else if (pre("\x4C\x6F\xA7\x94", 4)) bom_encoding = "cp037";
+  else if (pre("\x00\x3C\x00\x3F", 4)) bom_encoding = "utf-16be";
+  else if (pre("\x3C\x00\x3F\x00", 4)) bom_encoding = "utf-16le";
+  else if (pre("\x00\x00\x00\x3C", 4)) bom_encoding = "utf-32be";
+  else if (pre("\x3C\x00\x00\x00", 4)) bom_encoding = "utf-32le";
+
+  // XML declaration encoding (looked for in the data decoded with the BOM/sniffed encoding)
+  std::string head;
+  bool head_ok = true;
+  if (!bom_encoding.empty()) head_ok = strict_decode(data.substr(0, std::min<size_t>(data.size(), 4096) & ~size_t(3)), bom_encoding, head);
+  else head.assign(data.substr(0, std::min<size_t>(data.size(), 4096)));
+  if (head_ok && starts_with(head, "<?")) {
+    auto end = head.find("?>");
+    auto nl = head.find('\n');
+    if (end != std::string::npos && (nl == std::string::npos || nl > end)) {
+      std::string_view decl(head.data(), end);
+      auto enc = decl.rfind("encoding=");
+      if (enc != std::string_view::npos && enc + 9 < decl.size() && (decl[enc + 9] == '"' || decl[enc + 9] == '\'')) {
+        auto close = decl.find_first_of("\"'", enc + 10);
+        if (close != std::string_view::npos) xml_encoding = lower(std::string(decl.substr(enc + 10, close - enc - 10)));
+      }
+    }
+  }
+  static const std::set<std::string> multi = {"u16", "utf-16", "utf16", "utf_16", "u32", "utf-32", "utf32", "utf_32",
+                                              "iso-10646-ucs-2", "iso-10646-ucs-4", "csucs4", "csunicode", "ucs-2", "ucs-4"};
+  if (!bom_encoding.empty() && multi.count(xml_encoding)) xml_encoding = bom_encoding;
+
+  std::string media_type;
+  std::string http_encoding = header_param_charset(hdr.content_type, media_type);
+  bool acceptable = false;
+  std::string rfc3023;
+  static const std::set<std::string> app_types = {"application/xml", "application/xml-dtd",
+                                                  "application/xml-external-parsed-entity"};
+  if (app_types.count(media_type) || (starts_with(media_type, "application/") && ends_with(media_type, "+xml"))) {
+    acceptable = true;
+    rfc3023 = !http_encoding.empty() ? http_encoding : !xml_encoding.empty() ? xml_encoding : "utf-8";
+  } else if (media_type == "text/xml" || media_type == "text/xml-external-parsed-entity" ||
+             (starts_with(media_type, "text/") && ends_with(media_type, "+xml"))) {
+    acceptable = true;
+    rfc3023 = !http_encoding.empty() ? http_encoding : "us-ascii";
+  } else if (starts_with(media_type, "text/")) {
+    rfc3023 = !http_encoding.empty() ? http_encoding : "us-ascii";
+  } else if (hdr.present && hdr.content_type.empty()) {
+    rfc3023 = !xml_encoding.empty() ? xml_encoding : "iso-8859-1";
+  } else {
+    rfc3023 = !xml_encoding.empty() ? xml_encoding : "utf-8";
+  }
+  if (lower(rfc3023) == "gb2312") rfc3023 = "gb18030";
+  if (xml_encoding == "gb2312") xml_encoding = "gb18030";
+  if (hdr.present && !acceptable) {
+    r.error = hdr.content_type.empty() ? "NonXMLContentType: no Content-type specified"
+                                       : "NonXMLContentType: " + hdr.content_type + " is not an XML media type";
+  }
+  std::vector<std::string> tried;
+  std::string used;
+  bool sniffed = false;
+  std::string candidates[7] = {rfc3023, xml_encoding, bom_encoding, "", "utf-8", "windows-1252", "iso-8859-2"};
+  for (int i = 0; i < 7; ++i) {
+    std::string p = candidates[i];
+    if (i == 3 && !sniffed) {
+      sniffed = true;
+      // Bytes that are valid UTF-8 are UTF-8 (statistical detectors sometimes say otherwise for
+      // short, mostly-ASCII text); only sniff when that fails.
+      p = is_valid_utf8(data) ? "utf-8" : sniff_charset(data);
+    }
+    if (p.empty()) continue;
+    if (std::find(tried.begin(), tried.end(), p) != tried.end()) continue;
+    tried.push_back(p);
+    std::string out;
+    if (strict_decode(data, p, out)) {
+      r.text = std::move(out);
+      used = p;
+      break;
+    }
+  }
+  if (used.empty()) {
+    r.error = "CharacterEncodingUnknown: document encoding unknown, I tried " + rfc3023 + ", " + xml_encoding +
+              ", utf-8, windows-1252, and iso-8859-2 but nothing worked";
+    r.encoding.clear();
+    // still give the caller something readable
+    convert_charset(data, "windows-1252", r.text);
+    return r;
+  }
+  if (used != rfc3023) {
+    r.error = "CharacterEncodingOverride: document declared as " + rfc3023 + ", but parsed as " + used;
+  }
+  r.encoding = used;
+  // the XML declaration now lies about the encoding: replace it, as feedparser does
+  if (starts_with(r.text, "<?xml")) {
+    auto e = r.text.find('>');
+    if (e != std::string::npos) r.text.replace(0, e + 1, "<?xml version='1.0' encoding='utf-8'?>");
+  } else {
+    r.text = "<?xml version='1.0' encoding='utf-8'?>\n" + r.text;
+  }
+  return r;
+}
+
+namespace {
+
+// Removes every match of `re` from `text`, keeping its group 1; returns group 2 of each match.
+std::vector<std::string> cut_matches(std::string& text, const Regex& re) {
+  std::vector<std::string> found;
+  std::vector<std::string_view> m;
+  std::string out;
+  size_t pos = 0, copied = 0;
+  while (pos <= text.size() && re.search(text, pos, m)) {
+    const size_t b = offset_in(text, m[0]), e = b + m[0].size();
+    out.append(text, copied, b - copied);
+    out.append(m[1]);
+    found.emplace_back(m[2]);
+    copied = e;
+    pos = e > b ? e : e + 1;
+  }
+  if (found.empty()) return found;
+  out.append(text, copied, std::string::npos);
+  text = std::move(out);
+  return found;
+}
+
+}  // namespace
+
+Doctype replace_doctype(std::string& data) {
+  Doctype d;
+  size_t start = std::string::npos;
+  for (size_t i = 0; i + 1 < data.size(); ++i) {
+    if (data[i] == '<' && is_word_char(static_cast<unsigned char>(data[i + 1]))) { start = i; break; }
+  }
+  if (start == std::string::npos) return d;
+  std::string head = data.substr(0, start + 1), rest = data.substr(start + 1);
+  if (head.find("<!") == std::string::npos) return d;
+  // RE2 (linear time): a 50 KB DOCTYPE overflowed the recursion of libstdc++'s regex engine.
+  static const Regex entity_re(R"((^|\n)[ \t\r\f\v]*<!ENTITY([^>]*?)>)");
+  static const Regex doctype_re(R"((^|\n)[ \t\r\f\v\n]*<!DOCTYPE([^>]*?)>)");
+  static const Regex safe_re("^[ \t\n\v\f\r]+(\\w+)[ \t\n\v\f\r]+\"(&#\\w+;|[^&\"]*)\"");
+  std::vector<std::string> ents = cut_matches(head, entity_re);
+  std::vector<std::string> doctypes = cut_matches(head, doctype_re);
+  if (!doctypes.empty() && lower(doctypes[0]).find("netscape") != std::string::npos) d.version = "rss091n";
+  if (doctypes.size() == 1) {
+    std::vector<std::string_view> m;
+    for (const auto& e : ents)
+      if (safe_re.search(e, 0, m)) d.entities[std::string(m[1])] = std::string(m[2]);
+  }
+  data = head + rest;
+  return d;
+}
+
+}  // namespace baotin::feed_internal

@@ -1,0 +1,928 @@
+#include "feed/machine.h"
+
+#include "core/charset.h"
+#include "core/limits.h"
+#include "core/regex.h"
+#include "core/text.h"
+
+namespace baotin::feed_internal {
+
+// HTML 4 named entities (Python's html.entities.name2codepoint; feedparser's loose parser and
+// looks_like_html use exactly this set).
+const std::unordered_map<std::string_view, char32_t>& html4_entities() {
+  static const std::unordered_map<std::string_view, char32_t> m = {
+      {"AElig", 198}, {"Aacute", 193}, {"Acirc", 194}, {"Agrave", 192}, {"Alpha", 913}, {"Aring", 197},
+      {"Atilde", 195}, {"Auml", 196}, {"Beta", 914}, {"Ccedil", 199}, {"Chi", 935}, {"Dagger", 8225},
+      {"Delta", 916}, {"ETH", 208}, {"Eacute", 201}, {"Ecirc", 202}, {"Egrave", 200}, {"Epsilon", 917},
+      {"Eta", 919}, {"Euml", 203}, {"Gamma", 915}, {"Iacute", 205}, {"Icirc", 206}, {"Igrave", 204}, {"Iota", 921},
+      {"Iuml", 207}, {"Kappa", 922}, {"Lambda", 923}, {"Mu", 924}, {"Ntilde", 209}, {"Nu", 925}, {"OElig", 338},
+      {"Oacute", 211}, {"Ocirc", 212}, {"Ograve", 210}, {"Omega", 937}, {"Omicron", 927}, {"Oslash", 216},
+      {"Otilde", 213}, {"Ouml", 214}, {"Phi", 934}, {"Pi", 928}, {"Prime", 8243}, {"Psi", 936}, {"Rho", 929},
+      {"Scaron", 352}, {"Sigma", 931}, {"THORN", 222}, {"Tau", 932}, {"Theta", 920}, {"Uacute", 218},
+      {"Ucirc", 219}, {"Ugrave", 217}, {"Upsilon", 933}, {"Uuml", 220}, {"Xi", 926}, {"Yacute", 221},
+      {"Yuml", 376}, {"Zeta", 918}, {"aacute", 225}, {"acirc", 226}, {"acute", 180}, {"aelig", 230},
+      {"agrave", 224}, {"alefsym", 8501}, {"alpha", 945}, {"amp", 38}, {"and", 8743}, {"ang", 8736},
+      {"aring", 229}, {"asymp", 8776}, {"atilde", 227}, {"auml", 228}, {"bdquo", 8222}, {"beta", 946},
+      {"brvbar", 166}, {"bull", 8226}, {"cap", 8745}, {"ccedil", 231}, {"cedil", 184}, {"cent", 162}, {"chi", 967},
+      {"circ", 710}, {"clubs", 9827}, {"cong", 8773}, {"copy", 169}, {"crarr", 8629}, {"cup", 8746},
+      {"curren", 164}, {"dArr", 8659}, {"dagger", 8224}, {"darr", 8595}, {"deg", 176}, {"delta", 948},
+      {"diams", 9830}, {"divide", 247}, {"eacute", 233}, {"ecirc", 234}, {"egrave", 232}, {"empty", 8709},
+      {"emsp", 8195}, {"ensp", 8194}, {"epsilon", 949}, {"equiv", 8801}, {"eta", 951}, {"eth", 240}, {"euml", 235},
+      {"euro", 8364}, {"exist", 8707}, {"fnof", 402}, {"forall", 8704}, {"frac12", 189}, {"frac14", 188},
+      {"frac34", 190}, {"frasl", 8260}, {"gamma", 947}, {"ge", 8805}, {"gt", 62}, {"hArr", 8660}, {"harr", 8596},
+      {"hearts", 9829}, {"hellip", 8230}, {"iacute", 237}, {"icirc", 238}, {"iexcl", 161}, {"igrave", 236},
+      {"image", 8465}, {"infin", 8734}, {"int", 8747}, {"iota", 953}, {"iquest", 191}, {"isin", 8712},
+      {"iuml", 239}, {"kappa", 954}, {"lArr", 8656}, {"lambda", 955}, {"lang", 9001}, {"laquo", 171},
+      {"larr", 8592}, {"lceil", 8968}, {"ldquo", 8220}, {"le", 8804}, {"lfloor", 8970}, {"lowast", 8727},
+      {"loz", 9674}, {"lrm", 8206}, {"lsaquo", 8249}, {"lsquo", 8216}, {"lt", 60}, {"macr", 175}, {"mdash", 8212},
+      {"micro", 181}, {"middot", 183}, {"minus", 8722}, {"mu", 956}, {"nabla", 8711}, {"nbsp", 160},
+      {"ndash", 8211}, {"ne", 8800}, {"ni", 8715}, {"not", 172}, {"notin", 8713}, {"nsub", 8836}, {"ntilde", 241},
+      {"nu", 957}, {"oacute", 243}, {"ocirc", 244}, {"oelig", 339}, {"ograve", 242}, {"oline", 8254},
+      {"omega", 969}, {"omicron", 959}, {"oplus", 8853}, {"or", 8744}, {"ordf", 170}, {"ordm", 186},
+      {"oslash", 248}, {"otilde", 245}, {"otimes", 8855}, {"ouml", 246}, {"para", 182}, {"part", 8706},
+      {"permil", 8240}, {"perp", 8869}, {"phi", 966}, {"pi", 960}, {"piv", 982}, {"plusmn", 177}, {"pound", 163},
+      {"prime", 8242}, {"prod", 8719}, {"prop", 8733}, {"psi", 968}, {"quot", 34}, {"rArr", 8658}, {"radic", 8730},
+      {"rang", 9002}, {"raquo", 187}, {"rarr", 8594}, {"rceil", 8969}, {"rdquo", 8221}, {"real", 8476},
+      {"reg", 174}, {"rfloor", 8971}, {"rho", 961}, {"rlm", 8207}, {"rsaquo", 8250}, {"rsquo", 8217},
+      {"sbquo", 8218}, {"scaron", 353}, {"sdot", 8901}, {"sect", 167}, {"shy", 173}, {"sigma", 963},
+      {"sigmaf", 962}, {"sim", 8764}, {"spades", 9824}, {"sub", 8834}, {"sube", 8838}, {"sum", 8721},
+      {"sup", 8835}, {"sup1", 185}, {"sup2", 178}, {"sup3", 179}, {"supe", 8839}, {"szlig", 223}, {"tau", 964},
+      {"there4", 8756}, {"theta", 952}, {"thetasym", 977}, {"thinsp", 8201}, {"thorn", 254}, {"tilde", 732},
+      {"times", 215}, {"trade", 8482}, {"uArr", 8657}, {"uacute", 250}, {"uarr", 8593}, {"ucirc", 251},
+      {"ugrave", 249}, {"uml", 168}, {"upsih", 978}, {"upsilon", 965}, {"uuml", 252}, {"weierp", 8472},
+      {"xi", 958}, {"yacute", 253}, {"yen", 165}, {"yuml", 255}, {"zeta", 950}, {"zwj", 8205}, {"zwnj", 8204},
+  };
+  return m;
+}
+
+// feedparser's _HTMLSanitizer.acceptable_elements (used by looks_like_html).
+const std::unordered_set<std::string_view>& acceptable_html_elements() {
+  static const std::unordered_set<std::string_view> s = {
+      "a", "abbr", "acronym", "address", "area", "article", "aside", "audio", "b", "big", "blockquote", "br",
+      "button", "canvas", "caption", "center", "cite", "code", "col", "colgroup", "command", "datagrid",
+      "datalist", "dd", "del", "details", "dfn", "dialog", "dir", "div", "dl", "dt", "em", "event-source",
+      "fieldset", "figcaption", "figure", "font", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header",
+      "hr", "i", "img", "input", "ins", "kbd", "keygen", "label", "legend", "li", "m", "map", "menu", "meter",
+      "multicol", "nav", "nextid", "noscript", "ol", "optgroup", "option", "output", "p", "pre", "progress", "q",
+      "s", "samp", "section", "select", "small", "sound", "source", "spacer", "span", "strike", "strong", "sub",
+      "sup", "table", "tbody", "td", "textarea", "tfoot", "th", "thead", "time", "tr", "tt", "u", "ul", "var",
+      "video",
+  };
+  return s;
+}
+
+namespace {
+
+// windows-1252 meanings of U+0080..U+009F (feedparser maps these C1 controls in every value).
+char32_t cp1252_fix(char32_t c) {
+  static const char32_t t[32] = {0x20AC, 0x81,   0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+                                 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x8D,   0x017D, 0x8F,
+                                 0x90,   0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+                                 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D,   0x017E, 0x0178};
+  if (c >= 0x80 && c <= 0x9F) return t[c - 0x80];
+  return c;
+}
+
+}  // namespace
+
+// feedparser post-processing of every value: (1) text that is entirely Latin-1 and whose Latin-1
+// bytes form valid multi-byte UTF-8 is re-decoded as UTF-8 (mojibake repair); (2) C1 controls ->
+// windows-1252 characters.
+std::string fix_value(const std::string& s) {
+  bool all_ascii = true;
+  for (char c : s)
+    if (static_cast<unsigned char>(c) >= 0x80) { all_ascii = false; break; }
+  if (all_ascii) return s;
+  std::string latin;
+  bool latin_ok = true;
+  for (size_t i = 0; i < s.size();) {
+    char32_t c = next_cp(s, i);
+    if (c > 0xFF) { latin_ok = false; break; }
+    latin += static_cast<char>(c);
+  }
+  const std::string* src = &s;
+  if (latin_ok && is_valid_utf8(latin)) src = &latin;
+  std::string out;
+  out.reserve(src->size());
+  bool changed = false;
+  for (size_t i = 0; i < src->size();) {
+    char32_t c = next_cp(*src, i);
+    char32_t f = cp1252_fix(c);
+    if (f != c) changed = true;
+    put_utf8(out, f);
+  }
+  if (!changed) return *src;
+  return out;
+}
+
+const std::map<std::string, std::string>& FeedMachine::known_namespaces() {
+  static const std::map<std::string, std::string> m = [] {
+    std::map<std::string, std::string> r;
+    const char* pairs[][2] = {
+        {"", ""},
+        {"http://backend.userland.com/rss", ""},
+        {"http://blogs.law.harvard.edu/tech/rss", ""},
+        {"http://purl.org/rss/1.0/", ""},
+        {"http://my.netscape.com/rdf/simple/0.9/", ""},
+        {"http://example.com/newformat#", ""},
+        {"http://example.com/necho", ""},
+        {"http://purl.org/echo/", ""},
+        {"uri/of/echo/namespace#", ""},
+        {"http://purl.org/pie/", ""},
+        {"http://purl.org/atom/ns#", ""},
+        {"http://www.w3.org/2005/Atom", ""},
+        {"http://purl.org/rss/1.0/modules/rss091#", ""},
+        {"http://webns.net/mvcb/", "admin"},
+        {"http://purl.org/rss/1.0/modules/aggregation/", "ag"},
+        {"http://purl.org/rss/1.0/modules/annotate/", "annotate"},
+        {"http://media.tangent.org/rss/1.0/", "audio"},
+        {"http://backend.userland.com/blogChannelModule", "blogChannel"},
+        {"http://creativecommons.org/ns#license", "cc"},
+        {"http://web.resource.org/cc/", "cc"},
+        {"http://cyber.law.harvard.edu/rss/creativeCommonsRssModule.html", "creativeCommons"},
+        {"http://backend.userland.com/creativeCommonsRssModule", "creativeCommons"},
+        {"http://purl.org/rss/1.0/modules/company", "co"},
+        {"http://purl.org/rss/1.0/modules/content/", "content"},
+        {"http://my.theinfo.org/changed/1.0/rss/", "cp"},
+        {"http://purl.org/dc/elements/1.1/", "dc"},
+        {"http://purl.org/dc/terms/", "dcterms"},
+        {"http://purl.org/rss/1.0/modules/email/", "email"},
+        {"http://purl.org/rss/1.0/modules/event/", "ev"},
+        {"http://rssnamespace.org/feedburner/ext/1.0", "feedburner"},
+        {"http://freshmeat.net/rss/fm/", "fm"},
+        {"http://xmlns.com/foaf/0.1/", "foaf"},
+        {"http://www.w3.org/2003/01/geo/wgs84_pos#", "geo"},
+        {"http://www.georss.org/georss", "georss"},
+        {"http://www.opengis.net/gml", "gml"},
+        {"http://postneo.com/icbm/", "icbm"},
+        {"http://purl.org/rss/1.0/modules/image/", "image"},
+        {"http://www.itunes.com/DTDs/PodCast-1.0.dtd", "itunes"},
+        {"http://example.com/DTDs/PodCast-1.0.dtd", "itunes"},
+        {"http://purl.org/rss/1.0/modules/link/", "l"},
+        {"http://search.yahoo.com/mrss", "media"},
+        {"http://search.yahoo.com/mrss/", "media"},
+        {"http://madskills.com/public/xml/rss/module/pingback/", "pingback"},
+        {"http://prismstandard.org/namespaces/1.2/basic/", "prism"},
+        {"http://www.w3.org/1999/02/22-rdf-syntax-ns#", "rdf"},
+        {"http://www.w3.org/2000/01/rdf-schema#", "rdfs"},
+        {"http://purl.org/rss/1.0/modules/reference/", "ref"},
+        {"http://purl.org/rss/1.0/modules/richequiv/", "reqv"},
+        {"http://purl.org/rss/1.0/modules/search/", "search"},
+        {"http://purl.org/rss/1.0/modules/slash/", "slash"},
+        {"http://schemas.xmlsoap.org/soap/envelope/", "soap"},
+        {"http://purl.org/rss/1.0/modules/servicestatus/", "ss"},
+        {"http://hacks.benhammersley.com/rss/streaming/", "str"},
+        {"http://purl.org/rss/1.0/modules/subscription/", "sub"},
+        {"http://purl.org/rss/1.0/modules/syndication/", "sy"},
+        {"http://schemas.pocketsoap.com/rss/myDescModule/", "szf"},
+        {"http://purl.org/rss/1.0/modules/taxonomy/", "taxo"},
+        {"http://purl.org/rss/1.0/modules/threading/", "thr"},
+        {"http://purl.org/rss/1.0/modules/textinput/", "ti"},
+        {"http://madskills.com/public/xml/rss/module/trackback/", "trackback"},
+        {"http://wellformedweb.org/commentAPI/", "wfw"},
+        {"http://purl.org/rss/1.0/modules/wiki/", "wiki"},
+        {"http://www.w3.org/1999/xhtml", "xhtml"},
+        {"http://www.w3.org/1999/xlink", "xlink"},
+        {"http://www.w3.org/XML/1998/namespace", "xml"},
+        {"http://podlove.org/simple-chapters", "psc"},
+    };
+    for (auto& p : pairs) r[lower(p[0])] = p[1];
+    return r;
+  }();
+  return m;
+}
+
+bool FeedMachine::looks_like_html(const std::string& s) {
+  // must have a close tag or an entity reference to qualify
+  bool has_close = false, has_ref = false;
+  for (size_t i = 0; i + 1 < s.size() && !(has_close && has_ref); ++i) {
+    if (s[i] == '<' && s[i + 1] == '/') {
+      size_t j = i + 2;
+      while (j < s.size() && is_word_char(static_cast<unsigned char>(s[j]))) ++j;
+      if (j > i + 2 && j < s.size() && s[j] == '>') has_close = true;
+    } else if (s[i] == '&') {
+      size_t j = i + 1;
+      if (j < s.size() && s[j] == '#') ++j;
+      size_t k = j;
+      while (k < s.size() && is_word_char(static_cast<unsigned char>(s[k]))) ++k;
+      if (k > j && k < s.size() && s[k] == ';') has_ref = true;
+    }
+  }
+  if (!has_close && !has_ref) return false;
+  const auto& ok = acceptable_html_elements();
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '<') continue;
+    size_t j = i + 1;
+    if (j < s.size() && s[j] == '/') ++j;
+    size_t k = j;
+    while (k < s.size() && is_word_char(static_cast<unsigned char>(s[k]))) ++k;
+    if (k > j && !ok.count(lower(s.substr(j, k - j)))) return false;
+  }
+  const auto& ents = html4_entities();
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '&') continue;
+    size_t k = i + 1;
+    while (k < s.size() && is_word_char(static_cast<unsigned char>(s[k]))) ++k;
+    if (k > i + 1 && k < s.size() && s[k] == ';' && !ents.count(std::string_view(s).substr(i + 1, k - i - 1)))
+      return false;
+  }
+  return true;
+}
+
+std::string FeedMachine::decode_entities(const std::string& in) const {
+  if (!loose_) return in;
+  std::string d = in;
+  if (d.find('&') == std::string::npos) return d;
+  static const std::pair<const char*, const char*> first[] = {
+      {"&#60;", "&lt;"},   {"&#x3c;", "&lt;"},  {"&#x3C;", "&lt;"},   {"&#62;", "&gt;"},
+      {"&#x3e;", "&gt;"},  {"&#x3E;", "&gt;"},  {"&#38;", "&amp;"},   {"&#x26;", "&amp;"},
+      {"&#34;", "&quot;"}, {"&#x22;", "&quot;"}, {"&#39;", "&apos;"}, {"&#x27;", "&apos;"}};
+  for (auto& p : first) replace_all(d, p.first, p.second);
+  if (!ctype_endswith_xml()) {
+    static const std::pair<const char*, const char*> second[] = {{"&lt;", "<"},    {"&gt;", ">"},   {"&amp;", "&"},
+                                                                 {"&quot;", "\""}, {"&apos;", "'"}, {"&#x2f;", "/"},
+                                                                 {"&#x2F;", "/"}};
+    for (auto& p : second) replace_all(d, p.first, p.second);
+  }
+  return d;
+}
+
+void FeedMachine::handle_charref(std::string ref) {
+  if (stack_.empty()) return;
+  ref = lower(ref);
+  static const std::set<std::string> keep = {"34", "38", "39", "60", "62", "x22", "x26", "x27", "x3c", "x3e"};
+  if (keep.count(ref)) {
+    stack_.back().pieces.push_back("&#" + ref + ";");
+    return;
+  }
+  char32_t c = 0;
+  if (ref.empty()) return;
+  if (ref[0] == 'x') {
+    if (ref.size() > 9) return;
+    c = static_cast<char32_t>(std::strtoul(ref.c_str() + 1, nullptr, 16));
+  } else {
+    if (ref.size() > 8) return;
+    c = static_cast<char32_t>(std::strtoul(ref.c_str(), nullptr, 10));
+  }
+  if (c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return;
+  std::string t;
+  put_utf8(t, c);
+  stack_.back().pieces.push_back(t);
+}
+
+void FeedMachine::handle_entityref(const std::string& ref) {
+  if (stack_.empty()) return;
+  std::string text;
+  if (ref == "lt" || ref == "gt" || ref == "quot" || ref == "amp" || ref == "apos") {
+    text = "&" + ref + ";";
+  } else if (auto it = entities_.find(ref); it != entities_.end()) {
+    if (!budget_.take(it->second.size())) return;
+    text = it->second;
+    if (starts_with(text, "&#") && ends_with(text, ";")) {
+      text = "&" + text + ";";  // feedparser re-enters handle_entityref with the whole reference
+    }
+  } else if (auto h = html4_entities().find(ref); h != html4_entities().end()) {
+    put_utf8(text, h->second);
+  } else {
+    text = "&" + ref + ";";
+  }
+  stack_.back().pieces.push_back(text);
+}
+
+namespace {
+
+std::string b64_decode_lenient(const std::string& in, bool& ok) {
+  static const std::string alpha = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string clean;
+  size_t pad = 0;
+  for (char c : in) {
+    if (c == '=') { ++pad; continue; }
+    if (alpha.find(c) != std::string::npos) {
+      if (pad) { ok = false; return {}; }
+      clean += c;
+    }
+  }
+  if (clean.size() % 4 == 1) { ok = false; return {}; }
+  if (clean.size() % 4 != 0 && pad < (4 - clean.size() % 4)) { ok = false; return {}; }
+  std::string out;
+  uint32_t buf = 0;
+  int bits = 0;
+  for (char c : clean) {
+    buf = (buf << 6) | static_cast<uint32_t>(alpha.find(c));
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((buf >> bits) & 0xFF);
+    }
+  }
+  ok = true;
+  return out;
+}
+
+// "&name;" -> "&name" for every [A-Za-z0-9_]+ name (feedparser's re.sub(r'&([A-Za-z0-9_]+);', r'&\g<1>', ...)).
+std::string drop_entity_semicolons(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    out.push_back(s[i]);
+    if (s[i] != '&') continue;
+    size_t k = i + 1;
+    while (k < s.size() && (std::isalnum(static_cast<unsigned char>(s[k])) || s[k] == '_') &&
+           static_cast<unsigned char>(s[k]) < 0x80)
+      ++k;
+    if (k > i + 1 && k < s.size() && s[k] == ';') {
+      out.append(s, i + 1, k - i - 1);
+      i = k;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::string> FeedMachine::pop(const std::string& element, bool strip) {
+  if (stack_.empty() || stack_.back().element != element) return std::nullopt;
+  StackEntry e = std::move(stack_.back());
+  stack_.pop_back();
+  auto& pieces = e.pieces;
+  if (version == "atom10" && (cp_type_ ? *cp_type_ : std::string("text")) == "application/xhtml+xml") {
+    // remove the enclosing <div> when all the remaining content is nested under it
+    auto blank = [](const std::string& p) { return py_strip(p).empty(); };
+    while (pieces.size() > 1 && blank(pieces.back())) pieces.pop_back();
+    while (pieces.size() > 1 && blank(pieces.front())) pieces.erase(pieces.begin());
+    if (!pieces.empty() && (pieces.front() == "<div>" || starts_with(pieces.front(), "<div ")) &&
+        pieces.back() == "</div>") {
+      int depth = 0;
+      bool broke = false;
+      for (size_t i = 0; i + 1 < pieces.size(); ++i) {
+        const std::string& p = pieces[i];
+        if (starts_with(p, "</")) {
+          --depth;
+          if (depth == 0) { broke = true; break; }
+        } else if (starts_with(p, "<") && !ends_with(p, "/>")) {
+          ++depth;
+        }
+      }
+      if (!broke) pieces = std::vector<std::string>(pieces.begin() + 1, pieces.end() - 1);
+    }
+  }
+  std::string output;
+  for (const auto& p : pieces) output += p;
+  if (strip) output = py_strip(output);
+  if (!e.expecting_text) return output;
+
+  if (has_contentparams_ && cp_base64_) {
+    bool ok = false;
+    std::string dec = b64_decode_lenient(output, ok);
+    if (ok && is_valid_utf8(dec)) output = dec;
+  }
+  static const std::set<std::string> relative = {"comments", "docs", "href", "icon", "id", "link", "logo", "url",
+                                                 "wfw_comment", "wfw_commentrss"};
+  if (relative.count(element) && !output.empty()) {
+    if (element != "id" || guidislink_) output = resolve_uri(output);
+  }
+  if (!(has_contentparams_ && cp_base64_)) output = decode_entities(output);
+  if (!starts_with(version, "atom") && cp_type_ && *cp_type_ == "text/plain") {
+    if (looks_like_html(output)) cp_type_ = "text/html";
+  }
+  cp_base64_ = false;
+  output = fix_value(output);
+
+  if (element == "category" || element == "tags" || element == "itunes_keywords") return output;
+  if (element == "title" && -1 < title_depth_ && title_depth_ <= depth_) return output;
+
+  if (inentry_ && !insource_ && !entries.empty()) {
+    Ctx& ent = entries.back();
+    if (element == "content") {
+      ent.content.push_back({ctype(), output});
+    } else if (element == "link") {
+      if (!inimage_) {
+        replace_all(output, "&amp;", "&");
+        if (output.find('&') != std::string::npos) output = drop_entity_semicolons(output);
+        ent.kv["link"] = output;
+        if (!output.empty() && !ent.links.empty()) attr_set(ent.links.back(), "href", output);
+      }
+    } else {
+      std::string el = element == "description" ? "summary" : element;
+      auto it = ent.depth.find(el);
+      if (it == ent.depth.end() || depth_ <= it->second) {
+        ent.depth[el] = depth_;
+        ent.kv[el] = output;
+      }
+      if (incontent_) ent.detail_type[el] = ctype();
+    }
+  } else if (infeed_ || insource_) {
+    Ctx& c = context();
+    std::string el = element == "description" ? "subtitle" : element;
+    c.kv[el] = output;
+    if (el == "link") {
+      if (output.find('&') != std::string::npos) output = drop_entity_semicolons(output);
+      c.kv[el] = output;
+      if (!c.links.empty()) attr_set(c.links.back(), "href", output);
+    } else if (incontent_) {
+      c.detail_type[el] = ctype();
+    }
+  }
+  return output;
+}
+
+void FeedMachine::sync_author_detail(const std::string& key) {
+  if (key != "author") return;
+  Ctx& c = context();
+  Dict detail = c.authors.empty() ? Dict{} : c.authors.back();
+  if (!detail.empty()) {
+    auto n = detail.find("name"), e = detail.find("email");
+    bool hn = n != detail.end() && !n->second.empty(), he = e != detail.end() && !e->second.empty();
+    if (hn && he) c.kv["author"] = n->second + " (" + e->second + ")";
+    else if (hn) c.kv["author"] = n->second;
+    else if (he) c.kv["author"] = e->second;
+    return;
+  }
+  auto it = c.kv.find("author");
+  if (it == c.kv.end() || it->second.empty()) return;
+  std::string author = it->second, email;
+  static const Regex email_re(
+      R"((([a-zA-Z0-9_.+-]+)@((\[[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.)|(([a-zA-Z0-9-]+\.)+))([a-zA-Z]{2,4}|[0-9]{1,3})(\]?))(\?subject=[^ \t\n\v\f\r]+)?)");
+  std::vector<std::string_view> m;
+  if (email_re.search(author, 0, m)) {
+    email = std::string(m[0]);
+    replace_all(author, email, "");
+    replace_all(author, "()", "");
+    replace_all(author, "<>", "");
+    replace_all(author, "&lt;&gt;", "");
+    author = py_strip(author);
+    if (!author.empty() && author.front() == '(') author.erase(author.begin());
+    if (!author.empty() && author.back() == ')') author.pop_back();
+    author = py_strip(author);
+  }
+  if (!author.empty()) detail["name"] = author;
+  if (!email.empty()) detail["email"] = email;
+  if (!author.empty() || !email.empty()) {
+    if (!c.has_author_detail) {
+      c.has_author_detail = true;
+      c.author_detail = detail;
+    }
+    if (!c.authors.empty()) c.authors.back() = detail;
+  }
+}
+
+void FeedMachine::cdf_common(Attrs& a) {
+  if (const std::string* lm = attr_get(a, "lastmod")) {
+    std::string v = *lm;
+    push("updated", true);
+    set_pieces(v);
+    end_date("updated");
+  }
+  if (const std::string* href = attr_get(a, "href")) {
+    std::string v = *href;
+    start_link({});
+    set_pieces(v);
+    pop("link");
+  }
+}
+
+void FeedMachine::start_item(Attrs& a) {
+  entries.emplace_back();
+  push("item", false);
+  inentry_ = true;
+  guidislink_ = false;
+  title_depth_ = -1;
+  std::string key = map_prefix("rdf") + ":about";
+  if (const std::string* id = attr_get(a, key); id && !id->empty()) context().kv["id"] = *id;
+  cdf_common(a);
+}
+
+void FeedMachine::start_link(Attrs a) {
+  attr_setdefault(a, "rel", "alternate");
+  if (*attr_get(a, "rel") == "self") attr_setdefault(a, "type", "application/atom+xml");
+  else attr_setdefault(a, "type", "text/html");
+  Ctx& c = context();
+  // _enforce_href
+  const std::string* h = attr_get(a, "url");
+  if (!h) h = attr_get(a, "uri");
+  if (!h) h = attr_get(a, "href");
+  if (h && !h->empty()) {
+    std::string v = *h;
+    attr_del(a, "url");
+    attr_del(a, "uri");
+    attr_set(a, "href", v);
+  }
+  if (const std::string* hr = attr_get(a, "href")) attr_set(a, "href", resolve_uri(*hr));
+  bool expecting = infeed_ || inentry_ || insource_;
+  if (!(inentry_ && inimage_)) c.links.push_back(a);
+  if (const std::string* hr = attr_get(a, "href")) {
+    const std::string* rel = attr_get(a, "rel");
+    const std::string* type = attr_get(a, "type");
+    if (rel && *rel == "alternate" && is_html_type(map_content_type(type ? *type : std::string()))) c.kv["link"] = *hr;
+  } else {
+    push("link", expecting);
+  }
+}
+
+bool FeedMachine::dispatch_start(const std::string& n, Attrs& a) {
+  auto is = [&](std::initializer_list<const char*> names) {
+    for (const char* x : names)
+      if (n == x) return true;
+    return false;
+  };
+  if (n == "rss") {
+    if (version.empty() || !starts_with(version, "rss")) {
+      const std::string* v = attr_get(a, "version");
+      std::string av = v ? *v : "";
+      if (av == "0.91") version = "rss091u";
+      else if (av == "0.92") version = "rss092";
+      else if (av == "0.93") version = "rss093";
+      else if (av == "0.94") version = "rss094";
+      else if (starts_with(av, "2.")) version = "rss20";
+      else version = "rss";
+    }
+  } else if (n == "channel") {
+    infeed_ = true;
+    cdf_common(a);
+  } else if (n == "feed") {
+    infeed_ = true;
+    if (version.empty()) {
+      const std::string* v = attr_get(a, "version");
+      std::string av = v ? *v : "";
+      version = av == "0.1" ? "atom01" : av == "0.2" ? "atom02" : av == "0.3" ? "atom03" : "atom";
+    }
+  } else if (n == "image") {
+    if (!inentry_ && &context() == &feed_ && !feed_.image) feed_.image = std::make_unique<Ctx>();
+    inimage_ = true;
+    title_depth_ = -1;
+    push("image", false);
+  } else if (n == "textinput") {
+    if (!feed_.textinput) feed_.textinput = std::make_unique<Ctx>();
+    intextinput_ = true;
+    title_depth_ = -1;
+    push("textinput", false);
+  } else if (is({"author", "managingeditor", "dc_author", "dc_creator", "itunes_author"})) {
+    start_author();
+  } else if (n == "contributor") {
+    incontributor_ = true;
+    push("contributor", false);
+  } else if (n == "dc_contributor") {
+    incontributor_ = true;
+    push("name", false);
+  } else if (is({"name", "itunes_name"})) {
+    push("name", false);
+  } else if (is({"width", "height"})) {
+    push(n, false);
+  } else if (is({"url", "homepage", "uri"})) {
+    push("href", true);
+  } else if (is({"email", "itunes_email"})) {
+    push("email", false);
+  } else if (is({"subtitle", "tagline", "itunes_subtitle"})) {
+    push_content("subtitle", a, "text/plain", true);
+  } else if (is({"rights", "copyright", "dc_rights"})) {
+    push_content("rights", a, "text/plain", true);
+  } else if (is({"item", "entry"})) {
+    start_item(a);
+  } else if (is({"language", "dc_language"})) {
+    push("language", true);
+  } else if (is({"webmaster", "dc_publisher"})) {
+    push("publisher", true);
+  } else if (is({"published", "issued", "pubdate", "dcterms_issued"})) {
+    push("published", true);
+  } else if (is({"updated", "modified", "lastbuilddate", "dc_date", "dcterms_modified"})) {
+    push("updated", true);
+  } else if (is({"created", "dcterms_created"})) {
+    push("created", true);
+  } else if (n == "expirationdate") {
+    push("expired", true);
+  } else if (is({"category", "keywords", "dc_subject"})) {
+    start_category(a);
+  } else if (n == "media_category") {
+    attr_setdefault(a, "scheme", "http://search.yahoo.com/mrss/category_schema");
+    start_category(a);
+  } else if (n == "itunes_category") {
+    const std::string* t = attr_get(a, "text");
+    add_tag(t ? std::optional<std::string>(*t) : std::nullopt, std::string("http://www.itunes.com/"), std::nullopt);
+    push("category", true);
+  } else if (n == "cloud") {
+    // stored as a dict by feedparser; not part of the output
+  } else if (n == "link") {
+    start_link(a);
+  } else if (is({"guid", "id"})) {
+    const std::string* p = attr_get(a, "ispermalink");
+    guidislink_ = !p || *p == "true";
+    push("id", true);
+  } else if (is({"title", "dc_title", "media_title"})) {
+    start_title(a);
+  } else if (is({"description", "dc_description", "media_description"})) {
+    start_description(a);
+  } else if (n == "abstract") {
+    push_content("description", a, "text/plain", infeed_ || inentry_ || insource_);
+  } else if (is({"info", "feedburner_browserfriendly"})) {
+    push_content("info", a, "text/plain", true);
+  } else if (n == "generator") {
+    push("generator", true);
+  } else if (is({"summary", "itunes_summary"})) {
+    start_summary(a);
+  } else if (n == "enclosure") {
+    const std::string* h = attr_get(a, "url");
+    if (!h) h = attr_get(a, "uri");
+    if (!h) h = attr_get(a, "href");
+    if (h && !h->empty()) {
+      std::string v = *h;
+      attr_del(a, "url");
+      attr_del(a, "uri");
+      attr_set(a, "href", v);
+    }
+    attr_set(a, "rel", "enclosure");
+    context().links.push_back(a);
+  } else if (n == "source") {
+    if (const std::string* u = attr_get(a, "url")) sourcedata_.kv["href"] = *u;
+    push("source", true);
+    insource_ = true;
+    title_depth_ = -1;
+  } else if (n == "content") {
+    start_content(a);
+  } else if (is({"body", "xhtml_body"})) {
+    push_content("content", a, "application/xhtml+xml", true);
+  } else if (is({"content_encoded", "fullitem"})) {
+    has_content_ = true;
+    push_content("content", a, "text/html", true);
+  } else if (n == "newlocation") {
+    push("newlocation", true);
+  } else if (n == "tags") {
+    push("tags", true);
+  } else if (n == "media_group") {
+  } else if (n == "media_rating") {
+    push("rating", true);
+  } else if (n == "media_credit") {
+    push("credit", true);
+  } else if (n == "media_restriction") {
+    push("restriction", true);
+  } else if (n == "media_license") {
+    push("license", true);
+  } else if (n == "media_content") {
+    context().media_content.push_back(a);
+  } else if (n == "media_thumbnail") {
+    push("url", true);
+    context().media_thumbnail.push_back(a);
+  } else if (n == "media_player") {
+    push("media_player", false);
+  } else if (n == "itunes_owner") {
+    inpublisher_ = true;
+    push("publisher", false);
+  } else if (is({"itunes_image", "itunes_link"})) {
+    push("itunes_image", false);
+  } else if (n == "dcterms_valid") {
+    push("validity", true);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+bool FeedMachine::dispatch_end(const std::string& n) {
+  auto is = [&](std::initializer_list<const char*> names) {
+    for (const char* x : names)
+      if (n == x) return true;
+    return false;
+  };
+  if (is({"channel", "feed"})) {
+    infeed_ = false;
+  } else if (n == "image") {
+    pop("image");
+    inimage_ = false;
+  } else if (n == "textinput") {
+    pop("textinput");
+    intextinput_ = false;
+  } else if (is({"author", "managingeditor", "dc_author", "dc_creator", "itunes_author"})) {
+    end_author();
+  } else if (n == "contributor") {
+    pop("contributor");
+    incontributor_ = false;
+  } else if (is({"name", "itunes_name", "dc_contributor"})) {
+    auto v = pop("name");
+    std::string val = v ? *v : "";
+    if (inpublisher_) {
+    } else if (inauthor_) {
+      save_author("name", val);
+    } else if (incontributor_) {
+    } else if (intextinput_) {
+      context().kv["name"] = val;
+    }
+    if (n == "dc_contributor") incontributor_ = false;
+  } else if (is({"width", "height"})) {
+    pop(n);
+  } else if (is({"url", "homepage", "uri"})) {
+    auto v = pop("href");
+    if (inauthor_) save_author("href", v ? *v : "");
+  } else if (is({"email", "itunes_email"})) {
+    auto v = pop("email");
+    if (!inpublisher_ && inauthor_) save_author("email", v ? *v : "");
+  } else if (is({"subtitle", "tagline", "itunes_subtitle"})) {
+    pop_content("subtitle");
+  } else if (is({"rights", "copyright", "dc_rights"})) {
+    pop_content("rights");
+  } else if (is({"item", "entry"})) {
+    end_item();
+  } else if (is({"language", "dc_language"})) {
+    auto v = pop("language");
+    lang_ = v ? *v : "";
+    lang_null_ = !v;
+  } else if (is({"webmaster", "dc_publisher"})) {
+    pop("publisher");
+  } else if (is({"published", "issued", "pubdate", "dcterms_issued"})) {
+    end_date("published");
+  } else if (is({"updated", "modified", "lastbuilddate", "dc_date", "dcterms_modified"})) {
+    end_date("updated");
+  } else if (is({"created", "dcterms_created"})) {
+    pop("created");
+  } else if (n == "expirationdate") {
+    pop("expired");
+  } else if (is({"category", "keywords", "dc_subject", "media_category", "itunes_category"})) {
+    end_category();
+  } else if (n == "link") {
+    pop("link");
+  } else if (is({"guid", "id"})) {
+    auto v = pop("id");
+    Ctx& c = context();
+    if (!c.guidislink) c.guidislink = guidislink_ && !c.kv.count("link");
+    if (guidislink_) save("link", v ? *v : "");
+  } else if (is({"title", "dc_title"})) {
+    if (svg_ok_) return true;
+    end_title();
+  } else if (n == "media_title") {
+    int td = title_depth_;
+    end_title();
+    title_depth_ = td;
+  } else if (is({"description", "abstract", "dc_description", "media_description"})) {
+    end_description();
+  } else if (is({"info", "feedburner_browserfriendly"})) {
+    pop_content("info");
+  } else if (n == "generator") {
+    pop("generator");
+  } else if (is({"summary", "itunes_summary"})) {
+    end_summary();
+  } else if (n == "source") {
+    insource_ = false;
+    auto v = pop("source");
+    sourcedata_ = Ctx();
+    (void)v;
+  } else if (is({"content", "body", "xhtml_body", "content_encoded", "fullitem"})) {
+    end_content();
+  } else if (n == "newlocation") {
+    pop("newlocation");
+  } else if (n == "tags") {
+    auto v = pop("tags");
+    if (v)
+      for (auto& t : py_split(*v, ',')) add_tag(py_strip(t), std::nullopt, std::nullopt);
+  } else if (n == "media_keywords" || n == "itunes_keywords") {
+    auto v = pop(n);
+    if (v)
+      for (auto& t : py_split(*v, ',')) {
+        std::string s = py_strip(t);
+        if (s.empty()) continue;
+        if (n == "itunes_keywords") add_tag(s, std::string("http://www.itunes.com/"), std::nullopt);
+        else add_tag(s, std::nullopt, std::nullopt);
+      }
+  } else if (n == "media_rating") {
+    pop("rating");
+  } else if (n == "media_credit") {
+    pop("credit");
+  } else if (n == "media_restriction") {
+    pop("restriction");
+  } else if (n == "media_license") {
+    pop("license");
+  } else if (n == "media_thumbnail") {
+    auto url = pop("url");
+    Ctx& c = context();
+    if (url && !py_strip(*url).empty() && !c.media_thumbnail.empty() && !attr_get(c.media_thumbnail.back(), "url"))
+      attr_set(c.media_thumbnail.back(), "url", *url);
+  } else if (n == "media_player") {
+    pop("media_player");
+  } else if (n == "itunes_owner") {
+    pop("publisher");
+    inpublisher_ = false;
+  } else if (n == "dcterms_valid") {
+    pop("validity");
+  } else {
+    return false;
+  }
+  return true;
+}
+
+void FeedMachine::unknown_starttag(std::string tag, Attrs attrs) {
+  ++depth_;
+  if (first_tag.empty()) first_tag = tag;
+  for (auto& kv : attrs) {
+    kv.first = lower(kv.first);
+    if (kv.first == "rel" || kv.first == "type") kv.second = lower(kv.second);
+    if (loose_) replace_all(kv.second, "&amp;", "&");
+  }
+  Attrs ad = attr_dict(attrs);
+  const std::string* xb = attr_get(ad, "xml:base");
+  if (!xb) xb = attr_get(ad, "base");
+  if (xb && !xb->empty()) {
+    if (!baseuri_.empty()) {
+      std::string s = make_safe_absolute_uri(baseuri_, *xb);
+      if (!s.empty()) baseuri_ = s;
+    } else {
+      baseuri_ = fp_urljoin(baseuri_, *xb);
+    }
+  }
+  const std::string* lg = attr_get(ad, "xml:lang");
+  if (!lg) lg = attr_get(ad, "lang");
+  if (lg) {
+    if (lg->empty()) {
+      lang_.clear();
+      lang_null_ = true;
+    } else {
+      lang_ = *lg;
+      lang_null_ = false;
+    }
+  }
+  if (!lang_.empty() && (tag == "feed" || tag == "rss")) feed_.kv["language"] = replace_us(lang_);
+  basestack_.push_back(baseuri_);
+  langstack_.push_back(lang_null_ ? std::nullopt : std::optional<std::string>(lang_));
+
+  for (const auto& kv : attrs) {
+    if (starts_with(kv.first, "xmlns:")) track_namespace(kv.first.substr(6), kv.second);
+    else if (kv.first == "xmlns") track_namespace(std::nullopt, kv.second);
+  }
+
+  if (incontent_ && !ctype_endswith_xml()) {
+    if (tag == "xhtml:div" || tag == "div") return;
+    cp_type_ = "application/xhtml+xml";
+  }
+  if (incontent_ && ctype() == "application/xhtml+xml") {
+    std::string t = tag;
+    if (auto c = t.find(':'); c != std::string::npos) {
+      std::string prefix = t.substr(0, c);
+      t = t.substr(c + 1);
+      auto it = namespaces_in_use_.find(prefix);
+      std::string ns = it == namespaces_in_use_.end() ? "" : it->second;
+      if (t == "math" && ns == "http://www.w3.org/1998/Math/MathML") attrs.emplace_back("xmlns", ns);
+      if (t == "svg" && ns == "http://www.w3.org/2000/svg") attrs.emplace_back("xmlns", ns);
+    }
+    if (t == "svg") ++svg_ok_;
+    std::string s = "<" + t;
+    for (const auto& kv : attrs) {
+      std::string v = loose_ ? kv.second : xml_escape(kv.second, true);
+      if (loose_) replace_all(v, "\"", "&quot;");
+      s += " " + kv.first + "=\"" + v + "\"";
+    }
+    s += ">";
+    handle_data(s, false);
+    return;
+  }
+
+  std::string prefix, suffix = tag;
+  if (auto c = tag.find(':'); c != std::string::npos) {
+    prefix = tag.substr(0, c);
+    suffix = tag.substr(c + 1);
+  }
+  prefix = map_prefix(prefix);
+  if (!prefix.empty()) prefix += "_";
+  if (prefix.empty() && tag != "title" && tag != "link" && tag != "description" && tag != "name") intextinput_ = false;
+  if (prefix.empty() && tag != "title" && tag != "link" && tag != "description" && tag != "url" && tag != "href" &&
+      tag != "width" && tag != "height")
+    inimage_ = false;
+
+  std::string name = prefix + suffix;
+  if (dispatch_start(name, ad)) return;
+  if (ad.empty()) push(name, true);
+  // elements with attributes but no handler are stored as dicts by feedparser: not output
+}
+
+void FeedMachine::unknown_endtag(std::string tag) {
+  std::string prefix, suffix = tag;
+  if (auto c = tag.find(':'); c != std::string::npos) {
+    prefix = tag.substr(0, c);
+    suffix = tag.substr(c + 1);
+  }
+  prefix = map_prefix(prefix);
+  if (!prefix.empty()) prefix += "_";
+  if (suffix == "svg" && svg_ok_) --svg_ok_;
+  std::string name = prefix + suffix;
+  bool handled = false;
+  if (!svg_ok_) handled = dispatch_end(name);
+  if (!handled) pop(name);
+
+  if (incontent_ && !ctype_endswith_xml()) {
+    if (tag == "xhtml:div" || tag == "div") return;
+    cp_type_ = "application/xhtml+xml";
+  }
+  if (incontent_ && ctype() == "application/xhtml+xml") {
+    std::string t = tag.substr(tag.rfind(':') == std::string::npos ? 0 : tag.rfind(':') + 1);
+    handle_data("</" + t + ">", false);
+  }
+  if (!basestack_.empty()) {
+    basestack_.pop_back();
+    if (!basestack_.empty() && !basestack_.back().empty()) baseuri_ = basestack_.back();
+  }
+  if (!langstack_.empty()) {
+    langstack_.pop_back();
+    if (!langstack_.empty()) {
+      lang_null_ = !langstack_.back();
+      lang_ = langstack_.back().value_or("");
+    }
+  }
+  --depth_;
+}
+
+}  // namespace baotin::feed_internal

@@ -1,0 +1,439 @@
+// Internal to feed/: the feed state machine (a port of feedparser's _FeedParserMixin) and what the files of
+// feed/ share (entity tables, URL joining, charset conversion, the two readers). Not for use outside feed/.
+#pragma once
+#include <pugixml.hpp>
+#include <unicode/ucnv.h>
+#include <unicode/ucnv_err.h>
+#include <unicode/ucsdet.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <ctime>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "core/charset.h"
+#include "core/limits.h"
+#include "core/regex.h"
+#include "core/text.h"
+#include "feed/feed.h"
+#include "feed/pystr.h"
+
+namespace baotin::feed_internal {
+
+// --- Entity and element tables (machine.cpp)
+// HTML 4 named entities (Python's html.entities.name2codepoint; feedparser's loose parser and
+// looks_like_html use exactly this set).
+const std::unordered_map<std::string_view, char32_t>& html4_entities();
+// feedparser's _HTMLSanitizer.acceptable_elements (used by looks_like_html).
+const std::unordered_set<std::string_view>& acceptable_html_elements();
+// feedparser post-processing of every value: (1) text that is entirely Latin-1 and whose Latin-1
+// bytes form valid multi-byte UTF-8 is re-decoded as UTF-8 (mojibake repair); (2) C1 controls ->
+// windows-1252 characters.
+std::string fix_value(const std::string& s);
+
+// --- URL joining (urls.cpp)
+// feedparser's _urljoin: collapses extra slashes after "scheme://" first.
+std::string fp_urljoin(std::string_view base, std::string_view uri);
+std::string make_safe_absolute_uri(std::string_view base, std::string_view rel);
+
+// --- Character sets and DOCTYPE (encoding.cpp)
+struct Decoded {
+  std::string text;        // UTF-8
+  std::string encoding;    // "" when nothing worked
+  std::string error;       // bozo message or ""
+};
+
+Decoded convert_to_utf8(std::string_view data, const FeedHttpHeaders& hdr);
+
+// DOCTYPE handling (feedparser's replace_doctype): netscape DOCTYPE -> rss091n; "safe" internal
+// entity declarations are kept as a name -> replacement map; the DOCTYPE itself is removed.
+struct Doctype {
+  std::string version;
+  std::map<std::string, std::string> entities;
+};
+
+Doctype replace_doctype(std::string& data);
+
+// ---------------------------------------------------------------------------------------------
+// The feed state machine: a port of feedparser's _FeedParserMixin and its namespace handlers.
+// Both the strict (pugixml) and the loose (SGML tokenizer) readers drive it with events.
+// ---------------------------------------------------------------------------------------------
+
+using Attrs = std::vector<std::pair<std::string, std::string>>;
+
+inline const std::string* attr_get(const Attrs& a, std::string_view k) {
+  for (auto it = a.rbegin(); it != a.rend(); ++it)
+    if (it->first == k) return &it->second;
+  return nullptr;
+}
+inline void attr_set(Attrs& a, const std::string& k, const std::string& v) {
+  for (auto& p : a)
+    if (p.first == k) { p.second = v; return; }
+  a.emplace_back(k, v);
+}
+inline void attr_setdefault(Attrs& a, const std::string& k, const std::string& v) {
+  if (!attr_get(a, k)) a.emplace_back(k, v);
+}
+inline void attr_del(Attrs& a, std::string_view k) {
+  a.erase(std::remove_if(a.begin(), a.end(), [&](const auto& p) { return p.first == k; }), a.end());
+}
+inline Attrs attr_dict(const Attrs& in) {  // dict(attrs): last wins, first position kept
+  Attrs out;
+  for (const auto& p : in) attr_set(out, p.first, p.second);
+  return out;
+}
+
+using Dict = std::map<std::string, std::string>;
+
+struct TagV {
+  std::optional<std::string> term, scheme, label;
+  bool operator==(const TagV& o) const { return term == o.term && scheme == o.scheme && label == o.label; }
+};
+
+struct ContentV {
+  std::string type, value;
+};
+
+struct Ctx {
+  Dict kv;                               // plain string values by key
+  std::map<std::string, int> depth;      // property_depth_map
+  std::map<std::string, std::string> detail_type;  // "title" -> type of title_detail
+  bool has_author_detail = false;
+  Dict author_detail;
+  std::vector<Dict> authors;
+  bool has_tags = false;
+  std::vector<TagV> tags;
+  std::vector<Attrs> links;
+  std::vector<ContentV> content;
+  std::vector<Attrs> media_thumbnail, media_content;
+  std::optional<std::optional<int64_t>> published_parsed, updated_parsed;
+  std::optional<bool> guidislink;
+  std::unique_ptr<Ctx> image, textinput;
+};
+
+// Bound on the text produced by internal entity references (issue 14: one 15 KB entity referenced 40,000 times
+// took 1.8 GB). Each reference takes the size of its replacement; once the budget is spent, further
+// references expand to nothing and the feed is bozo (see core/limits.h).
+struct EntityBudget {
+  size_t limit = 0, used = 0;
+  bool exceeded = false;
+  bool take(size_t n) {
+    if (exceeded || n > limit - used) {
+      exceeded = true;
+      return false;
+    }
+    used += n;
+    return true;
+  }
+  void restart() {
+    used = 0;
+    exceeded = false;
+  }
+};
+
+struct StackEntry {
+  std::string element;
+  bool expecting_text;
+  std::vector<std::string> pieces;
+};
+
+class FeedMachine {
+ public:
+  FeedMachine(std::string baseuri, std::string baselang, bool loose, std::map<std::string, std::string> entities,
+              EntityBudget& budget)
+      : baseuri_(std::move(baseuri)),
+        lang_(std::move(baselang)),
+        loose_(loose),
+        entities_(std::move(entities)),
+        budget_(budget) {
+    if (!lang_.empty()) feed_.kv["language"] = replace_us(lang_);
+  }
+
+  std::string version;
+  std::string first_tag;  // root element as reported (for "not a feed" errors)
+  Ctx feed_;
+  std::vector<Ctx> entries;
+  size_t items_dropped = 0;  // items past limits::kMaxFeedItems
+
+  // ---- events -------------------------------------------------------------------------------
+  void start_prefix_mapping(const std::optional<std::string>& prefix, const std::string& uri) {
+    track_namespace(prefix, uri);
+  }
+
+  void unknown_starttag(std::string tag, Attrs attrs_in);
+  void unknown_endtag(std::string tag);
+  void handle_data(const std::string& text, bool escape = true) {
+    if (stack_.empty()) return;
+    if (escape && ctype() == "application/xhtml+xml") stack_.back().pieces.push_back(xml_escape(text, false));
+    else stack_.back().pieces.push_back(text);
+  }
+  void handle_charref(std::string ref);
+  void handle_entityref(const std::string& ref);
+
+  // strict-mode name mapping helpers
+  std::optional<std::string> match_namespace(const std::string& lowernamespace) const {
+    auto it = known_namespaces().find(lowernamespace);
+    if (it == known_namespaces().end()) return std::nullopt;
+    return it->second;
+  }
+  const std::map<std::string, std::string>& namespaces_in_use() const { return namespaces_in_use_; }
+
+  static const std::map<std::string, std::string>& known_namespaces();
+
+ private:
+  // ---- state --------------------------------------------------------------------------------
+  std::string baseuri_, lang_;
+  bool lang_null_ = false;
+  bool loose_;
+  std::map<std::string, std::string> entities_;
+  EntityBudget& budget_;
+  std::map<std::string, std::string> namespaces_in_use_;
+  std::map<std::string, std::string> namespacemap_;  // document prefix ("" for default) -> standard prefix
+  bool infeed_ = false, inentry_ = false, intextinput_ = false, inimage_ = false, inauthor_ = false,
+       incontributor_ = false, inpublisher_ = false, insource_ = false;
+  int incontent_ = 0;
+  Ctx sourcedata_;
+  bool has_contentparams_ = false;
+  std::optional<std::string> cp_type_;
+  bool cp_base64_ = false;
+  std::string summary_key_;  // "", "content", "summary"
+  std::vector<StackEntry> stack_;
+  std::vector<std::string> basestack_;
+  std::vector<std::optional<std::string>> langstack_;
+  int svg_ok_ = 0;
+  int title_depth_ = -1;
+  int depth_ = 0;
+  bool has_content_ = false;
+  bool guidislink_ = false;
+
+  static std::string replace_us(std::string s) {
+    std::replace(s.begin(), s.end(), '_', '-');
+    return s;
+  }
+  std::string ctype() const { return cp_type_ ? *cp_type_ : std::string(); }
+  bool ctype_endswith_xml() const { return !cp_type_ || ends_with(*cp_type_, "xml"); }
+
+  static std::string map_content_type(std::string t) {
+    t = lower(t);
+    if (t == "text" || t == "plain") return "text/plain";
+    if (t == "html") return "text/html";
+    if (t == "xhtml") return "application/xhtml+xml";
+    return t;
+  }
+  static bool is_html_type(const std::string& t) { return t == "application/xhtml+xml" || t == "text/html"; }
+
+  void track_namespace(const std::optional<std::string>& prefix, std::string uri) {
+    std::string loweruri = lower(uri);
+    if (version.empty()) {
+      if (!prefix && loweruri == "http://my.netscape.com/rdf/simple/0.9/") version = "rss090";
+      else if (loweruri == "http://purl.org/rss/1.0/") version = "rss10";
+      else if (loweruri == "http://www.w3.org/2005/atom") version = "atom10";
+    }
+    if (loweruri.find("backend.userland.com/rss") != std::string::npos) {
+      uri = "http://backend.userland.com/rss";
+      loweruri = uri;
+    }
+    auto m = match_namespace(loweruri);
+    std::string key = prefix ? *prefix : std::string();
+    if (m) {
+      namespacemap_[prefix ? *prefix : std::string("\x01none")] = *m;
+      namespaces_in_use_[*m] = uri;
+    } else {
+      namespaces_in_use_[key] = uri;
+    }
+  }
+  std::string map_prefix(const std::string& p) const {
+    // namespacemap.get(prefix, prefix); the default namespace is keyed by None, never by ''
+    auto it = namespacemap_.find(p);
+    return it == namespacemap_.end() ? p : it->second;
+  }
+
+  Ctx& context() {
+    if (insource_) return sourcedata_;
+    if (inimage_ && feed_.image) return *feed_.image;
+    if (intextinput_) {
+      if (!feed_.textinput) feed_.textinput = std::make_unique<Ctx>();
+      return *feed_.textinput;
+    }
+    if (inentry_ && !entries.empty()) return entries.back();
+    return feed_;
+  }
+
+  void push(const std::string& element, bool expecting_text) { stack_.push_back({element, expecting_text, {}}); }
+  std::optional<std::string> pop(const std::string& element, bool strip = true);
+  void push_content(const std::string& tag, const Attrs& a, const std::string& default_type, bool expecting_text) {
+    ++incontent_;
+    if (!lang_.empty()) lang_ = replace_us(lang_);
+    const std::string* t = attr_get(a, "type");
+    has_contentparams_ = true;
+    cp_type_ = map_content_type(t ? *t : default_type);
+    cp_base64_ = is_base64(a);
+    push(tag, expecting_text);
+  }
+  std::optional<std::string> pop_content(const std::string& tag) {
+    auto v = pop(tag);
+    --incontent_;
+    has_contentparams_ = false;
+    cp_type_.reset();
+    cp_base64_ = false;
+    return v;
+  }
+  bool is_base64(const Attrs& a) const {
+    const std::string* mode = attr_get(a, "mode");
+    if (mode && *mode == "base64") return true;
+    const std::string t = ctype();
+    if (starts_with(t, "text/")) return false;
+    if (ends_with(t, "+xml") || ends_with(t, "/xml")) return false;
+    return true;
+  }
+
+  static bool looks_like_html(const std::string& s);
+  std::string resolve_uri(const std::string& uri) const { return fp_urljoin(baseuri_, uri); }
+  std::string decode_entities(const std::string& data) const;
+
+  void save(const std::string& key, const std::string& value, bool overwrite = false) {
+    Ctx& c = context();
+    if (overwrite || !c.kv.count(key)) c.kv[key] = value;
+  }
+  void save_author(const std::string& key, const std::string& value, const std::string& prefix = "author") {
+    Ctx& c = context();
+    if (prefix == "author") {
+      c.has_author_detail = true;
+      c.author_detail[key] = value;
+      sync_author_detail();
+      if (c.authors.empty()) c.authors.emplace_back();
+      c.authors.back()[key] = value;
+    }
+    // publisher details are not part of the output
+  }
+  void sync_author_detail(const std::string& key = "author");
+  void add_tag(const std::optional<std::string>& term, const std::optional<std::string>& scheme,
+               const std::optional<std::string>& label) {
+    Ctx& c = context();
+    c.has_tags = true;
+    auto nonempty = [](const std::optional<std::string>& s) { return s && !s->empty(); };
+    if (!nonempty(term) && !nonempty(scheme) && !nonempty(label)) return;
+    TagV v{term, scheme, label};
+    if (std::find(c.tags.begin(), c.tags.end(), v) == c.tags.end()) c.tags.push_back(v);
+  }
+  void set_pieces(const std::string& v) {
+    if (!stack_.empty()) stack_.back().pieces = {v};
+  }
+
+  bool dispatch_start(const std::string& name, Attrs& a);
+  bool dispatch_end(const std::string& name);
+
+  // handlers
+  void start_item(Attrs& a);
+  void end_item() {
+    pop("item");
+    inentry_ = false;
+    has_content_ = false;
+    // Bounded memory: items past the limit are parsed (the document must still be read) but not kept.
+    if (entries.size() > limits::kMaxFeedItems) {
+      entries.pop_back();
+      ++items_dropped;
+    }
+  }
+  void cdf_common(Attrs& a);
+  void start_link(Attrs a);
+  void start_author() {
+    inauthor_ = true;
+    push("author", true);
+    context().authors.emplace_back();
+  }
+  void end_author() {
+    pop("author");
+    inauthor_ = false;
+    sync_author_detail();
+  }
+  void start_title(Attrs& a) {
+    push_content("title", a, "text/plain", infeed_ || inentry_ || insource_);
+  }
+  void end_title() {
+    auto v = pop_content("title");
+    if (!v || v->empty()) return;
+    title_depth_ = depth_;
+  }
+  void start_description(Attrs& a) {
+    Ctx& c = context();
+    if (c.kv.count("summary") && !has_content_) {
+      summary_key_ = "content";
+      start_content(a);
+    } else {
+      push_content("description", a, "text/html", infeed_ || inentry_ || insource_);
+    }
+  }
+  void end_description() {
+    if (summary_key_ == "content") end_content();
+    else pop_content("description");
+    summary_key_.clear();
+  }
+  void start_summary(Attrs& a) {
+    Ctx& c = context();
+    if (c.kv.count("summary") && !has_content_) {
+      summary_key_ = "content";
+      start_content(a);
+    } else {
+      summary_key_ = "summary";
+      push_content(summary_key_, a, "text/plain", true);
+    }
+  }
+  void end_summary() {
+    if (summary_key_ == "content") end_content();
+    else pop_content(summary_key_.empty() ? "summary" : summary_key_);
+    summary_key_.clear();
+  }
+  void start_content(Attrs& a) {
+    has_content_ = true;
+    push_content("content", a, "text/plain", true);
+    push("content", true);  // feedparser pushes twice; the inner one is what pop_content closes
+  }
+  void end_content() {
+    bool copy = false;
+    std::string t = map_content_type(ctype());
+    copy = t == "text/plain" || is_html_type(t);
+    auto v = pop_content("content");
+    if (copy) save("summary", v ? *v : std::string());
+  }
+  void start_category(Attrs& a) {
+    const std::string* term = attr_get(a, "term");
+    const std::string* scheme = attr_get(a, "scheme");
+    if (!scheme) scheme = attr_get(a, "domain");
+    const std::string* label = attr_get(a, "label");
+    add_tag(term ? std::optional<std::string>(*term) : std::nullopt,
+            scheme ? std::optional<std::string>(*scheme) : std::nullopt,
+            label ? std::optional<std::string>(*label) : std::nullopt);
+    push("category", true);
+  }
+  void end_category() {
+    auto v = pop("category");
+    if (!v || v->empty()) return;
+    Ctx& c = context();
+    if (!c.tags.empty() && (!c.tags.back().term || c.tags.back().term->empty())) c.tags.back().term = *v;
+    else add_tag(*v, std::nullopt, std::nullopt);
+  }
+  void end_date(const std::string& key) {
+    auto v = pop(key);
+    std::optional<int64_t> t;
+    if (v) t = parse_feed_date(*v);
+    Ctx& c = context();
+    if (key == "published") c.published_parsed = t;
+    else if (key == "updated") c.updated_parsed = t;
+  }
+};
+
+// --- The readers that drive the machine
+// Strict reader (strict_reader.cpp): "" on success or the SAX-style error message.
+std::string run_strict_reader(FeedMachine& m, const std::map<std::string, std::string>& entities,
+                              EntityBudget& budget, const std::string& text);
+// Loose reader (loose_reader.cpp), for documents that are not well-formed.
+void run_loose_reader(FeedMachine& m, std::string data);
+
+}  // namespace baotin::feed_internal
