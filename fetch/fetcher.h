@@ -124,7 +124,6 @@ class Fetcher {
   // (callbacks receive error "cancelled: fetcher shut down"). Idempotent; blocks until the loop has exited.
   void shutdown(bool drain);
   FetcherStats stats() const;
-  const FetcherConfig& config() const;
 
   struct Impl;
 
