@@ -32,12 +32,8 @@ double article_retry_delay(int attempt, std::optional<double> retry_after_s, dou
 // ---------------------------------------------------------------------------------------------
 Ingestor::Ingestor(const Config& cfg, Store& store, Fetcher& fetcher, Metrics& metrics,
                    std::shared_ptr<const TemplateRegistry> templates)
-    : cfg_(cfg), store_(store), fetcher_(fetcher), metrics_(metrics), pool_(cfg.workers),
-      templates_(std::move(templates)) {
-  policy_.min_interval_s = cfg.min_interval_s;
-  policy_.max_interval_s = cfg.max_interval_s;
-  policy_.max_backoff_s = cfg.max_backoff_s;
-}
+    : cfg_(cfg), store_(store), fetcher_(fetcher), metrics_(metrics), policy_(cfg.poll), pool_(cfg.workers),
+      templates_(std::move(templates)) {}
 
 Ingestor::~Ingestor() { finish(); }
 
@@ -547,7 +543,7 @@ void Ingestor::on_article_result(const ArticleJob& job, int attempt, FetchResult
   auto tpl = templates();
   eo.templates = tpl.get();
   eo.site = job.site;
-  eo.max_bytes = cfg_.max_body_bytes;
+  eo.max_bytes = cfg_.fetch.max_body_bytes;
   std::string page_url = r.final_url.empty() ? url : r.final_url;
   Article a = extract_article(r.body, page_url, r.content_type, eo);
   if (r.too_large) {
