@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
   std::filesystem::remove_all(dir);
   Config cfg;
   cfg.workers = workers;
-  cfg.min_interval_s = 1;
+  cfg.poll.min_interval_s = 1;
   auto templates = std::make_shared<TemplateRegistry>();
   std::vector<TemplateError> errs;
   templates->add(load_template(std::string(BAOTIN_SOURCE_DIR) + "/tests/fixtures/e2e/site.toml", errs));

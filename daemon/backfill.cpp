@@ -101,7 +101,7 @@ int run_backfill(const BackfillOptions& opts) {
                  cfg.data_dir.c_str(), err.c_str());
     return 1;
   }
-  Fetcher fetcher(fetcher_config(cfg));
+  Fetcher fetcher(cfg.fetch);
 
   std::vector<std::string> urls;
   if (!opts.urls_file.empty()) {

@@ -170,33 +170,33 @@ bool load_config(const std::string& path, Config& cfg, std::vector<TemplateError
     Reader r{*t, path, errors, "fetch."};
     r.check_keys({"user_agent", "max_in_flight", "per_host_concurrency", "per_host_min_delay_s", "connect_timeout_ms",
                   "total_timeout_ms", "max_body_bytes", "max_redirects", "respect_robots", "allow_private"});
-    r.get("user_agent", cfg.user_agent);
-    r.get_int("max_in_flight", cfg.max_in_flight, 1, 4096);
-    r.get_int("per_host_concurrency", cfg.per_host_concurrency, 1, 64);
-    r.get_num("per_host_min_delay_s", cfg.per_host_min_delay_s, 0, 3600);
-    r.get_int("connect_timeout_ms", cfg.connect_timeout_ms, 100, 300000);
-    r.get_int("total_timeout_ms", cfg.total_timeout_ms, 100, 3600000);
-    r.get_int("max_body_bytes", cfg.max_body_bytes, 1024, int64_t{1} << 30);
-    r.get_int("max_redirects", cfg.max_redirects, 0, 20);
-    r.get("respect_robots", cfg.respect_robots);
+    r.get("user_agent", cfg.fetch.user_agent);
+    r.get_int("max_in_flight", cfg.fetch.max_in_flight, 1, 4096);
+    r.get_int("per_host_concurrency", cfg.fetch.per_host_concurrency, 1, 64);
+    r.get_num("per_host_min_delay_s", cfg.fetch.per_host_min_delay_s, 0, 3600);
+    r.get_int("connect_timeout_ms", cfg.fetch.connect_timeout_ms, 100, 300000);
+    r.get_int("total_timeout_ms", cfg.fetch.total_timeout_ms, 100, 3600000);
+    r.get_int("max_body_bytes", cfg.fetch.max_body_bytes, 1024, int64_t{1} << 30);
+    r.get_int("max_redirects", cfg.fetch.max_redirects, 0, 20);
+    r.get("respect_robots", cfg.fetch.respect_robots);
     if (const toml::node* n = t->get("user_agent")) {
-      std::string why = check_header_value(cfg.user_agent);
+      std::string why = check_header_value(cfg.fetch.user_agent);
       if (!why.empty()) errors.push_back({path, line_of(*n), "fetch.user_agent: " + why});
     }
-    if (auto n = t->get("allow_private")) read_allow_list(*n, path, "fetch.allow_private", cfg.allow_private, errors);
+    if (auto n = t->get("allow_private")) read_allow_list(*n, path, "fetch.allow_private", cfg.fetch.allow_private, errors);
   }
   if (auto t = root["poll"].as_table()) {
     Reader r{*t, path, errors, "poll."};
     r.check_keys({"min_interval_s", "max_interval_s", "max_backoff_s", "article_retries", "max_new_per_poll",
                   "max_queued_articles", "max_retry_after_s"});
-    r.get_num("min_interval_s", cfg.min_interval_s, 1, 7 * 86400.0);
-    r.get_num("max_interval_s", cfg.max_interval_s, 1, 30 * 86400.0);
-    r.get_num("max_backoff_s", cfg.max_backoff_s, 1, 30 * 86400.0);
+    r.get_num("min_interval_s", cfg.poll.min_interval_s, 1, 7 * 86400.0);
+    r.get_num("max_interval_s", cfg.poll.max_interval_s, 1, 30 * 86400.0);
+    r.get_num("max_backoff_s", cfg.poll.max_backoff_s, 1, 30 * 86400.0);
     r.get_int("article_retries", cfg.article_retries, 1, 20);
     r.get_int("max_new_per_poll", cfg.max_new_per_poll, 1, 100000);
     r.get_int("max_queued_articles", cfg.max_queued_articles, 1, 10000000);
     r.get_num("max_retry_after_s", cfg.max_retry_after_s, 1, 86400);
-    if (cfg.min_interval_s > cfg.max_interval_s)
+    if (cfg.poll.min_interval_s > cfg.poll.max_interval_s)
       errors.push_back({path, line_of(*t), "poll.min_interval_s must not exceed poll.max_interval_s"});
   }
   if (auto t = root["sites"].as_table()) {
@@ -257,13 +257,13 @@ bool load_config(const std::string& path, Config& cfg, std::vector<TemplateError
     if (!t) continue;
     for (const auto& [k, v] : *t) {
       if (std::string_view(section) == "robots_override") {
-        if (auto b = v.as_boolean()) cfg.robots_override[std::string(k.str())] = b->get();
+        if (auto b = v.as_boolean()) cfg.fetch.robots_override[std::string(k.str())] = b->get();
         else errors.push_back({path, line_of(v), std::string(section) + "." + std::string(k.str()) + ": expected true/false"});
       } else {
         double d = 0;
         size_t before_num = errors.size();
         top.check_num(v, std::string(section) + "." + std::string(k.str()), d, 0, 3600);
-        if (errors.size() == before_num) cfg.host_min_delay[std::string(k.str())] = d;
+        if (errors.size() == before_num) cfg.fetch.host_min_delay[std::string(k.str())] = d;
       }
     }
   }

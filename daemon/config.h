@@ -5,6 +5,8 @@
 #include <utility>
 #include <vector>
 
+#include "daemon/poll_schedule.h"
+#include "fetch/fetcher.h"
 #include "extract/template.h"
 
 namespace baotin {
@@ -32,24 +34,16 @@ struct Config {
   bool store_raw_html = true;
   size_t block_cache_mb = 64;  // RocksDB block cache shared by all column families
 
-  // [fetch]
-  std::string user_agent = "baotin/0.1 (Vietnamese news ingestion; +https://example.invalid/baotin)";
-  int max_in_flight = 32;
-  int per_host_concurrency = 2;
-  double per_host_min_delay_s = 1.0;
-  long connect_timeout_ms = 10000;
-  long total_timeout_ms = 30000;
-  size_t max_body_bytes = 16 * 1024 * 1024;
-  int max_redirects = 5;
-  bool respect_robots = true;
-  std::map<std::string, bool> robots_override;     // host -> ignore robots.txt
-  std::map<std::string, double> host_min_delay;    // host -> seconds
-  std::vector<std::string> allow_private;          // non-public addresses allowed for every fetch (netpolicy.h)
+  // The fetcher's settings, handed to the Fetcher as they are; the defaults are FetcherConfig's (fetch/fetcher.h),
+  // declared only there. From [fetch] (user_agent, max_in_flight, per_host_concurrency, per_host_min_delay_s,
+  // connect_timeout_ms, total_timeout_ms, max_body_bytes, max_redirects, respect_robots, allow_private),
+  // [robots_override] and [host_min_delay]; the other FetcherConfig fields are not configurable.
+  FetcherConfig fetch;
 
-  // [poll]
-  double min_interval_s = 120;
-  double max_interval_s = 3600;
-  double max_backoff_s = 6 * 3600;
+  // [poll]: the schedule's settings (min_interval_s, max_interval_s, max_backoff_s); defaults in PollPolicy
+  // (daemon/poll_schedule.h). jitter and ewma_alpha are not configurable.
+  PollPolicy poll;
+  // [poll]: the pipeline's own settings (daemon/pipeline.h).
   int article_retries = 5;
   int max_new_per_poll = 100;          // new items queued from one poll; the rest wait for the next poll
   int max_queued_articles = 20000;     // article fetches outstanding at once, all feeds together

@@ -31,61 +31,10 @@ double article_retry_delay(int attempt, std::optional<double> retry_after_s, dou
 }
 
 // ---------------------------------------------------------------------------------------------
-WorkerPool::WorkerPool(int threads) {
-  for (int i = 0; i < std::max(1, threads); ++i) threads_.emplace_back([this] { run(); });
-}
-
-WorkerPool::~WorkerPool() { stop(); }
-
-void WorkerPool::post(std::function<void()> fn) {
-  {
-    std::lock_guard lk(mu_);
-    q_.push(std::move(fn));
-  }
-  cv_.notify_one();
-}
-
-void WorkerPool::stop() {
-  {
-    std::lock_guard lk(mu_);
-    if (stopping_ && threads_.empty()) return;
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  for (auto& t : threads_)
-    if (t.joinable()) t.join();
-  threads_.clear();
-}
-
-void WorkerPool::run() {
-  for (;;) {
-    std::function<void()> fn;
-    {
-      std::unique_lock lk(mu_);
-      cv_.wait(lk, [&] { return stopping_ || !q_.empty(); });
-      if (q_.empty()) return;
-      fn = std::move(q_.front());
-      q_.pop();
-    }
-    try {
-      fn();
-    } catch (const std::exception& e) {
-      spdlog::error("worker: unexpected error: {}", e.what());
-    } catch (...) {
-      spdlog::error("worker: unexpected non-standard exception");
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 Ingestor::Ingestor(const Config& cfg, Store& store, Fetcher& fetcher, Metrics& metrics,
                    std::shared_ptr<const TemplateRegistry> templates)
-    : cfg_(cfg), store_(store), fetcher_(fetcher), metrics_(metrics), pool_(cfg.workers),
-      templates_(std::move(templates)) {
-  policy_.min_interval_s = cfg.min_interval_s;
-  policy_.max_interval_s = cfg.max_interval_s;
-  policy_.max_backoff_s = cfg.max_backoff_s;
-}
+    : cfg_(cfg), store_(store), fetcher_(fetcher), metrics_(metrics), policy_(cfg.poll), pool_(cfg.workers),
+      templates_(std::move(templates)) {}
 
 Ingestor::~Ingestor() { finish(); }
 
@@ -683,7 +632,7 @@ void Ingestor::on_article_result(const ArticleJob& job, int attempt, FetchResult
   auto tpl = templates();
   eo.templates = tpl.get();
   eo.site = job.site;
-  eo.max_bytes = cfg_.max_body_bytes;
+  eo.max_bytes = cfg_.fetch.max_body_bytes;
   std::string page_url = r.final_url.empty() ? url : r.final_url;
   Article a = extract_article(r.body, page_url, r.content_type, eo);
   if (r.too_large) {

@@ -19,10 +19,11 @@
 
 #include "daemon/config.h"
 #include "daemon/metrics.h"
-#include "extract/template.h"
-#include "feed/feed.h"
+#include "daemon/poll_schedule.h"
+#include "daemon/worker_pool.h"
 #include "fetch/fetcher.h"
-#include "fetch/schedule.h"
+#include "feed/feed.h"
+#include "extract/template.h"
 #include "store/store.h"
 
 namespace baotin {
@@ -34,23 +35,6 @@ int64_t epoch_now();
 // (5 s, 10 s, 20 s, ... up to 600 s) is the floor; a server's Retry-After may lengthen it, never beyond
 // max_retry_after_s, and never shorten it (Retry-After: 0 is not "hammer me").
 double article_retry_delay(int attempt, std::optional<double> retry_after_s, double max_retry_after_s);
-
-// Fixed-size thread pool with a FIFO queue.
-class WorkerPool {
- public:
-  explicit WorkerPool(int threads);
-  ~WorkerPool();
-  void post(std::function<void()> fn);
-  void stop();  // runs what is queued, then joins
-
- private:
-  void run();
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::queue<std::function<void()>> q_;
-  std::vector<std::thread> threads_;
-  bool stopping_ = false;
-};
 
 struct IngestOutcome {
   std::string url;

@@ -43,23 +43,6 @@ std::optional<Config> load_run_config(const std::string& path, const std::string
   return cfg;
 }
 
-FetcherConfig fetcher_config(const Config& cfg) {
-  FetcherConfig f;
-  f.user_agent = cfg.user_agent;
-  f.max_in_flight = cfg.max_in_flight;
-  f.per_host_concurrency = cfg.per_host_concurrency;
-  f.per_host_min_delay_s = cfg.per_host_min_delay_s;
-  f.connect_timeout_ms = cfg.connect_timeout_ms;
-  f.total_timeout_ms = cfg.total_timeout_ms;
-  f.max_body_bytes = cfg.max_body_bytes;
-  f.max_redirects = cfg.max_redirects;
-  f.respect_robots = cfg.respect_robots;
-  f.robots_override = cfg.robots_override;
-  f.host_min_delay = cfg.host_min_delay;
-  f.allow_private = cfg.allow_private;
-  return f;
-}
-
 std::shared_ptr<const TemplateRegistry> load_templates(const Config& cfg, bool log_errors) {
   auto reg = std::make_shared<TemplateRegistry>();
   std::vector<TemplateError> errs;
@@ -186,7 +169,7 @@ int run_serve(const ServeOptions& opts) {
     spdlog::info("templates: {} loaded from {}", templates->all().size(), cfg.templates_dir);
   }
   metrics.load_health(stored_health(*store));
-  Fetcher fetcher(fetcher_config(cfg));
+  Fetcher fetcher(cfg.fetch);
   Ingestor ing(cfg, *store, fetcher, metrics, templates);
   std::vector<FeedConfig> feeds = effective_feeds(cfg, *templates);
   metrics.feeds_total = static_cast<int64_t>(feeds.size());

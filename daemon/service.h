@@ -28,10 +28,9 @@ struct BackfillOptions {
 int run_backfill(const BackfillOptions& opts);
 
 // Shared by serve and backfill: the config (errors printed as file:line, nullopt when invalid; a
-// non-empty data_dir overrides [daemon].data_dir), the fetcher settings it implies, and the templates
-// (broken files logged and skipped).
+// non-empty data_dir overrides [daemon].data_dir; Config::fetch goes to the Fetcher as it is) and the
+// templates (broken files logged and skipped).
 std::optional<Config> load_run_config(const std::string& path, const std::string& data_dir);
-FetcherConfig fetcher_config(const Config& cfg);
 std::shared_ptr<const TemplateRegistry> load_templates(const Config& cfg, bool log_errors);
 // Loads cfg.templates_dir for a (re)load: errors are logged (file:line) and appended to `errors`; a template of
 // `previous` whose file now fails to load is kept (logged); *failed_files = files that failed.

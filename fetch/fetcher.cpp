@@ -884,6 +884,4 @@ FetcherStats Fetcher::stats() const {
   return s;
 }
 
-const FetcherConfig& Fetcher::config() const { return impl_->cfg; }
-
 }  // namespace baotin

@@ -14,8 +14,9 @@
 namespace baotin {
 
 struct FetcherConfig {
-  std::string user_agent = "baotin/0.1 (+https://github.com/baotin)";
-  int max_in_flight = 64;            // transfers running at once, all hosts together
+  // The defaults here are the daemon's defaults too (daemon/config.h holds a FetcherConfig).
+  std::string user_agent = "baotin/0.1 (Vietnamese news ingestion; +https://example.invalid/baotin)";
+  int max_in_flight = 32;            // transfers running at once, all hosts together
   int per_host_concurrency = 2;      // transfers running at once per host (host[:port])
   double per_host_min_delay_s = 1.0; // minimum time between the starts of two requests to one host
   long connect_timeout_ms = 10000;
@@ -124,7 +125,6 @@ class Fetcher {
   // (callbacks receive error "cancelled: fetcher shut down"). Idempotent; blocks until the loop has exited.
   void shutdown(bool drain);
   FetcherStats stats() const;
-  const FetcherConfig& config() const;
 
   struct Impl;
 

@@ -1069,20 +1069,6 @@ uint64_t Store::last_seq() const {
   return it->Valid() && it->key().size() == 8 ? read_be(it->key().ToStringView()) : 0;
 }
 
-void Store::scan_articles(const std::function<bool(const Article&)>& fn) const {
-  if (!db_) return;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), articles_));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    auto j = parse_json(it->value().ToStringView());
-    if (!j) {
-      spdlog::error("store: record {} is not valid JSON", it->key().ToString());
-      continue;
-    }
-    if (!fn(article_from_json(*j))) return;
-  }
-  if (!it->status().ok()) throw StoreError("store read failed: " + status_text(it->status()));
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Feeds and meta
 
@@ -1118,28 +1104,6 @@ void Store::put_meta(const std::string& key, const std::string& value) {
 }
 
 std::optional<std::string> Store::get_meta(const std::string& key) const { return get_raw(meta_, key); }
-
-int64_t Store::add_counter(const std::string& key, int64_t delta) {
-  require_writable("add_counter");
-  if (reserved_meta(key))
-    throw StoreError("add_counter: key '" + key + "' is reserved");
-  std::lock_guard lk(write_mu_);
-  int64_t v = 0;
-  if (auto cur = get_raw(meta_, key)) {
-    try {
-      v = std::stoll(*cur);
-    } catch (...) {
-      v = 0;
-    }
-  }
-  v += delta;
-  rocksdb::WriteOptions wo;
-  wo.sync = sync_writes_;
-  rocksdb::WriteBatch batch;
-  batch.Put(meta_, key, std::to_string(v));
-  write_or_throw(wo, batch);
-  return v;
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // fsck

@@ -155,8 +155,6 @@ class Store {
   // Change events with seq > after_seq, in order. `fn` returns false to stop.
   void scan_changes(uint64_t after_seq, const std::function<bool(const ChangeEvent&)>& fn) const;
   uint64_t last_seq() const;
-  // Latest record of every article, in id order. `fn` returns false to stop.
-  void scan_articles(const std::function<bool(const Article&)>& fn) const;
 
   std::optional<std::string> get_feed_state(const std::string& feed_url) const;
   void put_feed_state(const std::string& feed_url, const std::string& json);
@@ -188,8 +186,6 @@ class Store {
   // Free-form metadata. Keys "schema_version", "last_seq" and "dedup_index_format" are reserved (StoreError).
   void put_meta(const std::string& key, const std::string& value);
   std::optional<std::string> get_meta(const std::string& key) const;
-  // Atomically adds `delta` to the integer stored under `key` (missing == 0); returns the new value.
-  int64_t add_counter(const std::string& key, int64_t delta);
 
   // Secondary only: applies the primary's new writes. Returns false (and *error) on failure.
   bool catch_up(std::string* error = nullptr);
@@ -242,7 +238,7 @@ class Store {
   bool read_only_ = false;  // open_readonly(): no catch-up either
   bool sync_writes_ = true;
   std::string path_;
-  mutable std::mutex write_mu_;  // serialises put_article / add_counter read-modify-writes
+  mutable std::mutex write_mu_;  // serialises put_article / dedup rebuild read-modify-writes
   std::atomic<uint64_t> last_seq_{0};
 };
 

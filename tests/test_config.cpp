@@ -42,6 +42,26 @@ TEST(Config, BlockCache) {
   EXPECT_NE(errs.back().message.find("block_cache_mb"), std::string::npos) << errs.back().message;
 }
 
+// The fetch and poll defaults are declared once (FetcherConfig, PollPolicy) and are what an empty config gives:
+// the daemon's documented defaults (README "Configuration").
+TEST(Config, DefaultsComeFromTheFetcherAndTheSchedule) {
+  auto path = write_tmp("baotin-defaults.toml", "[daemon]\ndata_dir = \"/tmp/x\"\n");
+  Config cfg;
+  std::vector<TemplateError> errs;
+  ASSERT_TRUE(load_config(path, cfg, errs));
+  EXPECT_EQ(cfg.fetch.user_agent, "baotin/0.1 (Vietnamese news ingestion; +https://example.invalid/baotin)");
+  EXPECT_EQ(cfg.fetch.max_in_flight, 32);
+  EXPECT_EQ(cfg.fetch.per_host_concurrency, 2);
+  EXPECT_EQ(cfg.fetch.max_body_bytes, size_t{16} << 20);
+  EXPECT_EQ(cfg.fetch.user_agent, FetcherConfig{}.user_agent);
+  EXPECT_EQ(cfg.fetch.max_in_flight, FetcherConfig{}.max_in_flight);
+  EXPECT_DOUBLE_EQ(cfg.poll.min_interval_s, 120);
+  EXPECT_DOUBLE_EQ(cfg.poll.max_interval_s, 3600);
+  EXPECT_DOUBLE_EQ(cfg.poll.max_backoff_s, 6 * 3600);
+  EXPECT_DOUBLE_EQ(cfg.poll.jitter, PollPolicy{}.jitter);
+  std::filesystem::remove(path);
+}
+
 TEST(Config, ErrorsWithLines) {
   Config cfg;
   std::vector<TemplateError> errs;
@@ -87,14 +107,13 @@ TEST(Config, AllowPrivateFetchAndPerFeed) {
                      "[[feeds]]\nurl = \"https://c.vn/rss\"\nallow_private = false\n"
                      "[[feeds]]\nurl = \"https://d.vn/rss\"\n");
   ASSERT_TRUE(load_config(p, cfg, errs)) << (errs.empty() ? "" : errs[0].str());
-  EXPECT_EQ(cfg.allow_private, (std::vector<std::string>{"10.0.0.0/8", "intranet.example.vn"}));
+  EXPECT_EQ(cfg.fetch.allow_private, (std::vector<std::string>{"10.0.0.0/8", "intranet.example.vn"}));
   ASSERT_EQ(cfg.feeds.size(), 5u);
   EXPECT_EQ(cfg.feeds[0].allow_private, std::vector<std::string>{"127.0.0.1:8080"});  // the feed's own host:port
   EXPECT_EQ(cfg.feeds[1].allow_private, std::vector<std::string>{"intranet.vn:443"});
   EXPECT_EQ(cfg.feeds[2].allow_private, (std::vector<std::string>{"192.168.1.0/24", "[::1]:9000"}));
   EXPECT_TRUE(cfg.feeds[3].allow_private.empty());
   EXPECT_TRUE(cfg.feeds[4].allow_private.empty());
-  EXPECT_EQ(fetcher_config(cfg).allow_private, cfg.allow_private);
 
   Config bad;
   errs.clear();
@@ -192,7 +211,7 @@ TEST(Config, ValidLimitsAndRemoteMetricsOptIn) {
   EXPECT_EQ(cfg.max_new_per_poll, 50);
   EXPECT_EQ(cfg.max_queued_articles, 1000);
   EXPECT_DOUBLE_EQ(cfg.max_retry_after_s, 30);
-  EXPECT_DOUBLE_EQ(cfg.host_min_delay["a.vn"], 2.5);
+  EXPECT_DOUBLE_EQ(cfg.fetch.host_min_delay["a.vn"], 2.5);
   ASSERT_TRUE(load_config(write_tmp("baotin-cfg-ok6.toml", "[daemon]\nmetrics_listen = \"[::1]:9464\"\n"), cfg, errs));
   ASSERT_TRUE(load_config(write_tmp("baotin-cfg-okl.toml", "[daemon]\nmetrics_listen = \"localhost:9464\"\n"), cfg, errs));
 }

@@ -73,7 +73,7 @@ TEST(Fetcher, Ok200WithHeadersAndValidators) {
   EXPECT_FALSE(r.not_modified);
   EXPECT_GT(r.wire_bytes, r.body.size());
   EXPECT_EQ(r.header("ETag"), "\"v1\"");
-  EXPECT_EQ(seen_ua, "baotin/0.1 (+https://github.com/baotin)");
+  EXPECT_EQ(seen_ua, "baotin/0.1 (Vietnamese news ingestion; +https://example.invalid/baotin)");  // the default
   EXPECT_NE(seen_ae.find("gzip"), std::string::npos) << seen_ae;
   EXPECT_NE(seen_ae.find("deflate"), std::string::npos) << seen_ae;
 }

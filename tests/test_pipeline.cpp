@@ -34,7 +34,7 @@ struct Harness {
     auto t = load_template(std::string(BAOTIN_FIXTURES) + "/e2e/site.toml", errs);
     EXPECT_TRUE(t) << (errs.empty() ? "" : errs[0].str());
     templates->add(t);
-    cfg.min_interval_s = 1;
+    cfg.poll.min_interval_s = 1;
     cfg.article_retries = 3;
     std::string err;
     store = Store::open({(dir / "db").string(), true}, &err);
@@ -321,7 +321,7 @@ TEST(Pipeline, HugeFeedIsTakenInBoundedBatches) {
   EXPECT_GE(h.metrics.feed_items_deferred.load(), 95u);
   auto st = h.ing->feed_state(feed.url);
   EXPECT_TRUE(st.etag.empty());  // a 304 must not hide the 95 items still waiting
-  EXPECT_LE(st.next_poll, epoch_now() + static_cast<int64_t>(h.cfg.min_interval_s) + 1);
+  EXPECT_LE(st.next_poll, epoch_now() + static_cast<int64_t>(h.cfg.poll.min_interval_s) + 1);
   for (int i = 0; i < 6 && stored < 120; ++i) {
     h.ing->poll_feed(feed);
     h.run_until_idle();
@@ -396,7 +396,7 @@ TEST(Pipeline, PollThatDiesIsRecordedWithBackoff) {
   auto st = h.ing->feed_state(feed.url);
   EXPECT_EQ(st.consecutive_failures, 1);
   EXPECT_NE(st.last_error.find("internal error"), std::string::npos) << st.last_error;
-  EXPECT_GE(st.next_poll, epoch_now() + static_cast<int64_t>(h.cfg.min_interval_s));
+  EXPECT_GE(st.next_poll, epoch_now() + static_cast<int64_t>(h.cfg.poll.min_interval_s));
   EXPECT_EQ(h.metrics.poll_internal_errors.load(), 1u);
   auto stored = feed_state_from_json(nlohmann::json::parse(*h.store->get_feed_state(feed.url)));
   EXPECT_EQ(stored.last_error, st.last_error);

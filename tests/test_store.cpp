@@ -278,8 +278,6 @@ TEST(Store, FeedStateAndMetaRoundTrip) {
     st->put_feed_state("https://tuoitre.vn/rss/tin-moi-nhat.rss", R"({"etag":""})");
     st->put_feed_state("https://tuoitre.vn/rss/tin-moi-nhat.rss", R"({"etag":"x"})");
     st->put_meta("template:vnexpress@3", "ok");
-    EXPECT_EQ(st->add_counter("health:vnexpress:missing_body", 2), 2);
-    EXPECT_EQ(st->add_counter("health:vnexpress:missing_body", 3), 5);
     EXPECT_THROW(st->put_meta("last_seq", "99"), StoreError);
     EXPECT_THROW(st->put_meta("schema_version", "2"), StoreError);
   }
@@ -291,7 +289,6 @@ TEST(Store, FeedStateAndMetaRoundTrip) {
   EXPECT_EQ(all[0].first, "https://tuoitre.vn/rss/tin-moi-nhat.rss");
   EXPECT_EQ(all[0].second, R"({"etag":"x"})");
   EXPECT_EQ(st->get_meta("template:vnexpress@3"), "ok");
-  EXPECT_EQ(st->get_meta("health:vnexpress:missing_body"), "5");
   EXPECT_EQ(st->get_meta("schema_version"), std::to_string(Store::kSchemaVersion));
   EXPECT_FALSE(st->get_meta("nope"));
 }

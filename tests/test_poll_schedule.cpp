@@ -2,7 +2,7 @@
 
 #include <set>
 
-#include "fetch/schedule.h"
+#include "daemon/poll_schedule.h"
 
 using namespace baotin;
 

@@ -1,4 +1,4 @@
-#include "fetch/schedule.h"
+#include "daemon/poll_schedule.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,0 +1,72 @@
+// The bodies of the CLI's tool commands, one file per command (daemon/cmd_<name>.cpp); daemon/cli.cpp only
+// wires them to CLI11. `serve` and `backfill` are in daemon/service.h (serve.cpp, backfill.cpp).
+// Each returns the process exit code: 0 ok, 1 the command found a problem or failed, 2 unusable input.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "store/export.h"
+#include "store/store.h"
+
+namespace baotin::cli {
+
+struct ExtractArgs {
+  std::string site;       // template name; "" = chosen by the URL's host
+  std::string file;       // saved HTML page
+  std::string url;        // the page's URL; "" = the template's first host (or example.invalid)
+  std::string templates;  // template directory
+  bool no_generic = false;
+};
+int cmd_extract(const ExtractArgs& a);
+
+struct CheckArgs {
+  std::string config;  // config file
+  std::string db;      // store whose template health to show; "" = the config's data_dir
+};
+int cmd_check(const CheckArgs& a);
+
+struct ParseFeedArgs {
+  std::string file, content_type, base;
+};
+int cmd_parse_feed(const ParseFeedArgs& a);
+
+struct ExportArgs {
+  std::string db;
+  ExportOptions options;
+  std::string out_file;  // "" = stdout
+};
+int cmd_export(const ExportArgs& a);
+
+struct DiffArgs {
+  std::string db;
+  std::string id;         // article id or one of its URLs
+  uint32_t from = 0, to = 0;  // 0 = each consecutive pair
+  std::string templates;  // for URLs on an outlet's former domain (host_aliases)
+};
+int cmd_diff(const DiffArgs& a);
+
+int cmd_feeds(const std::string& db);
+
+struct VerifyArgs {
+  std::string db;
+  bool salvage_wal = false;
+};
+int cmd_verify(const VerifyArgs& a);
+
+// --- Shared by the commands (daemon/commands.cpp).
+
+// Reads a whole file; false when it cannot be opened.
+bool read_whole_file(const std::string& path, std::string& out);
+// Read-only view (RocksDB secondary) of a store that a running daemon may hold open; nullptr with a message on
+// stderr when there is no store or it cannot be opened. cleanup_reader() removes its scratch directory.
+std::unique_ptr<Store> open_reader(const std::string& db);
+void cleanup_reader();
+// Runs `fn` on an opened store: read errors (checksum mismatch, missing file) end the command with
+// "<command>: <error>" on stderr and exit status 1; the reader's scratch directory is removed afterwards.
+int run_on_store(const char* command, Store& store, const std::function<int(Store&)>& fn);
+// Opens `db` with open_reader() and runs `fn` on it as run_on_store() does; 1 when it cannot be opened.
+int with_reader(const char* command, const std::string& db, const std::function<int(Store&)>& fn);
+
+}  // namespace baotin::cli
