@@ -8,6 +8,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "core/identity.h"
 #include "daemon/config.h"
 #include "daemon/metrics.h"
 #include "daemon/service.h"
@@ -322,7 +323,7 @@ int run_cli(int argc, char** argv) {
         std::vector<TemplateError> errs;
         if (std::filesystem::is_directory(d_templates)) reg.load_dir(d_templates, errs);
         if (auto t = reg.for_url(id))
-          if (std::string moved = t->unalias_url(id); !moved.empty()) found = store->id_for_url(moved);
+          found = find_known(id, t->outlet(), [&](const std::string& k) { return store->id_for_url(k); });
       }
       if (!found) {
         std::fprintf(stderr, "diff: no article for URL %s\n", id.c_str());

@@ -14,7 +14,6 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
-#include <xxhash.h>
 #include <zstd.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -31,7 +30,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "parse/canonical.h"
+#include "core/identity.h"
 #include "store/dedup.h"
 
 namespace baotin {
@@ -64,12 +63,6 @@ bool reserved_meta(const std::string& key) {
 constexpr size_t kMaxRawBytes = 256u << 20;  // refuse to decompress anything claiming more than this
 
 std::string version_key(const std::string& id, uint32_t version) { return id + be32(version); }
-
-std::string hex64(uint64_t h) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
-}
 
 std::string dump(const nlohmann::json& j) {
   // Never throw on invalid UTF-8 coming from the web: replace it.
@@ -298,12 +291,6 @@ namespace {
 // all become copies of each other.
 bool dedupable(const Article& a, const std::string& fp, const NearSketch& sketch) {
   return !fp.empty() && (!a.body.empty() || sketch.indexable());
-}
-
-std::string canonical_or_raw(const std::string& url) {
-  if (url.empty()) return {};
-  std::string c = canonicalize_url(url);
-  return c.empty() ? url : c;
 }
 
 }  // namespace
@@ -813,28 +800,20 @@ std::optional<std::string> Store::get_raw(rocksdb::ColumnFamilyHandle* cf, const
 std::string Store::resolve_id_locked(const std::vector<std::string>& url_keys, const std::string& canonical) const {
   for (const auto& k : url_keys)
     if (auto id = get_raw(urls_, k)) return *id;
-  return hex64(XXH3_64bits(canonical.data(), canonical.size()));
+  return article_id(canonical);
 }
 
 PutResult Store::put_article(Article a, std::string_view raw_html, const std::vector<std::string>& alias_urls) {
   require_writable("put_article");
 
   // --- Work that needs no lock: URL canonicalisation, hashes, fingerprints, compression.
-  std::string canonical = canonical_or_raw(!a.canonical_url.empty() ? a.canonical_url : a.url);
+  // Identity (core/identity.h): the canonical URL, and the `urls` keys in look-up order (the canonical URL
+  // decides the identity first).
+  RecordKeys rk = record_keys(a.canonical_url, a.url, alias_urls);
+  std::string canonical = std::move(rk.canonical);
   if (canonical.empty()) throw StoreError("put_article: article has neither url nor canonical_url");
   a.canonical_url = canonical;
-  // Lookup order matters: the canonical URL decides the identity first.
-  std::vector<std::string> url_keys;
-  auto add_key = [&](const std::string& u) {
-    if (!u.empty() && std::find(url_keys.begin(), url_keys.end(), u) == url_keys.end()) url_keys.push_back(u);
-  };
-  add_key(canonical);
-  add_key(a.url);
-  add_key(canonical_or_raw(a.url));
-  for (const auto& al : alias_urls) {
-    add_key(al);
-    add_key(canonical_or_raw(al));
-  }
+  const std::vector<std::string> url_keys = std::move(rk.keys);
   a.content_hash = content_hash(a);
   // Fingerprints and the compressed page are only needed when a version is written; an unchanged
   // re-fetch (the common case when feeds are re-polled) skips them. Prepared here, outside the lock,
@@ -989,11 +968,7 @@ std::optional<Article> Store::get(const std::string& id) const {
 }
 
 std::optional<std::string> Store::id_for_url(const std::string& url) const {
-  if (url.empty()) return std::nullopt;
-  if (auto id = get_raw(urls_, url)) return id;
-  std::string c = canonical_or_raw(url);
-  if (c != url) return get_raw(urls_, c);
-  return std::nullopt;
+  return find_known(url, {}, [&](const std::string& k) { return get_raw(urls_, k); });
 }
 
 std::vector<Article> Store::versions(const std::string& id) const {
