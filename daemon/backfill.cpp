@@ -11,6 +11,9 @@
 #include "daemon/metrics.h"
 #include "daemon/pipeline.h"
 #include "daemon/service.h"
+#include "core/date.h"
+#include "core/identity.h"
+#include "core/text.h"
 #include "feed/sitemap.h"
 
 namespace baotin {
@@ -145,10 +148,9 @@ int run_backfill(const BackfillOptions& opts) {
   std::set<std::string> unique;
   for (const auto& u : urls) {
     if (!unique.insert(u).second) continue;
-    std::string canon = canonicalize_url(u);
-    if (!tpl->is_article_url(canon.empty() ? u : canon)) continue;
-    std::string moved = tpl->unalias_url(u);  // stored under the outlet's current domain?
-    if (!opts.refetch && (store->id_for_url(u) || (!moved.empty() && store->id_for_url(moved)))) {
+    if (!tpl->is_article_url(url_key(u))) continue;  // URL rules: on the canonical form
+    // Known, also under the outlet's current domain?
+    if (!opts.refetch && find_known(u, tpl->outlet(), [&](const std::string& k) { return store->id_for_url(k); })) {
       ++skipped_known;
       continue;
     }

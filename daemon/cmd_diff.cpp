@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "core/identity.h"
 #include "daemon/commands.h"
 #include "extract/template.h"
 #include "store/diff.h"
@@ -18,7 +19,7 @@ int cmd_diff(const DiffArgs& args) {
         std::vector<TemplateError> errs;
         if (std::filesystem::is_directory(args.templates)) reg.load_dir(args.templates, errs);
         if (auto t = reg.for_url(id))
-          if (std::string moved = t->unalias_url(id); !moved.empty()) found = store.id_for_url(moved);
+          found = find_known(id, t->outlet(), [&](const std::string& k) { return store.id_for_url(k); });
       }
       if (!found) {
         std::fprintf(stderr, "diff: no article for URL %s\n", id.c_str());

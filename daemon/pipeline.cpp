@@ -9,6 +9,7 @@
 
 #include "core/canonical.h"
 #include "core/date.h"
+#include "core/identity.h"
 #include "core/url.h"
 #include "extract/extract.h"
 #include "feed/feed.h"
@@ -297,18 +298,15 @@ void Ingestor::on_feed_result(const FeedConfig& feed, FetchResult r) {
     std::shared_ptr<const SiteTemplate> t =
         feed.site.empty() || !tpl ? (tpl ? tpl->for_url(link) : nullptr) : tpl->by_name(feed.site);
     // URL rules are matched against the canonical form (tracking parameters removed).
-    std::string canon = canonicalize_url(link);
-    if (t && !t->is_article_url(canon.empty() ? link : canon)) {
+    const std::string canon = url_key(link);
+    if (t && !t->is_article_url(canon)) {
       ++metrics_.articles_skipped;
       continue;
     }
     bool refetch = false;
-    std::optional<std::string> known = store_.id_for_url(link);
-    if (!known && t) {
-      // Stored under the outlet's current domain (template host_aliases)?
-      if (std::string moved = t->unalias_url(link); !moved.empty()) known = store_.id_for_url(moved);
-    }
-    if (auto id = known) {
+    // Known, also under the outlet's current domain (template host_aliases)?
+    if (auto id = find_known(link, t ? t->outlet() : OutletHosts{},
+                             [&](const std::string& k) { return store_.id_for_url(k); })) {
       // Known article: re-fetch only when the feed says it changed after we fetched it.
       auto rec = store_.get(*id);
       int64_t fetched = rec ? iso_to_epoch(rec->fetched_at).value_or(0) : 0;
@@ -419,10 +417,8 @@ void Ingestor::remember_failure(const std::string& key, bool permanent) {
   f.retry_at = now + wait;
 }
 
-std::string Ingestor::inflight_key(const std::string& url) {
-  std::string key = canonicalize_url(url);
-  return key.empty() ? url : key;
-}
+// Keyed without host aliases: a template reload between queueing and the result must not change the key.
+std::string Ingestor::inflight_key(const std::string& url) { return url_key(url); }
 
 uint64_t Ingestor::failure_key(const std::string& key) { return XXH3_64bits(key.data(), key.size()); }
 
@@ -656,20 +652,17 @@ void Ingestor::on_article_result(const ArticleJob& job, int attempt, FetchResult
 
   a.feed = job.feed;
   a.fetched_at = now_iso_vn();
-  std::vector<std::string> aliases{url};
-  if (page_url != url) aliases.push_back(page_url);
-  if (t) {
-    // URLs on a former domain of the outlet are also known under the current one (the fetched URLs stay
-    // recorded as they are; extraction already moved the canonical URL).
-    for (size_t i = 0, n = aliases.size(); i < n; ++i)
-      if (std::string moved = t->unalias_url(aliases[i]); !moved.empty()) aliases.push_back(std::move(moved));
-  }
-  // Never replace a complete stored version by a partial one (truncated page, cut body).
+  // The fetched and final URLs, and their spellings on the outlet's current domain (extraction already chose
+  // and moved the canonical URL).
+  const std::vector<std::string> aliases =
+      identify(url, r.final_url, a.canonical_url, t ? t->outlet() : OutletHosts{}).aliases;
+  // Never replace a complete stored version by a partial one (truncated page, cut body). Looked up under the
+  // keys the store resolves the id with, the canonical URL first.
   if (a.partial) {
     ++metrics_.articles_partial;
     std::optional<std::string> id;
-    for (const auto& al : aliases)
-      if ((id = store_.id_for_url(al))) break;
+    for (const auto& k : record_keys(a.canonical_url, a.url, aliases).keys)
+      if ((id = store_.id_for_url(k))) break;
     if (id) {
       auto prev = store_.get(*id);
       if (prev && !prev->partial) {

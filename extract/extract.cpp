@@ -4,6 +4,7 @@
 
 #include "core/canonical.h"
 #include "core/charset.h"
+#include "core/identity.h"
 #include "core/text.h"
 #include "core/url.h"
 #include "extract/generic.h"
@@ -123,29 +124,17 @@ Article extract_article(std::string_view raw, std::string_view url, std::string_
     if (!t && !g.language.empty()) a.language = g.language;  // no template: the page's <html lang>, else "vi"
     merge_missing(a, std::move(g), /*take_body=*/!template_ok && a.body.empty());
   }
-  if (!a.canonical_url.empty()) {
-    // The page's canonical URL becomes the article id: only when it is usable. A canonical on another site or
-    // pointing to the homepage (a common CMS bug that would merge every article of the site into one record) is
-    // ignored for the fetched URL. Other hosts of the same outlet (the template's hosts) are fine.
-    const std::string given = canonicalize_url(resolve_url(url, a.canonical_url));
-    std::string chosen = choose_canonical(url, a.canonical_url, "");
-    if (t && !given.empty() && chosen != given) {
-      auto gp = parse_url(given), fp = parse_url(canonicalize_url(url));
-      const bool homepage = gp && fp && gp->path == "/" && !gp->has_query && fp->path != "/";
-      if (gp && !homepage)
-        for (const auto& h : t->hosts)
-          if (host_matches(gp->host, h)) chosen = given;
-    }
-    if (!chosen.empty() && chosen != given) {  // rejected: the fetched URL (canonicalised) instead
+  {
+    // The page's canonical URL becomes the article id only when it is usable (core/identity.h): a canonical on
+    // another site or pointing to the homepage (a common CMS bug that would merge every article of the site
+    // into one record) is ignored for the fetched URL; other hosts of the same outlet (the template's hosts)
+    // are fine. On the outlet's former domain (template host_aliases) the canonical URL, or the page's own URL
+    // when it names none, moves to the current host, so both spellings of the article get one id. Otherwise
+    // the page's canonical stays as given (the store canonicalises ids).
+    const ArticleUrls ids = identify(url, "", a.canonical_url, t ? t->outlet() : OutletHosts{});
+    if (ids.canonical_rejected)
       a.warnings.push_back("canonical URL " + a.canonical_url + " ignored (another site or the homepage)");
-      a.canonical_url = std::move(chosen);
-    }
-  }
-  if (t) {
-    // The outlet's former domain (template host_aliases): the page's canonical URL, or its own URL when it
-    // names none, moves to the current host, so both spellings of the article get one id.
-    std::string moved = t->unalias_url(a.canonical_url.empty() ? url : std::string_view(a.canonical_url));
-    if (!moved.empty()) a.canonical_url = std::move(moved);
+    if (ids.canonical_rejected || ids.moved) a.canonical_url = ids.canonical;
   }
   a.extractor = template_ok ? "template" : (a.body.empty() && a.title.empty() ? "none" : "generic");
   if (a.body.empty()) {

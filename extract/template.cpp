@@ -47,16 +47,7 @@ std::string SiteTemplate::language_for(std::string_view url) const {
   return best ? *best : language;
 }
 
-std::string SiteTemplate::unalias_url(std::string_view url) const {
-  if (host_aliases.empty()) return {};
-  std::string c = canonicalize_url(url);
-  auto u = c.empty() ? std::nullopt : parse_url(c);
-  if (!u) return {};
-  auto it = host_aliases.find(u->host);
-  if (it == host_aliases.end()) return {};
-  u->host = it->second;
-  return u->str();
-}
+std::string SiteTemplate::unalias_url(std::string_view url) const { return unalias(url, outlet()); }
 
 namespace {
 

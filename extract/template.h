@@ -9,6 +9,7 @@
 #include <pugixml.hpp>
 
 #include "core/article.h"
+#include "core/identity.h"
 #include "core/regex.h"
 
 namespace baotin {
@@ -56,8 +57,10 @@ struct SiteTemplate {
   // Language of a page at `url`: the language_by_host entry whose host is the most specific match of the
   // URL's host, else `language`.
   std::string language_for(std::string_view url) const;
+  // The outlet's hosts and former domains, for core/identity.h (a view of `hosts` and `host_aliases`).
+  OutletHosts outlet() const { return {&hosts, &host_aliases}; }
   // `url` canonicalised (core/canonical.h) and moved to the target host when its host is one of host_aliases;
-  // "" when no alias applies (or `url` is no http(s) URL).
+  // "" when no alias applies (or `url` is no http(s) URL). Same as baotin::unalias(url, outlet()).
   std::string unalias_url(std::string_view url) const;
 };
 

@@ -14,7 +14,6 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
-#include <xxhash.h>
 #include <zstd.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -24,7 +23,6 @@
 #include <climits>
 #include <cstdarg>
 #include <cstdio>
-#include <ctime>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -32,6 +30,8 @@
 #include <unordered_set>
 
 #include "core/canonical.h"
+#include "core/date.h"
+#include "core/identity.h"
 #include "store/dedup.h"
 
 namespace baotin {
@@ -65,12 +65,6 @@ constexpr size_t kMaxRawBytes = 256u << 20;  // refuse to decompress anything cl
 
 std::string version_key(const std::string& id, uint32_t version) { return id + be32(version); }
 
-std::string hex64(uint64_t h) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
-}
-
 std::string dump(const nlohmann::json& j) {
   // Never throw on invalid UTF-8 coming from the web: replace it.
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -80,78 +74,6 @@ std::optional<nlohmann::json> parse_json(std::string_view s) {
   auto j = nlohmann::json::parse(s.begin(), s.end(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return std::nullopt;
   return j;
-}
-
-std::string now_iso() {
-  using namespace std::chrono;
-  const int64_t secs = duration_cast<seconds>(system_clock::now().time_since_epoch()).count() + 7 * 3600;
-  std::time_t t = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S+07:00", &tm);
-  return buf;
-}
-
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
-// "YYYY-MM-DDTHH:MM:SS[.fff](Z|+HH:MM|+HHMM)" -> epoch seconds; no offset == +07:00.
-std::optional<int64_t> iso_epoch(std::string_view s) {
-  auto num = [&](size_t pos, size_t len) -> std::optional<int> {
-    if (pos + len > s.size()) return std::nullopt;
-    int v = 0;
-    for (size_t i = pos; i < pos + len; ++i) {
-      if (s[i] < '0' || s[i] > '9') return std::nullopt;
-      v = v * 10 + (s[i] - '0');
-    }
-    return v;
-  };
-  auto y = num(0, 4), mo = num(5, 2), d = num(8, 2);
-  if (!y || !mo || !d || s.size() < 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
-  if (*mo < 1 || *mo > 12 || *d < 1 || *d > 31) return std::nullopt;
-  int hh = 0, mi = 0, ss = 0;
-  size_t pos = 10;
-  if (s.size() >= 16 && (s[10] == 'T' || s[10] == ' ')) {
-    auto h = num(11, 2), m = num(14, 2);
-    if (!h || !m) return std::nullopt;
-    hh = *h;
-    mi = *m;
-    pos = 16;
-    if (pos < s.size() && s[pos] == ':') {
-      auto sec = num(17, 2);
-      if (!sec) return std::nullopt;
-      ss = *sec;
-      pos = 19;
-    }
-    if (pos < s.size() && s[pos] == '.') {
-      ++pos;
-      while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
-    }
-  }
-  while (pos < s.size() && s[pos] == ' ') ++pos;
-  int offset = 7 * 3600;
-  if (pos < s.size()) {
-    if (s[pos] == 'Z' || s[pos] == 'z') {
-      offset = 0;
-    } else if (s[pos] == '+' || s[pos] == '-') {
-      const int sign = s[pos] == '-' ? -1 : 1;
-      auto oh = num(pos + 1, 2);
-      if (!oh) return std::nullopt;
-      size_t mp = pos + 3;
-      if (mp < s.size() && s[mp] == ':') ++mp;
-      auto om = num(mp, 2);
-      offset = sign * (*oh * 3600 + (om ? *om : 0) * 60);
-    }
-  }
-  return days_from_civil(*y, static_cast<unsigned>(*mo), static_cast<unsigned>(*d)) * 86400 + hh * 3600 + mi * 60 +
-         ss - offset;
 }
 
 // Order for "earliest published": published date, then fetch time, then id (deterministic).
@@ -166,8 +88,11 @@ struct Age {
   }
 };
 
+// Dates through parse/date.h like everywhere else. Records hold normalize_date output and now_iso_vn stamps,
+// on which the store's former private parser agreed; a date that is no calendar date (2023-02-29, 25:00,
+// year 0001) is unknown here, so it no longer wins "earliest published".
 Age age_of(const Article& a) {
-  return {iso_epoch(a.published).value_or(INT64_MAX), iso_epoch(a.fetched_at).value_or(INT64_MAX), a.id};
+  return {iso_to_epoch(a.published).value_or(INT64_MAX), iso_to_epoch(a.fetched_at).value_or(INT64_MAX), a.id};
 }
 
 std::string zstd_compress(std::string_view in) {
@@ -298,12 +223,6 @@ namespace {
 // all become copies of each other.
 bool dedupable(const Article& a, const std::string& fp, const NearSketch& sketch) {
   return !fp.empty() && (!a.body.empty() || sketch.indexable());
-}
-
-std::string canonical_or_raw(const std::string& url) {
-  if (url.empty()) return {};
-  std::string c = canonicalize_url(url);
-  return c.empty() ? url : c;
 }
 
 }  // namespace
@@ -813,28 +732,20 @@ std::optional<std::string> Store::get_raw(rocksdb::ColumnFamilyHandle* cf, const
 std::string Store::resolve_id_locked(const std::vector<std::string>& url_keys, const std::string& canonical) const {
   for (const auto& k : url_keys)
     if (auto id = get_raw(urls_, k)) return *id;
-  return hex64(XXH3_64bits(canonical.data(), canonical.size()));
+  return article_id(canonical);
 }
 
 PutResult Store::put_article(Article a, std::string_view raw_html, const std::vector<std::string>& alias_urls) {
   require_writable("put_article");
 
   // --- Work that needs no lock: URL canonicalisation, hashes, fingerprints, compression.
-  std::string canonical = canonical_or_raw(!a.canonical_url.empty() ? a.canonical_url : a.url);
+  // Identity (core/identity.h): the canonical URL, and the `urls` keys in look-up order (the canonical URL
+  // decides the identity first).
+  RecordKeys rk = record_keys(a.canonical_url, a.url, alias_urls);
+  std::string canonical = std::move(rk.canonical);
   if (canonical.empty()) throw StoreError("put_article: article has neither url nor canonical_url");
   a.canonical_url = canonical;
-  // Lookup order matters: the canonical URL decides the identity first.
-  std::vector<std::string> url_keys;
-  auto add_key = [&](const std::string& u) {
-    if (!u.empty() && std::find(url_keys.begin(), url_keys.end(), u) == url_keys.end()) url_keys.push_back(u);
-  };
-  add_key(canonical);
-  add_key(a.url);
-  add_key(canonical_or_raw(a.url));
-  for (const auto& al : alias_urls) {
-    add_key(al);
-    add_key(canonical_or_raw(al));
-  }
+  const std::vector<std::string> url_keys = std::move(rk.keys);
   a.content_hash = content_hash(a);
   // Fingerprints and the compressed page are only needed when a version is written; an unchanged
   // re-fetch (the common case when feeds are re-polled) skips them. Prepared here, outside the lock,
@@ -957,7 +868,7 @@ PutResult Store::put_article(Article a, std::string_view raw_html, const std::ve
   ev.id = id;
   ev.version = a.version;
   ev.site = a.site;
-  ev.at = now_iso();
+  ev.at = now_iso_vn();
 
   const std::string json = dump(to_json(a));
   batch.Put(articles_, id, json);
@@ -989,11 +900,7 @@ std::optional<Article> Store::get(const std::string& id) const {
 }
 
 std::optional<std::string> Store::id_for_url(const std::string& url) const {
-  if (url.empty()) return std::nullopt;
-  if (auto id = get_raw(urls_, url)) return id;
-  std::string c = canonical_or_raw(url);
-  if (c != url) return get_raw(urls_, c);
-  return std::nullopt;
+  return find_known(url, {}, [&](const std::string& k) { return get_raw(urls_, k); });
 }
 
 std::vector<Article> Store::versions(const std::string& id) const {

@@ -294,6 +294,58 @@ TEST(Pipeline, HostAliasesGiveOneRecordForOldAndNewDomain) {
   th.join();
 }
 
+// A truncated page reached through a URL the store does not know yet, whose canonical URL names a stored
+// complete article, keeps that complete version: the partial-page guard asks the store under the keys
+// put_article resolves the id with, the canonical URL first (core/identity.h record_keys). It used to ask
+// only under the fetched URLs, so the cut page was written over the complete one as a new version.
+TEST(Pipeline, PartialPageUnderANewUrlKeepsTheCompleteVersionItsCanonicalNames) {
+  Harness h("partial-canonical");
+  httplib::Server svr;
+  svr.set_keep_alive_timeout(1);
+  const auto story = baotin::testing::default_stories()[0];
+  std::string base;  // set before the first request
+  svr.Get("/bai/mua-lon-ha-noi-1001.html", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(baotin::testing::article_html(story, base), "text/html; charset=utf-8");
+  });
+  svr.Get("/in/mua-lon-ha-noi-1001.html", [&](const httplib::Request&, httplib::Response& res) {
+    // The print view, cut after the first body paragraph (no </body></html>); its canonical is /bai/.
+    const std::string full = baotin::testing::article_html(story, base);
+    res.set_content(full.substr(0, full.find("</p>", full.find("fck_detail")) + 4), "text/html; charset=utf-8");
+  });
+  int port = svr.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  base = "http://127.0.0.1:" + std::to_string(port);
+  std::thread th([&] { svr.listen_after_bind(); });
+  for (int i = 0; i < 5000 && !svr.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+
+  std::mutex mu;
+  std::vector<IngestOutcome> outcomes;
+  h.ing->set_outcome_listener([&](const IngestOutcome& o) {
+    std::lock_guard lk(mu);
+    outcomes.push_back(o);
+  });
+  h.ing->ingest_url(base + "/bai/mua-lon-ha-noi-1001.html", "", "");
+  h.run_until_idle();
+  h.ing->ingest_url(base + "/in/mua-lon-ha-noi-1001.html", "", "");
+  h.run_until_idle();
+  {
+    std::lock_guard lk(mu);
+    ASSERT_EQ(outcomes.size(), 2u);
+    EXPECT_EQ(outcomes[0].kind, "new") << outcomes[0].error;
+    EXPECT_EQ(outcomes[1].kind, "unchanged") << outcomes[1].error;
+    EXPECT_NE(outcomes[1].error.find("partial page"), std::string::npos) << outcomes[1].error;
+  }
+  auto recs = h.exported();
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0]["version"], 1);
+  EXPECT_EQ(recs[0]["partial"], false);
+  EXPECT_EQ(recs[0]["body"].size(), 2u);
+
+  h.ing->finish();
+  svr.stop();
+  th.join();
+}
+
 TEST(Pipeline, RetryDelayKeepsBackoffAsFloorAndCapsServerDelays) {
   EXPECT_DOUBLE_EQ(article_retry_delay(0, std::nullopt, 600), 5);
   EXPECT_DOUBLE_EQ(article_retry_delay(3, std::nullopt, 600), 40);
