@@ -7,6 +7,7 @@
 #include "core/canonical.h"
 #include "core/date.h"
 #include "core/text.h"
+#include "core/url.h"
 #include "daemon/config.h"
 #include "daemon/metrics.h"
 #include "daemon/pipeline.h"
@@ -53,13 +54,14 @@ struct SitemapWalk {
     FetchResult r = fetcher.fetch(std::move(req));
     if (!r.ok()) {
       ++errors;
-      spdlog::error("sitemap {}: {}", url, r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error);
+      spdlog::error("sitemap {}: {}", redact_url(url),
+                    r.error.empty() ? "HTTP " + std::to_string(r.status) : redact_url(r.error));
       return;
     }
     ParsedSitemap sm = parse_sitemap(r.body);
     if (!sm.error.empty() && sm.entries.empty()) {
       ++errors;
-      spdlog::error("sitemap {}: {}", url, sm.error);
+      spdlog::error("sitemap {}: {}", redact_url(url), sm.error);
       return;
     }
     for (const auto& e : sm.entries) {
@@ -141,7 +143,7 @@ int run_backfill(const BackfillOptions& opts) {
     ++done;
     if (o.kind == "failed") {
       ++failed;
-      std::fprintf(stderr, "backfill: FAILED %s: %s\n", o.url.c_str(), o.error.c_str());
+      std::fprintf(stderr, "backfill: FAILED %s: %s\n", redact_url(o.url).c_str(), redact_url(o.error).c_str());
     }
   });
   size_t queued = 0;

@@ -1,5 +1,7 @@
 #include "daemon/config.h"
 
+#include "core/limits.h"
+
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -198,6 +200,8 @@ bool load_config(const std::string& path, Config& cfg, std::vector<TemplateError
     r.get_num("max_retry_after_s", cfg.max_retry_after_s, 1, 86400);
     if (cfg.poll.min_interval_s > cfg.poll.max_interval_s)
       errors.push_back({path, line_of(*t), "poll.min_interval_s must not exceed poll.max_interval_s"});
+    if (cfg.poll.max_backoff_s < cfg.poll.min_interval_s)
+      errors.push_back({path, line_of(*t), "poll.max_backoff_s must not be below poll.min_interval_s"});
   }
   if (auto t = root["sites"].as_table()) {
     Reader r{*t, path, errors, "sites."};
@@ -245,8 +249,13 @@ bool load_config(const std::string& path, Config& cfg, std::vector<TemplateError
             read_allow_list(*n, path, "feeds.allow_private", f.allow_private, errors);
           }
         }
+        auto parsed = parse_url(f.url);
         if (f.url.rfind("http://", 0) != 0 && f.url.rfind("https://", 0) != 0)
-          errors.push_back({path, line_of(e), "feeds.url: must be an http(s) URL, got '" + f.url + "'"});
+          errors.push_back({path, line_of(e), "feeds.url: must be an http(s) URL, got '" + redact_url(f.url) + "'"});
+        else if (!parsed || parsed->host.empty() || f.url.size() > limits::kMaxUrlBytes ||
+                 !check_header_value(f.url).empty() || f.url.find(' ') != std::string::npos)
+          errors.push_back({path, line_of(e), "feeds.url: not a valid URL (host, length, no spaces or control "
+                                              "characters): '" + redact_url(f.url.substr(0, 200)) + "'"});
         else
           cfg.feeds.push_back(std::move(f));
       }

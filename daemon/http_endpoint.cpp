@@ -124,7 +124,9 @@ HttpEndpoint::~HttpEndpoint() {
     if (fd >= 0) ::close(fd);
 }
 
-void HttpEndpoint::start() { thread_ = std::thread([this] { loop(); }); }
+void HttpEndpoint::start() {
+  if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
+}
 
 void HttpEndpoint::stop() {
   stopping_ = true;
@@ -165,6 +167,8 @@ void HttpEndpoint::loop() {
       r = it->second();
     } catch (const std::exception& e) {
       r = {503, "text/plain; charset=utf-8", std::string("error: ") + e.what() + "\n"};
+    } catch (...) {
+      r = {503, "text/plain; charset=utf-8", "error\n"};
     }
     respond(c, r, method == "HEAD");
   };
@@ -220,13 +224,22 @@ void HttpEndpoint::loop() {
     if (fds[0].revents & POLLIN) {
       for (;;) {
         int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (fd < 0) break;
+        if (fd < 0) {
+          if ((errno == EMFILE || errno == ENFILE) && !conns.empty()) {
+            drop(0);  // out of descriptors: free one (the oldest connection) rather than spin on a readable socket
+            continue;
+          }
+          if (errno == EMFILE || errno == ENFILE) ::poll(nullptr, 0, 100);
+          break;
+        }
         if (conns.size() >= static_cast<size_t>(kMaxConnections)) {
-          // Every slot is taken: drop the oldest reader (a slow client), never the new request.
-          size_t oldest = 0;
-          for (size_t i = 1; i < conns.size(); ++i)
-            if (conns[i].accepted < conns[oldest].accepted) oldest = i;
-          drop(oldest);
+          // Every slot is taken: drop the oldest connection still reading its request (a slow client), else
+          // the oldest one; never the new request.
+          size_t victim = conns.size();
+          for (size_t i = 0; i < conns.size(); ++i)
+            if (!conns[i].writing && (victim == conns.size() || conns[i].accepted < conns[victim].accepted)) victim = i;
+          if (victim == conns.size()) victim = 0;
+          drop(victim);
         }
         Conn c;
         c.fd = fd;

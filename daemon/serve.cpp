@@ -169,7 +169,17 @@ int run_serve(const ServeOptions& opts) {
     spdlog::info("templates: {} loaded from {}", templates->all().size(), cfg.templates_dir);
   }
   metrics.load_health(stored_health(*store));
-  Fetcher fetcher(cfg.fetch);
+  FetcherConfig fetch_cfg = cfg.fetch;
+  if (!cfg.metrics_listen.empty()) {
+    // The daemon's own endpoint is never fetched, whatever allow_private says (it would store /status).
+    if (auto a = parse_listen_address(cfg.metrics_listen, nullptr)) {
+      const bool any = a->host == "0.0.0.0" || a->host == "::";
+      const bool v6 = a->host.find(':') != std::string::npos;
+      fetch_cfg.never_connect.push_back(any ? "*:" + std::to_string(a->port)
+                                            : (v6 ? "[" + a->host + "]" : a->host) + ":" + std::to_string(a->port));
+    }
+  }
+  Fetcher fetcher(fetch_cfg);
   Ingestor ing(cfg, *store, fetcher, metrics, templates);
   std::vector<FeedConfig> feeds = effective_feeds(cfg, *templates);
   metrics.feeds_total = static_cast<int64_t>(feeds.size());
@@ -235,11 +245,23 @@ int run_serve(const ServeOptions& opts) {
 
   double last_watchdog = 0, last_status = 0, last_health = monotonic_seconds();
   bool stop = false;
+  double last_loop_error = -1e9;
   while (!stop) {
-    const int64_t now = epoch_now();
-    for (const auto& f : ing.due_feeds(feeds, now)) ing.poll_feed(f);
-    ing.tick();
     double mono = monotonic_seconds();
+    try {
+      // A store read error here (a damaged feeds family, say) must not end the daemon: it is logged (at most
+      // every 10 s) and the loop keeps answering signals, the watchdog and the endpoint.
+      const int64_t now = epoch_now();
+      for (const auto& f : ing.due_feeds(feeds, now)) ing.poll_feed(f);
+      ing.tick();
+      if (mono - last_health >= 60) {
+        persist_health(*store, metrics);
+        last_health = mono;
+      }
+    } catch (const std::exception& e) {
+      if (mono - last_loop_error >= 10) spdlog::error("scheduler: {} (continuing)", redact_url(e.what()));
+      last_loop_error = mono;
+    }
     if (watchdog && mono - last_watchdog >= watchdog_usec / 2e6) {
       sd_notify(0, "WATCHDOG=1");
       last_watchdog = mono;
@@ -254,10 +276,6 @@ int run_serve(const ServeOptions& opts) {
                  (unsigned long long)metrics.articles_duplicate.load(),
                  (unsigned long long)metrics.articles_failed.load(), st.queued + st.in_flight);
       last_status = mono;
-    }
-    if (mono - last_health >= 60) {
-      persist_health(*store, metrics);
-      last_health = mono;
     }
     pollfd pfd{sfd, POLLIN, 0};
     if (::poll(&pfd, 1, 250) > 0) {
@@ -295,16 +313,20 @@ int run_serve(const ServeOptions& opts) {
 
   sd_notify(0, "STOPPING=1");
   rebuild_stop = true;  // the rebuild pauses after its current chunk and continues on the next start
-  ing.stop_accepting();
-  ing.tick();  // drops pending retries
-  // Bounded drain: work that has not started is not started (see Ingestor::stop_accepting), and since a
-  // result that arrives from now on is not processed either, transfers in flight are cancelled at once.
-  // A page being extracted or stored by a worker finishes (finish() joins the workers).
-  fetcher.shutdown(false);
-  if (!ing.wait_idle(10)) spdlog::warn("shutdown: work still outstanding after 10s");
-  ing.finish();
-  spdlog::info("shutdown: {}", ing.shutdown_summary());
-  persist_health(*store, metrics);
+  try {
+    ing.stop_accepting();
+    ing.tick();  // drops pending retries
+    // Bounded drain: work that has not started is not started (see Ingestor::stop_accepting), and since a
+    // result that arrives from now on is not processed either, transfers in flight are cancelled at once.
+    // A page being extracted or stored by a worker finishes (finish() joins the workers).
+    fetcher.shutdown(false);
+    if (!ing.wait_idle(10)) spdlog::warn("shutdown: work still outstanding after 10s");
+    ing.finish();
+    spdlog::info("shutdown: {}", ing.shutdown_summary());
+    persist_health(*store, metrics);
+  } catch (const std::exception& e) {
+    spdlog::error("shutdown: {}", redact_url(e.what()));
+  }
   if (rebuild_thread.joinable()) rebuild_thread.join();
   if (http) http->stop();
   store->close();

@@ -77,6 +77,7 @@ struct Transfer {
   Clock::time_point started;
   const NetAllowList* policy = nullptr;  // the fetcher's allow list (job->allow adds to it)
   std::string blocked;                   // set when the network policy refused a connection
+  const std::vector<std::string>* never_connect = nullptr;  // FetcherConfig::never_connect
 
   ~Transfer() {
     if (easy) curl_easy_cleanup(easy);
@@ -136,14 +137,40 @@ std::string transfer_host(Transfer* t) {
 
 // Network policy, before a connection is made: the address is the resolved one, for every hop and every
 // address libcurl tries (a name resolving to 127.0.0.1 is refused like the literal).
+// "" when `addr` may be connected to, else why not: the daemon's own endpoints (never_connect, whatever the
+// allow lists say), then the network policy.
+std::string connect_refusal(Transfer* t, const sockaddr* addr) {
+  if (!t->never_connect->empty()) {
+    char ip[INET6_ADDRSTRLEN] = "";
+    int port = 0;
+    if (addr->sa_family == AF_INET) {
+      auto* a4 = reinterpret_cast<const sockaddr_in*>(addr);
+      inet_ntop(AF_INET, &a4->sin_addr, ip, sizeof ip);
+      port = ntohs(a4->sin_port);
+    } else if (addr->sa_family == AF_INET6) {
+      auto* a6 = reinterpret_cast<const sockaddr_in6*>(addr);
+      inet_ntop(AF_INET6, &a6->sin6_addr, ip, sizeof ip);
+      port = ntohs(a6->sin6_port);
+    }
+    const std::string any = "*:" + std::to_string(port);
+    const std::string exact = std::string(addr->sa_family == AF_INET6 ? "[" : "") + ip +
+                              (addr->sa_family == AF_INET6 ? "]" : "") + ":" + std::to_string(port);
+    for (const auto& n : *t->never_connect)
+      if (n == exact || n == any) return "blocked: " + exact + " is baotin's own endpoint (network policy)";
+  }
+  return net_policy_refusal(addr, transfer_host(t), *t->policy, t->job->allow.get());
+}
+
 curl_socket_t open_socket_cb(void* clientp, curlsocktype purpose, curl_sockaddr* a) {
   auto* t = static_cast<Transfer*>(clientp);
   if (purpose == CURLSOCKTYPE_IPCXN) {
-    std::string why = net_policy_refusal(&a->addr, transfer_host(t), *t->policy, t->job->allow.get());
+    std::string why = connect_refusal(t, &a->addr);
     if (!why.empty()) {
       t->blocked = std::move(why);
       return CURL_SOCKET_BAD;
     }
+    // Another address of the host is allowed: a later failure of this connection is not a policy refusal.
+    t->blocked.clear();
   }
   return ::socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
 }
@@ -164,8 +191,7 @@ int prereq_cb(void* clientp, char* primary_ip, char*, int primary_port, int) {
   } else {
     return CURL_PREREQFUNC_OK;  // not an IP connection (cannot happen with http/https only)
   }
-  std::string why =
-      net_policy_refusal(reinterpret_cast<sockaddr*>(&ss), transfer_host(t), *t->policy, t->job->allow.get());
+  std::string why = connect_refusal(t, reinterpret_cast<sockaddr*>(&ss));
   if (why.empty()) return CURL_PREREQFUNC_OK;
   t->blocked = std::move(why);
   return CURL_PREREQFUNC_ABORT;
@@ -328,9 +354,9 @@ struct Fetcher::Impl {
     try {
       job.cb(std::move(r));
     } catch (const std::exception& e) {
-      spdlog::error("fetcher: callback for {} threw: {}", job.req.url, e.what());
+      spdlog::error("fetcher: callback for {} threw: {}", redact_url(job.req.url), redact_url(e.what()));
     } catch (...) {
-      spdlog::error("fetcher: callback for {} threw a non-standard exception", job.req.url);
+      spdlog::error("fetcher: callback for {} threw a non-standard exception", redact_url(job.req.url));
     }
   }
 
@@ -512,6 +538,10 @@ struct Fetcher::Impl {
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->errbuf);
     curl_easy_setopt(h, CURLOPT_USERAGENT, cfg.user_agent.c_str());
     t->policy = &allow;
+    t->never_connect = &cfg.never_connect;
+    // Proxies from the environment (http_proxy, HTTPS_PROXY, ALL_PROXY) are not used: the network policy
+    // judges the address baotin connects to, and through a proxy that would be the proxy, not the target.
+    curl_easy_setopt(h, CURLOPT_PROXY, "");
     curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_socket_cb);
     curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, t.get());
     curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, prereq_cb);

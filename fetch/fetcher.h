@@ -37,6 +37,9 @@ struct FetcherConfig {
   std::map<std::string, bool> robots_override;  // host (or host:port) -> true: ignore robots.txt for it
   std::map<std::string, double> host_min_delay; // host (or host:port) -> min delay, overrides the default
   bool verify_tls = true;
+  // Addresses never connected to, whatever the allow lists say: "ip:port", "[ipv6]:port" or "*:port". The
+  // daemon puts its own metrics endpoint here, so no feed or redirect can make it fetch its own /status.
+  std::vector<std::string> never_connect;
   // Network policy (fetch/netpolicy.h, README "Network policy"): connections to loopback, private, link-local,
   // multicast, ... addresses are refused unless an entry here (or in FetchRequest::allow_private) allows them:
   // "*", an address, a CIDR network or a host name, each optionally with ":port". Invalid entries make the

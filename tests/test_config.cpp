@@ -215,3 +215,22 @@ TEST(Config, ValidLimitsAndRemoteMetricsOptIn) {
   ASSERT_TRUE(load_config(write_tmp("baotin-cfg-ok6.toml", "[daemon]\nmetrics_listen = \"[::1]:9464\"\n"), cfg, errs));
   ASSERT_TRUE(load_config(write_tmp("baotin-cfg-okl.toml", "[daemon]\nmetrics_listen = \"localhost:9464\"\n"), cfg, errs));
 }
+
+TEST(Config, FeedUrlsAndBackoffAreChecked) {
+  struct Case {
+    std::string toml, message;
+  } cases[] = {
+      {"[[feeds]]\nurl = \"http:///rss\"\n", "feeds.url: not a valid URL"},
+      {"[[feeds]]\nurl = \"http://a.vn/rss x\"\n", "feeds.url: not a valid URL"},
+      {"[[feeds]]\nurl = \"http://a.vn/rss\\r\\nX: y\"\n", "feeds.url: not a valid URL"},
+      {"[[feeds]]\nurl = \"http://a.vn/" + std::string(9000, 'a') + "\"\n", "feeds.url: not a valid URL"},
+      {"[poll]\nmin_interval_s = 600\nmax_backoff_s = 60\n", "poll.max_backoff_s must not be below poll.min_interval_s"},
+  };
+  for (const auto& c : cases) {
+    Config cfg;
+    std::vector<TemplateError> errs;
+    EXPECT_FALSE(load_config(write_tmp("baotin-cfg-feedurl.toml", c.toml), cfg, errs)) << c.toml;
+    ASSERT_FALSE(errs.empty()) << c.toml;
+    EXPECT_NE(errs[0].message.find(c.message), std::string::npos) << errs[0].message;
+  }
+}

@@ -936,5 +936,39 @@ TEST(FetcherPolicy, PerRequestAllowListAndRobotsTxt) {
   auto rb = f.fetch(bad);
   EXPECT_TRUE(rb.blocked_by_policy);
   EXPECT_NE(rb.error.find("allow_private entry"), std::string::npos) << rb.error;
-  EXPECT_THROW(Fetcher(FetcherConfig{.allow_private = {"10.0.0.0/99"}}), std::invalid_argument);
+  FetcherConfig bad_cfg;
+  bad_cfg.allow_private = {"10.0.0.0/99"};
+  EXPECT_THROW(Fetcher{bad_cfg}, std::invalid_argument);
+}
+
+// The daemon's own endpoint is never connected to, even when the allow list covers its address.
+TEST(FetcherPolicy, NeverConnectBeatsTheAllowList) {
+  TestServer s;
+  s.svr.Get("/page", [](const httplib::Request&, httplib::Response& res) { res.set_content("tin", "text/plain"); });
+  s.start();
+  FetcherConfig fc = fast_cfg();
+  fc.allow_private = {"*"};
+  fc.never_connect = {"127.0.0.1:" + std::to_string(s.port())};
+  Fetcher f(fc);
+  auto r = f.fetch({s.url("/page")});
+  EXPECT_TRUE(r.blocked_by_policy);
+  EXPECT_NE(r.error.find("baotin's own endpoint"), std::string::npos) << r.error;
+  fc.never_connect = {"*:" + std::to_string(s.port())};
+  Fetcher g(fc);
+  EXPECT_TRUE(g.fetch({"http://localhost:" + std::to_string(s.port()) + "/page"}).blocked_by_policy);
+}
+
+// Proxies from the environment are not used (the network policy judges the address actually connected to).
+TEST(FetcherPolicy, EnvironmentProxyIsIgnored) {
+  TestServer s;
+  s.svr.Get("/page", [](const httplib::Request&, httplib::Response& res) { res.set_content("tin", "text/plain"); });
+  s.start();
+  ::setenv("http_proxy", "http://127.0.0.1:1", 1);
+  ::setenv("ALL_PROXY", "http://127.0.0.1:1", 1);
+  FetcherConfig fc = fast_cfg();
+  Fetcher f(fc);
+  auto r = f.fetch({s.url("/page")});
+  ::unsetenv("http_proxy");
+  ::unsetenv("ALL_PROXY");
+  EXPECT_TRUE(r.ok()) << r.error;
 }

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include <atomic>
 #include <fstream>
 #include <sstream>
@@ -424,4 +426,48 @@ TEST(FetcherRobots, RedirectTargetWithUnreachableRobotsIsDeferred) {
   EXPECT_NE(r.error.find("unreachable"), std::string::npos) << r.error;
   EXPECT_NE(r.error.find("redirect target"), std::string::npos) << r.error;
   EXPECT_EQ(r.final_url, "http://127.0.0.1:" + std::to_string(dead) + "/page");
+}
+
+namespace {
+// Reference '*'/'$' matcher (dynamic programming, obviously correct, quadratic): for checking the fast one.
+bool reference_match(const std::string& pat, const std::string& s) {
+  std::string p = pat;
+  bool anchored = !p.empty() && p.back() == '$';
+  if (anchored) p.pop_back();
+  else p += '*';
+  std::vector<std::vector<char>> m(p.size() + 1, std::vector<char>(s.size() + 1, 0));
+  m[0][0] = 1;
+  for (size_t i = 1; i <= p.size(); ++i) {
+    m[i][0] = p[i - 1] == '*' && m[i - 1][0];
+    for (size_t j = 1; j <= s.size(); ++j)
+      m[i][j] = p[i - 1] == '*' ? (m[i - 1][j] || m[i][j - 1]) : (p[i - 1] == s[j - 1] && m[i - 1][j - 1]);
+  }
+  return m[p.size()][s.size()];
+}
+}  // namespace
+
+TEST(RobotsMatch, AgreesWithAReferenceMatcherOnRandomPatterns) {
+  std::mt19937 rng(20261201);
+  const char alphabet[] = "ab/*";
+  for (int n = 0; n < 20000; ++n) {
+    std::string p = "/", s = "/";
+    int lp = rng() % 7, ls = rng() % 10;
+    for (int i = 0; i < lp; ++i) p += alphabet[rng() % 4];
+    if (rng() % 4 == 0) p += '$';
+    for (int i = 0; i < ls; ++i) s += alphabet[rng() % 3];
+    ASSERT_EQ(robots_pattern_match(p, s), reference_match(p, s)) << "pattern " << p << " path " << s;
+  }
+}
+
+// A hostile robots.txt: thousands of backtracking-bait rules against long paths. Only the first 2,000 rules of
+// a group are kept, and matching is linear, so judging a URL stays cheap (no timing asserted here).
+TEST(RobotsMatch, HostileRuleFloodIsBounded) {
+  std::string txt = "User-agent: *\n";
+  for (int i = 0; i < 15000; ++i) txt += "Disallow: /*aaaaaaaaaaaaaaaaaaab" + std::to_string(i % 10) + "\n";
+  txt += "Disallow: /private/\n";  // past the cap: ignored
+  auto rules = RobotsRules::parse(txt, "baotin");
+  const std::string path = "/" + std::string(8000, 'a');
+  EXPECT_TRUE(rules.allowed(path));
+  EXPECT_FALSE(rules.allowed("/x" + std::string(30, 'a') + "b3"));
+  EXPECT_TRUE(rules.allowed("/private/x"));  // the 15,001st rule was not kept
 }

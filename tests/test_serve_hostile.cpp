@@ -55,7 +55,7 @@ std::string rss(const std::string& items, const std::string& prolog = "") {
 TEST(ServeHostile, SurvivesEveryScenarioAndStoresOnlyTheGoodFeed) {
   NewsServer good;
   const int metrics_port = free_port();
-  const std::string metrics_host = "127.0.0.2";  // loopback, but not on the allow list
+  const std::string metrics_host = "127.0.0.2";  // loopback, on the allow list (127.0.0.0/8): never_connect guards it
   const std::string internal = "http://" + metrics_host + ":" + std::to_string(metrics_port);
 
   httplib::Server evil;
@@ -119,7 +119,8 @@ TEST(ServeHostile, SurvivesEveryScenarioAndStoresOnlyTheGoodFeed) {
   std::string cfg = "[daemon]\ntemplates_dir = \"sites\"\nmetrics_listen = \"" + metrics_host + ":" +
                     std::to_string(metrics_port) + "\"\nlog_level = \"info\"\n"
                     "[fetch]\nper_host_min_delay_s = 0.0\nper_host_concurrency = 4\ntotal_timeout_ms = 5000\n"
-                    "allow_private = [\"127.0.0.1\"]\n"
+                    "allow_private = [\"127.0.0.0/8\"]\n"  // even so, the metrics endpoint is never fetched
+
                     "[poll]\nmin_interval_s = 1\nmax_interval_s = 2\narticle_retries = 3\n"
                     "[[feeds]]\nurl = \"" + good.base() + "/rss.xml\"\n";
   for (const auto& [path, body] : feeds) cfg += "[[feeds]]\nurl = \"" + evil_base + path + "\"\n";
