@@ -1,6 +1,7 @@
 #include "store/store.h"
 
 #include "store/bytes.h"
+#include "store/internal.h"
 #include "store/options.h"
 
 #include <rocksdb/cache.h>
@@ -36,6 +37,8 @@
 
 namespace baotin {
 
+using namespace store_internal;
+
 namespace {
 
 constexpr const char* kArticles = "articles";
@@ -48,32 +51,14 @@ constexpr const char* kDedup = "dedup";
 constexpr const char* kMeta = "meta";
 constexpr const char* kOurFamilies[] = {kArticles, kVersions, kUrls, kFeeds, kRaw, kChanges, kDedup, kMeta};
 
-constexpr const char* kMetaSchema = "schema_version";
-constexpr const char* kMetaLastSeq = "last_seq";
-constexpr const char* kMetaDedupFormat = "dedup_index_format";
-// Resumable duplicate-index rebuild: present while a rebuild is unfinished. Cursor = the last article key whose
-// index entries are written ("" = none yet); indexed = articles indexed so far.
-constexpr const char* kMetaRebuildCursor = "dedup_rebuild_cursor";
-constexpr const char* kMetaRebuildIndexed = "dedup_rebuild_indexed";
-
 bool reserved_meta(const std::string& key) {
   return key == kMetaSchema || key == kMetaLastSeq || key == kMetaDedupFormat || key == kMetaRebuildCursor ||
          key == kMetaRebuildIndexed;
 }
 
-constexpr size_t kMaxRawBytes = 256u << 20;  // refuse to decompress anything claiming more than this
-
-std::string version_key(const std::string& id, uint32_t version) { return id + be32(version); }
-
 std::string dump(const nlohmann::json& j) {
   // Never throw on invalid UTF-8 coming from the web: replace it.
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-std::optional<nlohmann::json> parse_json(std::string_view s) {
-  auto j = nlohmann::json::parse(s.begin(), s.end(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return std::nullopt;
-  return j;
 }
 
 // Order for "earliest published": published date, then fetch time, then id (deterministic).
@@ -102,17 +87,6 @@ std::string zstd_compress(std::string_view in) {
   out.resize(n);
   return out;
 }
-
-std::optional<std::string> zstd_decompress(std::string_view in) {
-  const unsigned long long size = ZSTD_getFrameContentSize(in.data(), in.size());
-  if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > kMaxRawBytes) return std::nullopt;
-  std::string out(static_cast<size_t>(size), '\0');
-  const size_t n = ZSTD_decompress(out.data(), out.size(), in.data(), in.size());
-  if (ZSTD_isError(n) || n != size) return std::nullopt;
-  return out;
-}
-
-std::string status_text(const rocksdb::Status& s) { return s.ToString(); }
 
 // Forwards RocksDB's info log to the usual LOG file and keeps the lines about damaged WAL records ("<wal file>:
 // dropping N bytes; Corruption: ...", "Point in time recovered to ..."), so that open() can name the file and
@@ -216,16 +190,6 @@ rocksdb::ColumnFamilyOptions store_family_options(const std::string& name, const
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   return o;
 }
-
-namespace {
-
-// Whether an article takes part in duplicate detection. Title-only stubs ("Video", failed extractions) must not
-// all become copies of each other.
-bool dedupable(const Article& a, const std::string& fp, const NearSketch& sketch) {
-  return !fp.empty() && (!a.body.empty() || sketch.indexable());
-}
-
-}  // namespace
 
 const char* put_kind_name(PutKind k) {
   switch (k) {
@@ -407,96 +371,6 @@ std::unique_ptr<Store> Store::open(const StoreOptions& opts, std::string* error)
     return fail(std::string("cannot open store ") + opts.path + ": " + e.what());
   }
   return st;
-}
-
-void Store::begin_dedup_rebuild() {
-  std::lock_guard lk(write_mu_);
-  require_writable("begin_dedup_rebuild");
-  rocksdb::WriteBatch batch;
-  // Every index key starts with a letter below 0xFF. One batch with the cursor: a crash leaves either the old
-  // index (and format) or an empty index with a rebuild to continue.
-  batch.DeleteRange(dedup_cf_, rocksdb::Slice(""), rocksdb::Slice("\xFF", 1));
-  batch.Put(meta_, kMetaRebuildCursor, "");
-  batch.Put(meta_, kMetaRebuildIndexed, "0");
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  write_or_throw(wo, batch);
-  rebuild_indexed_ = 0;
-  rebuild_pending_ = true;
-}
-
-bool Store::dedup_rebuild_chunk(size_t chunk, size_t* scanned) {
-  std::lock_guard lk(write_mu_);
-  require_writable("rebuild_dedup_index");
-  auto cursor = get_raw(meta_, kMetaRebuildCursor);
-  if (!cursor) {  // finished meanwhile
-    rebuild_pending_ = false;
-    return true;
-  }
-  rocksdb::WriteBatch batch;
-  std::unordered_set<std::string> chunk_fps;  // first article (in key order) with a fingerprint keeps it
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), articles_));
-  it->Seek(*cursor);
-  if (it->Valid() && !cursor->empty() && it->key() == rocksdb::Slice(*cursor)) it->Next();
-  size_t n = 0;
-  uint64_t indexed = rebuild_indexed_.load();
-  std::string last;
-  for (; it->Valid() && n < chunk; it->Next(), ++n) {
-    last = it->key().ToString();
-    auto j = parse_json(it->value().ToStringView());
-    if (!j) continue;  // reported by verify()
-    Article a = article_from_json(*j);
-    const std::string fp = exact_fingerprint(a);
-    const NearSketch sketch = near_sketch(a);
-    if (!dedupable(a, fp, sketch)) continue;
-    dedup_->add(batch, last, chunk_fps.insert(fp).second ? fp : std::string(), sketch);
-    ++indexed;
-  }
-  if (!it->status().ok()) throw StoreError("store read failed: " + status_text(it->status()));
-  const bool done = !it->Valid();
-  rocksdb::WriteOptions wo;
-  if (done) {
-    batch.Put(meta_, kMetaDedupFormat, std::to_string(kDedupIndexFormat));
-    batch.Delete(meta_, kMetaRebuildCursor);
-    batch.Delete(meta_, kMetaRebuildIndexed);
-    wo.sync = true;
-  } else {
-    batch.Put(meta_, kMetaRebuildCursor, last);
-    batch.Put(meta_, kMetaRebuildIndexed, std::to_string(indexed));
-    wo.sync = sync_writes_;
-  }
-  write_or_throw(wo, batch);
-  rebuild_indexed_ = indexed;
-  *scanned += n;
-  if (done) rebuild_pending_ = false;
-  return done;
-}
-
-bool Store::continue_dedup_rebuild(const std::atomic<bool>* stop, size_t max_articles, size_t chunk) {
-  if (!rebuild_pending_) return true;
-  struct Running {
-    std::atomic<bool>& r;
-    explicit Running(std::atomic<bool>& x) : r(x) { r = true; }
-    ~Running() { r = false; }
-  } running(rebuild_running_);
-  size_t scanned = 0;
-  chunk = std::max<size_t>(chunk, 1);
-  while (true) {
-    if (stop && stop->load()) return false;
-    if (max_articles && scanned >= max_articles) return false;
-    const size_t n = max_articles ? std::min(chunk, max_articles - scanned) : chunk;
-    if (dedup_rebuild_chunk(n, &scanned)) return true;
-  }
-}
-
-DedupRebuildProgress Store::dedup_rebuild_progress() const {
-  return {rebuild_pending_.load(), rebuild_running_.load(), rebuild_indexed_.load()};
-}
-
-size_t Store::rebuild_dedup_index() {
-  begin_dedup_rebuild();
-  continue_dedup_rebuild();
-  return rebuild_indexed_.load();
 }
 
 std::unique_ptr<Store> Store::open_secondary(const std::string& path, const std::string& secondary_dir,
@@ -1011,222 +885,5 @@ void Store::put_meta(const std::string& key, const std::string& value) {
 }
 
 std::optional<std::string> Store::get_meta(const std::string& key) const { return get_raw(meta_, key); }
-
-// ---------------------------------------------------------------------------------------------------------------
-// fsck
-
-std::vector<std::string> Store::verify(size_t max_problems) const {
-  std::vector<std::string> problems;
-  auto problem = [&](std::string p) {
-    if (problems.size() < max_problems) problems.push_back(std::move(p));
-  };
-  if (!db_) return {"store is closed"};
-  rocksdb::ReadOptions ro;
-  ro.verify_checksums = true;
-  ro.fill_cache = false;
-  const rocksdb::Snapshot* snap = secondary_ ? nullptr : db_->GetSnapshot();
-  ro.snapshot = snap;
-  struct Release {
-    rocksdb::DB* db;
-    const rocksdb::Snapshot* s;
-    ~Release() {
-      if (s) db->ReleaseSnapshot(s);
-    }
-  } release{db_, snap};
-
-  // Every SST file the store's manifest lists: present, of the recorded size, and every block matches its
-  // checksum (also blocks that no record read below touches). A secondary skips files it cannot open, so a
-  // missing file would otherwise read as "no data".
-  {
-    // A primary's compactions must not delete files while they are checked (a secondary re-checks instead).
-    const bool paused = !secondary_ && db_->DisableFileDeletions().ok();
-    struct Resume {
-      rocksdb::DB* db;
-      bool on;
-      ~Resume() {
-        if (on) db->EnableFileDeletions(/*force=*/false).PermitUncheckedError();
-      }
-    } resume{db_, paused};
-    std::vector<rocksdb::LiveFileMetaData> files;
-    db_->GetLiveFilesMetaData(&files);
-    for (const auto& f : files) {
-      const std::string file = f.db_path + f.name;
-      const std::string what = "SST file " + file + " (" + f.column_family_name + ")";
-      std::error_code ec;
-      const auto size = std::filesystem::file_size(file, ec);
-      if (ec) {
-        bool still_live = true;
-        if (secondary_ && !read_only_ && db_->TryCatchUpWithPrimary().ok()) {  // compacted away by a running primary?
-          std::vector<rocksdb::LiveFileMetaData> now;
-          db_->GetLiveFilesMetaData(&now);
-          still_live = std::any_of(now.begin(), now.end(), [&](const auto& g) { return g.name == f.name; });
-        }
-        if (still_live) problem(what + " is missing: " + ec.message());
-        continue;
-      }
-      if (size != f.size) {
-        problem(what + " has " + std::to_string(size) + " bytes, the manifest says " + std::to_string(f.size));
-        continue;
-      }
-      auto cs = rocksdb::VerifySstFileChecksum(rocksdb::Options(), rocksdb::EnvOptions(), ro, file, f.largest_seqno);
-      if (!cs.ok()) problem(what + ": " + status_text(cs));
-    }
-  }
-  auto read_error = [&](const char* family, const rocksdb::Iterator& it) {
-    if (!it.status().ok()) problem(std::string(family) + ": read error: " + status_text(it.status()));
-  };
-  // Point read: true when found; a read error (not "not found") is a problem.
-  auto get = [&](rocksdb::ColumnFamilyHandle* cf, const char* family, const std::string& key, std::string* v) {
-    auto s = db_->Get(ro, cf, key, v);
-    if (s.ok()) return true;
-    if (!s.IsNotFound()) problem(std::string(family) + ": read error: " + status_text(s));
-    return false;
-  };
-
-  // Change log: (id, version) pairs and seq order.
-  std::set<std::pair<std::string, uint32_t>> events;
-  uint64_t max_seq = 0, prev = 0;
-  {
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, changes_));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      auto k = it->key().ToStringView();
-      if (k.size() != 8) {
-        problem("change log: malformed key of " + std::to_string(k.size()) + " bytes");
-        continue;
-      }
-      const uint64_t seq = read_be(k);
-      if (seq <= prev) problem("change log: sequence " + std::to_string(seq) + " out of order");
-      prev = seq;
-      max_seq = std::max(max_seq, seq);
-      auto j = parse_json(it->value().ToStringView());
-      if (!j || !j->is_object()) {
-        problem("change " + std::to_string(seq) + ": invalid JSON");
-        continue;
-      }
-      const std::string type = j->value("type", "");
-      if (type != "new" && type != "updated" && type != "duplicate")
-        problem("change " + std::to_string(seq) + ": unknown type '" + type + "'");
-      if (j->value("seq", uint64_t{0}) != seq) problem("change " + std::to_string(seq) + ": seq field mismatch");
-      const std::string id = j->value("id", "");
-      const uint32_t v = j->value("version", 0u);
-      events.emplace(id, v);
-      std::string tmp;
-      if (!get(versions_, "versions", version_key(id, v), &tmp))
-        problem("change " + std::to_string(seq) + ": version " + std::to_string(v) + " of " + id + " missing");
-    }
-    read_error("changes", *it);
-  }
-  std::string m;
-  if (get(meta_, "meta", kMetaLastSeq, &m)) {
-    if (m != std::to_string(max_seq)) problem("meta last_seq " + m + " != last change " + std::to_string(max_seq));
-  } else if (max_seq != 0) {
-    problem("meta last_seq missing");
-  }
-
-  // Articles and their versions.
-  std::unordered_map<std::string, uint32_t> ids;  // id -> latest version
-  {
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, articles_));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      const std::string id = it->key().ToString();
-      ids[id] = 0;
-      auto j = parse_json(it->value().ToStringView());
-      if (!j || !j->is_object()) {
-        problem("article " + id + ": invalid JSON");
-        continue;
-      }
-      Article latest = article_from_json(*j);
-      ids[id] = latest.version;
-      if (latest.id != id) problem("article " + id + ": id field is '" + latest.id + "'");
-      if (latest.version == 0) problem("article " + id + ": version 0");
-      for (uint32_t v = 1; v <= latest.version; ++v) {
-        std::string raw;
-        if (!get(versions_, "versions", version_key(id, v), &raw)) {
-          problem("article " + id + ": version " + std::to_string(v) + " missing");
-          continue;
-        }
-        auto vj = parse_json(raw);
-        if (!vj) {
-          problem("article " + id + ": version " + std::to_string(v) + " invalid JSON");
-          continue;
-        }
-        Article va = article_from_json(*vj);
-        if (va.version != v) problem("article " + id + ": version record " + std::to_string(v) + " says " +
-                                     std::to_string(va.version));
-        if (va.content_hash != content_hash(va))
-          problem("article " + id + ": version " + std::to_string(v) + " content hash mismatch");
-        if (v == latest.version && raw != it->value().ToStringView())
-          problem("article " + id + ": latest record differs from version " + std::to_string(v));
-        if (!events.count({id, v})) problem("article " + id + ": version " + std::to_string(v) + " has no change event");
-      }
-      std::string extra;
-      if (get(versions_, "versions", version_key(id, latest.version + 1), &extra))
-        problem("article " + id + ": version " + std::to_string(latest.version + 1) + " exists beyond latest");
-    }
-    read_error("articles", *it);
-  }
-  for (const auto& [id, v] : events)
-    if (!ids.count(id)) problem("change log refers to unknown article " + id);
-  {
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, urls_));
-    for (it->SeekToFirst(); it->Valid(); it->Next())
-      if (!ids.count(it->value().ToString()))
-        problem("url " + it->key().ToString() + " -> unknown article " + it->value().ToString());
-    read_error("urls", *it);
-  }
-  // Keys of `versions` and `raw`: id + big-endian 32-bit version.
-  auto versioned_key = [&](std::string_view k,
-                           const char* family) -> std::optional<std::pair<std::string, uint32_t>> {
-    if (k.size() < 5) {
-      problem(std::string(family) + ": malformed key of " + std::to_string(k.size()) + " bytes");
-      return std::nullopt;
-    }
-    return std::pair{std::string(k.substr(0, k.size() - 4)), static_cast<uint32_t>(read_be(k.substr(k.size() - 4)))};
-  };
-  // Every version record (also ones no article points at any more).
-  {
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, versions_));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      auto key = versioned_key(it->key().ToStringView(), "versions");
-      if (!key) continue;
-      const auto& [id, v] = *key;
-      auto a = ids.find(id);
-      if (a == ids.end()) problem("version " + std::to_string(v) + " of unknown article " + id);
-    }
-    read_error("versions", *it);
-  }
-  // Raw pages: belong to a stored version and decompress.
-  {
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, raw_));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      auto key = versioned_key(it->key().ToStringView(), "raw");
-      if (!key) continue;
-      const auto& [id, v] = *key;
-      auto a = ids.find(id);
-      if (a == ids.end() || v == 0 || v > a->second)
-        problem("raw page of " + id + " v" + std::to_string(v) + " has no stored version");
-      if (!zstd_decompress(it->value().ToStringView()))
-        problem("raw page of " + id + " v" + std::to_string(v) + " does not decompress");
-    }
-    read_error("raw", *it);
-  }
-  // Feed states are JSON objects.
-  {
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, feeds_));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      auto j = parse_json(it->value().ToStringView());
-      if (!j || !j->is_object()) problem("feed state of " + it->key().ToString() + ": invalid JSON");
-    }
-    read_error("feeds", *it);
-  }
-  // The duplicate index and meta: every entry readable.
-  for (auto [cf, family] : {std::pair{dedup_cf_, "dedup"}, std::pair{meta_, "meta"}}) {
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf));
-    size_t n = 0;
-    for (it->SeekToFirst(); it->Valid(); it->Next()) n += it->value().size() > 0;
-    read_error(family, *it);
-  }
-  return problems;
-}
 
 }  // namespace baotin

@@ -1,0 +1,115 @@
+// The duplicate-index rebuild: resumable, in chunks of articles in key order, with its cursor in meta so that a
+// crash or a stop continues where it left off (open() starts one when the index format is older).
+#include "store/store.h"
+
+#include "store/dedup.h"
+#include "store/internal.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/iterator.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <string>
+#include <unordered_set>
+
+#include "core/article.h"
+
+namespace baotin {
+
+using namespace store_internal;
+
+void Store::begin_dedup_rebuild() {
+  std::lock_guard lk(write_mu_);
+  require_writable("begin_dedup_rebuild");
+  rocksdb::WriteBatch batch;
+  // Every index key starts with a letter below 0xFF. One batch with the cursor: a crash leaves either the old
+  // index (and format) or an empty index with a rebuild to continue.
+  batch.DeleteRange(dedup_cf_, rocksdb::Slice(""), rocksdb::Slice("\xFF", 1));
+  batch.Put(meta_, kMetaRebuildCursor, "");
+  batch.Put(meta_, kMetaRebuildIndexed, "0");
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  write_or_throw(wo, batch);
+  rebuild_indexed_ = 0;
+  rebuild_pending_ = true;
+}
+
+bool Store::dedup_rebuild_chunk(size_t chunk, size_t* scanned) {
+  std::lock_guard lk(write_mu_);
+  require_writable("rebuild_dedup_index");
+  auto cursor = get_raw(meta_, kMetaRebuildCursor);
+  if (!cursor) {  // finished meanwhile
+    rebuild_pending_ = false;
+    return true;
+  }
+  rocksdb::WriteBatch batch;
+  std::unordered_set<std::string> chunk_fps;  // first article (in key order) with a fingerprint keeps it
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), articles_));
+  it->Seek(*cursor);
+  if (it->Valid() && !cursor->empty() && it->key() == rocksdb::Slice(*cursor)) it->Next();
+  size_t n = 0;
+  uint64_t indexed = rebuild_indexed_.load();
+  std::string last;
+  for (; it->Valid() && n < chunk; it->Next(), ++n) {
+    last = it->key().ToString();
+    auto j = parse_json(it->value().ToStringView());
+    if (!j) continue;  // reported by verify()
+    Article a = article_from_json(*j);
+    const std::string fp = exact_fingerprint(a);
+    const NearSketch sketch = near_sketch(a);
+    if (!dedupable(a, fp, sketch)) continue;
+    dedup_->add(batch, last, chunk_fps.insert(fp).second ? fp : std::string(), sketch);
+    ++indexed;
+  }
+  if (!it->status().ok()) throw StoreError("store read failed: " + status_text(it->status()));
+  const bool done = !it->Valid();
+  rocksdb::WriteOptions wo;
+  if (done) {
+    batch.Put(meta_, kMetaDedupFormat, std::to_string(kDedupIndexFormat));
+    batch.Delete(meta_, kMetaRebuildCursor);
+    batch.Delete(meta_, kMetaRebuildIndexed);
+    wo.sync = true;
+  } else {
+    batch.Put(meta_, kMetaRebuildCursor, last);
+    batch.Put(meta_, kMetaRebuildIndexed, std::to_string(indexed));
+    wo.sync = sync_writes_;
+  }
+  write_or_throw(wo, batch);
+  rebuild_indexed_ = indexed;
+  *scanned += n;
+  if (done) rebuild_pending_ = false;
+  return done;
+}
+
+bool Store::continue_dedup_rebuild(const std::atomic<bool>* stop, size_t max_articles, size_t chunk) {
+  if (!rebuild_pending_) return true;
+  struct Running {
+    std::atomic<bool>& r;
+    explicit Running(std::atomic<bool>& x) : r(x) { r = true; }
+    ~Running() { r = false; }
+  } running(rebuild_running_);
+  size_t scanned = 0;
+  chunk = std::max<size_t>(chunk, 1);
+  while (true) {
+    if (stop && stop->load()) return false;
+    if (max_articles && scanned >= max_articles) return false;
+    const size_t n = max_articles ? std::min(chunk, max_articles - scanned) : chunk;
+    if (dedup_rebuild_chunk(n, &scanned)) return true;
+  }
+}
+
+DedupRebuildProgress Store::dedup_rebuild_progress() const {
+  return {rebuild_pending_.load(), rebuild_running_.load(), rebuild_indexed_.load()};
+}
+
+size_t Store::rebuild_dedup_index() {
+  begin_dedup_rebuild();
+  continue_dedup_rebuild();
+  return rebuild_indexed_.load();
+}
+
+}  // namespace baotin
