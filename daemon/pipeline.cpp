@@ -16,13 +16,6 @@
 
 namespace baotin {
 
-double monotonic_seconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-int64_t epoch_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 double article_retry_delay(int attempt, std::optional<double> retry_after_s, double max_retry_after_s) {
   double delay = std::min(600.0, 5.0 * static_cast<double>(1 << std::clamp(attempt, 0, 7)));

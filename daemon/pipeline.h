@@ -19,6 +19,7 @@
 
 #include "daemon/config.h"
 #include "daemon/metrics.h"
+#include "core/clock.h"
 #include "daemon/poll_schedule.h"
 #include "daemon/worker_pool.h"
 #include "fetch/fetcher.h"
@@ -28,8 +29,6 @@
 
 namespace baotin {
 
-double monotonic_seconds();
-int64_t epoch_now();
 
 // Delay before retry `attempt + 1` of an article fetch that failed transiently: exponential backoff
 // (5 s, 10 s, 20 s, ... up to 600 s) is the floor; a server's Retry-After may lengthen it, never beyond

@@ -1,6 +1,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/spdlog.h>
 #include <sys/signalfd.h>
 #include <systemd/sd-daemon.h>
@@ -22,11 +23,30 @@
 
 namespace baotin {
 
+namespace {
+// "<N>" syslog priority prefix (sd-daemon(3) SD_ERR...): journald reads it from a stream and strips it, so
+// `journalctl -p warning` works.
+class SyslogPriorityFlag : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+    static constexpr char kPrio[] = {'7', '7', '6', '4', '3', '2', '6'};  // trace debug info warn err critical off
+    const char text[3] = {'<', kPrio[static_cast<int>(msg.level)], '>'};
+    dest.append(text, text + 3);
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<SyslogPriorityFlag>(); }
+};
+}  // namespace
+
 void setup_logging(const std::string& level) {
   auto logger = spdlog::stderr_color_mt("baotin");
-  // journald stamps lines itself; its priority prefixes (<3>) let it keep the level.
-  if (std::getenv("JOURNAL_STREAM")) logger->set_pattern("%^%l%$: %v");
-  else logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+  if (std::getenv("JOURNAL_STREAM")) {
+    // journald stamps lines itself; the priority prefix lets it keep the level.
+    auto f = std::make_unique<spdlog::pattern_formatter>();
+    f->add_flag<SyslogPriorityFlag>('*').set_pattern("%*%l: %v");
+    logger->set_formatter(std::move(f));
+  } else {
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+  }
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(level));
   spdlog::flush_on(spdlog::level::info);

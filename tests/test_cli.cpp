@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -405,5 +406,26 @@ TEST(Cli, BackfillWaitsForQueueRoomInsteadOfDroppingUrls) {
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("9 URLs to fetch"), std::string::npos) << r.out;
   EXPECT_EQ(count_lines(run(bin + " export --db " + db + " 2>/dev/null").out), 9u);
+  std::filesystem::remove_all(dir);
+}
+
+// Under journald (JOURNAL_STREAM set) every line starts with its syslog priority, so `journalctl -p warning`
+// can filter: <6> info, <4> warning, <3> error.
+TEST(Cli, JournaldLinesCarryTheirPriority) {
+  auto dir = std::filesystem::temp_directory_path() / ("baotin-cli-journal-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "baotin.toml") << "[daemon]\nmetrics_listen = \"\"\n[sites]\ntemplate_feeds = false\n";
+  const std::string bin = BAOTIN_BINARY;
+  Cmd r = run("JOURNAL_STREAM=8:12345 timeout -s TERM 2 " + bin + " serve --config " +
+              quote((dir / "baotin.toml").string()) + " --data-dir " + quote((dir / "data").string()) + " 2>&1");
+  EXPECT_NE(r.out.find("<6>info: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("<4>warning: no feeds configured"), std::string::npos) << r.out;
+  std::istringstream in(r.out);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) {
+      EXPECT_EQ(line[0], '<') << line;
+    }
+  }
   std::filesystem::remove_all(dir);
 }
