@@ -373,6 +373,19 @@ std::unique_ptr<Store> Store::open(const StoreOptions& opts, std::string* error)
   return st;
 }
 
+namespace {
+// The column families of the store at `path`, for a read-only or secondary open: "" when it is a baotin store
+// (every family of ours present), else why it cannot be opened.
+std::string store_families(const std::string& path, std::vector<std::string>& names) {
+  auto s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names);
+  if (!s.ok()) return "cannot open store " + path + " read-only: " + status_text(s);
+  for (const char* n : kOurFamilies)
+    if (std::find(names.begin(), names.end(), n) == names.end())
+      return "store " + path + " is not a baotin store (column family '" + std::string(n) + "' missing)";
+  return "";
+}
+}  // namespace
+
 std::unique_ptr<Store> Store::open_secondary(const std::string& path, const std::string& secondary_dir,
                                              std::string* error) {
   auto fail = [&](const std::string& msg) -> std::unique_ptr<Store> {
@@ -380,11 +393,7 @@ std::unique_ptr<Store> Store::open_secondary(const std::string& path, const std:
     return nullptr;
   };
   std::vector<std::string> names;
-  auto s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names);
-  if (!s.ok()) return fail("cannot open store " + path + " read-only: " + status_text(s));
-  for (const char* n : kOurFamilies)
-    if (std::find(names.begin(), names.end(), n) == names.end())
-      return fail("store " + path + " is not a baotin store (column family '" + std::string(n) + "' missing)");
+  if (std::string why = store_families(path, names); !why.empty()) return fail(why);
   std::error_code ec;
   std::filesystem::create_directories(secondary_dir, ec);
   if (ec) return fail("cannot create secondary directory " + secondary_dir + ": " + ec.message());
@@ -400,7 +409,7 @@ std::unique_ptr<Store> Store::open_secondary(const std::string& path, const std:
   std::unique_ptr<Store> st(new Store());
   st->secondary_ = true;
   st->path_ = path;
-  s = rocksdb::DB::OpenAsSecondary(dbo, path, secondary_dir, descs, &st->handles_, &st->db_);
+  rocksdb::Status s = rocksdb::DB::OpenAsSecondary(dbo, path, secondary_dir, descs, &st->handles_, &st->db_);
   if (!s.ok()) {
     std::string msg = "cannot open store " + path + " as secondary: " + status_text(s);
     if (s.IsCorruption() && wal_log && !wal_log->lines().empty())
@@ -435,11 +444,7 @@ std::unique_ptr<Store> Store::open_readonly(const std::string& path, std::string
     return nullptr;
   };
   std::vector<std::string> names;
-  auto s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names);
-  if (!s.ok()) return fail("cannot open store " + path + " read-only: " + status_text(s));
-  for (const char* n : kOurFamilies)
-    if (std::find(names.begin(), names.end(), n) == names.end())
-      return fail("store " + path + " is not a baotin store (column family '" + std::string(n) + "' missing)");
+  if (std::string why = store_families(path, names); !why.empty()) return fail(why);
   rocksdb::DBOptions dbo;
   dbo.max_open_files = -1;  // open (and check) every table file now
   dbo.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
@@ -455,7 +460,7 @@ std::unique_ptr<Store> Store::open_readonly(const std::string& path, std::string
   st->secondary_ = true;
   st->read_only_ = true;
   st->path_ = path;
-  s = rocksdb::DB::OpenForReadOnly(dbo, path, descs, &st->handles_, &st->db_);
+  rocksdb::Status s = rocksdb::DB::OpenForReadOnly(dbo, path, descs, &st->handles_, &st->db_);
   std::filesystem::remove_all(dbo.db_log_dir, ec);
   if (!s.ok()) {
     std::string msg = "cannot open store " + path + " read-only: " + status_text(s);

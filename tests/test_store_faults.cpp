@@ -57,9 +57,9 @@ std::unique_ptr<Store> open_store(const std::string& path, std::string* err = nu
   return st;
 }
 
-// SST files of each column family of a closed store.
-std::map<std::string, std::vector<std::string>> sst_files(const std::string& path) {
-  std::map<std::string, std::vector<std::string>> out;
+// Opens a closed store read-only with plain RocksDB (every column family) and calls fn(db, names, handles).
+template <typename F>
+void with_raw_db(const std::string& path, F&& fn) {
   std::vector<std::string> names;
   EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
@@ -68,35 +68,34 @@ std::map<std::string, std::vector<std::string>> sst_files(const std::string& pat
   rocksdb::DB* db = nullptr;
   auto s = rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), path, descs, &hs, &db);
   EXPECT_TRUE(s.ok()) << s.ToString();
-  if (!s.ok()) return out;
-  std::vector<rocksdb::LiveFileMetaData> files;
-  db->GetLiveFilesMetaData(&files);
-  for (const auto& f : files) out[f.column_family_name].push_back(f.db_path + f.name);
+  if (!s.ok()) return;
+  fn(*db, names, hs);
   for (auto* h : hs) db->DestroyColumnFamilyHandle(h);
   delete db;
+}
+
+// SST files of each column family of a closed store.
+std::map<std::string, std::vector<std::string>> sst_files(const std::string& path) {
+  std::map<std::string, std::vector<std::string>> out;
+  with_raw_db(path, [&](rocksdb::DB& db, const std::vector<std::string>&, const auto&) {
+    std::vector<rocksdb::LiveFileMetaData> files;
+    db.GetLiveFilesMetaData(&files);
+    for (const auto& f : files) out[f.column_family_name].push_back(f.db_path + f.name);
+  });
   return out;
 }
 
 // Every key/value of one column family of a closed store.
 std::vector<std::pair<std::string, std::string>> dump_family(const std::string& path, const std::string& family) {
   std::vector<std::pair<std::string, std::string>> out;
-  std::vector<std::string> names;
-  EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> descs;
-  for (const auto& n : names) descs.emplace_back(n, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> hs;
-  rocksdb::DB* db = nullptr;
-  auto s = rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), path, descs, &hs, &db);
-  EXPECT_TRUE(s.ok()) << s.ToString();
-  if (!s.ok()) return out;
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (names[i] != family) continue;
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), hs[i]));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) out.emplace_back(it->key().ToString(), it->value().ToString());
-    EXPECT_TRUE(it->status().ok());
-  }
-  for (auto* h : hs) db->DestroyColumnFamilyHandle(h);
-  delete db;
+  with_raw_db(path, [&](rocksdb::DB& db, const std::vector<std::string>& names, const auto& hs) {
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (names[i] != family) continue;
+      std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions(), hs[i]));
+      for (it->SeekToFirst(); it->Valid(); it->Next()) out.emplace_back(it->key().ToString(), it->value().ToString());
+      EXPECT_TRUE(it->status().ok());
+    }
+  });
   return out;
 }
 
