@@ -8,35 +8,42 @@
 
 namespace baotin {
 
+namespace {
+// Missing is null (not ""), so that pandas / DuckDB / jq see a missing date as missing, not as text.
+nlohmann::json opt(const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); }
+}  // namespace
+
 nlohmann::json to_json(const Article& a) {
   nlohmann::json images = nlohmann::json::array();
-  for (const auto& im : a.images) images.push_back({{"url", im.url}, {"caption", im.caption}});
+  for (const auto& im : a.images) images.push_back({{"url", im.url}, {"caption", opt(im.caption)}});
   nlohmann::json j = {
       {"id", a.id},
       {"version", a.version},
       {"url", a.url},
-      {"canonical_url", a.canonical_url},
+      {"canonical_url", opt(a.canonical_url)},
       {"site", a.site},
-      {"feed", a.feed},
-      {"title", a.title},
-      {"lead", a.lead},
+      {"feed", opt(a.feed)},
+      {"title", opt(a.title)},
+      {"lead", opt(a.lead)},
       {"body", a.body},
       {"authors", a.authors},
-      {"published", a.published},
-      {"updated", a.updated},
-      {"fetched_at", a.fetched_at},
-      {"category", a.category},
+      {"source", opt(a.source)},
+      {"published", opt(a.published)},
+      {"published_source", opt(a.published_source)},
+      {"updated", opt(a.updated)},
+      {"fetched_at", opt(a.fetched_at)},
+      {"category", opt(a.category)},
       {"tags", a.tags},
       {"images", images},
-      {"language", a.language},
-      {"content_hash", a.content_hash},
-      {"template", a.template_name},
+      {"language", opt(a.language)},
+      {"content_hash", opt(a.content_hash)},
+      {"template", opt(a.template_name)},
       {"extractor", a.extractor},
       {"fields", a.fields},
       {"partial", a.partial},
       {"warnings", a.warnings},
-      {"duplicate_of", a.duplicate_of},
-      {"cluster", a.cluster},
+      {"duplicate_of", opt(a.duplicate_of)},
+      {"cluster", opt(a.cluster)},
   };
   return j;
 }
@@ -61,15 +68,19 @@ Article article_from_json(const nlohmann::json& j) {
   a.lead = str("lead");
   a.body = strs("body");
   a.authors = strs("authors");
+  a.source = str("source");
   a.published = str("published");
+  a.published_source = str("published_source");
   a.updated = str("updated");
   a.fetched_at = str("fetched_at");
   a.category = str("category");
   a.tags = strs("tags");
   if (j.contains("images") && j["images"].is_array())
     for (const auto& im : j["images"])
-      if (im.is_object()) a.images.push_back({im.value("url", ""), im.value("caption", "")});
-  a.language = j.value("language", "vi");
+      if (im.is_object())
+        a.images.push_back({im.contains("url") && im["url"].is_string() ? im["url"].get<std::string>() : "",
+                            im.contains("caption") && im["caption"].is_string() ? im["caption"].get<std::string>() : ""});
+  a.language = j.contains("language") && j["language"].is_string() ? j["language"].get<std::string>() : "vi";
   a.content_hash = str("content_hash");
   a.template_name = str("template");
   a.extractor = str("extractor");

@@ -27,8 +27,12 @@ struct Article {
   std::string title;
   std::string lead;                   // sapo
   std::vector<std::string> body;      // paragraphs, in order
-  std::vector<std::string> authors;
+  std::vector<std::string> authors;   // person names only (no outlet, agency or "PV")
+  std::string source;                 // credited origin: "Theo TTXVN" -> "TTXVN"; agency of "Minh Anh/VOV.VN"
   std::string published;              // ISO 8601 with offset, e.g. 2026-03-07T08:01:53+07:00
+  // Where `published` came from: "page-visible" (the time the page shows), "json-ld", "meta" (meta tags /
+  // microdata), "feed" (the feed item's date: the page gave none), "url" (a date in the URL); "" when unknown.
+  std::string published_source;
   std::string updated;
   std::string category;
   std::vector<std::string> tags;

@@ -189,6 +189,10 @@ std::optional<DateFound> find_date(const std::string& s, bool& invalid_seen) {
       f.m = p.month_name ? month_from_name(m[static_cast<size_t>(p.gm)]) : to_int(m[static_cast<size_t>(p.gm)]);
       f.span.begin = offset_in(s, m[0]) + m[p.lead_group].size();
       f.span.end = marker(s, m, {p.end_group});
+      // "3/24/2024 7:12:35 AM": a day-first form whose "month" cannot be one is the US month-first order
+      // (unambiguous only then: "3/4/2024" stays 3 April).
+      if (!p.month_name && p.gd < p.gm && f.m > 12 && f.d >= 1 && f.d <= 12 && m[0].find('/') != std::string_view::npos)
+        std::swap(f.m, f.d);
       if (!valid_ymd(f.y, f.m, f.d)) {
         invalid_seen = true;
         return f.span.end;

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "daemon/commands.h"
+#include "core/clock.h"
 #include "extract/extract.h"
 
 namespace baotin::cli {
@@ -28,6 +29,7 @@ int cmd_extract(const ExtractArgs& args) {
   eo.templates = &reg;
   eo.site = args.site;
   eo.allow_generic = !args.no_generic;
+  eo.now = epoch_now();
   Article a = extract_article(bytes, url, "", eo);
   std::cout << to_json(a).dump(2) << "\n";
   return a.body.empty() ? 1 : 0;

@@ -321,7 +321,7 @@ void Ingestor::on_feed_result(const FeedConfig& feed, FetchResult r) {
       deferred = parsed.items.size() - i;
       break;
     }
-    switch (queue_article({link, feed.url, t ? t->name : feed.site, gen, refetch})) {
+    switch (queue_article({link, feed.url, t ? t->name : feed.site, gen, refetch, item.published})) {
       case QueueResult::Queued:
         ++queued;
         if (!refetch && !item.published.empty())
@@ -622,6 +622,8 @@ void Ingestor::on_article_result(const ArticleJob& job, int attempt, FetchResult
   eo.templates = tpl.get();
   eo.site = job.site;
   eo.max_bytes = cfg_.fetch.max_body_bytes;
+  eo.feed_published = job.feed_published;
+  eo.now = clock_();
   std::string page_url = r.final_url.empty() ? url : r.final_url;
   Article a = extract_article(r.body, page_url, r.content_type, eo);
   if (r.too_large) {

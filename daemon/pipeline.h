@@ -102,6 +102,7 @@ class Ingestor {
     std::string url, feed, site;
     uint64_t batch = 0;  // Batch::gen of the poll that queued it (0: not from a poll)
     bool refetch = false;
+    std::string feed_published;  // the feed item's date (used when the page shows none)
   };
   // Recently failed article URLs (canonical form): not re-queued before retry_at.
   struct FailedUrl {

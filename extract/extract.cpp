@@ -9,6 +9,8 @@
 #include "core/url.h"
 #include "extract/generic.h"
 #include "extract/html.h"
+#include "extract/jsonld.h"
+#include "extract/record.h"
 
 namespace baotin {
 
@@ -50,6 +52,7 @@ void merge_missing(Article& a, Article&& g, bool take_body) {
     add_field(a, "body");
   }
   take(a.authors, g.authors, "authors");
+  if (a.published.empty() && !g.published.empty()) a.published_source = g.published_source;
   take(a.published, g.published, "published");
   take(a.updated, g.updated, "updated");
   take(a.category, g.category, "category");
@@ -135,6 +138,25 @@ Article extract_article(std::string_view raw, std::string_view url, std::string_
     if (ids.canonical_rejected)
       a.warnings.push_back("canonical URL " + a.canonical_url + " ignored (another site or the homepage)");
     if (ids.canonical_rejected || ids.moved) a.canonical_url = ids.canonical;
+  }
+  {
+    RecordContext rc;
+    rc.url = std::string(url);
+    rc.feed_published = opts.feed_published;
+    rc.now = opts.now;
+    rc.detect_language = !t;
+    try {
+      PageMeta m = read_page_meta(doc->doc, url);
+      if (!m.og_site_name.empty()) rc.site_names.push_back(m.og_site_name);
+      rc.html_lang = m.language;
+    } catch (const std::exception&) {
+    }
+    if (t) {
+      rc.site_names.push_back(t->name);
+      for (const auto& h : t->hosts) rc.site_names.push_back(h);
+    }
+    if (!rc.detect_language) rc.html_lang.clear();
+    apply_record_rules(a, rc);
   }
   a.extractor = template_ok ? "template" : (a.body.empty() && a.title.empty() ? "none" : "generic");
   if (a.body.empty()) {

@@ -1142,7 +1142,10 @@ Article extract_generic(const pugi::xml_document& doc, std::string_view page_url
 
     // Dates.
     for (const std::string* s : {&m.ld_published, &m.article_published, &m.itemprop_published, &m.meta_pubdate})
-      if (a.published.empty() && !s->empty()) a.published = normalize_or_keep(*s);
+      if (a.published.empty() && !s->empty()) {
+        a.published = normalize_or_keep(*s);  // a value that is no date is dropped, with a warning (extract/record)
+        a.published_source = s == &m.ld_published ? "json-ld" : "meta";
+      }
     if (!a.published.empty()) add_field(a, "published");
     for (const std::string* s : {&m.ld_modified, &m.article_modified, &m.itemprop_modified, &m.meta_moddate})
       if (a.updated.empty() && !s->empty()) a.updated = normalize_or_keep(*s);

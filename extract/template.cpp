@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cstring>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
@@ -424,25 +425,70 @@ void apply_template(const SiteTemplate& t, pugi::xml_document& doc, std::string_
   for (const char* name : {"published", "updated"}) {
     auto r = field(t, name);
     if (!r) continue;
-    // Every rule is tried in order until a value parses as a date (a rule may match text that is not one).
-    std::string raw, unparsed;
+    // Every rule is tried in order; the first value of each that parses as a date is a candidate, labelled by
+    // where it sits: an attribute of a <meta> ("meta"), inside a JSON-LD script ("json-ld"), anything else is
+    // what the page shows ("page-visible"). The first candidate wins, except that the displayed time beats
+    // metadata that disagrees with it (a wrong offset, a stale copy): metadata then only adds seconds.
+    struct Candidate {
+      std::string iso, raw, source;
+    };
+    std::vector<Candidate> found;
+    std::string unparsed;
     for (const auto& q : r->queries) {
-      FieldRule one;
-      one.queries.push_back(q);
-      for (const auto& v : values(one, root)) {
-        if (auto iso = normalize_date(v)) {
-          raw = *iso;
+      if (q->return_type() != pugi::xpath_type_node_set) {
+        std::string v = clean_text(q->evaluate_string(root));
+        if (auto iso = normalize_date(v)) found.push_back({*iso, v, "meta"});
+        else if (unparsed.empty() && !v.empty()) unparsed = v;
+        continue;
+      }
+      pugi::xpath_node_set set = q->evaluate_node_set(root);
+      set.sort();
+      for (const auto& xn : set) {
+        std::string v = node_value(xn);
+        if (v.empty()) continue;
+        auto iso = normalize_date(v);
+        if (!iso) {
+          if (unparsed.empty()) unparsed = v;
+          continue;
+        }
+        pugi::xml_node el = xn.attribute() ? xn.parent() : xn.node();
+        std::string source = "page-visible";
+        for (pugi::xml_node n = el; n; n = n.parent()) {
+          if (std::strcmp(n.name(), "meta") == 0) source = "meta";
+          else if (std::strcmp(n.name(), "script") == 0) source = "json-ld";
+          else continue;
           break;
         }
-        if (unparsed.empty()) unparsed = v;
+        found.push_back({*iso, v, source});
+        break;
       }
-      if (!raw.empty()) break;
     }
-    if (raw.empty()) {
+    if (found.empty()) {
       if (!unparsed.empty()) out.warnings.push_back(std::string(name) + ": unrecognised date '" + unparsed + "'");
       continue;
     }
-    (std::string_view(name) == "published" ? out.published : out.updated) = raw;
+    Candidate pick = found.front();
+    if (pick.source != "page-visible") {
+      for (const auto& c : found) {
+        if (c.source != "page-visible") continue;
+        auto pe = iso_to_epoch(pick.iso), ce = iso_to_epoch(c.iso);
+        // A displayed date without a time ("24/03/2024") only checks the day.
+        const bool has_time = c.raw.find(':') != std::string::npos || c.raw.find('h') != std::string::npos;
+        if (!pe || !ce) break;
+        if (has_time ? (*pe / 60 != *ce / 60) : (c.iso.substr(0, 10) != epoch_to_iso_vn(*pe).substr(0, 10))) {
+          out.warnings.push_back(std::string(name) + ": metadata " + pick.iso + " disagrees with the page (" + c.raw +
+                                 "); the page wins");
+          pick = c;
+        }
+        break;
+      }
+    }
+    if (std::string_view(name) == "published") {
+      out.published = pick.iso;
+      out.published_source = pick.source;
+    } else {
+      out.updated = pick.iso;
+    }
     filled(name);
   }
 

@@ -375,3 +375,11 @@ TEST(FeedDateHostile, DispatcherOnLongInputs) {
   EXPECT_FALSE(baotin::parse_feed_date(ones.substr(0, 250)));
   EXPECT_TRUE(baotin::parse_feed_date("Thu, 06 Feb 2025 20:45:46 +0700"));
 }
+
+// Issue 13: "3/24/2024 7:12:35 AM" (an ASP.NET page's US order) is a date; an ambiguous "3/4/2024" stays day-first.
+TEST(NormalizeDate, UsMonthFirstOnlyWhenUnambiguous) {
+  EXPECT_EQ(normalize_date("3/24/2024 7:12:35 AM").value_or(""), "2024-03-24T07:12:35+07:00");
+  EXPECT_EQ(normalize_date("3/24/2024 7:12:35 PM").value_or(""), "2024-03-24T19:12:35+07:00");
+  EXPECT_EQ(normalize_date("3/4/2024 07:12").value_or(""), "2024-04-03T07:12:00+07:00");
+  EXPECT_FALSE(normalize_date("13/24/2024").has_value());
+}

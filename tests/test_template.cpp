@@ -352,13 +352,28 @@ TEST(Extract, HostAliasesMoveTheCanonicalUrl) {
   }
 }
 
-TEST(Extract, PagesWithoutTemplateTakeTheirHtmlLang) {
+// Issue 13: pages without a template get their language from the text; <html lang> is a hint (some outlets
+// say "en" on Vietnamese pages).
+TEST(Extract, PagesWithoutTemplateDetectTheirLanguage) {
   ExtractOptions o;
-  const std::string body = "<h1>Title of the story</h1><article><p>" + std::string(400, 'x') + "</p></article>";
-  Article en = extract_article("<html lang=\"en\"><body>" + body + "</body></html>", "https://unknown.example/a", "", o);
-  EXPECT_EQ(en.language, "en");
-  Article none = extract_article("<html><body>" + body + "</body></html>", "https://unknown.example/b", "", o);
-  EXPECT_EQ(none.language, "vi");
+  const std::string vi = "<h1>Mưa lớn gây ngập nhiều tuyến phố</h1><article><p>Từ 15h chiều, mưa lớn trút xuống "
+                         "nội thành, nhiều tuyến phố như Nguyễn Trãi, Tây Sơn ngập sâu 30-50 cm. Công ty Thoát nước "
+                         "cho biết đã huy động hơn 500 công nhân ứng trực tại các điểm ngập.</p></article>";
+  const std::string en = "<h1>Heavy rain floods many streets</h1><article><p>From 3pm, heavy rain poured over the "
+                         "inner city and many streets such as Nguyen Trai and Tay Son were flooded 30-50 cm deep. "
+                         "The drainage company said it had mobilised more than 500 workers.</p></article>";
+  auto lang = [&](const std::string& html_attr, const std::string& body) {
+    return extract_article("<html" + html_attr + "><body>" + body + "</body></html>", "https://unknown.example/a", "", o)
+        .language;
+  };
+  EXPECT_EQ(lang(" lang=\"en\"", vi), "vi");  // the tag is wrong: the text decides
+  EXPECT_EQ(lang("", vi), "vi");
+  EXPECT_EQ(lang(" lang=\"en\"", en), "en");
+  EXPECT_EQ(lang("", en), "en");
+  EXPECT_EQ(lang(" lang=\"fr\"", en), "fr");  // plain Latin text: the tag may name any Latin-script language
+  // Too little text to tell: the tag, else the default.
+  EXPECT_EQ(lang(" lang=\"en\"", "<h1>Tin</h1><article><p>Ok.</p></article>"), "en");
+  EXPECT_EQ(lang("", "<h1>Tin</h1><article><p>Ok.</p></article>"), "vi");
 }
 
 TEST(Extract, UnusableCanonicalUrlIsIgnored) {
