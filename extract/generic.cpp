@@ -1044,6 +1044,80 @@ std::vector<std::string> h1_texts(const pugi::xml_document& doc) {
   return out;
 }
 
+// The date the page shows: the first short element after the headline (<time>, or a class/id naming a date or
+// time) whose text is a date with a time of day; without one, the first with a date only. `raw` gets its text.
+std::optional<std::string> visible_date(const pugi::xml_document& doc, const std::string& title, std::string* raw) {
+  pugi::xml_node root = doc.document_element();
+  pugi::xml_node n = root;
+  bool after_h1 = false;
+  const std::string title_key = norm_key(title);
+  std::optional<std::string> date_only, any_before_h1;
+  std::string date_only_raw, before_raw;
+  size_t visited = 0;
+  while (n && ++visited < 20000) {
+    bool descend = true;
+    if (n.type() == pugi::node_element) {
+      const char* name = n.name();
+      if (!std::strcmp(name, "script") || !std::strcmp(name, "style") || !std::strcmp(name, "noscript") ||
+          !std::strcmp(name, "head") || !std::strcmp(name, "nav") || !std::strcmp(name, "footer") ||
+          !std::strcmp(name, "select") || is_hidden(n)) {
+        descend = false;
+      } else if (!after_h1 && (!std::strcmp(name, "h1") ||
+                               ((!std::strcmp(name, "h2") || !std::strcmp(name, "h3") ||
+                                 contains_any(lower_attr(n, "class"), {"title"})) &&
+                                !title_key.empty() && norm_key(clean_text(inner_text(n))) == title_key))) {
+        // The headline: an <h1>, or the element that shows the title (layouts without an h1).
+        after_h1 = true;
+        descend = false;
+      } else if (!std::strcmp(name, "a") ||
+                 (!std::strcmp(name, "li") && n.find_node([](pugi::xml_node c) {
+                   return c.type() == pugi::node_element && !std::strcmp(c.name(), "a") &&
+                          clean_text(inner_text(c)).size() > 20;
+                 }))) {
+        descend = false;  // teasers of other stories (a link with a headline) carry their own dates
+      } else {
+        const std::string hint = lower_attr(n, "class") + " " + lower_attr(n, "id");
+        const bool dated =
+            !std::strcmp(name, "time") ||
+            contains_any(hint, {"date", "time", "ngay", "publish", "posted", "thoigian", "ngaydang"}) ||
+            contains_any(lower_attr(n, "itemprop"), {"datepublished"}) ||
+            n.find_child([](pugi::xml_node c) {  // <span><meta itemprop="datePublished" content="…"/>25/12/2012 - 10:03</span>
+              return !std::strcmp(c.name(), "meta") && contains_any(lower_attr(c, "itemprop"), {"datepublished"});
+            });
+        if (dated && !contains_any(hint, {"update", "capnhat", "weather", "thoitiet", "gold", "gia-vang", "live"})) {
+          std::string text = clean_text(inner_text(n));
+          if (!text.empty() && text.size() <= 160) {
+            if (auto iso = normalize_date(text)) {
+              const bool has_time = text.find(':') != std::string::npos ||
+                                    (text.find('h') != std::string::npos && std::any_of(text.begin(), text.end(), ::isdigit));
+              if (after_h1 && has_time) {
+                if (raw) *raw = text;
+                return iso;
+              }
+              if (after_h1 && !date_only) date_only = iso, date_only_raw = text;
+              if (!after_h1 && has_time && !any_before_h1) any_before_h1 = iso, before_raw = text;
+            }
+            descend = false;
+          }
+        }
+      }
+    }
+    if (descend && n.first_child()) {
+      n = n.first_child();
+      continue;
+    }
+    while (n && n != root && !n.next_sibling()) n = n.parent();
+    if (!n || n == root) break;
+    n = n.next_sibling();
+  }
+  if (date_only) {
+    if (raw) *raw = date_only_raw;
+    return date_only;
+  }
+  if (any_before_h1 && raw) *raw = before_raw;
+  return any_before_h1;
+}
+
 void add_field(Article& a, const char* f) {
   for (const auto& x : a.fields)
     if (x == f) return;
@@ -1141,11 +1215,45 @@ Article extract_generic(const pugi::xml_document& doc, std::string_view page_url
     if (!a.authors.empty()) add_field(a, "authors");
 
     // Dates.
+    std::string meta_raw;
     for (const std::string* s : {&m.ld_published, &m.article_published, &m.itemprop_published, &m.meta_pubdate})
       if (a.published.empty() && !s->empty()) {
         a.published = normalize_or_keep(*s);  // a value that is no date is dropped, with a warning (extract/record)
         a.published_source = s == &m.ld_published ? "json-ld" : "meta";
+        meta_raw = *s;
       }
+    // Sources that agree on the minute: the one with seconds ("08:01:00" in JSON-LD, "08:01:53" in the meta).
+    if (auto pe = iso_to_epoch(a.published); pe && *pe % 60 == 0) {
+      for (const std::string* s : {&m.article_published, &m.itemprop_published, &m.meta_pubdate}) {
+        auto iso = normalize_date(*s);
+        auto e = iso ? iso_to_epoch(*iso) : std::nullopt;
+        if (e && *e / 60 == *pe / 60 && *e % 60 != 0) {
+          a.published = *iso;
+          a.published_source = "meta";
+          meta_raw = *s;
+          break;
+        }
+      }
+    }
+    {
+      // What the page shows beats metadata that lacks the time of day or disagrees with it; agreeing metadata
+      // only adds seconds.
+      std::string shown_raw;
+      if (auto shown = visible_date(doc, a.title, &shown_raw)) {
+        const bool shown_time = shown_raw.find(':') != std::string::npos || shown_raw.find('h') != std::string::npos;
+        const bool meta_time = meta_raw.find(':') != std::string::npos;
+        auto me = iso_to_epoch(a.published), se = iso_to_epoch(*shown);
+        if (a.published.empty() || !me) {
+          a.published = *shown;
+          a.published_source = "page-visible";
+        } else if (se && shown_time && (!meta_time || *me / 60 != *se / 60)) {
+          if (meta_time) a.warnings.push_back("published: metadata " + a.published + " disagrees with the page (" +
+                                              shown_raw + "); the page wins");
+          a.published = *shown;
+          a.published_source = "page-visible";
+        }
+      }
+    }
     if (!a.published.empty()) add_field(a, "published");
     for (const std::string* s : {&m.ld_modified, &m.article_modified, &m.itemprop_modified, &m.meta_moddate})
       if (a.updated.empty() && !s->empty()) a.updated = normalize_or_keep(*s);

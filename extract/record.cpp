@@ -13,6 +13,7 @@
 #include "core/regex.h"
 #include "core/text.h"
 #include "core/url.h"
+#include "extract/html.h"
 
 namespace baotin {
 
@@ -203,9 +204,16 @@ void sort_credits(const std::vector<std::string>& raw, const std::vector<std::st
     const std::string hk = host_key(host);
     if (hk.empty() || k.size() < 3) return false;
     if (hk == k) return true;
-    for (std::string_view pre : {"", "bao", "baodientu", "tapchi"}) {
+    std::vector<std::string> cores;
+    for (std::string_view pre : {"", "bao", "baodientu", "tapchi", "trangtin"}) {
       if (k.rfind(pre, 0) != 0) continue;
-      std::string_view core = std::string_view(k).substr(pre.size());
+      std::string c = k.substr(pre.size());
+      cores.push_back(c);
+      for (std::string_view suf : {"dientu", "online", "news", "vn"})
+        if (c.size() > suf.size() + 2 && c.compare(c.size() - suf.size(), suf.size(), suf) == 0)
+          cores.push_back(c.substr(0, c.size() - suf.size()));
+    }
+    for (const auto& core : cores) {
       if (core.size() < 3) continue;
       if (hk.rfind(core, 0) == 0) {
         std::string_view rest = std::string_view(hk).substr(core.size());
@@ -414,6 +422,12 @@ std::string detect_language(std::string_view text, std::string_view hint) {
 void apply_record_rules(Article& a, const RecordContext& ctx) {
   const std::string host = url_host(ctx.url.empty() ? a.url : ctx.url);
 
+  // Double-encoded entities ("Chi&#7871;n s&#7921;" in og:title) are decoded.
+  for (std::string* f : {&a.title, &a.lead}) {
+    const size_t amp = f->find('&');
+    if (amp != std::string::npos && f->find(';', amp) != std::string::npos && f->find(';', amp) - amp <= 10)
+      *f = clean_text(decode_entities(*f));
+  }
   // Title: the headline, not the page title's site tail.
   if (!a.title.empty()) {
     std::string t = strip_title_site(a.title, ctx.site_names, host);

@@ -227,3 +227,37 @@ TEST(RecordCredits, OwnOutletIsNeitherAuthorNorSource) {
   EXPECT_EQ(sort({"Theo VnExpress"}, {"dantri"}, "dantri.com.vn"), std::make_pair(V{}, std::string("VnExpress")));
   EXPECT_EQ(sort({"Dân trí"}, {"dantri"}, "dantri.com.vn"), std::make_pair(V{}, std::string()));
 }
+
+TEST(RecordCredits, OutletNameWithPrefixAndSuffix) {
+  std::vector<std::string> authors;
+  std::string source;
+  sort_credits({"baodantridientu"}, {}, "dantri.com.vn", authors, source);
+  EXPECT_TRUE(authors.empty());
+  EXPECT_EQ(source, "");
+}
+
+// Generic pages: the date the page shows beats metadata without a time of day (2012 layouts).
+TEST(RecordDates, GenericTakesTheDisplayedTime) {
+  ExtractOptions o;
+  o.now = kNow;
+  const std::string page =
+      "<html><head><meta property='article:published_time' content='2012-12-25'></head><body>"
+      "<div class='date'>Thứ Ba, 25/12/2012 - 18:03</div><h1>Chốt lịch nghỉ Tết 2013 của công chức</h1>"
+      "<div class='box-date'>Thứ Ba, 25/12/2012 - 10:03</div>"
+      "<div class='content'><p>UBND Hà Nội vừa thông báo về việc hoán đổi ngày nghỉ hàng tuần dịp Tết Nguyên đán "
+      "2013, để cán bộ, công chức được nghỉ liên tục 9 ngày.</p><p>Theo đó, công chức sẽ đi làm bù vào thứ bảy.</p>"
+      "</div></body></html>";
+  Article a = extract_article(page, "https://example.vn/chot-lich-nghi-tet-677792.htm", "", o);
+  EXPECT_EQ(a.published, "2012-12-25T10:03:00+07:00");  // after the headline, with a time
+  EXPECT_EQ(a.published_source, "page-visible");
+  // Metadata with the same minute keeps its seconds.
+  std::string same = page;
+  same.replace(same.find("content='2012-12-25'"), 20, "content='2012-12-25T10:03:41+07:00'");
+  a = extract_article(same, "https://example.vn/chot-lich-nghi-tet-677792.htm", "", o);
+  EXPECT_EQ(a.published, "2012-12-25T10:03:41+07:00");
+  EXPECT_EQ(a.published_source, "meta");
+  // Double-encoded entities in the metadata title are decoded.
+  std::string enc = "<html><head><meta property='og:title' content='Chi&amp;#7871;n s&amp;#7921;'></head><body>"
+                    "<article><p>Nội dung bài viết đủ dài để là một bài báo thật sự về thời sự.</p></article></body></html>";
+  EXPECT_EQ(extract_article(enc, "https://example.vn/a", "", o).title, "Chiến sự");
+}
