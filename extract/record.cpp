@@ -434,12 +434,27 @@ void apply_record_rules(Article& a, const RecordContext& ctx) {
     if (!t.empty()) a.title = std::move(t);
   }
 
-  // Credits.
+  // Credits. A template's own `source` field is cleaned like a credit ("Theo TTXVN", "(TTXVN/Vietnam+)") and wins.
+  std::string given_source;
+  if (!a.source.empty()) {
+    std::vector<std::string> ignored;
+    std::string s = a.source;
+    if (s.size() > 2 && s.front() == '(' && s.back() == ')') s = s.substr(1, s.size() - 2);
+    const std::string lower = unicode_lower_prefix(s, 16);
+    for (std::string_view pre : {"theo ", "nguồn: ", "nguồn:", "nguồn "})
+      if (lower.rfind(pre, 0) == 0) {
+        s = std::string(trim(std::string_view(s).substr(pre.size())));
+        break;
+      }
+    given_source = clean_text(s);
+    a.source.clear();
+  }
   if (!a.authors.empty()) {
     std::vector<std::string> names;
     sort_credits(a.authors, ctx.site_names, host, names, a.source);
     a.authors = std::move(names);
   }
+  if (!given_source.empty()) a.source = given_source;
 
   // Lead: not the title again; the body does not repeat it.
   if (!a.lead.empty() && fold_key(a.lead) == fold_key(a.title)) {

@@ -553,6 +553,14 @@ void apply_template(const SiteTemplate& t, pugi::xml_document& doc, std::string_
       if (std::find(out.authors.begin(), out.authors.end(), v) == out.authors.end()) out.authors.push_back(std::move(v));
     if (!out.authors.empty()) filled("authors");
   }
+  if (auto r = field(t, "source")) {
+    // The credited origin ("Theo TTXVN", "(TTXVN/Vietnam+)"): extract/record cleans the "Theo"/brackets.
+    std::string s = first_value(*r, root);
+    if (!s.empty()) {
+      out.source = std::move(s);
+      filled("source");
+    }
+  }
   if (auto r = field(t, "category")) {
     out.category = first_value(*r, root);
     if (!out.category.empty()) filled("category");

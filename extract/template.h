@@ -66,7 +66,7 @@ struct SiteTemplate {
 
 // Field names a template may define.
 inline constexpr const char* kTemplateFields[] = {"title", "lead", "body", "authors", "published", "updated",
-                                                  "category", "tags", "images", "image_caption", "canonical"};
+                                                  "category", "tags", "images", "image_caption", "canonical", "source"};
 
 // Loads and validates one template file; on failure returns nullptr and appends errors (file:line).
 std::shared_ptr<const SiteTemplate> load_template(const std::string& path, std::vector<TemplateError>& errors);
