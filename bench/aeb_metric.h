@@ -1,5 +1,5 @@
 // The metric of the article-extraction-benchmark (scrapinghub/article-extraction-benchmark, evaluate.py),
-// used by bench/eval_extract and the tests; not part of the product.
+// used by bench/eval_extract, `baotin eval` (the golden-page quality report) and the tests.
 // Tokens are Python `\w+` matches (Unicode letters and digits plus '_', case kept), shingles are 4-token
 // n-grams (a shorter text is one shingle) counted as a multiset; TP/FP/FN are normalised to sum to 1.
 #pragma once

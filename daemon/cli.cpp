@@ -85,6 +85,14 @@ int run_cli(int argc, char** argv) {
   auto* fd = app.add_subcommand("feeds", "List feed states: next poll, interval, failures, last error");
   fd->add_option("--db", feeds_db, "RocksDB directory")->required();
 
+  cli::EvalArgs ev;
+  ev.dir = std::string(BAOTIN_SOURCE_DIR) + "/tests/fixtures/sites";
+  ev.templates = std::string(BAOTIN_SOURCE_DIR) + "/sites";
+  auto* evc = app.add_subcommand("eval", "Quality report: extract golden pages and compare with their hand-written records");
+  evc->add_option("dir", ev.dir, "Directory of golden pages (<template>/<YYYY>_<n>.json + .html.gz)")->check(CLI::ExistingDirectory);
+  evc->add_option("--templates", ev.templates, "Template directory");
+  evc->add_flag("--json", ev.json, "One JSON object per page instead of the table");
+
   cli::VerifyArgs va;
   auto* v = app.add_subcommand("verify", "Check the store's consistency (checksums, records, versions, change log, indexes)");
   v->add_option("--db", va.db, "RocksDB directory")->required();
@@ -113,6 +121,7 @@ int run_cli(int argc, char** argv) {
   if (*d) return cli::cmd_diff(da);
   if (*fd) return cli::cmd_feeds(feeds_db);
   if (*v) return cli::cmd_verify(va);
+  if (*evc) return cli::cmd_eval(ev);
   return 0;
 }
 

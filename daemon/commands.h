@@ -49,6 +49,13 @@ int cmd_diff(const DiffArgs& a);
 
 int cmd_feeds(const std::string& db);
 
+struct EvalArgs {
+  std::string dir;        // golden pages: <template>/<YYYY>_<n>.json + .html.gz
+  std::string templates;  // template directory
+  bool json = false;
+};
+int cmd_eval(const EvalArgs& a);
+
 struct VerifyArgs {
   std::string db;
   bool salvage_wal = false;

@@ -5,6 +5,7 @@
 // `category` and `language` exactly where the truth names them; body F1 >= 0.99 (the AEB shingle metric) and
 // none of the page's boilerplate strings; authors right on >= 95 % of the pages.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <filesystem>
 #include <fstream>
@@ -142,4 +143,37 @@ TEST(GoldenSummary, AuthorsRightOnNinetyFivePercent) {
                    << spec["expected"]["authors"].dump() << "\n";
   }
   EXPECT_GE(static_cast<double>(ok), 0.95 * static_cast<double>(specs.size())) << ok << " of " << specs.size();
+}
+
+// `baotin eval DIR`: the same pages as a report, one line per template (issue 13).
+TEST(GoldenEval, ReportsPerTemplateAndNamesTemplatesWithoutPages) {
+  baotin::testing::TempDir dir("baotin-eval");
+  fs::create_directories(dir.path / "znews");
+  for (const auto& e : fs::directory_iterator(golden_dir() / "znews"))
+    if (is_golden_name(e.path().stem().string()) || e.path().extension() == ".gz")
+      fs::copy_file(e.path(), dir.path / "znews" / e.path().filename());
+  auto run = [](const std::string& cmd, int* status) {
+    std::string out;
+    FILE* p = popen(cmd.c_str(), "r");
+    char buf[4096];
+    size_t n;
+    while (p && (n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    *status = p ? pclose(p) : -1;
+    return out;
+  };
+  const std::string bin = BAOTIN_BINARY, sites = sites_dir().string();
+  int st = 0;
+  std::string out = run(bin + " eval " + dir.path.string() + " --templates " + sites, &st);
+  EXPECT_EQ(WEXITSTATUS(st), 0) << out;
+  EXPECT_NE(out.find("znews"), std::string::npos) << out;
+  EXPECT_NE(out.find("templates without a golden page:"), std::string::npos) << out;
+  EXPECT_NE(out.find("vnexpress"), std::string::npos) << out;  // named as missing here
+  out = run(bin + " eval " + dir.path.string() + " --templates " + sites + " --json", &st);
+  auto j = nlohmann::json::parse(out, nullptr, false);
+  ASSERT_TRUE(j.is_array()) << out;
+  EXPECT_EQ(j.size(), 3u);
+  for (const auto& p : j) EXPECT_TRUE(p["body_f1"].is_number() && p["title"].is_boolean()) << p.dump();
+  fs::create_directories(dir.path / "empty");
+  run(bin + " eval " + (dir.path / "empty").string() + " 2>/dev/null", &st);
+  EXPECT_EQ(WEXITSTATUS(st), 1);
 }
