@@ -86,7 +86,7 @@ int run_backfill(const BackfillOptions& opts) {
   auto loaded = load_run_config(opts.config_path, opts.data_dir);
   if (!loaded) return 2;
   Config cfg = std::move(*loaded);
-  setup_logging(cfg.log_level == "info" ? "warn" : cfg.log_level);  // progress lines replace per-article logs
+  setup_logging(cfg.log_level == "info" ? "warn" : cfg.log_level, cfg.log_format);  // progress lines replace per-article logs
 
   auto templates = load_templates(cfg, true);
   auto tpl = templates->by_name(opts.site);

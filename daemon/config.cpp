@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 #include <set>
+#include <tuple>
 #include <sstream>
 
 #include "daemon/http_endpoint.h"
@@ -143,18 +144,24 @@ bool load_config(const std::string& path, Config& cfg, std::vector<TemplateError
   if (auto t = root["daemon"].as_table()) {
     Reader r{*t, path, errors, "daemon."};
     r.check_keys({"data_dir", "templates_dir", "workers", "metrics_listen", "metrics_allow_remote", "log_level",
-                  "store_raw_html", "block_cache_mb"});
+                  "log_format", "store_raw_html", "block_cache_mb"});
     r.get("data_dir", cfg.data_dir);
     r.get("templates_dir", cfg.templates_dir);
     r.get_int("workers", cfg.workers, 1, kMaxWorkers);
     r.get("metrics_listen", cfg.metrics_listen);
     r.get("metrics_allow_remote", cfg.metrics_allow_remote);
     r.get("log_level", cfg.log_level);
+    r.get("log_format", cfg.log_format);
     r.get("store_raw_html", cfg.store_raw_html);
     r.get_int("block_cache_mb", cfg.block_cache_mb, 1, 1 << 20);
     static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
     if (!kLevels.count(cfg.log_level))
       errors.push_back({path, line_of(*t), "daemon.log_level: one of trace, debug, info, warn, error, critical, off"});
+    if (cfg.log_format != "text" && cfg.log_format != "json") {
+      const toml::node* n = t->get("log_format");
+      errors.push_back({path, n ? line_of(*n) : line_of(*t), "daemon.log_format: \"text\" or \"json\", got '" +
+                                                                 cfg.log_format + "'"});
+    }
     if (!cfg.metrics_listen.empty()) {
       const toml::node* n = t->get("metrics_listen");
       int line = n ? line_of(*n) : line_of(*t);
@@ -278,6 +285,50 @@ bool load_config(const std::string& path, Config& cfg, std::vector<TemplateError
   }
   cfg.templates_dir = resolve_path(base, cfg.templates_dir);
   return errors.size() == before;
+}
+
+std::vector<SettingChange> changed_settings(const Config& a, const Config& b) {
+  std::vector<SettingChange> out;
+  auto cmp = [&](const char* name, const auto& x, const auto& y, bool restart = false) {
+    if (!(x == y)) out.push_back({name, restart});
+  };
+  auto feeds_key = [](const std::vector<FeedConfig>& v) {
+    std::vector<std::tuple<std::string, std::string, std::vector<std::string>>> k;
+    for (const auto& f : v) k.emplace_back(f.url, f.site, f.allow_private);
+    return k;
+  };
+  cmp("daemon.data_dir", a.data_dir, b.data_dir, true);
+  cmp("daemon.templates_dir", a.templates_dir, b.templates_dir);
+  cmp("daemon.workers", a.workers, b.workers, true);
+  cmp("daemon.metrics_listen", a.metrics_listen, b.metrics_listen, true);
+  cmp("daemon.metrics_allow_remote", a.metrics_allow_remote, b.metrics_allow_remote, true);
+  cmp("daemon.log_level", a.log_level, b.log_level);
+  cmp("daemon.log_format", a.log_format, b.log_format);
+  cmp("daemon.store_raw_html", a.store_raw_html, b.store_raw_html);
+  cmp("daemon.block_cache_mb", a.block_cache_mb, b.block_cache_mb, true);
+  cmp("fetch.user_agent", a.fetch.user_agent, b.fetch.user_agent);
+  cmp("fetch.max_in_flight", a.fetch.max_in_flight, b.fetch.max_in_flight);
+  cmp("fetch.per_host_concurrency", a.fetch.per_host_concurrency, b.fetch.per_host_concurrency);
+  cmp("fetch.per_host_min_delay_s", a.fetch.per_host_min_delay_s, b.fetch.per_host_min_delay_s);
+  cmp("fetch.connect_timeout_ms", a.fetch.connect_timeout_ms, b.fetch.connect_timeout_ms);
+  cmp("fetch.total_timeout_ms", a.fetch.total_timeout_ms, b.fetch.total_timeout_ms);
+  cmp("fetch.max_body_bytes", a.fetch.max_body_bytes, b.fetch.max_body_bytes);
+  cmp("fetch.max_redirects", a.fetch.max_redirects, b.fetch.max_redirects);
+  cmp("fetch.respect_robots", a.fetch.respect_robots, b.fetch.respect_robots);
+  cmp("fetch.allow_private", a.fetch.allow_private, b.fetch.allow_private);
+  cmp("robots_override", a.fetch.robots_override, b.fetch.robots_override);
+  cmp("host_min_delay", a.fetch.host_min_delay, b.fetch.host_min_delay);
+  cmp("poll.min_interval_s", a.poll.min_interval_s, b.poll.min_interval_s);
+  cmp("poll.max_interval_s", a.poll.max_interval_s, b.poll.max_interval_s);
+  cmp("poll.max_backoff_s", a.poll.max_backoff_s, b.poll.max_backoff_s);
+  cmp("poll.article_retries", a.article_retries, b.article_retries);
+  cmp("poll.max_new_per_poll", a.max_new_per_poll, b.max_new_per_poll);
+  cmp("poll.max_queued_articles", a.max_queued_articles, b.max_queued_articles);
+  cmp("poll.max_retry_after_s", a.max_retry_after_s, b.max_retry_after_s);
+  cmp("sites.enabled", a.sites, b.sites);
+  cmp("sites.template_feeds", a.template_feeds, b.template_feeds);
+  cmp("feeds", feeds_key(a.feeds), feeds_key(b.feeds));
+  return out;
 }
 
 std::vector<FeedConfig> effective_feeds(const Config& cfg, const TemplateRegistry& templates) {

@@ -31,6 +31,7 @@ struct Config {
   std::string metrics_listen = "127.0.0.1:9464";  // "" disables the endpoint
   bool metrics_allow_remote = false;  // a non-loopback metrics_listen is an error unless this is set
   std::string log_level = "info";
+  std::string log_format = "text";  // "text" (human lines) or "json" (one JSON object per line)
   bool store_raw_html = true;
   size_t block_cache_mb = 64;  // RocksDB block cache shared by all column families
 
@@ -58,6 +59,15 @@ struct Config {
 // Reads and validates a config file. Relative paths inside are resolved against the file's directory.
 // On error returns false and appends "file:line: message" lines.
 bool load_config(const std::string& path, Config& out, std::vector<TemplateError>& errors);
+
+// One setting that differs between the running config and a reloaded one, by its config-file name
+// ("fetch.user_agent", "poll.min_interval_s", "feeds", ...). `needs_restart`: serve cannot apply it while
+// running (data_dir, workers, metrics_listen, metrics_allow_remote, block_cache_mb) and keeps the running value.
+struct SettingChange {
+  std::string name;
+  bool needs_restart = false;
+};
+std::vector<SettingChange> changed_settings(const Config& running, const Config& next);
 
 // Feeds to poll: [[feeds]] plus the feeds of the enabled templates, de-duplicated.
 std::vector<FeedConfig> effective_feeds(const Config& cfg, const TemplateRegistry& templates);

@@ -27,8 +27,19 @@ double article_retry_delay(int attempt, std::optional<double> retry_after_s, dou
 // ---------------------------------------------------------------------------------------------
 Ingestor::Ingestor(const Config& cfg, Store& store, Fetcher& fetcher, Metrics& metrics,
                    std::shared_ptr<const TemplateRegistry> templates)
-    : cfg_(cfg), store_(store), fetcher_(fetcher), metrics_(metrics), policy_(cfg.poll), pool_(cfg.workers),
-      templates_(std::move(templates)) {}
+    : cfg_(std::make_shared<const Config>(cfg)), store_(store), fetcher_(fetcher), metrics_(metrics),
+      pool_(cfg.workers), templates_(std::move(templates)) {}
+
+std::shared_ptr<const Config> Ingestor::config() const {
+  std::lock_guard lk(cfg_mu_);
+  return cfg_;
+}
+
+void Ingestor::reconfigure(const Config& cfg) {
+  auto next = std::make_shared<const Config>(cfg);
+  std::lock_guard lk(cfg_mu_);
+  cfg_ = std::move(next);
+}
 
 Ingestor::~Ingestor() { finish(); }
 
@@ -87,8 +98,8 @@ FeedState Ingestor::feed_state(const std::string& url) {
   if (!loaded) {
     s = FeedState{};
     s.url = url;
-    s.interval_s = policy_.min_interval_s;
-    s.next_poll = initial_poll_time(url, policy_, now());
+    s.interval_s = config()->poll.min_interval_s;
+    s.next_poll = initial_poll_time(url, config()->poll, now());
   }
   std::lock_guard lk(mu_);
   return states_.emplace(url, s).first->second;
@@ -145,7 +156,7 @@ void Ingestor::record_poll_failure(const std::string& url, long status, const st
                                    std::optional<double> retry_after) {
   const int64_t now = this->now();
   FeedState st = update_state(
-      url, [&](FeedState& s) { on_poll_failure(s, policy_, now, status, err, retry_after, rng_); });
+      url, [&](FeedState& s) { on_poll_failure(s, config()->poll, now, status, err, retry_after, rng_); });
   spdlog::warn("poll {}: failed ({}), failures in a row: {}, next try in {}s", redact_url(url), err,
                st.consecutive_failures, st.next_poll - now);
 }
@@ -164,6 +175,8 @@ void Ingestor::poll_feed(const FeedConfig& feed) {
   req.etag = st.etag;
   req.last_modified = st.last_modified;
   req.allow_private = feed.allow_private;
+  spdlog::debug("poll {}: requesting{}", redact_url(feed.url),
+                req.etag.empty() && req.last_modified.empty() ? "" : " (conditional: If-None-Match/If-Modified-Since)");
   {
     std::lock_guard lk(mu_);  // the feed's article fetches get its allow list too
     if (feed.allow_private.empty()) feed_allow_.erase(feed.url);
@@ -208,7 +221,7 @@ void Ingestor::on_feed_result(const FeedConfig& feed, FetchResult r) {
 
   if (r.not_modified) {
     ++metrics_.polls_not_modified;
-    update_state(feed.url, [&](FeedState& s) { on_not_modified(s, policy_, now, rng_); });
+    update_state(feed.url, [&](FeedState& s) { on_not_modified(s, config()->poll, now, rng_); });
     return;
   }
   if (!r.ok()) {
@@ -232,7 +245,7 @@ void Ingestor::on_feed_result(const FeedConfig& feed, FetchResult r) {
     std::lock_guard w(state_write_mu_);
     {
       std::lock_guard lk(mu_);
-      on_poll_failure(marker, policy_, now, r.status,
+      on_poll_failure(marker, config()->poll, now, r.status,
                       "poll did not complete: the daemon stopped or crashed while processing this feed", std::nullopt,
                       rng_);
     }
@@ -316,7 +329,7 @@ void Ingestor::on_feed_result(const FeedConfig& feed, FetchResult r) {
       }
     }
     ++new_items;
-    if (queued >= static_cast<size_t>(cfg_.max_new_per_poll)) {
+    if (queued >= static_cast<size_t>(config()->max_new_per_poll)) {
       // The rest of a huge feed waits for the next poll (which comes soon, see below).
       deferred = parsed.items.size() - i;
       break;
@@ -348,18 +361,18 @@ void Ingestor::on_feed_result(const FeedConfig& feed, FetchResult r) {
     }
   }
   FeedState st = update_state(feed.url, [&](FeedState& s) {
-    on_poll_success(s, policy_, now, new_items, item_times, rng_);
+    on_poll_success(s, config()->poll, now, new_items, item_times, rng_);
     // The validators of this feed version count only once all its items are settled (see Batch).
     s.etag = commit_now ? r.etag : "";
     s.last_modified = commit_now ? r.last_modified : "";
-    if (deferred) s.next_poll = std::min<int64_t>(s.next_poll, now + static_cast<int64_t>(policy_.min_interval_s));
+    if (deferred) s.next_poll = std::min<int64_t>(s.next_poll, now + static_cast<int64_t>(config()->poll.min_interval_s));
   });
   if (gen) batch_item_done(feed.url, gen, true);
   if (deferred)
     spdlog::info("poll {}: {} items, {} queued, {} left for the next poll (max_new_per_poll {}, queue {}/{}), next "
                  "poll in {}s",
-                 redact_url(feed.url), parsed.items.size(), queued, deferred, cfg_.max_new_per_poll,
-                 metrics_.articles_in_flight.load(), cfg_.max_queued_articles, st.next_poll - now);
+                 redact_url(feed.url), parsed.items.size(), queued, deferred, config()->max_new_per_poll,
+                 metrics_.articles_in_flight.load(), config()->max_queued_articles, st.next_poll - now);
   else
     spdlog::info("poll {}: {} items, {} new, next poll in {}s", redact_url(feed.url), parsed.items.size(), queued,
                  st.next_poll - now);
@@ -421,7 +434,7 @@ Ingestor::QueueResult Ingestor::queue_article(ArticleJob job) {
   {
     std::lock_guard lk(mu_);
     if (articles_in_flight_.count(key)) return QueueResult::InFlight;  // already being fetched
-    if (articles_in_flight_.size() >= static_cast<size_t>(cfg_.max_queued_articles)) return QueueResult::Full;
+    if (articles_in_flight_.size() >= static_cast<size_t>(config()->max_queued_articles)) return QueueResult::Full;
     articles_in_flight_.insert(key);
     if (job.batch) {
       auto it = batches_.find(job.feed);
@@ -596,8 +609,8 @@ void Ingestor::on_article_result(const ArticleJob& job, int attempt, FetchResult
     // Refusals of the network policy (private address, non-http(s) scheme) are permanent.
     bool transient = !r.blocked_by_policy && (r.status == 0 || r.status == 408 || r.status == 425 ||
                                               r.status == 429 || r.status >= 500);
-    if (transient && attempt + 1 < cfg_.article_retries && accepting_) {
-      double delay = article_retry_delay(attempt, r.retry_after_s, cfg_.max_retry_after_s);
+    if (transient && attempt + 1 < config()->article_retries && accepting_) {
+      double delay = article_retry_delay(attempt, r.retry_after_s, config()->max_retry_after_s);
       {
         std::lock_guard lk(mu_);
         delay *= std::uniform_real_distribution<double>(1.0, 1.3)(rng_);
@@ -621,7 +634,7 @@ void Ingestor::on_article_result(const ArticleJob& job, int attempt, FetchResult
   auto tpl = templates();
   eo.templates = tpl.get();
   eo.site = job.site;
-  eo.max_bytes = cfg_.fetch.max_body_bytes;
+  eo.max_bytes = config()->fetch.max_body_bytes;
   std::string page_url = r.final_url.empty() ? url : r.final_url;
   Article a = extract_article(r.body, page_url, r.content_type, eo);
   if (r.too_large) {
@@ -667,7 +680,7 @@ void Ingestor::on_article_result(const ArticleJob& job, int attempt, FetchResult
   }
   PutResult res;
   try {
-    res = store_.put_article(std::move(a), cfg_.store_raw_html ? std::string_view(r.body) : std::string_view(), aliases);
+    res = store_.put_article(std::move(a), config()->store_raw_html ? std::string_view(r.body) : std::string_view(), aliases);
   } catch (const std::exception& e) {
     ++metrics_.articles_failed;
     spdlog::error("article {}: store failed: {}", redact_url(url), e.what());
