@@ -303,6 +303,22 @@ int run_serve(const ServeOptions& opts) {
   bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
   sd_notify(0, "READY=1");
   sd_notifyf(0, "STATUS=polling %zu feeds", feeds.size());
+  {
+    // What the daemon will do, and when: the first poll is the earliest persisted (or newly spread) next poll.
+    int64_t first = 0;
+    for (const auto& f : feeds) {
+      const int64_t np = ing.feed_state(f.url).next_poll;
+      if (!first || np < first) first = np;
+    }
+    const int64_t now = epoch_now();
+    if (feeds.empty())
+      spdlog::info("serving: no feeds to poll, {} templates, {} workers", templates->all().size(), cfg.workers);
+    else
+      spdlog::info("serving: {} feeds, {} templates, {} workers; first poll in {} s ({})",
+                   group_thousands(feeds.size()), templates->all().size(), cfg.workers,
+                   std::max<int64_t>(0, first - now), epoch_to_iso_vn(std::max(first, now)));
+  }
+
   // Duplicate index rebuild (older format, or interrupted): after READY, so that a large store does not exceed
   // systemd's start timeout; resumable, so a restart continues it. Polling runs meanwhile; duplicate look-ups
   // see the part of the index rebuilt so far.
@@ -323,22 +339,6 @@ int run_serve(const ServeOptions& opts) {
       }
     });
   }
-  {
-    // What the daemon will do, and when: the first poll is the earliest persisted (or newly spread) next poll.
-    int64_t first = 0;
-    for (const auto& f : feeds) {
-      const int64_t np = ing.feed_state(f.url).next_poll;
-      if (!first || np < first) first = np;
-    }
-    const int64_t now = epoch_now();
-    if (feeds.empty())
-      spdlog::info("serving: no feeds to poll, {} templates, {} workers", templates->all().size(), cfg.workers);
-    else
-      spdlog::info("serving: {} feeds, {} templates, {} workers; first poll in {} s ({})",
-                   group_thousands(feeds.size()), templates->all().size(), cfg.workers,
-                   std::max<int64_t>(0, first - now), epoch_to_iso_vn(std::max(first, now)));
-  }
-
   double last_watchdog = 0, last_status = 0, last_health = monotonic_seconds();
   bool stop = false;
   double last_loop_error = -1e9;
