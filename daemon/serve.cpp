@@ -188,17 +188,16 @@ int run_serve(const ServeOptions& opts) {
     metrics.template_load_errors += failed;
     spdlog::info("templates: {} loaded from {}", templates->all().size(), cfg.templates_dir);
   }
-  metrics.load_health(stored_health(*store));
-  FetcherConfig fetch_cfg = cfg.fetch;
-  if (!cfg.metrics_listen.empty()) {
-    // The daemon's own endpoint is never fetched, whatever allow_private says (it would store /status).
-    if (auto a = parse_listen_address(cfg.metrics_listen, nullptr)) {
-      const bool any = a->host == "0.0.0.0" || a->host == "::";
-      const bool v6 = a->host.find(':') != std::string::npos;
-      fetch_cfg.never_connect.push_back(any ? "*:" + std::to_string(a->port)
-                                            : (v6 ? "[" + a->host + "]" : a->host) + ":" + std::to_string(a->port));
-    }
+  // A template name in [sites] enabled / [[feeds]] site that nothing declares is a configuration error, as in
+  // `baotin check` (a template file that exists but does not load was logged above and is skipped).
+  if (auto unknown = unknown_template_names(cfg, *templates); !unknown.empty()) {
+    for (const auto& e : unknown) spdlog::critical("config: {}", e.str());
+    spdlog::critical("not starting: the config names templates that do not exist");
+    return 2;
   }
+  metrics.load_health(stored_health(*store));
+  // The daemon's own endpoint is never fetched, whatever allow_private says (it would store /status).
+  FetcherConfig fetch_cfg = daemon_fetcher_config(cfg);
   Fetcher fetcher(fetch_cfg);
   Ingestor ing(cfg, *store, fetcher, metrics, templates);
   std::vector<FeedConfig> feeds = effective_feeds(cfg, *templates);
