@@ -48,8 +48,7 @@ std::optional<FetchResult> fetch_page(const std::string& url, const FetcherConfi
     return std::nullopt;
   }
   if (r.robots_unavailable) {
-    std::fprintf(stderr, "extract: %s not fetched: robots.txt unavailable: %s\n", shown.c_str(),
-                 redact_url(r.error).c_str());
+    std::fprintf(stderr, "extract: %s not fetched: %s\n", shown.c_str(), redact_url(r.error).c_str());
     return std::nullopt;
   }
   if (r.too_large) {  // as serve does: the prefix is extracted, the record is marked partial
