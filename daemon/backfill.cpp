@@ -1,6 +1,7 @@
 #include <spdlog/spdlog.h>
 
 #include <fstream>
+#include <iostream>
 #include <set>
 #include <thread>
 
@@ -110,7 +111,9 @@ int run_backfill(const BackfillOptions& opts) {
 
   std::vector<std::string> urls;
   if (!opts.urls_file.empty()) {
-    std::ifstream in(opts.urls_file);
+    std::ifstream file;
+    if (opts.urls_file != "-") file.open(opts.urls_file);  // "-": stdin
+    std::istream& in = opts.urls_file == "-" ? std::cin : file;
     if (!in) {
       std::fprintf(stderr, "backfill: cannot read %s\n", opts.urls_file.c_str());
       return 2;

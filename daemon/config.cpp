@@ -217,11 +217,16 @@ bool load_config(const std::string& path, Config& cfg, std::vector<TemplateError
     if (auto n = t->get("enabled")) {
       if (auto arr = n->as_array()) {
         for (const auto& e : *arr) {
-          if (auto s = e.as_string()) cfg.sites.push_back(s->get());
-          else errors.push_back({path, line_of(e), "sites.enabled: expected strings"});
+          if (auto s = e.as_string()) {
+            cfg.sites.push_back(s->get());
+            cfg.sites_lines.push_back(line_of(e));
+          } else {
+            errors.push_back({path, line_of(e), "sites.enabled: expected strings"});
+          }
         }
       } else if (auto s = n->as_string(); s && s->get() == "all") {
         cfg.sites.clear();
+        cfg.sites_lines.clear();
       } else {
         errors.push_back({path, line_of(*n), "sites.enabled: expected \"all\" or an array of template names"});
       }
@@ -241,6 +246,7 @@ bool load_config(const std::string& path, Config& cfg, std::vector<TemplateError
         Reader r{*t, path, errors, "feeds."};
         r.check_keys({"url", "site", "allow_private"});
         FeedConfig f;
+        f.line = line_of(e);
         r.get("url", f.url);
         r.get("site", f.site);
         if (auto n = t->get("allow_private")) {
@@ -329,6 +335,40 @@ std::vector<SettingChange> changed_settings(const Config& a, const Config& b) {
   cmp("sites.template_feeds", a.template_feeds, b.template_feeds);
   cmp("feeds", feeds_key(a.feeds), feeds_key(b.feeds));
   return out;
+}
+
+std::vector<TemplateError> unknown_template_names(const Config& cfg, const TemplateRegistry& templates) {
+  std::vector<TemplateError> out;
+  auto unknown = [&](const std::string& name) {
+    if (templates.by_name(name)) return false;
+    // <name>.toml that fails to load: load_dir reported it (a template's name must match its file name).
+    std::error_code ec;
+    return !std::filesystem::exists(std::filesystem::path(cfg.templates_dir) / (name + ".toml"), ec);
+  };
+  for (size_t i = 0; i < cfg.sites.size(); ++i)
+    if (unknown(cfg.sites[i]))
+      out.push_back({cfg.path, i < cfg.sites_lines.size() ? cfg.sites_lines[i] : 0,
+                     "sites.enabled: unknown template '" + cfg.sites[i] + "' (no template in " + cfg.templates_dir +
+                         " is named so)"});
+  for (const auto& f : cfg.feeds)
+    if (!f.site.empty() && unknown(f.site))
+      out.push_back({cfg.path, f.line,
+                     "feeds.site: unknown template '" + f.site + "' for feed " + redact_url(f.url) + " (no template in " +
+                         cfg.templates_dir + " is named so)"});
+  return out;
+}
+
+FetcherConfig daemon_fetcher_config(const Config& cfg) {
+  FetcherConfig fc = cfg.fetch;
+  if (!cfg.metrics_listen.empty()) {
+    if (auto a = parse_listen_address(cfg.metrics_listen, nullptr)) {  // validated by load_config
+      const bool any = a->host == "0.0.0.0" || a->host == "::";
+      const bool v6 = a->host.find(':') != std::string::npos;
+      fc.never_connect.push_back(any ? "*:" + std::to_string(a->port)
+                                     : (v6 ? "[" + a->host + "]" : a->host) + ":" + std::to_string(a->port));
+    }
+  }
+  return fc;
 }
 
 std::vector<FeedConfig> effective_feeds(const Config& cfg, const TemplateRegistry& templates) {

@@ -217,6 +217,26 @@ int run_serve(const ServeOptions& opts) {
     return 1;
   }
 
+  Metrics metrics;
+  std::shared_ptr<const TemplateRegistry> templates;
+  {
+    std::vector<TemplateError> terrs;
+    size_t failed = 0;
+    templates = reload_templates(cfg, TemplateRegistry(), terrs, &failed);
+    metrics.template_load_errors += failed;
+    std::error_code ec;
+    spdlog::info("templates: {} loaded from {}", templates->all().size(),
+                 std::filesystem::absolute(cfg.templates_dir, ec).lexically_normal().string());
+  }
+  // A template name in [sites] enabled / [[feeds]] site that nothing declares is a configuration error, as in
+  // `baotin check` (a template file that exists but does not load was logged above and is skipped).
+  if (auto unknown = unknown_template_names(cfg, *templates); !unknown.empty()) {
+    for (const auto& e : unknown) spdlog::critical("config: {}", e.str());
+    spdlog::critical("not starting: the config names templates that do not exist");
+    ::close(sfd);
+    return 2;
+  }
+
   std::string err;
   StoreOptions so;
   so.path = cfg.data_dir;
@@ -238,30 +258,9 @@ int run_serve(const ServeOptions& opts) {
       spdlog::info("store: {} ({} changes recorded so far)", abs.string(), group_thousands(seq));
   }
 
-  Metrics metrics;
-  std::shared_ptr<const TemplateRegistry> templates;
-  {
-    std::vector<TemplateError> terrs;
-    size_t failed = 0;
-    templates = reload_templates(cfg, TemplateRegistry(), terrs, &failed);
-    metrics.template_load_errors += failed;
-    spdlog::info("templates: {} loaded from {}", templates->all().size(), cfg.templates_dir);
-  }
   metrics.load_health(stored_health(*store));
-  auto fetcher_config = [](const Config& c) {
-    FetcherConfig fc = c.fetch;
-    if (!c.metrics_listen.empty()) {
-      // The daemon's own endpoint is never fetched, whatever allow_private says (it would store /status).
-      if (auto a = parse_listen_address(c.metrics_listen, nullptr)) {
-        const bool any = a->host == "0.0.0.0" || a->host == "::";
-        const bool v6 = a->host.find(':') != std::string::npos;
-        fc.never_connect.push_back(any ? "*:" + std::to_string(a->port)
-                                       : (v6 ? "[" + a->host + "]" : a->host) + ":" + std::to_string(a->port));
-      }
-    }
-    return fc;
-  };
-  Fetcher fetcher(fetcher_config(cfg));
+  // The daemon's own endpoint is never fetched, whatever allow_private says (it would store /status).
+  Fetcher fetcher(daemon_fetcher_config(cfg));
   Ingestor ing(cfg, *store, fetcher, metrics, templates);
   std::vector<FeedConfig> feeds = effective_feeds(cfg, *templates);
   metrics.feeds_total = static_cast<int64_t>(feeds.size());
@@ -395,17 +394,24 @@ int run_serve(const ServeOptions& opts) {
             next.metrics_listen = cfg.metrics_listen;
             next.metrics_allow_remote = cfg.metrics_allow_remote;
             next.block_cache_mb = cfg.block_cache_mb;
+            std::vector<TemplateError> terrs;
+            size_t failed = 0;
+            auto t = reload_templates(next, *templates, terrs, &failed);
+            metrics.template_load_errors += failed;
+            if (auto unknown = unknown_template_names(next, *t); !unknown.empty()) {
+              // As at start: a name nothing declares is a typo; the running config (and templates) stay.
+              for (const auto& e : unknown) spdlog::error("reload: {}", e.str());
+              spdlog::error("reload: the config names templates that do not exist; keeping the running config");
+              sd_notify(0, "READY=1");
+              continue;
+            }
             std::string why;
-            if (!fetcher.reconfigure(fetcher_config(next), &why)) {
+            if (!fetcher.reconfigure(daemon_fetcher_config(next), &why)) {
               spdlog::error("reload: [fetch]: {}; keeping the running fetch settings", why);
               next.fetch = cfg.fetch;
             }
             setup_logging(next.log_level, next.log_format);
             ing.reconfigure(next);
-            std::vector<TemplateError> terrs;
-            size_t failed = 0;
-            auto t = reload_templates(next, *templates, terrs, &failed);
-            metrics.template_load_errors += failed;
             ing.set_templates(t);
             feeds = effective_feeds(next, *t);
             for (const auto& f : feeds) ing.feed_state(f.url);

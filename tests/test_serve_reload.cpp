@@ -325,6 +325,18 @@ TEST(ServeReload, SighupAppliesLoggingFetchAndFeedsAndNamesRestartSettings) {
       << read_all(log_path);
   EXPECT_FALSE(saw("/b.xml", "baotin-test/one"));
 
+  // A reload naming a template that does not exist is refused whole (as serve refuses to start on it): the
+  // user agent stays "two".
+  config("log_level = \"debug\"\nlog_format = \"json\"\n", "baotin-test/three", true);
+  {
+    std::ofstream(dir.path / "baotin.toml", std::ios::app) << "[sites]\nenabled = [\"khong-co\"]\n";
+  }
+  kill(pid, SIGHUP);
+  ASSERT_TRUE(wait_notify("READY=1"));
+  const size_t before = [&] { std::lock_guard lk(mu); return seen.size(); }();
+  EXPECT_TRUE(wait_for([&] { std::lock_guard lk(mu); return seen.size() >= before + 2; }));
+  EXPECT_FALSE(saw("/a.xml", "baotin-test/three"));
+
   kill(pid, SIGTERM);
   int st = 0;
   ASSERT_EQ(waitpid(pid, &st, 0), pid);
@@ -365,4 +377,6 @@ TEST(ServeReload, SighupAppliesLoggingFetchAndFeedsAndNamesRestartSettings) {
   EXPECT_TRUE(reload_line) << log;
   EXPECT_TRUE(restart_line) << log;
   EXPECT_TRUE(debug_line) << log;
+  EXPECT_NE(log.find("khong-co"), std::string::npos) << log;
+  EXPECT_NE(log.find("keeping the running config"), std::string::npos) << log;
 }
