@@ -211,9 +211,9 @@ void Metrics::set_feed_last_success(const std::string& feed_url, int64_t epoch_s
 
 void Metrics::set_configured_feed_urls(const std::vector<std::string>& feed_urls) {
   feeds_total = static_cast<int64_t>(feed_urls.size());
-  const std::set<std::string> keep(feed_urls.begin(), feed_urls.end());
+  std::set<std::string> keep(feed_urls.begin(), feed_urls.end());
   std::lock_guard lk(mu_);
-  std::erase_if(feed_last_success_, [&](const auto& kv) { return !keep.count(kv.first); });
+  configured_feeds_ = std::move(keep);
 }
 
 bool Metrics::record_extraction(const Article& a, size_t min_body_chars, bool* recovered) {
@@ -396,6 +396,7 @@ std::string Metrics::prometheus(bool process) const {
     // Keyed by configured URL; two URLs that differ only in a redacted credential share a series (the latest).
     std::map<std::string, int64_t> by_label;
     for (const auto& [url, t] : feed_last_success_) {
+      if (configured_feeds_ && !configured_feeds_->count(url)) continue;
       int64_t& v = by_label[redact_url(url)];
       v = std::max(v, t);
     }

@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -148,7 +149,9 @@ class Metrics {
   // Per-feed time of the last successful poll (200 or 304), keyed by the configured URL (redacted on
   // exposition). Feeds that never succeeded have no series.
   void set_feed_last_success(const std::string& feed_url, int64_t epoch_s);
-  // The configured feed list changed (start, reload): baotin_feeds is set and series of other feeds are dropped.
+  // The configured feed list changed (start, reload): baotin_feeds is set, and only these feeds have a
+  // last-success series from now on (a removed feed's is hidden, and shown again if it comes back). Until the
+  // first call every feed recorded is shown.
   void set_configured_feed_urls(const std::vector<std::string>& feed_urls);
   template <typename FeedList>  // a range of FeedConfig (anything with a `url`)
   void set_configured_feeds(const FeedList& feeds) {
@@ -170,6 +173,7 @@ class Metrics {
   mutable std::mutex mu_;
   std::map<std::string, TemplateHealth> health_;
   std::map<std::string, int64_t> feed_last_success_;
+  std::optional<std::set<std::string>> configured_feeds_;
 };
 
 }  // namespace baotin

@@ -254,6 +254,11 @@ TEST(Exposition, FeedSeriesFollowTheConfiguredFeeds) {
   EXPECT_EQ(text.find("b.test"), std::string::npos);
   EXPECT_TRUE(has_line(text, "baotin_feed_last_success_timestamp_seconds{feed=\"https://a.test/rss\"} 10"));
   EXPECT_TRUE(has_line(text, "baotin_feeds 2"));
+  m.set_feed_last_success("https://b.test/rss", 25);  // a poll still in flight when b was removed: stays hidden
+  EXPECT_EQ(m.prometheus(false).find("b.test"), std::string::npos);
+  m.set_configured_feed_urls({"https://a.test/rss", "https://b.test/rss"});  // b is back, with its last success
+  EXPECT_TRUE(has_line(m.prometheus(false), "baotin_feed_last_success_timestamp_seconds{feed=\"https://b.test/rss\"} 25"));
+  m.set_configured_feed_urls({"https://a.test/rss?token=one", "https://a.test/rss?token=two"});
   // Two URLs that differ only in a redacted credential share one series (no duplicate label sets).
   m.set_feed_last_success("https://a.test/rss?token=one", 30);
   m.set_feed_last_success("https://a.test/rss?token=two", 40);
