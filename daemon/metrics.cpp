@@ -137,6 +137,11 @@ std::optional<ProcessStats> read_process_stats() {
 }
 
 // ---------------------------------------------------------------------------------------------
+double HealthState::stuck_after_for_watchdog(uint64_t watchdog_usec) {
+  if (watchdog_usec == 0) return kStuckAfterSeconds;
+  return std::min(kStuckAfterSeconds, static_cast<double>(watchdog_usec) / 1e6);
+}
+
 HealthState::HealthState(double now_monotonic, double stuck_after_s)
     : last_tick_(now_monotonic), stuck_after_s_(stuck_after_s) {}
 

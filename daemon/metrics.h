@@ -99,11 +99,16 @@ struct BuildInfo {
 BuildInfo build_info();
 
 // /healthz: unhealthy when store writes fail or when the scheduler loop has not ticked for
-// kStuckAfterSeconds (monotonic seconds, passed in so that the decision is testable).
+// kStuckAfterSeconds, or for systemd's watchdog interval when that is shorter (monotonic seconds, passed in so
+// that the decision is testable).
 class HealthState {
  public:
   static constexpr double kStuckAfterSeconds = 60;
+  // The threshold under a systemd watchdog of `watchdog_usec` (0: none): the loop that ticks also sends
+  // WATCHDOG=1, so a loop stuck past the watchdog interval is one systemd is about to restart.
+  static double stuck_after_for_watchdog(uint64_t watchdog_usec);
   explicit HealthState(double now_monotonic, double stuck_after_s = kStuckAfterSeconds);
+  double stuck_after() const { return stuck_after_s_; }
   void heartbeat(double now_monotonic) { last_tick_.store(now_monotonic); }
   double last_tick() const { return last_tick_.load(); }
   struct Verdict {

@@ -206,7 +206,9 @@ int run_serve(const ServeOptions& opts) {
   if (feeds.empty()) spdlog::warn("no feeds configured: nothing to poll (see [[feeds]] and [sites] in the config)");
   for (const auto& f : feeds) ing.feed_state(f.url);  // load persisted schedule: no burst after a restart
 
-  HealthState health(monotonic_seconds());  // the scheduler loop's heartbeat, for /healthz
+  uint64_t health_watchdog_usec = 0;  // the scheduler loop's heartbeat, for /healthz
+  HealthState health(monotonic_seconds(), HealthState::stuck_after_for_watchdog(
+                                              sd_watchdog_enabled(0, &health_watchdog_usec) > 0 ? health_watchdog_usec : 0));
   std::unique_ptr<HttpEndpoint> http;
   if (!cfg.metrics_listen.empty()) {
     std::string why;

@@ -310,4 +310,8 @@ TEST(HealthState, StoreFailureOrStuckSchedulerIsUnhealthy) {
   EXPECT_EQ(v.body, "store unhealthy: disk full\nscheduler stuck: last tick 125 s ago\n");
   HealthState shorter(0.0, 5.0);
   EXPECT_EQ(shorter.check(6.0, true, "").status, 503);
+  // Under systemd's watchdog the threshold is its interval when shorter than a minute.
+  EXPECT_EQ(HealthState::stuck_after_for_watchdog(0), 60.0);
+  EXPECT_EQ(HealthState::stuck_after_for_watchdog(20'000'000), 20.0);
+  EXPECT_EQ(HealthState::stuck_after_for_watchdog(120'000'000), 60.0);
 }

@@ -1,9 +1,11 @@
 // The live exposition of a running daemon (issue 11, item 4): `baotin serve` polls a local site, then its
 // /metrics output (histograms, per-feed series, process and build info present) passes `promtool check metrics`
-// and /healthz answers ok while the scheduler ticks. promtool comes from Debian's prometheus package, unpacked by
+// and /healthz answers ok while the scheduler ticks, and 503 "scheduler stuck" while it does not. promtool comes from Debian's prometheus package, unpacked by
 // scripts/setup (BAOTIN_PROMTOOL in CMake, or the BAOTIN_PROMTOOL environment variable).
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -128,4 +130,83 @@ TEST(MetricsServe, LiveExpositionPassesPromtoolAndHealthzIsOk) {
   int st = 0;
   ASSERT_EQ(waitpid(pid, &st, 0), pid);
   EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << st;
+}
+
+// The scheduler loop blocked (a SIGHUP reload opening a template that is a FIFO nobody writes: a hung mount, in
+// effect) while the endpoint keeps answering: /healthz says so once the loop has missed its watchdog interval
+// (2 s here, through systemd's WATCHDOG_USEC), and is ok again once the loop runs.
+TEST(MetricsServe, HealthzReportsAStuckScheduler) {
+  baotin::testing::TempDir dir("baotin-metrics-stuck");
+  std::filesystem::create_directories(dir.path / "sites");
+  const int metrics_port = baotin::testing::free_port();
+  std::ofstream(dir.path / "baotin.toml") << "[daemon]\ntemplates_dir = \"" + (dir.path / "sites").string() +
+                                                 "\"\nmetrics_listen = \"127.0.0.1:" + std::to_string(metrics_port) +
+                                                 "\"\nlog_level = \"info\"\n";
+  const std::string bin = BAOTIN_BINARY;
+  const std::string db = (dir.path / "data").string();
+  const std::string log = (dir.path / "serve.log").string();
+  fflush(nullptr);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    setenv("WATCHDOG_USEC", "2000000", 1);
+    setenv("WATCHDOG_PID", std::to_string(::getpid()).c_str(), 1);  // exec keeps the pid
+    setenv("NOTIFY_SOCKET", (dir.path / "no-such.sock").c_str(), 1);  // notifications go nowhere
+    freopen(log.c_str(), "w", stderr);
+    execl(bin.c_str(), bin.c_str(), "serve", "--config", (dir.path / "baotin.toml").c_str(), "--data-dir", db.c_str(),
+          nullptr);
+    _exit(127);
+  }
+  struct KillOnExit {
+    pid_t pid;
+    ~KillOnExit() {
+      if (pid > 0 && waitpid(pid, nullptr, WNOHANG) == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, nullptr, 0);
+      }
+    }
+  } guard{pid};
+  httplib::Client cli("127.0.0.1", metrics_port);
+  cli.set_connection_timeout(2);
+  cli.set_read_timeout(5);
+  // Polls /healthz until `want` (at most 20 s); returns the last answer.
+  auto healthz_until = [&](int want) {
+    std::pair<int, std::string> last{0, ""};
+    for (int i = 0; i < 100; ++i) {
+      if (auto r = cli.Get("/healthz")) {
+        last = {r->status, r->body};
+        if (r->status == want) break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return last;
+  };
+  auto h = healthz_until(200);
+  ASSERT_EQ(h.first, 200) << h.second << baotin::testing::read_file(log);
+  EXPECT_EQ(h.second, "ok\n");
+
+  const auto fifo = dir.path / "sites" / "zz.toml";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  ASSERT_EQ(kill(pid, SIGHUP), 0);  // the reload blocks in opening zz.toml
+  h = healthz_until(503);
+  EXPECT_EQ(h.first, 503) << h.second << baotin::testing::read_file(log);
+  EXPECT_EQ(h.second.rfind("scheduler stuck: last tick ", 0), 0u) << h.second;
+  EXPECT_NE(h.second.find(" s ago\n"), std::string::npos) << h.second;
+  auto m = cli.Get("/metrics");  // the endpoint itself still answers
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->status, 200);
+
+  {
+    int w = ::open(fifo.c_str(), O_WRONLY);  // the reload reads an empty file (a template error) and goes on
+    ASSERT_GE(w, 0);
+    ::close(w);
+  }
+  h = healthz_until(200);
+  EXPECT_EQ(h.first, 200) << h.second;
+  EXPECT_EQ(h.second, "ok\n");
+
+  kill(pid, SIGTERM);
+  int st = 0;
+  ASSERT_EQ(waitpid(pid, &st, 0), pid);
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << st << baotin::testing::read_file(log);
 }
