@@ -276,7 +276,7 @@ void Ingestor::on_feed_result(const FeedConfig& feed, FetchResult r) {
   if (parsed.bozo)
     spdlog::debug("poll {}: feed not well-formed, recovered: {}", redact_url(feed.url), parsed.bozo_exception);
 
-  size_t new_items = 0, queued = 0, deferred = 0, unsettled = 0, dropped = 0, known = 0;
+  size_t new_items = 0, queued = 0, deferred = 0, unsettled = 0, dropped = 0, known = 0, paused = 0, in_flight = 0;
   uint64_t gen;
   {
     std::lock_guard lk(mu_);
@@ -358,6 +358,7 @@ void Ingestor::on_feed_result(const FeedConfig& feed, FetchResult r) {
       auto f = failed_.find(failure_key(canon.empty() ? link : canon));
       if (f != failed_.end() && f->second.retry_at > now) {
         if (!f->second.permanent) ++unsettled;
+        ++paused;
         continue;
       }
     }
@@ -373,7 +374,10 @@ void Ingestor::on_feed_result(const FeedConfig& feed, FetchResult r) {
         if (!refetch && !item.published.empty())
           if (auto e = iso_to_epoch(item.published)) item_times.push_back(*e);
         break;
-      case QueueResult::InFlight: ++unsettled; break;
+      case QueueResult::InFlight:
+        ++unsettled;
+        ++in_flight;
+        break;
       case QueueResult::Full: deferred = parsed.items.size() - i; break;
       case QueueResult::Stopped: ++unsettled; break;
     }
@@ -401,10 +405,16 @@ void Ingestor::on_feed_result(const FeedConfig& feed, FetchResult r) {
     if (deferred) s.next_poll = std::min<int64_t>(s.next_poll, now + static_cast<int64_t>(policy_.min_interval_s));
   });
   if (gen) batch_item_done(feed.url, gen, true);
-  // Why items were not new: already stored, or dropped by their link (the debug lines name the rule).
+  // Why items were not new: already stored, dropped by their link (the debug lines name the rule), failed
+  // recently (retried after a pause), or already being fetched.
   std::string why;
-  if (known) why += std::to_string(known) + " known";
-  if (dropped) why += (why.empty() ? "" : ", ") + std::to_string(dropped) + " dropped by link or URL rules";
+  auto say = [&](size_t n, const char* what) {
+    if (n) why += (why.empty() ? "" : ", ") + std::to_string(n) + what;
+  };
+  say(known, " known");
+  say(dropped, " dropped by link or URL rules");
+  say(paused, " failed recently");
+  say(in_flight, " already being fetched");
   if (!why.empty()) why = " (" + why + ")";
   if (deferred)
     spdlog::info("poll {}: {} items{}, {} queued, {} left for the next poll (max_new_per_poll {}, queue {}/{}), next "
