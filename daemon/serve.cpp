@@ -263,10 +263,13 @@ int run_serve(const ServeOptions& opts) {
   Fetcher fetcher(daemon_fetcher_config(cfg));
   Ingestor ing(cfg, *store, fetcher, metrics, templates);
   std::vector<FeedConfig> feeds = effective_feeds(cfg, *templates);
-  metrics.feeds_total = static_cast<int64_t>(feeds.size());
+  metrics.set_configured_feeds(feeds);
   if (feeds.empty()) spdlog::warn("no feeds configured: nothing to poll (see [[feeds]] and [sites] in the config)");
   for (const auto& f : feeds) ing.feed_state(f.url);  // load persisted schedule: no burst after a restart
 
+  uint64_t health_watchdog_usec = 0;  // the scheduler loop's heartbeat, for /healthz
+  HealthState health(monotonic_seconds(), HealthState::stuck_after_for_watchdog(
+                                              sd_watchdog_enabled(0, &health_watchdog_usec) > 0 ? health_watchdog_usec : 0));
   std::unique_ptr<HttpEndpoint> http;
   if (!cfg.metrics_listen.empty()) {
     std::string why;
@@ -288,11 +291,12 @@ int run_serve(const ServeOptions& opts) {
       j["store"] = store_status_json(*store);
       return HttpResponse{200, "application/json", j.dump(2)};
     });
-    // 503 while store writes fail (disk full, I/O error): nothing is being stored.
+    // 503 while store writes fail (disk full, I/O error): nothing is being stored; or while the scheduler loop
+    // has not ticked for HealthState::kStuckAfterSeconds: nothing is being polled.
     http->route("/healthz", [&] {
       const auto h = store->health();
-      if (h.ok) return HttpResponse{200, "text/plain; charset=utf-8", "ok\n"};
-      return HttpResponse{503, "text/plain; charset=utf-8", "store unhealthy: " + h.reason + "\n"};
+      const auto v = health.check(monotonic_seconds(), h.ok, h.reason);
+      return HttpResponse{v.status, "text/plain; charset=utf-8", v.body};
     });
     spdlog::info("metrics: http://{}/metrics and /status", cfg.metrics_listen);
     http->start();
@@ -343,6 +347,7 @@ int run_serve(const ServeOptions& opts) {
   double last_loop_error = -1e9;
   while (!stop) {
     double mono = monotonic_seconds();
+    health.heartbeat(mono);
     try {
       // A store read error here (a damaged feeds family, say) must not end the daemon: it is logged (at most
       // every 10 s) and the loop keeps answering signals, the watchdog and the endpoint.
@@ -415,7 +420,7 @@ int run_serve(const ServeOptions& opts) {
             ing.set_templates(t);
             feeds = effective_feeds(next, *t);
             for (const auto& f : feeds) ing.feed_state(f.url);
-            metrics.feeds_total = static_cast<int64_t>(feeds.size());
+            metrics.set_configured_feeds(feeds);
             templates = t;
             cfg = std::move(next);
             auto join = [](const std::vector<std::string>& v) {
