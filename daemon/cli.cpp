@@ -5,11 +5,24 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <filesystem>
 
 #include "daemon/commands.h"
 #include "daemon/service.h"
 
 namespace baotin {
+
+namespace {
+// `extract`/`diff --templates` default: the installed templates (`cmake --install`) when they are there, else the
+// source tree's sites/ (a build that was never installed).
+std::string default_templates_dir() {
+#ifdef BAOTIN_INSTALLED_TEMPLATES_DIR
+  std::error_code ec;
+  if (std::filesystem::is_directory(BAOTIN_INSTALLED_TEMPLATES_DIR, ec)) return BAOTIN_INSTALLED_TEMPLATES_DIR;
+#endif
+  return std::string(BAOTIN_SOURCE_DIR) + "/sites";
+}
+}  // namespace
 
 int run_cli(int argc, char** argv) {
   CLI::App app{"baotin: Vietnamese news ingestion daemon (RSS/Atom -> clean article records in RocksDB)"};
@@ -53,11 +66,11 @@ int run_cli(int argc, char** argv) {
   e->add_flag("--one-per-cluster", ex.options.one_per_cluster, "Leave out copies of stories already exported (duplicates)");
 
   cli::ExtractArgs xa;
-  xa.templates = std::string(BAOTIN_SOURCE_DIR) + "/sites";
+  xa.templates = default_templates_dir();
   auto* x = app.add_subcommand("extract", "Extract one saved HTML page and print the record as JSON");
   x->add_option("--site", xa.site, "Template name (default: chosen by --url's host)");
   x->add_option("--url", xa.url, "The page's URL (resolves links, picks the template)");
-  x->add_option("--templates", xa.templates, "Template directory");
+  x->add_option("--templates", xa.templates, "Template directory (default: the installed templates, else the source sites/)");
   x->add_flag("--no-generic", xa.no_generic, "Template only: no generic fallback");
   x->add_option("file", xa.file, "HTML file")->required()->check(CLI::ExistingFile);
 
@@ -73,7 +86,7 @@ int run_cli(int argc, char** argv) {
   pf->add_option("--base", pa.base, "Base URL for relative links");
 
   cli::DiffArgs da;
-  da.templates = std::string(BAOTIN_SOURCE_DIR) + "/sites";
+  da.templates = default_templates_dir();
   auto* d = app.add_subcommand("diff", "Show what changed between versions of an article");
   d->add_option("--db", da.db, "RocksDB directory")->required();
   d->add_option("id", da.id, "Article id (or a URL of the article)")->required();
@@ -83,7 +96,16 @@ int run_cli(int argc, char** argv) {
 
   std::string feeds_db;
   auto* fd = app.add_subcommand("feeds", "List feed states: next poll, interval, failures, last error");
-  fd->add_option("--db", feeds_db, "RocksDB directory")->required();
+  auto* fd_db = fd->add_option("--db", feeds_db, "RocksDB directory");
+  // --opml: the config's effective feed list as OPML 2.0 (no store needed).
+  bool feeds_opml = false;
+  cli::FeedsOpmlArgs oa;
+  auto* fd_opml = fd->add_flag("--opml", feeds_opml, "Write the config's feed list ([[feeds]] and templates) as OPML 2.0");
+  auto* fd_config = fd->add_option("--config,-c", oa.config, "Config file (TOML), with --opml")->check(CLI::ExistingFile);
+  auto* fd_out = fd->add_option("--out,-o", oa.out, "OPML output file, with --opml (default: stdout)");
+  fd_opml->needs(fd_config)->excludes(fd_db);
+  fd_config->needs(fd_opml);
+  fd_out->needs(fd_opml);
 
   cli::VerifyArgs va;
   auto* v = app.add_subcommand("verify", "Check the store's consistency (checksums, records, versions, change log, indexes)");
@@ -111,7 +133,14 @@ int run_cli(int argc, char** argv) {
   if (*pf) return cli::cmd_parse_feed(pa);
   if (*e) return cli::cmd_export(ex);
   if (*d) return cli::cmd_diff(da);
-  if (*fd) return cli::cmd_feeds(feeds_db);
+  if (*fd) {
+    if (feeds_opml) return cli::cmd_feeds_opml(oa);
+    if (feeds_db.empty()) {
+      std::fprintf(stderr, "feeds: give --db DIR (feed states) or --opml --config F (the feed list as OPML)\n");
+      return 2;
+    }
+    return cli::cmd_feeds(feeds_db);
+  }
   if (*v) return cli::cmd_verify(va);
   return 0;
 }

@@ -49,6 +49,12 @@ int cmd_diff(const DiffArgs& a);
 
 int cmd_feeds(const std::string& db);
 
+struct FeedsOpmlArgs {
+  std::string config;  // config file whose effective feed list is written
+  std::string out;     // "" or "-" = stdout
+};
+int cmd_feeds_opml(const FeedsOpmlArgs& a);
+
 struct VerifyArgs {
   std::string db;
   bool salvage_wal = false;
