@@ -62,6 +62,8 @@ file(MAKE_DIRECTORY "${gen}")
 file(WRITE "${gen}/baotin.toml" "${config}")
 file(WRITE "${gen}/baotin.service" "${unit}")
 
+# Always replaced (file(INSTALL) alone skips a destination whose time stamp it takes for up to date).
+file(REMOVE "$ENV{DESTDIR}${datadir}/baotin/examples/baotin.toml" "$ENV{DESTDIR}${unitdir}/baotin.service")
 file(INSTALL DESTINATION "${datadir}/baotin/examples" TYPE FILE FILES "${gen}/baotin.toml")
 file(INSTALL DESTINATION "${unitdir}" TYPE FILE FILES "${gen}/baotin.service")
 if(EXISTS "$ENV{DESTDIR}${confdir}/baotin.toml")
