@@ -15,6 +15,7 @@
 #include <iostream>
 #include <string>
 #include <vector>
+#include <filesystem>
 
 #include "daemon/commands.h"
 #include "daemon/service.h"
@@ -98,6 +99,16 @@ const CLI::App* find_command(const CLI::App& app, const std::string& name) {
   return nullptr;
 }
 
+
+// `extract`/`diff --templates` default: the installed templates (`cmake --install`) when they are there, else the
+// source tree's sites/ (a build that was never installed).
+std::string default_templates_dir() {
+#ifdef BAOTIN_INSTALLED_TEMPLATES_DIR
+  std::error_code ec;
+  if (std::filesystem::is_directory(BAOTIN_INSTALLED_TEMPLATES_DIR, ec)) return BAOTIN_INSTALLED_TEMPLATES_DIR;
+#endif
+  return std::string(BAOTIN_SOURCE_DIR) + "/sites";
+}
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -144,14 +155,14 @@ int run_cli(int argc, char** argv) {
   e->add_flag("--one-per-cluster", ex.options.one_per_cluster, "Leave out copies of stories already exported (duplicates)");
 
   cli::ExtractArgs xa;
-  xa.templates = std::string(BAOTIN_SOURCE_DIR) + "/sites";
+  xa.templates = default_templates_dir();
   auto* x = app.add_subcommand("extract", "Extract one saved HTML page (or, with --url alone, fetch one) and print the record as JSON");
   x->add_option("--site", xa.site, "Template name (default: chosen by --url's host)");
   auto* x_url = x->add_option("--url", xa.url,
                               "The page's URL: without FILE it is fetched (serve's network policy and limits); with "
                               "FILE it resolves links and picks the template");
   auto* x_tpl = x->add_option("--templates", xa.templates, "Template directory (default: the config's templates_dir "
-                                                           "with --config, else the source sites/)");
+                                                           "with --config, else the installed templates, else the source sites/)");
   x->add_option("--config,-c", xa.config, "Config file: its [fetch] settings and templates_dir")->check(kConfigFile);
   auto* x_allow = x->add_option("--allow-private", xa.allow_private,
                                 "Allow the fetch to connect to this non-public address, network or host[:port] "
@@ -175,7 +186,7 @@ int run_cli(int argc, char** argv) {
   pf->add_option("--base", pa.base, "Base URL for relative links");
 
   cli::DiffArgs da;
-  da.templates = std::string(BAOTIN_SOURCE_DIR) + "/sites";
+  da.templates = default_templates_dir();
   auto* d = app.add_subcommand("diff", "Show what changed between versions of an article");
   d->add_option("--db", da.db, "RocksDB directory")->required();
   d->add_option("id", da.id, "Article id (or a URL of the article)")->required();
@@ -185,8 +196,17 @@ int run_cli(int argc, char** argv) {
 
   cli::FeedsArgs fa;
   auto* fd = app.add_subcommand("feeds", "List feed states: next poll, interval, failures, last error");
-  fd->add_option("--db", fa.db, "RocksDB directory")->required();
-  fd->add_flag("--json", fa.json, "A JSON array of feed states, shaped as /status \"feeds\"");
+  auto* fd_db = fd->add_option("--db", fa.db, "RocksDB directory");
+  auto* fd_json = fd->add_flag("--json", fa.json, "A JSON array of feed states, shaped as /status \"feeds\"");
+  // --opml: the config's effective feed list as OPML 2.0 (no store needed).
+  bool feeds_opml = false;
+  cli::FeedsOpmlArgs oa;
+  auto* fd_opml = fd->add_flag("--opml", feeds_opml, "Write the config's feed list ([[feeds]] and templates) as OPML 2.0");
+  auto* fd_config = fd->add_option("--config,-c", oa.config, "Config file (TOML), with --opml")->check(kConfigFile);
+  auto* fd_out = fd->add_option("--out,-o", oa.out, "OPML output file, with --opml (default: stdout)");
+  fd_opml->needs(fd_config)->excludes(fd_db)->excludes(fd_json);
+  fd_config->needs(fd_opml);
+  fd_out->needs(fd_opml);
 
   cli::VerifyArgs va;
   auto* v = app.add_subcommand("verify", "Check the store's consistency (checksums, records, versions, change log, indexes)");
@@ -248,7 +268,14 @@ int run_cli(int argc, char** argv) {
   if (*pf) return cli::cmd_parse_feed(pa);
   if (*e) return cli::cmd_export(ex);
   if (*d) return cli::cmd_diff(da);
-  if (*fd) return cli::cmd_feeds(fa);
+  if (*fd) {
+    if (feeds_opml) return cli::cmd_feeds_opml(oa);
+    if (fa.db.empty()) {
+      std::fprintf(stderr, "feeds: give --db DIR (feed states) or --opml --config F (the feed list as OPML)\n");
+      return kUsageError;
+    }
+    return cli::cmd_feeds(fa);
+  }
   if (*v) return cli::cmd_verify(va);
   return 0;
 }

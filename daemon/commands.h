@@ -60,6 +60,12 @@ struct FeedsArgs {
 };
 int cmd_feeds(const FeedsArgs& a);
 
+struct FeedsOpmlArgs {
+  std::string config;  // config file whose effective feed list is written
+  std::string out;     // "" or "-" = stdout
+};
+int cmd_feeds_opml(const FeedsOpmlArgs& a);
+
 struct VerifyArgs {
   std::string db;
   bool salvage_wal = false;

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <set>
 #include <tuple>
 #include <sstream>
@@ -14,6 +16,7 @@
 #include "daemon/http_endpoint.h"
 
 #include "core/url.h"
+#include "feed/opml.h"
 #include "fetch/netpolicy.h"
 
 namespace baotin {
@@ -54,6 +57,33 @@ void read_allow_list(const toml::node& n, const std::string& file, const std::st
     else if (!probe.add(s->get(), &why)) errors.push_back({file, line_of(e), key + ": " + why});
     else out.push_back(s->get());
   }
+}
+
+// The feeds of an OPML file (feed/opml.h); errors as "opml-file:line: message".
+std::vector<OpmlFeed> read_opml_feeds(const std::string& file, std::vector<TemplateError>& errors) {
+  const OpmlLimits lim;
+  std::error_code ec;
+  auto size = std::filesystem::file_size(file, ec);
+  if (ec) {
+    errors.push_back({file, 0, "cannot read the OPML file: " + ec.message()});
+    return {};
+  }
+  if (size > lim.max_bytes) {
+    errors.push_back({file, 0, "OPML file is larger than " + std::to_string(lim.max_bytes) + " bytes"});
+    return {};
+  }
+  std::ifstream in(file, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in && !in.eof()) {
+    errors.push_back({file, 0, "cannot read the OPML file"});
+    return {};
+  }
+  OpmlParseResult r = parse_opml(bytes, lim);
+  if (!r.error.empty()) {
+    errors.push_back({file, r.error_line, "OPML: " + r.error});
+    return {};
+  }
+  return std::move(r.feeds);
 }
 
 struct Reader {
@@ -244,33 +274,64 @@ bool load_config(const std::string& path, Config& cfg, std::vector<TemplateError
           continue;
         }
         Reader r{*t, path, errors, "feeds."};
-        r.check_keys({"url", "site", "allow_private"});
+        r.check_keys({"url", "site", "allow_private", "opml"});
         FeedConfig f;
         f.line = line_of(e);
         r.get("url", f.url);
         r.get("site", f.site);
+        // allow_private = true: each feed's own origin host:port (the default port when the URL has none);
+        // resolved per URL below, so that it also applies to every feed of an OPML file.
+        bool allow_own_origin = false;
+        std::vector<std::string> allow_list;
         if (auto n = t->get("allow_private")) {
-          if (auto b = n->as_boolean()) {
-            auto u = parse_url(f.url);
-            if (b->get() && u) {
-              // The feed's own origin host:port (the default port when the URL has none).
-              std::string port = u->port.empty() ? (u->scheme == "https" ? "443" : "80") : u->port;
-              std::string host = u->host.find(':') != std::string::npos ? "[" + u->host + "]" : u->host;
-              f.allow_private.push_back(host + ":" + port);
-            }
-          } else {
-            read_allow_list(*n, path, "feeds.allow_private", f.allow_private, errors);
-          }
+          if (auto b = n->as_boolean()) allow_own_origin = b->get();
+          else read_allow_list(*n, path, "feeds.allow_private", allow_list, errors);
         }
-        auto parsed = parse_url(f.url);
-        if (f.url.rfind("http://", 0) != 0 && f.url.rfind("https://", 0) != 0)
-          errors.push_back({path, line_of(e), "feeds.url: must be an http(s) URL, got '" + redact_url(f.url) + "'"});
-        else if (!parsed || parsed->host.empty() || f.url.size() > limits::kMaxUrlBytes ||
-                 !check_header_value(f.url).empty() || f.url.find(' ') != std::string::npos)
-          errors.push_back({path, line_of(e), "feeds.url: not a valid URL (host, length, no spaces or control "
-                                              "characters): '" + redact_url(f.url.substr(0, 200)) + "'"});
-        else
-          cfg.feeds.push_back(std::move(f));
+        auto add_feed = [&](FeedConfig feed, const std::string& file, int line, const char* what) {
+          auto parsed = parse_url(feed.url);
+          if (feed.url.rfind("http://", 0) != 0 && feed.url.rfind("https://", 0) != 0) {
+            errors.push_back({file, line, std::string(what) + ": must be an http(s) URL, got '" +
+                                              redact_url(feed.url) + "'"});
+            return;
+          }
+          if (!parsed || parsed->host.empty() || feed.url.size() > limits::kMaxUrlBytes ||
+              !check_header_value(feed.url).empty() || feed.url.find(' ') != std::string::npos) {
+            errors.push_back({file, line, std::string(what) + ": not a valid URL (host, length, no spaces or control "
+                                                              "characters): '" + redact_url(feed.url.substr(0, 200)) + "'"});
+            return;
+          }
+          feed.allow_private = allow_list;
+          if (allow_own_origin) {
+            std::string port = parsed->port.empty() ? (parsed->scheme == "https" ? "443" : "80") : parsed->port;
+            std::string host = parsed->host.find(':') != std::string::npos ? "[" + parsed->host + "]" : parsed->host;
+            feed.allow_private.push_back(host + ":" + port);
+          }
+          cfg.feeds.push_back(std::move(feed));
+        };
+        const toml::node* opml_node = t->get("opml");
+        if (opml_node) {
+          if (t->get("url")) {
+            errors.push_back({path, line_of(e), "feeds: give either url = ... or opml = ..., not both"});
+            continue;
+          }
+          auto s = opml_node->as_string();
+          if (!s || s->get().empty()) {
+            errors.push_back({path, line_of(*opml_node), "feeds.opml: expected the path of an OPML file"});
+            continue;
+          }
+          std::string opml_path = resolve_path(base, s->get());
+          size_t before_opml = errors.size();
+          auto imported = read_opml_feeds(opml_path, errors);
+          if (errors.size() != before_opml) {
+            errors.push_back({path, line_of(*opml_node), "feeds.opml: cannot import '" + opml_path + "'"});
+            continue;
+          }
+          for (auto& of : imported)
+            add_feed(FeedConfig(std::move(of.xml_url), of.site.empty() ? f.site : of.site), opml_path, of.line,
+                     "xmlUrl");
+          continue;
+        }
+        add_feed(std::move(f), path, line_of(e), "feeds.url");
       }
     }
   }
