@@ -1,6 +1,7 @@
 #include <spdlog/spdlog.h>
 
 #include <fstream>
+#include <iostream>
 #include <set>
 #include <thread>
 
@@ -86,7 +87,7 @@ int run_backfill(const BackfillOptions& opts) {
   auto loaded = load_run_config(opts.config_path, opts.data_dir);
   if (!loaded) return 2;
   Config cfg = std::move(*loaded);
-  setup_logging(cfg.log_level == "info" ? "warn" : cfg.log_level);  // progress lines replace per-article logs
+  setup_logging(cfg.log_level == "info" ? "warn" : cfg.log_level, cfg.log_format);  // progress lines replace per-article logs
 
   auto templates = load_templates(cfg, true);
   auto tpl = templates->by_name(opts.site);
@@ -110,7 +111,9 @@ int run_backfill(const BackfillOptions& opts) {
 
   std::vector<std::string> urls;
   if (!opts.urls_file.empty()) {
-    std::ifstream in(opts.urls_file);
+    std::ifstream file;
+    if (opts.urls_file != "-") file.open(opts.urls_file);  // "-": stdin
+    std::istream& in = opts.urls_file == "-" ? std::cin : file;
     if (!in) {
       std::fprintf(stderr, "backfill: cannot read %s\n", opts.urls_file.c_str());
       return 2;

@@ -1,6 +1,14 @@
 // `baotin check`: validate the config and every template; show template health as recorded by the daemon.
+//
+// Exit status (README "Exit codes"): 2 when the config is invalid, i.e. when `serve` would refuse to start on it
+// (including a template name in [sites] enabled / [[feeds]] site that no template declares), or when --db names
+// no store; 1 when a template file does not load (serve runs without it) or a template is degraded; else 0.
 #include <cstdio>
 #include <filesystem>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -11,57 +19,126 @@
 
 namespace baotin::cli {
 
+namespace {
+
+nlohmann::json errors_json(const std::vector<TemplateError>& errs) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& e : errs) a.push_back({{"file", e.file}, {"line", e.line}, {"message", e.message}});
+  return a;
+}
+
+// Template health as recorded by the daemon in the store at `dbdir` (meta "template_health").
+struct Health {
+  std::string error;     // unreadable record / store
+  std::map<std::string, TemplateHealth> templates;
+};
+
+Health read_health(const std::string& dbdir) {
+  Health h;
+  auto store = open_reader(dbdir);
+  if (!store) {
+    h.error = "cannot open store " + dbdir;
+    return h;
+  }
+  try {
+    if (auto s = store->get_meta("template_health")) {
+      auto j = nlohmann::json::parse(*s);
+      for (auto& [n, hj] : j.items()) h.templates[n] = TemplateHealth::from_json(hj);
+    }
+  } catch (const std::exception& e) {
+    h.error = std::string("template health unreadable: ") + e.what();
+  }
+  cleanup_reader();
+  return h;
+}
+
+}  // namespace
+
 int cmd_check(const CheckArgs& args) {
   const std::string& config_path = args.config;
+  // An explicit --db must name a store (nothing is created); without it the config's data_dir is looked at
+  // only when the daemon has created a store there.
+  if (!args.db.empty() && !store_exists(args.db)) return no_store("check", args.db);
+
   Config cfg;
-  std::vector<TemplateError> errs;
-  bool ok = load_config(config_path, cfg, errs);
+  std::vector<TemplateError> config_errs, template_errs;
+  const bool parsed = load_config(config_path, cfg, config_errs);
   TemplateRegistry reg;
-  if (ok) reg.load_dir(cfg.templates_dir, errs);
-  for (const auto& e : errs) std::printf("%s\n", e.str().c_str());
-  if (!ok) {
-    std::printf("config: INVALID\n");
-    return 1;
+  std::vector<FeedConfig> feeds;
+  if (parsed) {
+    reg.load_dir(cfg.templates_dir, template_errs);
+    for (auto& e : unknown_template_names(cfg, reg)) config_errs.push_back(std::move(e));
+    feeds = effective_feeds(cfg, reg);
   }
-  for (const auto& f : cfg.feeds)
-    if (!f.site.empty() && !reg.by_name(f.site))
-      errs.push_back({config_path, 0, "feed " + redact_url(f.url) + ": unknown site '" + f.site + "'"}),
-          std::printf("%s\n", errs.back().str().c_str());
-  for (const auto& name : cfg.sites)
-    if (!reg.by_name(name))
-      errs.push_back({config_path, 0, "sites.enabled: unknown template '" + name + "'"}),
-          std::printf("%s\n", errs.back().str().c_str());
-  auto feeds = effective_feeds(cfg, reg);
+  const bool config_ok = config_errs.empty();
+
+  Health health;
+  std::string dbdir;
+  if (config_ok) {
+    dbdir = args.db.empty() ? cfg.data_dir : args.db;
+    if (store_exists(dbdir)) health = read_health(dbdir);
+    else dbdir.clear();
+  }
+  std::vector<std::string> degraded;
+  for (const auto& [n, h] : health.templates)
+    if (h.degraded) degraded.push_back(n);
+
+  const int status = !config_ok ? 2 : (!template_errs.empty() || !degraded.empty() || !health.error.empty()) ? 1 : 0;
+
+  if (args.json) {
+    nlohmann::json loaded = nlohmann::json::array();
+    for (const auto& t : reg.all())
+      loaded.push_back({{"name", t->name},
+                        {"revision", t->revision},
+                        {"hosts", t->hosts},
+                        {"feeds", t->feeds.size()},
+                        {"path", t->path}});
+    nlohmann::json hj = nullptr;
+    if (!dbdir.empty()) {
+      nlohmann::json per = nlohmann::json::object();
+      for (const auto& [n, h] : health.templates) {
+        per[n] = h.to_json();
+        per[n]["recent_bad_ratio"] = h.recent_bad_ratio();
+      }
+      hj = {{"db", dbdir}, {"templates", per}, {"error", health.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(health.error)}};
+    }
+    nlohmann::json out{
+        {"ok", status == 0},
+        {"config", {{"path", config_path}, {"ok", config_ok}, {"errors", errors_json(config_errs)}}},
+        {"templates", {{"dir", parsed ? nlohmann::json(cfg.templates_dir) : nlohmann::json(nullptr)},
+                       {"loaded", loaded},
+                       {"errors", errors_json(template_errs)}}},
+        {"feeds", config_ok ? nlohmann::json(feeds.size()) : nlohmann::json(nullptr)},
+        {"health", hj},
+        {"degraded", degraded}};
+    std::cout << out.dump(2) << "\n";
+    return status;
+  }
+
+  for (const auto& e : config_errs) std::printf("%s\n", e.str().c_str());
+  for (const auto& e : template_errs) std::printf("%s\n", e.str().c_str());
+  if (!config_ok) {
+    std::printf("config: %s INVALID (%zu error%s): serve would refuse to start\n", config_path.c_str(),
+                config_errs.size(), config_errs.size() == 1 ? "" : "s");
+    return status;
+  }
   std::printf("config: %s ok; %zu templates, %zu feeds\n", config_path.c_str(), reg.all().size(), feeds.size());
   for (const auto& t : reg.all())
     std::printf("  template %-14s rev %-3d hosts %-28s feeds %zu\n", t->name.c_str(), t->revision,
                 t->hosts.front().c_str(), t->feeds.size());
-  // Template health as recorded by the daemon.
-  std::string dbdir = args.db.empty() ? cfg.data_dir : args.db;
-  int degraded = 0;
-  if (std::filesystem::exists(std::filesystem::path(dbdir) / "CURRENT")) {
-    if (auto store = open_reader(dbdir)) {
-      if (auto s = store->get_meta("template_health")) {
-        try {
-          auto j = nlohmann::json::parse(*s);
-          std::printf("template health (%s):\n", dbdir.c_str());
-          for (auto& [n, hj] : j.items()) {
-            TemplateHealth h = TemplateHealth::from_json(hj);
-            std::printf("  %-14s %s pages %llu, empty %llu, short %llu, generic %llu, recent bad %.0f%%\n", n.c_str(),
-                        h.degraded ? "DEGRADED" : "ok      ", (unsigned long long)h.pages,
-                        (unsigned long long)h.empty_body, (unsigned long long)h.short_body,
-                        (unsigned long long)h.generic_fallback, 100 * h.recent_bad_ratio());
-            if (h.degraded) ++degraded;
-          }
-        } catch (const std::exception& e) {
-          std::printf("template health unreadable: %s\n", e.what());
-        }
-      }
-      cleanup_reader();
-    }
+  if (!template_errs.empty())
+    std::printf("templates: %zu error(s) above: serve skips the templates that do not load\n", template_errs.size());
+  if (!health.error.empty()) std::printf("%s\n", health.error.c_str());
+  if (!health.templates.empty()) {
+    std::printf("template health (%s):\n", dbdir.c_str());
+    for (const auto& [n, h] : health.templates)
+      std::printf("  %-14s %s pages %llu, empty %llu, short %llu, generic %llu, recent bad %.0f%%\n", n.c_str(),
+                  h.degraded ? "DEGRADED" : "ok      ", (unsigned long long)h.pages, (unsigned long long)h.empty_body,
+                  (unsigned long long)h.short_body, (unsigned long long)h.generic_fallback, 100 * h.recent_bad_ratio());
   }
-  if (degraded) std::printf("%d template(s) degraded: their recent pages come out empty or short\n", degraded);
-  return errs.empty() && degraded == 0 ? 0 : 1;
+  if (!degraded.empty())
+    std::printf("%zu template(s) degraded: their recent pages come out empty or short\n", degraded.size());
+  return status;
 }
 
 }  // namespace baotin::cli

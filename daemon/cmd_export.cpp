@@ -10,7 +10,7 @@ namespace baotin::cli {
 int cmd_export(const ExportArgs& args) {
   return with_reader("export", args.db, [&](Store& store) {
     uint64_t cursor;
-    if (!args.out_file.empty()) {
+    if (!args.out_file.empty() && args.out_file != "-") {
       std::ofstream out(args.out_file, std::ios::binary);
       if (!out) {
         std::fprintf(stderr, "export: cannot write %s\n", args.out_file.c_str());
@@ -25,6 +25,10 @@ int cmd_export(const ExportArgs& args) {
     } else {
       cursor = export_records(store, args.options, std::cout);
       std::cout.flush();
+      if (!std::cout) {
+        std::fprintf(stderr, "export: write error on stdout\n");
+        return 1;
+      }
     }
     std::fprintf(stderr, "next cursor: %llu\n", (unsigned long long)cursor);
     return 0;

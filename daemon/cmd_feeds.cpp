@@ -1,16 +1,50 @@
 // `baotin feeds`: list feed states (next poll, interval, failures, last error) from the store.
 #include <cstdio>
+#include <iostream>
 
 #include <nlohmann/json.hpp>
 
 #include "daemon/commands.h"
+#include "daemon/poll_schedule.h"
 #include "core/date.h"
 #include "core/url.h"
 
 namespace baotin::cli {
 
-int cmd_feeds(const std::string& db) {
-  return with_reader("feeds", db, [&](Store& store) {
+namespace {
+
+// One feed as /status shows it (serve.cpp status_json): the stored FeedState's fields, url and last_error
+// redacted, plus next_poll_iso and state. An unreadable stored state keeps the shape with state "unreadable".
+nlohmann::json feed_json(const std::string& url, const std::string& stored) {
+  nlohmann::json f;
+  try {
+    FeedState s = feed_state_from_json(nlohmann::json::parse(stored));
+    f = to_json(s);
+    f["url"] = redact_url(s.url);
+    f["last_error"] = redact_url(s.last_error);
+    f["next_poll_iso"] = s.next_poll ? epoch_to_iso_vn(s.next_poll) : "";
+    f["state"] = s.consecutive_failures > 0 ? "failing" : (s.last_success ? "ok" : "pending");
+  } catch (const std::exception& ex) {
+    FeedState s;
+    f = to_json(s);
+    f["url"] = redact_url(url);
+    f["last_error"] = std::string("unreadable state: ") + ex.what();
+    f["next_poll_iso"] = "";
+    f["state"] = "unreadable";
+  }
+  return f;
+}
+
+}  // namespace
+
+int cmd_feeds(const FeedsArgs& args) {
+  return with_reader("feeds", args.db, [&](Store& store) {
+    if (args.json) {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& [url, json] : store.all_feed_states()) out.push_back(feed_json(url, json));
+      std::cout << out.dump(2) << "\n";
+      return 0;
+    }
     std::printf("%-60s %-8s %-25s %8s %5s %s\n", "feed", "state", "next poll", "interval", "fails", "last error");
     for (const auto& [url, json] : store.all_feed_states()) {
       try {

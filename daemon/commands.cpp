@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 namespace baotin::cli {
@@ -16,16 +17,33 @@ std::filesystem::path reader_scratch() {
 }  // namespace
 
 bool read_whole_file(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::stringstream ss;
-  ss << in.rdbuf();
+  std::ostringstream ss;
+  if (path == "-") {
+    ss << std::cin.rdbuf();
+    if (std::cin.bad()) return false;
+  } else {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return false;
+    // An empty file leaves failbit set by operator<< (nothing inserted): not an error.
+    if (in.peek() != std::ifstream::traits_type::eof()) ss << in.rdbuf();
+    if (in.bad()) return false;
+  }
   out = ss.str();
   return true;
 }
 
+bool store_exists(const std::string& db) {
+  std::error_code ec;
+  return std::filesystem::is_regular_file(std::filesystem::path(db) / "CURRENT", ec);
+}
+
+int no_store(const char* command, const std::string& db) {
+  std::fprintf(stderr, "%s: no baotin store at %s\n", command, db.c_str());
+  return 2;
+}
+
 std::unique_ptr<Store> open_reader(const std::string& db) {
-  if (!std::filesystem::exists(std::filesystem::path(db) / "CURRENT")) {
+  if (!store_exists(db)) {
     std::fprintf(stderr, "no baotin store at %s\n", db.c_str());
     return nullptr;
   }
@@ -55,6 +73,7 @@ int run_on_store(const char* command, Store& store, const std::function<int(Stor
 }
 
 int with_reader(const char* command, const std::string& db, const std::function<int(Store&)>& fn) {
+  if (!store_exists(db)) return no_store(command, db);
   auto store = open_reader(db);
   if (!store) return 1;
   return run_on_store(command, *store, fn);

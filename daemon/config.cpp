@@ -7,12 +7,16 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <set>
+#include <tuple>
 #include <sstream>
 
 #include "daemon/http_endpoint.h"
 
 #include "core/url.h"
+#include "feed/opml.h"
 #include "fetch/netpolicy.h"
 
 namespace baotin {
@@ -53,6 +57,33 @@ void read_allow_list(const toml::node& n, const std::string& file, const std::st
     else if (!probe.add(s->get(), &why)) errors.push_back({file, line_of(e), key + ": " + why});
     else out.push_back(s->get());
   }
+}
+
+// The feeds of an OPML file (feed/opml.h); errors as "opml-file:line: message".
+std::vector<OpmlFeed> read_opml_feeds(const std::string& file, std::vector<TemplateError>& errors) {
+  const OpmlLimits lim;
+  std::error_code ec;
+  auto size = std::filesystem::file_size(file, ec);
+  if (ec) {
+    errors.push_back({file, 0, "cannot read the OPML file: " + ec.message()});
+    return {};
+  }
+  if (size > lim.max_bytes) {
+    errors.push_back({file, 0, "OPML file is larger than " + std::to_string(lim.max_bytes) + " bytes"});
+    return {};
+  }
+  std::ifstream in(file, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in && !in.eof()) {
+    errors.push_back({file, 0, "cannot read the OPML file"});
+    return {};
+  }
+  OpmlParseResult r = parse_opml(bytes, lim);
+  if (!r.error.empty()) {
+    errors.push_back({file, r.error_line, "OPML: " + r.error});
+    return {};
+  }
+  return std::move(r.feeds);
 }
 
 struct Reader {
@@ -143,18 +174,24 @@ bool load_config(const std::string& path, Config& cfg, std::vector<TemplateError
   if (auto t = root["daemon"].as_table()) {
     Reader r{*t, path, errors, "daemon."};
     r.check_keys({"data_dir", "templates_dir", "workers", "metrics_listen", "metrics_allow_remote", "log_level",
-                  "store_raw_html", "block_cache_mb"});
+                  "log_format", "store_raw_html", "block_cache_mb"});
     r.get("data_dir", cfg.data_dir);
     r.get("templates_dir", cfg.templates_dir);
     r.get_int("workers", cfg.workers, 1, kMaxWorkers);
     r.get("metrics_listen", cfg.metrics_listen);
     r.get("metrics_allow_remote", cfg.metrics_allow_remote);
     r.get("log_level", cfg.log_level);
+    r.get("log_format", cfg.log_format);
     r.get("store_raw_html", cfg.store_raw_html);
     r.get_int("block_cache_mb", cfg.block_cache_mb, 1, 1 << 20);
     static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
     if (!kLevels.count(cfg.log_level))
       errors.push_back({path, line_of(*t), "daemon.log_level: one of trace, debug, info, warn, error, critical, off"});
+    if (cfg.log_format != "text" && cfg.log_format != "json") {
+      const toml::node* n = t->get("log_format");
+      errors.push_back({path, n ? line_of(*n) : line_of(*t), "daemon.log_format: \"text\" or \"json\", got '" +
+                                                                 cfg.log_format + "'"});
+    }
     if (!cfg.metrics_listen.empty()) {
       const toml::node* n = t->get("metrics_listen");
       int line = n ? line_of(*n) : line_of(*t);
@@ -210,11 +247,16 @@ bool load_config(const std::string& path, Config& cfg, std::vector<TemplateError
     if (auto n = t->get("enabled")) {
       if (auto arr = n->as_array()) {
         for (const auto& e : *arr) {
-          if (auto s = e.as_string()) cfg.sites.push_back(s->get());
-          else errors.push_back({path, line_of(e), "sites.enabled: expected strings"});
+          if (auto s = e.as_string()) {
+            cfg.sites.push_back(s->get());
+            cfg.sites_lines.push_back(line_of(e));
+          } else {
+            errors.push_back({path, line_of(e), "sites.enabled: expected strings"});
+          }
         }
       } else if (auto s = n->as_string(); s && s->get() == "all") {
         cfg.sites.clear();
+        cfg.sites_lines.clear();
       } else {
         errors.push_back({path, line_of(*n), "sites.enabled: expected \"all\" or an array of template names"});
       }
@@ -232,32 +274,64 @@ bool load_config(const std::string& path, Config& cfg, std::vector<TemplateError
           continue;
         }
         Reader r{*t, path, errors, "feeds."};
-        r.check_keys({"url", "site", "allow_private"});
+        r.check_keys({"url", "site", "allow_private", "opml"});
         FeedConfig f;
+        f.line = line_of(e);
         r.get("url", f.url);
         r.get("site", f.site);
+        // allow_private = true: each feed's own origin host:port (the default port when the URL has none);
+        // resolved per URL below, so that it also applies to every feed of an OPML file.
+        bool allow_own_origin = false;
+        std::vector<std::string> allow_list;
         if (auto n = t->get("allow_private")) {
-          if (auto b = n->as_boolean()) {
-            auto u = parse_url(f.url);
-            if (b->get() && u) {
-              // The feed's own origin host:port (the default port when the URL has none).
-              std::string port = u->port.empty() ? (u->scheme == "https" ? "443" : "80") : u->port;
-              std::string host = u->host.find(':') != std::string::npos ? "[" + u->host + "]" : u->host;
-              f.allow_private.push_back(host + ":" + port);
-            }
-          } else {
-            read_allow_list(*n, path, "feeds.allow_private", f.allow_private, errors);
-          }
+          if (auto b = n->as_boolean()) allow_own_origin = b->get();
+          else read_allow_list(*n, path, "feeds.allow_private", allow_list, errors);
         }
-        auto parsed = parse_url(f.url);
-        if (f.url.rfind("http://", 0) != 0 && f.url.rfind("https://", 0) != 0)
-          errors.push_back({path, line_of(e), "feeds.url: must be an http(s) URL, got '" + redact_url(f.url) + "'"});
-        else if (!parsed || parsed->host.empty() || f.url.size() > limits::kMaxUrlBytes ||
-                 !check_header_value(f.url).empty() || f.url.find(' ') != std::string::npos)
-          errors.push_back({path, line_of(e), "feeds.url: not a valid URL (host, length, no spaces or control "
-                                              "characters): '" + redact_url(f.url.substr(0, 200)) + "'"});
-        else
-          cfg.feeds.push_back(std::move(f));
+        auto add_feed = [&](FeedConfig feed, const std::string& file, int line, const char* what) {
+          auto parsed = parse_url(feed.url);
+          if (feed.url.rfind("http://", 0) != 0 && feed.url.rfind("https://", 0) != 0) {
+            errors.push_back({file, line, std::string(what) + ": must be an http(s) URL, got '" +
+                                              redact_url(feed.url) + "'"});
+            return;
+          }
+          if (!parsed || parsed->host.empty() || feed.url.size() > limits::kMaxUrlBytes ||
+              !check_header_value(feed.url).empty() || feed.url.find(' ') != std::string::npos) {
+            errors.push_back({file, line, std::string(what) + ": not a valid URL (host, length, no spaces or control "
+                                                              "characters): '" + redact_url(feed.url.substr(0, 200)) + "'"});
+            return;
+          }
+          feed.allow_private = allow_list;
+          if (allow_own_origin) {
+            std::string port = parsed->port.empty() ? (parsed->scheme == "https" ? "443" : "80") : parsed->port;
+            std::string host = parsed->host.find(':') != std::string::npos ? "[" + parsed->host + "]" : parsed->host;
+            feed.allow_private.push_back(host + ":" + port);
+          }
+          cfg.feeds.push_back(std::move(feed));
+        };
+        const toml::node* opml_node = t->get("opml");
+        if (opml_node) {
+          if (t->get("url")) {
+            errors.push_back({path, line_of(e), "feeds: give either url = ... or opml = ..., not both"});
+            continue;
+          }
+          auto s = opml_node->as_string();
+          if (!s || s->get().empty()) {
+            errors.push_back({path, line_of(*opml_node), "feeds.opml: expected the path of an OPML file"});
+            continue;
+          }
+          std::string opml_path = resolve_path(base, s->get());
+          size_t before_opml = errors.size();
+          auto imported = read_opml_feeds(opml_path, errors);
+          if (errors.size() != before_opml) {
+            errors.push_back({path, line_of(*opml_node), "feeds.opml: cannot import '" + opml_path + "'"});
+            continue;
+          }
+          for (auto& of : imported)
+            add_feed(FeedConfig(std::move(of.xml_url), of.site.empty() ? f.site : of.site), opml_path, of.line,
+                     "xmlUrl");
+          continue;
+        }
+        add_feed(std::move(f), path, line_of(e), "feeds.url");
       }
     }
   }
@@ -278,6 +352,84 @@ bool load_config(const std::string& path, Config& cfg, std::vector<TemplateError
   }
   cfg.templates_dir = resolve_path(base, cfg.templates_dir);
   return errors.size() == before;
+}
+
+std::vector<SettingChange> changed_settings(const Config& a, const Config& b) {
+  std::vector<SettingChange> out;
+  auto cmp = [&](const char* name, const auto& x, const auto& y, bool restart = false) {
+    if (!(x == y)) out.push_back({name, restart});
+  };
+  auto feeds_key = [](const std::vector<FeedConfig>& v) {
+    std::vector<std::tuple<std::string, std::string, std::vector<std::string>>> k;
+    for (const auto& f : v) k.emplace_back(f.url, f.site, f.allow_private);
+    return k;
+  };
+  cmp("daemon.data_dir", a.data_dir, b.data_dir, true);
+  cmp("daemon.templates_dir", a.templates_dir, b.templates_dir);
+  cmp("daemon.workers", a.workers, b.workers, true);
+  cmp("daemon.metrics_listen", a.metrics_listen, b.metrics_listen, true);
+  cmp("daemon.metrics_allow_remote", a.metrics_allow_remote, b.metrics_allow_remote, true);
+  cmp("daemon.log_level", a.log_level, b.log_level);
+  cmp("daemon.log_format", a.log_format, b.log_format);
+  cmp("daemon.store_raw_html", a.store_raw_html, b.store_raw_html);
+  cmp("daemon.block_cache_mb", a.block_cache_mb, b.block_cache_mb, true);
+  cmp("fetch.user_agent", a.fetch.user_agent, b.fetch.user_agent);
+  cmp("fetch.max_in_flight", a.fetch.max_in_flight, b.fetch.max_in_flight);
+  cmp("fetch.per_host_concurrency", a.fetch.per_host_concurrency, b.fetch.per_host_concurrency);
+  cmp("fetch.per_host_min_delay_s", a.fetch.per_host_min_delay_s, b.fetch.per_host_min_delay_s);
+  cmp("fetch.connect_timeout_ms", a.fetch.connect_timeout_ms, b.fetch.connect_timeout_ms);
+  cmp("fetch.total_timeout_ms", a.fetch.total_timeout_ms, b.fetch.total_timeout_ms);
+  cmp("fetch.max_body_bytes", a.fetch.max_body_bytes, b.fetch.max_body_bytes);
+  cmp("fetch.max_redirects", a.fetch.max_redirects, b.fetch.max_redirects);
+  cmp("fetch.respect_robots", a.fetch.respect_robots, b.fetch.respect_robots);
+  cmp("fetch.allow_private", a.fetch.allow_private, b.fetch.allow_private);
+  cmp("robots_override", a.fetch.robots_override, b.fetch.robots_override);
+  cmp("host_min_delay", a.fetch.host_min_delay, b.fetch.host_min_delay);
+  cmp("poll.min_interval_s", a.poll.min_interval_s, b.poll.min_interval_s);
+  cmp("poll.max_interval_s", a.poll.max_interval_s, b.poll.max_interval_s);
+  cmp("poll.max_backoff_s", a.poll.max_backoff_s, b.poll.max_backoff_s);
+  cmp("poll.article_retries", a.article_retries, b.article_retries);
+  cmp("poll.max_new_per_poll", a.max_new_per_poll, b.max_new_per_poll);
+  cmp("poll.max_queued_articles", a.max_queued_articles, b.max_queued_articles);
+  cmp("poll.max_retry_after_s", a.max_retry_after_s, b.max_retry_after_s);
+  cmp("sites.enabled", a.sites, b.sites);
+  cmp("sites.template_feeds", a.template_feeds, b.template_feeds);
+  cmp("feeds", feeds_key(a.feeds), feeds_key(b.feeds));
+  return out;
+}
+
+std::vector<TemplateError> unknown_template_names(const Config& cfg, const TemplateRegistry& templates) {
+  std::vector<TemplateError> out;
+  auto unknown = [&](const std::string& name) {
+    if (templates.by_name(name)) return false;
+    // <name>.toml that fails to load: load_dir reported it (a template's name must match its file name).
+    std::error_code ec;
+    return !std::filesystem::exists(std::filesystem::path(cfg.templates_dir) / (name + ".toml"), ec);
+  };
+  for (size_t i = 0; i < cfg.sites.size(); ++i)
+    if (unknown(cfg.sites[i]))
+      out.push_back({cfg.path, i < cfg.sites_lines.size() ? cfg.sites_lines[i] : 0,
+                     "sites.enabled: unknown template '" + cfg.sites[i] + "' (no template in " + cfg.templates_dir +
+                         " is named so)"});
+  for (const auto& f : cfg.feeds)
+    if (!f.site.empty() && unknown(f.site))
+      out.push_back({cfg.path, f.line,
+                     "feeds.site: unknown template '" + f.site + "' for feed " + redact_url(f.url) + " (no template in " +
+                         cfg.templates_dir + " is named so)"});
+  return out;
+}
+
+FetcherConfig daemon_fetcher_config(const Config& cfg) {
+  FetcherConfig fc = cfg.fetch;
+  if (!cfg.metrics_listen.empty()) {
+    if (auto a = parse_listen_address(cfg.metrics_listen, nullptr)) {  // validated by load_config
+      const bool any = a->host == "0.0.0.0" || a->host == "::";
+      const bool v6 = a->host.find(':') != std::string::npos;
+      fc.never_connect.push_back(any ? "*:" + std::to_string(a->port)
+                                     : (v6 ? "[" + a->host + "]" : a->host) + ":" + std::to_string(a->port));
+    }
+  }
+  return fc;
 }
 
 std::vector<FeedConfig> effective_feeds(const Config& cfg, const TemplateRegistry& templates) {

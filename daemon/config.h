@@ -19,6 +19,7 @@ struct FeedConfig {
   // Network-policy allow entries for this feed's fetch, its articles' fetches and their redirects
   // (`allow_private = true` is the feed URL's own host:port; a list gives entries as in [fetch] allow_private).
   std::vector<std::string> allow_private;
+  int line = 0;  // line of its [[feeds]] table in the config file (0 = not from a file)
 };
 
 inline constexpr int kMaxWorkers = 256;
@@ -31,6 +32,7 @@ struct Config {
   std::string metrics_listen = "127.0.0.1:9464";  // "" disables the endpoint
   bool metrics_allow_remote = false;  // a non-loopback metrics_listen is an error unless this is set
   std::string log_level = "info";
+  std::string log_format = "text";  // "text" (human lines) or "json" (one JSON object per line)
   bool store_raw_html = true;
   size_t block_cache_mb = 64;  // RocksDB block cache shared by all column families
 
@@ -51,6 +53,7 @@ struct Config {
 
   // [sites] / [[feeds]]
   std::vector<std::string> sites;   // template names whose feeds are polled; empty = all templates
+  std::vector<int> sites_lines;     // line of each `sites` entry in the config file
   bool template_feeds = true;       // poll the feeds listed in the templates
   std::vector<FeedConfig> feeds;    // extra feeds
 };
@@ -58,6 +61,25 @@ struct Config {
 // Reads and validates a config file. Relative paths inside are resolved against the file's directory.
 // On error returns false and appends "file:line: message" lines.
 bool load_config(const std::string& path, Config& out, std::vector<TemplateError>& errors);
+
+// One setting that differs between the running config and a reloaded one, by its config-file name
+// ("fetch.user_agent", "poll.min_interval_s", "feeds", ...). `needs_restart`: serve cannot apply it while
+// running (data_dir, workers, metrics_listen, metrics_allow_remote, block_cache_mb) and keeps the running value.
+struct SettingChange {
+  std::string name;
+  bool needs_restart = false;
+};
+std::vector<SettingChange> changed_settings(const Config& running, const Config& next);
+
+// Template names the config refers to ([sites] enabled, [[feeds]] site) that no template in `templates`
+// declares and for which no file <templates_dir>/<name>.toml exists, as "file:line" configuration errors: serve
+// refuses to start on them and check reports them. (A <name>.toml that exists but fails to load is not listed:
+// TemplateRegistry::load_dir reports it, and serve runs without that template.)
+std::vector<TemplateError> unknown_template_names(const Config& cfg, const TemplateRegistry& templates);
+
+// The Fetcher's settings for the daemon's config, as serve (and `extract --url`) use them: cfg.fetch, plus the
+// daemon's own metrics endpoint in never_connect (no feed, page or redirect can make it fetch its own /status).
+FetcherConfig daemon_fetcher_config(const Config& cfg);
 
 // Feeds to poll: [[feeds]] plus the feeds of the enabled templates, de-duplicated.
 std::vector<FeedConfig> effective_feeds(const Config& cfg, const TemplateRegistry& templates);

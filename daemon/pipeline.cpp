@@ -10,6 +10,7 @@
 #include "core/canonical.h"
 #include "core/date.h"
 #include "core/identity.h"
+#include "core/limits.h"
 #include "core/url.h"
 #include "extract/extract.h"
 #include "feed/feed.h"
@@ -24,11 +25,39 @@ double article_retry_delay(int attempt, std::optional<double> retry_after_s, dou
   return delay;
 }
 
+namespace {
+// Fetch latency of requests that were sent: a URL refused by robots.txt or the network policy never was.
+void observe_fetch(Histogram& h, const FetchResult& r) {
+  if (r.blocked_by_robots || r.robots_unavailable || r.blocked_by_policy) return;
+  h.observe(r.seconds);
+}
+
+// Why the template's URL rules refuse `url` (SiteTemplate::is_article_url is false), and the rule's source.
+std::pair<DropReason, std::string> url_rule_verdict(const SiteTemplate& t, std::string_view url) {
+  if (url.size() > limits::kMaxUrlBytes) return {DropReason::UrlTooLong, ""};
+  for (size_t i = 0; i < t.skip_urls.size(); ++i)
+    if (t.skip_urls[i].contains(url))
+      return {DropReason::SkipUrls, i < t.skip_url_sources.size() ? t.skip_url_sources[i] : ""};
+  return {DropReason::NotArticleUrl, ""};
+}
+}  // namespace
+
 // ---------------------------------------------------------------------------------------------
 Ingestor::Ingestor(const Config& cfg, Store& store, Fetcher& fetcher, Metrics& metrics,
                    std::shared_ptr<const TemplateRegistry> templates)
-    : cfg_(cfg), store_(store), fetcher_(fetcher), metrics_(metrics), policy_(cfg.poll), pool_(cfg.workers),
-      templates_(std::move(templates)) {}
+    : cfg_(std::make_shared<const Config>(cfg)), store_(store), fetcher_(fetcher), metrics_(metrics),
+      pool_(cfg.workers), templates_(std::move(templates)) {}
+
+std::shared_ptr<const Config> Ingestor::config() const {
+  std::lock_guard lk(cfg_mu_);
+  return cfg_;
+}
+
+void Ingestor::reconfigure(const Config& cfg) {
+  auto next = std::make_shared<const Config>(cfg);
+  std::lock_guard lk(cfg_mu_);
+  cfg_ = std::move(next);
+}
 
 Ingestor::~Ingestor() { finish(); }
 
@@ -87,9 +116,10 @@ FeedState Ingestor::feed_state(const std::string& url) {
   if (!loaded) {
     s = FeedState{};
     s.url = url;
-    s.interval_s = policy_.min_interval_s;
-    s.next_poll = initial_poll_time(url, policy_, now());
+    s.interval_s = config()->poll.min_interval_s;
+    s.next_poll = initial_poll_time(url, config()->poll, now());
   }
+  metrics_.set_feed_last_success(url, s.last_success);  // a restart keeps the per-feed series
   std::lock_guard lk(mu_);
   return states_.emplace(url, s).first->second;
 }
@@ -133,6 +163,7 @@ FeedState Ingestor::update_state_locked(const std::string& url, const std::funct
     fn(cur);
     s = cur;
   }
+  metrics_.set_feed_last_success(url, s.last_success);
   try {
     store_.put_feed_state(url, to_json(s).dump());
   } catch (const std::exception& e) {
@@ -145,7 +176,7 @@ void Ingestor::record_poll_failure(const std::string& url, long status, const st
                                    std::optional<double> retry_after) {
   const int64_t now = this->now();
   FeedState st = update_state(
-      url, [&](FeedState& s) { on_poll_failure(s, policy_, now, status, err, retry_after, rng_); });
+      url, [&](FeedState& s) { on_poll_failure(s, config()->poll, now, status, err, retry_after, rng_); });
   spdlog::warn("poll {}: failed ({}), failures in a row: {}, next try in {}s", redact_url(url), err,
                st.consecutive_failures, st.next_poll - now);
 }
@@ -164,6 +195,8 @@ void Ingestor::poll_feed(const FeedConfig& feed) {
   req.etag = st.etag;
   req.last_modified = st.last_modified;
   req.allow_private = feed.allow_private;
+  spdlog::debug("poll {}: requesting{}", redact_url(feed.url),
+                req.etag.empty() && req.last_modified.empty() ? "" : " (conditional: If-None-Match/If-Modified-Since)");
   {
     std::lock_guard lk(mu_);  // the feed's article fetches get its allow list too
     if (feed.allow_private.empty()) feed_allow_.erase(feed.url);
@@ -205,10 +238,11 @@ void Ingestor::on_feed_result(const FeedConfig& feed, FetchResult r) {
   const int64_t now = this->now();
   metrics_.count_status(r.status, !r.error.empty() && r.status == 0);
   metrics_.bytes += r.body.size();
+  observe_fetch(metrics_.fetch_feed_seconds, r);
 
   if (r.not_modified) {
     ++metrics_.polls_not_modified;
-    update_state(feed.url, [&](FeedState& s) { on_not_modified(s, policy_, now, rng_); });
+    update_state(feed.url, [&](FeedState& s) { on_not_modified(s, config()->poll, now, rng_); });
     return;
   }
   if (!r.ok()) {
@@ -232,7 +266,7 @@ void Ingestor::on_feed_result(const FeedConfig& feed, FetchResult r) {
     std::lock_guard w(state_write_mu_);
     {
       std::lock_guard lk(mu_);
-      on_poll_failure(marker, policy_, now, r.status,
+      on_poll_failure(marker, config()->poll, now, r.status,
                       "poll did not complete: the daemon stopped or crashed while processing this feed", std::nullopt,
                       rng_);
     }
@@ -255,7 +289,7 @@ void Ingestor::on_feed_result(const FeedConfig& feed, FetchResult r) {
   if (parsed.bozo)
     spdlog::debug("poll {}: feed not well-formed, recovered: {}", redact_url(feed.url), parsed.bozo_exception);
 
-  size_t new_items = 0, queued = 0, deferred = 0, unsettled = 0;
+  size_t new_items = 0, queued = 0, deferred = 0, unsettled = 0, dropped = 0, known = 0, paused = 0, in_flight = 0;
   uint64_t gen;
   {
     std::lock_guard lk(mu_);
@@ -273,14 +307,24 @@ void Ingestor::on_feed_result(const FeedConfig& feed, FetchResult r) {
     ++metrics_.feed_items;
     std::string link = item.link;
     if (link.empty() && (item.id.rfind("http://", 0) == 0 || item.id.rfind("https://", 0) == 0)) link = item.id;
-    if (link.empty()) continue;
+    if (link.empty()) {
+      ++dropped;
+      metrics_.count_dropped(DropReason::NoLink);
+      spdlog::debug("poll {}: item {} has no link, skipped", redact_url(feed.url), i + 1);
+      continue;
+    }
     if (link.size() > kMaxItemLinkBytes) {  // no parser or regex ever sees a hostile 30 KB "link"
       ++metrics_.articles_skipped;
+      ++dropped;
+      metrics_.count_dropped(DropReason::LinkTooLong);
+      spdlog::debug("poll {}: item {} link of {} bytes is too long, skipped", redact_url(feed.url), i + 1, link.size());
       continue;
     }
     link = resolve_url(base, link);
     if (!is_http_url(link)) {  // javascript:, data:, file:, gopher:, ...: never fetched, never retried
       ++metrics_.articles_skipped;
+      ++dropped;
+      metrics_.count_dropped(DropReason::NotHttp);
       spdlog::debug("poll {}: item link '{}' is not http(s), skipped", redact_url(feed.url), redact_url(link));
       continue;
     }
@@ -294,6 +338,18 @@ void Ingestor::on_feed_result(const FeedConfig& feed, FetchResult r) {
     const std::string canon = url_key(link);
     if (t && !t->is_article_url(canon)) {
       ++metrics_.articles_skipped;
+      ++dropped;
+      const auto [reason, rule] = url_rule_verdict(*t, canon);
+      metrics_.count_dropped(reason);
+      if (reason == DropReason::SkipUrls)
+        spdlog::debug("poll {}: item {} dropped by template {}: skip_urls rule '{}'", redact_url(feed.url),
+                      redact_url(canon), t->name, rule);
+      else if (reason == DropReason::NotArticleUrl)
+        spdlog::debug("poll {}: item {} dropped by template {}: matches none of its {} article_urls rules",
+                      redact_url(feed.url), redact_url(canon), t->name, t->article_urls.size());
+      else
+        spdlog::debug("poll {}: item URL of {} bytes dropped by template {}: longer than {} bytes", redact_url(feed.url),
+                      canon.size(), t->name, limits::kMaxUrlBytes);
       continue;
     }
     bool refetch = false;
@@ -303,7 +359,10 @@ void Ingestor::on_feed_result(const FeedConfig& feed, FetchResult r) {
       // Known article: re-fetch only when the feed says it changed after we fetched it.
       auto rec = store_.get(*id);
       int64_t fetched = rec ? iso_to_epoch(rec->fetched_at).value_or(0) : 0;
-      if (!(item.updated.size() && item_time > fetched)) continue;
+      if (!(item.updated.size() && item_time > fetched)) {
+        ++known;
+        continue;
+      }
       refetch = true;
     }
     {
@@ -312,11 +371,12 @@ void Ingestor::on_feed_result(const FeedConfig& feed, FetchResult r) {
       auto f = failed_.find(failure_key(canon.empty() ? link : canon));
       if (f != failed_.end() && f->second.retry_at > now) {
         if (!f->second.permanent) ++unsettled;
+        ++paused;
         continue;
       }
     }
     ++new_items;
-    if (queued >= static_cast<size_t>(cfg_.max_new_per_poll)) {
+    if (queued >= static_cast<size_t>(config()->max_new_per_poll)) {
       // The rest of a huge feed waits for the next poll (which comes soon, see below).
       deferred = parsed.items.size() - i;
       break;
@@ -327,7 +387,10 @@ void Ingestor::on_feed_result(const FeedConfig& feed, FetchResult r) {
         if (!refetch && !item.published.empty())
           if (auto e = iso_to_epoch(item.published)) item_times.push_back(*e);
         break;
-      case QueueResult::InFlight: ++unsettled; break;
+      case QueueResult::InFlight:
+        ++unsettled;
+        ++in_flight;
+        break;
       case QueueResult::Full: deferred = parsed.items.size() - i; break;
       case QueueResult::Stopped: ++unsettled; break;
     }
@@ -348,21 +411,32 @@ void Ingestor::on_feed_result(const FeedConfig& feed, FetchResult r) {
     }
   }
   FeedState st = update_state(feed.url, [&](FeedState& s) {
-    on_poll_success(s, policy_, now, new_items, item_times, rng_);
+    on_poll_success(s, config()->poll, now, new_items, item_times, rng_);
     // The validators of this feed version count only once all its items are settled (see Batch).
     s.etag = commit_now ? r.etag : "";
     s.last_modified = commit_now ? r.last_modified : "";
-    if (deferred) s.next_poll = std::min<int64_t>(s.next_poll, now + static_cast<int64_t>(policy_.min_interval_s));
+    if (deferred) s.next_poll = std::min<int64_t>(s.next_poll, now + static_cast<int64_t>(config()->poll.min_interval_s));
   });
   if (gen) batch_item_done(feed.url, gen, true);
+  // Why items were not new: already stored, dropped by their link (the debug lines name the rule), failed
+  // recently (retried after a pause), or already being fetched.
+  std::string why;
+  auto say = [&](size_t n, const char* what) {
+    if (n) why += (why.empty() ? "" : ", ") + std::to_string(n) + what;
+  };
+  say(known, " known");
+  say(dropped, " dropped by link or URL rules");
+  say(paused, " failed recently");
+  say(in_flight, " already being fetched");
+  if (!why.empty()) why = " (" + why + ")";
   if (deferred)
-    spdlog::info("poll {}: {} items, {} queued, {} left for the next poll (max_new_per_poll {}, queue {}/{}), next "
+    spdlog::info("poll {}: {} items{}, {} queued, {} left for the next poll (max_new_per_poll {}, queue {}/{}), next "
                  "poll in {}s",
-                 redact_url(feed.url), parsed.items.size(), queued, deferred, cfg_.max_new_per_poll,
-                 metrics_.articles_in_flight.load(), cfg_.max_queued_articles, st.next_poll - now);
+                 redact_url(feed.url), parsed.items.size(), why, queued, deferred, config()->max_new_per_poll,
+                 metrics_.articles_in_flight.load(), config()->max_queued_articles, st.next_poll - now);
   else
-    spdlog::info("poll {}: {} items, {} new, next poll in {}s", redact_url(feed.url), parsed.items.size(), queued,
-                 st.next_poll - now);
+    spdlog::info("poll {}: {} items, {} new{}, next poll in {}s", redact_url(feed.url), parsed.items.size(), queued,
+                 why, st.next_poll - now);
 }
 
 void Ingestor::batch_item_done(const std::string& feed, uint64_t gen, bool settled) {
@@ -421,7 +495,7 @@ Ingestor::QueueResult Ingestor::queue_article(ArticleJob job) {
   {
     std::lock_guard lk(mu_);
     if (articles_in_flight_.count(key)) return QueueResult::InFlight;  // already being fetched
-    if (articles_in_flight_.size() >= static_cast<size_t>(cfg_.max_queued_articles)) return QueueResult::Full;
+    if (articles_in_flight_.size() >= static_cast<size_t>(config()->max_queued_articles)) return QueueResult::Full;
     articles_in_flight_.insert(key);
     if (job.batch) {
       auto it = batches_.find(job.feed);
@@ -571,6 +645,7 @@ void Ingestor::on_article_result(const ArticleJob& job, int attempt, FetchResult
   const std::string& url = job.url;
   metrics_.count_status(r.status, !r.error.empty() && r.status == 0);
   metrics_.bytes += r.body.size();
+  observe_fetch(metrics_.fetch_article_seconds, r);
   const std::string key = inflight_key(url);
   // `settled`: the item needs nothing more from its feed (stored, unchanged, or failed for good).
   auto finish_url = [&](IngestOutcome o, bool settled) {
@@ -596,8 +671,8 @@ void Ingestor::on_article_result(const ArticleJob& job, int attempt, FetchResult
     // Refusals of the network policy (private address, non-http(s) scheme) are permanent.
     bool transient = !r.blocked_by_policy && (r.status == 0 || r.status == 408 || r.status == 425 ||
                                               r.status == 429 || r.status >= 500);
-    if (transient && attempt + 1 < cfg_.article_retries && accepting_) {
-      double delay = article_retry_delay(attempt, r.retry_after_s, cfg_.max_retry_after_s);
+    if (transient && attempt + 1 < config()->article_retries && accepting_) {
+      double delay = article_retry_delay(attempt, r.retry_after_s, config()->max_retry_after_s);
       {
         std::lock_guard lk(mu_);
         delay *= std::uniform_real_distribution<double>(1.0, 1.3)(rng_);
@@ -621,11 +696,13 @@ void Ingestor::on_article_result(const ArticleJob& job, int attempt, FetchResult
   auto tpl = templates();
   eo.templates = tpl.get();
   eo.site = job.site;
-  eo.max_bytes = cfg_.fetch.max_body_bytes;
+  eo.max_bytes = config()->fetch.max_body_bytes;
   eo.feed_published = job.feed_published;
   eo.now = clock_();
   std::string page_url = r.final_url.empty() ? url : r.final_url;
+  const double extract_start = monotonic_seconds();
   Article a = extract_article(r.body, page_url, r.content_type, eo);
+  metrics_.extract_seconds.observe(monotonic_seconds() - extract_start);
   if (r.too_large) {
     a.partial = true;
     a.warnings.push_back("body larger than the fetch limit: cut");
@@ -667,16 +744,20 @@ void Ingestor::on_article_result(const ArticleJob& job, int attempt, FetchResult
       }
     }
   }
+  const std::optional<int64_t> published = a.published.empty() ? std::nullopt : iso_to_epoch(a.published);
   PutResult res;
   try {
-    res = store_.put_article(std::move(a), cfg_.store_raw_html ? std::string_view(r.body) : std::string_view(), aliases);
+    res = store_.put_article(std::move(a), config()->store_raw_html ? std::string_view(r.body) : std::string_view(), aliases);
   } catch (const std::exception& e) {
     ++metrics_.articles_failed;
     spdlog::error("article {}: store failed: {}", redact_url(url), e.what());
     return finish_url({url, false, "failed", std::string("store: ") + e.what()}, false);
   }
   switch (res.kind) {
-    case PutKind::New: ++metrics_.articles_new; break;
+    case PutKind::New:
+      ++metrics_.articles_new;
+      if (published) metrics_.observe_publish_delay(now(), *published);  // the injected clock
+      break;
     case PutKind::Updated: ++metrics_.articles_updated; break;
     case PutKind::Unchanged: ++metrics_.articles_unchanged; break;
     case PutKind::Duplicate: ++metrics_.articles_duplicate; break;

@@ -72,6 +72,10 @@ class Ingestor {
   size_t outstanding() const { return outstanding_.load(); }
 
   void set_templates(std::shared_ptr<const TemplateRegistry> t);
+  // SIGHUP: the [poll] and [fetch]-derived settings (retries, per-poll and queue caps, Retry-After cap, body
+  // limit, poll policy) and store_raw_html take effect for work that starts from now on. `workers` is not
+  // changed (the pool is fixed at construction).
+  void reconfigure(const Config& cfg);
   // The wall clock (epoch seconds) for schedules and failure pauses; tests inject their own.
   void set_clock(std::function<int64_t()> clock) { clock_ = std::move(clock); }
   int64_t now() const { return clock_(); }
@@ -139,11 +143,14 @@ class Ingestor {
   void remember_failure(const std::string& key, bool permanent);
   std::shared_ptr<const TemplateRegistry> templates() const;
 
-  const Config& cfg_;
+  // The settings in force: replaced whole by reconfigure() (SIGHUP), read through config() (a snapshot that
+  // stays valid for the caller however long it keeps it).
+  std::shared_ptr<const Config> config() const;
+  mutable std::mutex cfg_mu_;  // guards cfg_ only; a leaf lock (taken under mu_ or state_write_mu_ too)
+  std::shared_ptr<const Config> cfg_;
   Store& store_;
   Fetcher& fetcher_;
   Metrics& metrics_;
-  PollPolicy policy_;
   WorkerPool pool_;
   std::atomic<bool> accepting_{true};
   std::atomic<uint64_t> dropped_at_shutdown_{0};

@@ -7,8 +7,11 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
+#include <ctime>
 #include <atomic>
+#include <filesystem>
 #include <memory>
 #include <set>
 #include <thread>
@@ -26,20 +29,68 @@ namespace baotin {
 namespace {
 // "<N>" syslog priority prefix (sd-daemon(3) SD_ERR...): journald reads it from a stream and strips it, so
 // `journalctl -p warning` works.
+char syslog_priority(spdlog::level::level_enum l) {
+  static constexpr char kPrio[] = {'7', '7', '6', '4', '3', '2', '6'};  // trace debug info warn err critical off
+  return kPrio[static_cast<int>(l)];
+}
+
 class SyslogPriorityFlag : public spdlog::custom_flag_formatter {
  public:
   void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
-    static constexpr char kPrio[] = {'7', '7', '6', '4', '3', '2', '6'};  // trace debug info warn err critical off
-    const char text[3] = {'<', kPrio[static_cast<int>(msg.level)], '>'};
+    const char text[3] = {'<', syslog_priority(msg.level), '>'};
     dest.append(text, text + 3);
   }
   std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<SyslogPriorityFlag>(); }
 };
+
+// log_format = "json": {"time":"2026-12-01T18:57:37.123+07:00","level":"info","msg":"..."} per line, for log
+// shippers (Loki, Elasticsearch, `jq`). Invalid UTF-8 in a message (a hostile feed's bytes) becomes U+FFFD.
+class JsonLineFormatter : public spdlog::formatter {
+ public:
+  explicit JsonLineFormatter(bool priority_prefix) : prio_(priority_prefix) {}
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    const auto t = std::chrono::system_clock::to_time_t(msg.time);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count() % 1000;
+    std::tm tm{};
+    localtime_r(&t, &tm);
+    char buf[64], zone[8];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    std::strftime(zone, sizeof zone, "%z", &tm);  // +0700
+    std::string time = std::string(buf) + "." + std::to_string(1000 + ms).substr(1) + std::string(zone, 3) + ":" +
+                       std::string(zone + 3);
+    nlohmann::json j = {{"time", time},
+                        {"level", std::string(spdlog::level::to_string_view(msg.level).data(),
+                                              spdlog::level::to_string_view(msg.level).size())},
+                        {"msg", std::string(msg.payload.data(), msg.payload.size())}};
+    std::string line;
+    if (prio_) line = std::string{'<', syslog_priority(msg.level), '>'};
+    line += j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    line += '\n';
+    dest.append(line.data(), line.data() + line.size());
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<JsonLineFormatter>(prio_); }
+
+ private:
+  bool prio_;
+};
 }  // namespace
 
-void setup_logging(const std::string& level) {
-  auto logger = spdlog::stderr_color_mt("baotin");
-  if (std::getenv("JOURNAL_STREAM")) {
+std::string group_thousands(uint64_t n) {
+  std::string d = std::to_string(n), out;
+  for (size_t i = 0; i < d.size(); ++i) {
+    if (i && (d.size() - i) % 3 == 0) out += ',';
+    out += d[i];
+  }
+  return out;
+}
+
+void setup_logging(const std::string& level, const std::string& format) {
+  auto logger = spdlog::get("baotin");
+  if (!logger) logger = spdlog::stderr_color_mt("baotin");
+  const bool journal = std::getenv("JOURNAL_STREAM") != nullptr;
+  if (format == "json") {
+    logger->set_formatter(std::make_unique<JsonLineFormatter>(journal));
+  } else if (journal) {
     // journald stamps lines itself; the priority prefix lets it keep the level.
     auto f = std::make_unique<spdlog::pattern_formatter>();
     f->add_flag<SyslogPriorityFlag>('*').set_pattern("%*%l: %v");
@@ -150,7 +201,7 @@ int run_serve(const ServeOptions& opts) {
   auto loaded = load_run_config(opts.config_path, opts.data_dir);
   if (!loaded) return 2;
   Config cfg = std::move(*loaded);
-  setup_logging(cfg.log_level);
+  setup_logging(cfg.log_level, cfg.log_format);
 
   // Signals are handled synchronously through a signalfd; block them before any thread starts.
   sigset_t mask;
@@ -166,6 +217,26 @@ int run_serve(const ServeOptions& opts) {
     return 1;
   }
 
+  Metrics metrics;
+  std::shared_ptr<const TemplateRegistry> templates;
+  {
+    std::vector<TemplateError> terrs;
+    size_t failed = 0;
+    templates = reload_templates(cfg, TemplateRegistry(), terrs, &failed);
+    metrics.template_load_errors += failed;
+    std::error_code ec;
+    spdlog::info("templates: {} loaded from {}", templates->all().size(),
+                 std::filesystem::absolute(cfg.templates_dir, ec).lexically_normal().string());
+  }
+  // A template name in [sites] enabled / [[feeds]] site that nothing declares is a configuration error, as in
+  // `baotin check` (a template file that exists but does not load was logged above and is skipped).
+  if (auto unknown = unknown_template_names(cfg, *templates); !unknown.empty()) {
+    for (const auto& e : unknown) spdlog::critical("config: {}", e.str());
+    spdlog::critical("not starting: the config names templates that do not exist");
+    ::close(sfd);
+    return 2;
+  }
+
   std::string err;
   StoreOptions so;
   so.path = cfg.data_dir;
@@ -177,35 +248,28 @@ int run_serve(const ServeOptions& opts) {
     spdlog::critical("cannot open store {}: {}", cfg.data_dir, err);
     return 1;
   }
-  spdlog::info("store: {} (change log at {})", cfg.data_dir, store->last_seq());
-
-  Metrics metrics;
-  std::shared_ptr<const TemplateRegistry> templates;
   {
-    std::vector<TemplateError> terrs;
-    size_t failed = 0;
-    templates = reload_templates(cfg, TemplateRegistry(), terrs, &failed);
-    metrics.template_load_errors += failed;
-    spdlog::info("templates: {} loaded from {}", templates->all().size(), cfg.templates_dir);
+    std::error_code ec;
+    auto abs = std::filesystem::weakly_canonical(std::filesystem::absolute(cfg.data_dir, ec), ec);
+    const uint64_t seq = store->last_seq();
+    if (seq == 0)
+      spdlog::info("store: {} (new, empty)", abs.string());
+    else
+      spdlog::info("store: {} ({} changes recorded so far)", abs.string(), group_thousands(seq));
   }
+
   metrics.load_health(stored_health(*store));
-  FetcherConfig fetch_cfg = cfg.fetch;
-  if (!cfg.metrics_listen.empty()) {
-    // The daemon's own endpoint is never fetched, whatever allow_private says (it would store /status).
-    if (auto a = parse_listen_address(cfg.metrics_listen, nullptr)) {
-      const bool any = a->host == "0.0.0.0" || a->host == "::";
-      const bool v6 = a->host.find(':') != std::string::npos;
-      fetch_cfg.never_connect.push_back(any ? "*:" + std::to_string(a->port)
-                                            : (v6 ? "[" + a->host + "]" : a->host) + ":" + std::to_string(a->port));
-    }
-  }
-  Fetcher fetcher(fetch_cfg);
+  // The daemon's own endpoint is never fetched, whatever allow_private says (it would store /status).
+  Fetcher fetcher(daemon_fetcher_config(cfg));
   Ingestor ing(cfg, *store, fetcher, metrics, templates);
   std::vector<FeedConfig> feeds = effective_feeds(cfg, *templates);
-  metrics.feeds_total = static_cast<int64_t>(feeds.size());
+  metrics.set_configured_feeds(feeds);
   if (feeds.empty()) spdlog::warn("no feeds configured: nothing to poll (see [[feeds]] and [sites] in the config)");
   for (const auto& f : feeds) ing.feed_state(f.url);  // load persisted schedule: no burst after a restart
 
+  uint64_t health_watchdog_usec = 0;  // the scheduler loop's heartbeat, for /healthz
+  HealthState health(monotonic_seconds(), HealthState::stuck_after_for_watchdog(
+                                              sd_watchdog_enabled(0, &health_watchdog_usec) > 0 ? health_watchdog_usec : 0));
   std::unique_ptr<HttpEndpoint> http;
   if (!cfg.metrics_listen.empty()) {
     std::string why;
@@ -227,11 +291,12 @@ int run_serve(const ServeOptions& opts) {
       j["store"] = store_status_json(*store);
       return HttpResponse{200, "application/json", j.dump(2)};
     });
-    // 503 while store writes fail (disk full, I/O error): nothing is being stored.
+    // 503 while store writes fail (disk full, I/O error): nothing is being stored; or while the scheduler loop
+    // has not ticked for HealthState::kStuckAfterSeconds: nothing is being polled.
     http->route("/healthz", [&] {
       const auto h = store->health();
-      if (h.ok) return HttpResponse{200, "text/plain; charset=utf-8", "ok\n"};
-      return HttpResponse{503, "text/plain; charset=utf-8", "store unhealthy: " + h.reason + "\n"};
+      const auto v = health.check(monotonic_seconds(), h.ok, h.reason);
+      return HttpResponse{v.status, "text/plain; charset=utf-8", v.body};
     });
     spdlog::info("metrics: http://{}/metrics and /status", cfg.metrics_listen);
     http->start();
@@ -241,6 +306,22 @@ int run_serve(const ServeOptions& opts) {
   bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
   sd_notify(0, "READY=1");
   sd_notifyf(0, "STATUS=polling %zu feeds", feeds.size());
+  {
+    // What the daemon will do, and when: the first poll is the earliest persisted (or newly spread) next poll.
+    int64_t first = 0;
+    for (const auto& f : feeds) {
+      const int64_t np = ing.feed_state(f.url).next_poll;
+      if (!first || np < first) first = np;
+    }
+    const int64_t now = epoch_now();
+    if (feeds.empty())
+      spdlog::info("serving: no feeds to poll, {} templates, {} workers", templates->all().size(), cfg.workers);
+    else
+      spdlog::info("serving: {} feeds, {} templates, {} workers; first poll in {} s ({})",
+                   group_thousands(feeds.size()), templates->all().size(), cfg.workers,
+                   std::max<int64_t>(0, first - now), epoch_to_iso_vn(std::max(first, now)));
+  }
+
   // Duplicate index rebuild (older format, or interrupted): after READY, so that a large store does not exceed
   // systemd's start timeout; resumable, so a restart continues it. Polling runs meanwhile; duplicate look-ups
   // see the part of the index rebuilt so far.
@@ -261,13 +342,12 @@ int run_serve(const ServeOptions& opts) {
       }
     });
   }
-  spdlog::info("serving: {} feeds, {} templates, {} workers", feeds.size(), templates->all().size(), cfg.workers);
-
   double last_watchdog = 0, last_status = 0, last_health = monotonic_seconds();
   bool stop = false;
   double last_loop_error = -1e9;
   while (!stop) {
     double mono = monotonic_seconds();
+    health.heartbeat(mono);
     try {
       // A store read error here (a damaged feeds family, say) must not end the daemon: it is logged (at most
       // every 10 s) and the loop keeps answering signals, the watchdog and the endpoint.
@@ -309,18 +389,50 @@ int run_serve(const ServeOptions& opts) {
             for (const auto& e : e2) spdlog::error("reload: {}", e.str());
             spdlog::error("reload: configuration invalid, keeping the running one");
           } else {
-            // Only templates and the feed list change on reload; fetch/store settings need a restart.
+            if (!opts.data_dir.empty()) next.data_dir = opts.data_dir;
+            // Every setting that can change while running does; the others keep their running value and are
+            // named (they take effect on the next start).
+            std::vector<std::string> applied, restart;
+            for (const auto& c : changed_settings(cfg, next)) (c.needs_restart ? restart : applied).push_back(c.name);
             next.data_dir = cfg.data_dir;
+            next.workers = cfg.workers;
+            next.metrics_listen = cfg.metrics_listen;
+            next.metrics_allow_remote = cfg.metrics_allow_remote;
+            next.block_cache_mb = cfg.block_cache_mb;
             std::vector<TemplateError> terrs;
             size_t failed = 0;
             auto t = reload_templates(next, *templates, terrs, &failed);
             metrics.template_load_errors += failed;
+            if (auto unknown = unknown_template_names(next, *t); !unknown.empty()) {
+              // As at start: a name nothing declares is a typo; the running config (and templates) stay.
+              for (const auto& e : unknown) spdlog::error("reload: {}", e.str());
+              spdlog::error("reload: the config names templates that do not exist; keeping the running config");
+              sd_notify(0, "READY=1");
+              continue;
+            }
+            std::string why;
+            if (!fetcher.reconfigure(daemon_fetcher_config(next), &why)) {
+              spdlog::error("reload: [fetch]: {}; keeping the running fetch settings", why);
+              next.fetch = cfg.fetch;
+            }
+            setup_logging(next.log_level, next.log_format);
+            ing.reconfigure(next);
             ing.set_templates(t);
             feeds = effective_feeds(next, *t);
             for (const auto& f : feeds) ing.feed_state(f.url);
-            metrics.feeds_total = static_cast<int64_t>(feeds.size());
+            metrics.set_configured_feeds(feeds);
             templates = t;
-            spdlog::info("reload: {} feeds, {} templates", feeds.size(), t->all().size());
+            cfg = std::move(next);
+            auto join = [](const std::vector<std::string>& v) {
+              std::string out;
+              for (const auto& n : v) out += (out.empty() ? "" : ", ") + n;
+              return out;
+            };
+            spdlog::info("reload: {} feeds, {} templates; changed: {}", group_thousands(feeds.size()), t->all().size(),
+                         applied.empty() ? std::string("no settings") : join(applied));
+            if (!restart.empty())
+              spdlog::warn("reload: {} changed but need a restart; running with the previous value until then",
+                           join(restart));
           }
           sd_notify(0, "READY=1");
         } else {

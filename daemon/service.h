@@ -37,7 +37,11 @@ std::shared_ptr<const TemplateRegistry> load_templates(const Config& cfg, bool l
 std::shared_ptr<const TemplateRegistry> reload_templates(const Config& cfg, const TemplateRegistry& previous,
                                                          std::vector<TemplateError>& errors, size_t* failed_files);
 
-// Logging to stderr (journald-friendly: no timestamps when JOURNAL_STREAM is set).
-void setup_logging(const std::string& level);
+// Logging to stderr. format "text": "<time> <level> <message>" lines; "json": one object per line
+// {"time","level","msg"}. Under journald (JOURNAL_STREAM set) each line starts with its syslog priority
+// ("<4>" ...) and text lines carry no timestamp (journald stamps them). Callable again (reload).
+void setup_logging(const std::string& level, const std::string& format = "text");
+// "5,000" (thousands separators for log lines).
+std::string group_thousands(uint64_t n);
 
 }  // namespace baotin

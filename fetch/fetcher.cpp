@@ -248,11 +248,15 @@ std::optional<double> parse_retry_after(const std::string& value, int64_t now_ep
 }
 
 struct Fetcher::Impl {
+  static void normalise(FetcherConfig& c) {
+    if (c.max_in_flight < 1) c.max_in_flight = 1;
+    if (c.per_host_concurrency < 1) c.per_host_concurrency = 1;
+    if (c.per_host_min_delay_s < 0) c.per_host_min_delay_s = 0;
+    if (c.max_redirects < 0) c.max_redirects = 0;
+  }
+
   explicit Impl(FetcherConfig c) : cfg(std::move(c)) {
-    if (cfg.max_in_flight < 1) cfg.max_in_flight = 1;
-    if (cfg.per_host_concurrency < 1) cfg.per_host_concurrency = 1;
-    if (cfg.per_host_min_delay_s < 0) cfg.per_host_min_delay_s = 0;
-    if (cfg.max_redirects < 0) cfg.max_redirects = 0;
+    normalise(cfg);
     agent_token = robots_product_token(cfg.user_agent);
     std::string why;
     auto allow_list = NetAllowList::parse(cfg.allow_private, &why);
@@ -283,6 +287,7 @@ struct Fetcher::Impl {
   // Shared with submitters (guarded by mu).
   mutable std::mutex mu;
   std::vector<JobPtr> incoming;
+  std::optional<std::pair<FetcherConfig, NetAllowList>> next_cfg;  // reconfigure(): applied by the loop
   bool stopping = false;
   bool drain = false;
 
@@ -801,12 +806,15 @@ struct Fetcher::Impl {
     for (;;) {
       std::vector<JobPtr> in;
       bool stop = false, dr = false;
+      std::optional<std::pair<FetcherConfig, NetAllowList>> nc;
       {
         std::lock_guard lk(mu);
         in.swap(incoming);
+        nc.swap(next_cfg);
         stop = stopping;
         dr = drain;
       }
+      if (nc) apply(std::move(nc->first), std::move(nc->second));
       for (auto& j : in) admit(std::move(j));
       if (stop && !dr) {
         cancel_all();
@@ -834,6 +842,25 @@ struct Fetcher::Impl {
       curl_multi_poll(multi, nullptr, 0, static_cast<int>(poll_timeout_ms()), nullptr);
     }
     publish_counts();
+  }
+
+  // Loop thread only: running transfers point at cfg.never_connect and allow, which stay the same objects.
+  void apply(FetcherConfig c, NetAllowList a) {
+    c.resolve = cfg.resolve;
+    c.verify_tls = cfg.verify_tls;
+    const bool agent_changed = c.user_agent != cfg.user_agent;
+    cfg = std::move(c);
+    allow = std::move(a);
+    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, static_cast<long>(std::max(16, cfg.max_in_flight * 2)));
+    if (agent_changed) {
+      // robots.txt groups are chosen by product token: parsed rules of the old agent are dropped (entries
+      // still being fetched keep their waiting requests and are parsed with the new token).
+      agent_token = robots_product_token(cfg.user_agent);
+      for (auto it = robots.begin(); it != robots.end();) {
+        if (it->second.state == RobotsEntry::State::kReady) it = robots.erase(it);
+        else ++it;
+      }
+    }
   }
 
   void join() {
@@ -904,6 +931,22 @@ void Fetcher::shutdown(bool drain) {
   }
   curl_multi_wakeup(impl_->multi);
   if (std::this_thread::get_id() != impl_->loop_id) impl_->join();
+}
+
+bool Fetcher::reconfigure(FetcherConfig cfg, std::string* why) {
+  std::string err;
+  auto allow_list = NetAllowList::parse(cfg.allow_private, &err);
+  if (!allow_list) {
+    if (why) *why = err;
+    return false;
+  }
+  Impl::normalise(cfg);
+  {
+    std::lock_guard lk(impl_->mu);
+    impl_->next_cfg.emplace(std::move(cfg), std::move(*allow_list));
+  }
+  curl_multi_wakeup(impl_->multi);
+  return true;
 }
 
 FetcherStats Fetcher::stats() const {

@@ -127,6 +127,11 @@ class Fetcher {
   // drain=true: finish everything in flight and queued, then stop. drain=false: cancel everything
   // (callbacks receive error "cancelled: fetcher shut down"). Idempotent; blocks until the loop has exited.
   void shutdown(bool drain);
+  // Replaces the settings (SIGHUP reload). Validated here (an invalid allow_private entry returns false with
+  // `why` and changes nothing); applied by the loop thread before its next dispatch, so requests admitted from
+  // then on (and redirect hops, robots.txt fetches, politeness delays of queued ones) use them. Transfers
+  // already running keep their timeouts and body limit. `resolve` and `verify_tls` are not changed.
+  bool reconfigure(FetcherConfig cfg, std::string* why = nullptr);
   FetcherStats stats() const;
 
   struct Impl;

@@ -76,7 +76,8 @@ TEST(Cli, ServeExportSigtermAndTools) {
   const std::string bin = BAOTIN_BINARY;
   const std::string db = (dir / "data").string();
 
-  Cmd check = run(bin + " check --config " + quote((dir / "baotin.toml").string()) + " --db " + quote(db));
+  // Before the daemon has run there is no store: --db would be an error (no baotin store at ...).
+  Cmd check = run(bin + " check --config " + quote((dir / "baotin.toml").string()));
   EXPECT_EQ(check.status, 0) << check.out;
   EXPECT_NE(check.out.find("1 templates, 2 feeds"), std::string::npos) << check.out;
 
@@ -150,6 +151,22 @@ TEST(Cli, ServeExportSigtermAndTools) {
   EXPECT_NE(feeds.out.find(site.base() + "/rss.xml"), std::string::npos);
   EXPECT_EQ(feeds.out.find("s3cr3t-tok"), std::string::npos) << feeds.out;
   EXPECT_NE(feeds.out.find("token=REDACTED"), std::string::npos) << feeds.out;
+  // feeds --json: the entries of /status "feeds", field for field.
+  Cmd feeds_json = run(bin + " feeds --json --db " + quote(db));
+  EXPECT_EQ(feeds_json.status, 0);
+  auto fj = nlohmann::json::parse(feeds_json.out);
+  ASSERT_EQ(fj.size(), sj["feeds"].size()) << feeds_json.out;
+  auto keys = [](const nlohmann::json& o) {
+    std::vector<std::string> k;
+    for (auto& [name, v] : o.items()) k.push_back(name);
+    return k;
+  };
+  EXPECT_EQ(keys(fj[0]), keys(sj["feeds"][0]));
+  EXPECT_EQ(feeds_json.out.find("s3cr3t-tok"), std::string::npos) << feeds_json.out;
+  // Template health recorded by the daemon, now that the store exists.
+  Cmd health = run(bin + " check --config " + quote((dir / "baotin.toml").string()) + " --db " + quote(db));
+  EXPECT_EQ(health.status, 0) << health.out;
+  EXPECT_NE(health.out.find("template health"), std::string::npos) << health.out;
   Cmd verify = run(bin + " verify --db " + quote(db));
   EXPECT_EQ(verify.status, 0) << verify.out;
 
@@ -248,18 +265,18 @@ TEST(Cli, BackfillSkipsOldDomainUrlsOfStoredArticles) {
   std::filesystem::remove_all(dir);
 }
 
-TEST(Cli, UsageErrors) {
+TEST(Cli, UsageErrors) {  // more in test_cli_conventions
   const std::string bin = BAOTIN_BINARY;
-  EXPECT_NE(run(bin + " 2>/dev/null").status, 0);
-  EXPECT_NE(run(bin + " export --db /nonexistent/db 2>/dev/null").status, 0);
-  EXPECT_NE(run(bin + " serve --config /nonexistent.toml 2>/dev/null").status, 0);
+  EXPECT_EQ(run(bin + " 2>/dev/null").status, 2);
+  EXPECT_EQ(run(bin + " export --db /nonexistent/db 2>/dev/null").status, 2);
+  EXPECT_EQ(run(bin + " serve --config /nonexistent.toml 2>/dev/null").status, 2);
 }
 
 TEST(Cli, NegativeExportCursorIsAUsageError) {
   const std::string bin = BAOTIN_BINARY;
   for (const char* bad : {"-1", "18446744073709551616x", "abc", "1.5"}) {
     Cmd r = run(bin + " export --db /nonexistent/db --since " + quote(bad) + " 2>&1");
-    EXPECT_NE(r.status, 0) << bad;
+    EXPECT_EQ(r.status, 2) << bad;
     EXPECT_NE(r.out.find("change-log cursor"), std::string::npos) << bad << ": " << r.out;
     EXPECT_EQ(r.out.find("18446744073709551615"), std::string::npos) << r.out;
   }
@@ -348,6 +365,13 @@ TEST(Cli, ExportAndVerifyReportStorageDamage) {
   EXPECT_EQ(ver.status, 1) << ver.out;
   EXPECT_NE(ver.out.find("PROBLEMS FOUND"), std::string::npos) << ver.out;
   EXPECT_NE(ver.out.find(std::filesystem::path(files.front()).filename().string()), std::string::npos) << ver.out;
+  Cmd ver_json = run(bin + " verify --json --db " + quote(db));  // the same verdict and exit status as JSON
+  EXPECT_EQ(ver_json.status, 1) << ver_json.out;
+  auto vj = nlohmann::json::parse(ver_json.out);
+  EXPECT_EQ(vj["consistent"], false);
+  ASSERT_FALSE(vj["problems"].empty());
+  EXPECT_NE(vj["problems"].dump().find(std::filesystem::path(files.front()).filename().string()), std::string::npos)
+      << ver_json.out;
 }
 
 TEST(Cli, VerifyRefusesDamagedWalAndSalvages) {

@@ -972,3 +972,47 @@ TEST(FetcherPolicy, EnvironmentProxyIsIgnored) {
   ::unsetenv("ALL_PROXY");
   EXPECT_TRUE(r.ok()) << r.error;
 }
+
+// SIGHUP reload (issue 11, item 3): new settings apply to requests made after reconfigure(); an invalid allow
+// list is refused and changes nothing.
+TEST(Fetcher, ReconfigureAppliesToLaterRequests) {
+  TestServer s;
+  std::mutex mu;
+  std::vector<std::string> agents;
+  s.svr.Get("/page", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lk(mu);
+    agents.push_back(req.get_header_value("User-Agent"));
+    res.set_content(big_text(5000), "text/plain");
+  });
+  s.start();
+  auto cfg = fast_cfg();
+  cfg.user_agent = "baotin-test/one";
+  Fetcher f(cfg);
+  ASSERT_TRUE(f.fetch({s.url("/page")}).ok());
+
+  auto next = cfg;
+  next.user_agent = "baotin-test/two";
+  next.max_body_bytes = 1024;
+  ASSERT_TRUE(f.reconfigure(next));
+  auto r = f.fetch({s.url("/page")});
+  EXPECT_TRUE(r.too_large) << r.error;  // the new body limit
+  {
+    std::lock_guard lk(mu);
+    ASSERT_EQ(agents.size(), 2u);
+    EXPECT_EQ(agents[0], "baotin-test/one");
+    EXPECT_EQ(agents[1], "baotin-test/two");
+  }
+
+  // The allow list too: without 127.0.0.1 the loopback server is refused from now on.
+  auto closed = next;
+  closed.allow_private.clear();
+  ASSERT_TRUE(f.reconfigure(closed));
+  EXPECT_TRUE(f.fetch({s.url("/page")}).blocked_by_policy);
+
+  auto bad = cfg;
+  bad.allow_private = {"10.0.0.0/99"};
+  std::string why;
+  EXPECT_FALSE(f.reconfigure(bad, &why));
+  EXPECT_NE(why.find("10.0.0.0/99"), std::string::npos) << why;
+  EXPECT_TRUE(f.fetch({s.url("/page")}).blocked_by_policy);  // unchanged by the refused reconfigure
+}

@@ -364,6 +364,7 @@ TEST(Pipeline, HugeFeedIsTakenInBoundedBatches) {
   NewsServer site(baotin::testing::many_stories(120));
   Harness h("huge");
   h.cfg.max_new_per_poll = 25;
+  h.ing->reconfigure(h.cfg);  // the Ingestor holds its own copy (reload semantics)
   FeedConfig feed{site.base() + "/rss.xml", ""};
   size_t stored = 0;
   h.ing->set_outcome_listener([&](const IngestOutcome& o) { stored += o.stored; });
@@ -394,6 +395,7 @@ TEST(Pipeline, ShutdownDropsQueuedWorkAndNextRunRediscoversIt) {
   site.article_delay_ms = 30;
   Harness h("drain");
   h.cfg.max_new_per_poll = 1000;
+  h.ing->reconfigure(h.cfg);  // the Ingestor holds its own copy (reload semantics)
   FeedConfig feed{site.base() + "/rss.xml", ""};
   std::atomic<size_t> stored{0};
   h.ing->set_outcome_listener([&](const IngestOutcome& o) { stored += o.stored; });
@@ -566,6 +568,7 @@ TEST(Pipeline, ItemsLostToAnUnavailableRobotsTxtAreRediscoveredByTheNextPoll) {
   Harness h("robots-rediscover", robots_every_time);
   FeedConfig feed{site.base() + "/rss.xml", ""};
   h.cfg.article_retries = 1;  // give up at once
+  h.ing->reconfigure(h.cfg);  // the Ingestor holds its own copy (reload semantics)
   std::atomic<bool> down{false};
   // Robots.txt goes down right after the feed itself was fetched: the parser turns it off.
   h.ing->set_feed_parser([&](std::string_view b, const std::string& ct, const std::string& base) {
@@ -678,6 +681,7 @@ TEST(Pipeline, FetchedPagesWaitingForWorkersStayWithinABudget) {
   NewsServer site(stories);
   Harness h("budget");
   h.cfg.max_new_per_poll = 1000;
+  h.ing->reconfigure(h.cfg);  // the Ingestor holds its own copy (reload semantics)
   FeedConfig feed{site.base() + "/rss.xml", ""};
   std::atomic<bool> done{false};
   std::atomic<int64_t> peak{0};

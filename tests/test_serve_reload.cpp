@@ -13,6 +13,9 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <mutex>
+#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -217,4 +220,163 @@ TEST(ServeReload, ReadyBeforeBackgroundRebuildAndReloadKeepsFeeds) {
   ASSERT_TRUE(store);
   EXPECT_FALSE(store->dedup_rebuild_progress().pending);
   EXPECT_TRUE(store->verify().empty());
+}
+
+// SIGHUP applies every setting it can (issue 11, item 3): log level and format, [fetch] (the user agent seen by
+// the server), the feed list; settings that need a restart are named and keep their running value.
+TEST(ServeReload, SighupAppliesLoggingFetchAndFeedsAndNamesRestartSettings) {
+  baotin::testing::TempDir dir("baotin-reload-all");
+  const std::string db = (dir.path / "data").string();
+  std::filesystem::create_directories(dir.path / "sites");
+
+  httplib::Server site;
+  std::mutex mu;
+  std::vector<std::pair<std::string, std::string>> seen;  // (path, user agent)
+  auto feed = [&](const httplib::Request& req, httplib::Response& res) {
+    {
+      std::lock_guard lk(mu);
+      seen.emplace_back(req.path, req.get_header_value("User-Agent"));
+    }
+    res.set_content("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title></channel></rss>",
+                    "application/rss+xml");
+  };
+  site.Get("/a.xml", feed);
+  site.Get("/b.xml", feed);
+  const int port = site.bind_to_any_port("127.0.0.1");
+  std::thread site_thread([&] { site.listen_after_bind(); });
+  struct StopSite {
+    httplib::Server& s;
+    std::thread& t;
+    ~StopSite() {
+      s.stop();
+      if (t.joinable()) t.join();
+    }
+  } stop_site{site, site_thread};
+  auto saw = [&](const std::string& path, const std::string& ua) {
+    std::lock_guard lk(mu);
+    for (const auto& [p, u] : seen)
+      if (p == path && u == ua) return true;
+    return false;
+  };
+  const std::string base = "http://127.0.0.1:" + std::to_string(port);
+  auto config = [&](const std::string& daemon_extra, const std::string& ua, bool second_feed) {
+    std::string c = "[daemon]\ntemplates_dir = \"" + (dir.path / "sites").string() + "\"\nmetrics_listen = \"\"\n" +
+                    daemon_extra + "[fetch]\nrespect_robots = false\nuser_agent = \"" + ua +
+                    "\"\n[poll]\nmin_interval_s = 1\nmax_interval_s = 2\nmax_backoff_s = 2\n"
+                    "[[feeds]]\nurl = \"" + base + "/a.xml\"\nallow_private = true\n";
+    if (second_feed) c += "[[feeds]]\nurl = \"" + base + "/b.xml\"\nallow_private = true\n";
+    write(dir.path / "baotin.toml", c);
+  };
+  config("log_level = \"info\"\nworkers = 2\n", "baotin-test/one", false);
+
+  const std::string sock_path = (dir.path / "notify.sock").string();
+  int sock = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(sock, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", sock_path.c_str());
+  ASSERT_EQ(::bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const std::string log_path = (dir.path / "serve.log").string();
+  const std::string bin = BAOTIN_BINARY;
+  fflush(nullptr);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    setenv("NOTIFY_SOCKET", sock_path.c_str(), 1);
+    unsetenv("JOURNAL_STREAM");
+    freopen(log_path.c_str(), "w", stderr);
+    execl(bin.c_str(), bin.c_str(), "serve", "--config", (dir.path / "baotin.toml").c_str(), "--data-dir", db.c_str(),
+          nullptr);
+    _exit(127);
+  }
+  struct KillOnExit {
+    pid_t pid;
+    ~KillOnExit() {
+      if (pid > 0 && waitpid(pid, nullptr, WNOHANG) == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, nullptr, 0);
+      }
+    }
+  } guard{pid};
+  auto wait_notify = [&](const std::string& what) {
+    for (int i = 0; i < 300; ++i) {
+      pollfd p{sock, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      char buf[512];
+      ssize_t n = ::recv(sock, buf, sizeof buf - 1, 0);
+      if (n > 0 && std::string(buf, static_cast<size_t>(n)).find(what) != std::string::npos) return true;
+    }
+    return false;
+  };
+  auto wait_for = [&](const std::function<bool()>& pred) {
+    for (int i = 0; i < 200; ++i) {  // up to 20 s
+      if (pred()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  };
+  ASSERT_TRUE(wait_notify("READY=1")) << read_all(log_path);
+  ASSERT_TRUE(wait_for([&] { return saw("/a.xml", "baotin-test/one"); })) << read_all(log_path);
+
+  config("log_level = \"debug\"\nlog_format = \"json\"\nworkers = 5\nblock_cache_mb = 32\n", "baotin-test/two", true);
+  kill(pid, SIGHUP);
+  ASSERT_TRUE(wait_notify("READY=1"));
+  EXPECT_TRUE(wait_for([&] { return saw("/a.xml", "baotin-test/two") && saw("/b.xml", "baotin-test/two"); }))
+      << read_all(log_path);
+  EXPECT_FALSE(saw("/b.xml", "baotin-test/one"));
+
+  // A reload naming a template that does not exist is refused whole (as serve refuses to start on it): the
+  // user agent stays "two".
+  config("log_level = \"debug\"\nlog_format = \"json\"\n", "baotin-test/three", true);
+  {
+    std::ofstream(dir.path / "baotin.toml", std::ios::app) << "[sites]\nenabled = [\"khong-co\"]\n";
+  }
+  kill(pid, SIGHUP);
+  ASSERT_TRUE(wait_notify("READY=1"));
+  const size_t before = [&] { std::lock_guard lk(mu); return seen.size(); }();
+  EXPECT_TRUE(wait_for([&] { std::lock_guard lk(mu); return seen.size() >= before + 2; }));
+  EXPECT_FALSE(saw("/a.xml", "baotin-test/three"));
+
+  kill(pid, SIGTERM);
+  int st = 0;
+  ASSERT_EQ(waitpid(pid, &st, 0), pid);
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << st;
+  ::close(sock);
+
+  // Before the reload: text lines, info and up. The startup line says what will happen and when.
+  const std::string log = read_all(log_path);
+  std::istringstream in(log);
+  std::string line;
+  bool json = false, reload_line = false, restart_line = false, debug_line = false, startup_line = false;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    if (!json && line[0] == '{') json = true;
+    if (!json) {
+      EXPECT_EQ(line.find(" debug "), std::string::npos) << line;
+      if (line.find("serving: 1 feeds, 0 templates, 2 workers; first poll in ") != std::string::npos) startup_line = true;
+      continue;
+    }
+    // After it: every line is one JSON object.
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << line;
+    ASSERT_TRUE(j.contains("time") && j.contains("level") && j.contains("msg")) << line;
+    const std::string msg = j["msg"], level = j["level"];
+    if (level == "debug") debug_line = true;
+    if (msg.find("reload: 2 feeds") != std::string::npos) {
+      reload_line = true;
+      for (const char* n : {"daemon.log_level", "daemon.log_format", "fetch.user_agent", "feeds"})
+        EXPECT_NE(msg.find(n), std::string::npos) << n << " in " << msg;
+      EXPECT_EQ(msg.find("daemon.workers"), std::string::npos) << msg;
+    }
+    if (level == "warning" && msg.find("daemon.workers, daemon.block_cache_mb changed but need a restart") !=
+                                  std::string::npos)
+      restart_line = true;
+  }
+  EXPECT_TRUE(startup_line) << log;
+  EXPECT_TRUE(json) << log;
+  EXPECT_TRUE(reload_line) << log;
+  EXPECT_TRUE(restart_line) << log;
+  EXPECT_TRUE(debug_line) << log;
+  EXPECT_NE(log.find("khong-co"), std::string::npos) << log;
+  EXPECT_NE(log.find("keeping the running config"), std::string::npos) << log;
 }
