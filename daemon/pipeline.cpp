@@ -762,8 +762,11 @@ void Ingestor::on_article_result(const ArticleJob& job, int attempt, FetchResult
     case PutKind::Unchanged: ++metrics_.articles_unchanged; break;
     case PutKind::Duplicate: ++metrics_.articles_duplicate; break;
   }
-  spdlog::info("article {}: {} (id {}, version {}{})", redact_url(url), put_kind_name(res.kind), res.id, res.version,
-               res.duplicate_of.empty() ? "" : ", duplicate of " + res.duplicate_of);
+  spdlog::info("article {}: {} (id {}, version {}{}{})", redact_url(url), put_kind_name(res.kind), res.id, res.version,
+               res.duplicate_of.empty() ? "" : ", duplicate of " + res.duplicate_of,
+               res.moved.empty() ? std::string()
+                                 : ", published first: the cluster's original now (" +
+                                       std::to_string(res.moved.size()) + " copies re-pointed)");
   finish_url({url, true, put_kind_name(res.kind), ""}, true);
 }
 

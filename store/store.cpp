@@ -202,7 +202,9 @@ const char* put_kind_name(PutKind k) {
 }
 
 nlohmann::json to_json(const ChangeEvent& e) {
-  return {{"seq", e.seq}, {"type", e.type}, {"id", e.id}, {"version", e.version}, {"site", e.site}, {"at", e.at}};
+  nlohmann::json j = {{"seq", e.seq}, {"type", e.type}, {"id", e.id}, {"version", e.version}, {"site", e.site}, {"at", e.at}};
+  if (!e.original.empty()) j["original"] = e.original;
+  return j;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -695,6 +697,7 @@ PutResult Store::put_article(Article a, std::string_view raw_html, const std::ve
   }
 
   prepare();  // no-op unless the lock-free look-up guessed "unchanged" and was wrong
+  std::vector<Article> moved_records;  // re-pointed at this article (it is the cluster's new original)
   if (existing) {
     r.kind = PutKind::Updated;
     a.version = existing->version + 1;
@@ -713,6 +716,7 @@ PutResult Store::put_article(Article a, std::string_view raw_html, const std::ve
       std::optional<Article> best;
       std::optional<Age> best_age;
       std::unordered_set<std::string> seen;
+      std::vector<Article> considered;
       auto consider = [&](const std::string& mid) -> std::optional<Article> {
         if (mid == id || !seen.insert(mid).second) return std::nullopt;
         auto raw = get_raw(articles_, mid);
@@ -725,6 +729,7 @@ PutResult Store::put_article(Article a, std::string_view raw_html, const std::ve
           best_age = ag;
           best = m;
         }
+        considered.push_back(m);
         return m;
       };
       for (const auto& mid : matches) {
@@ -732,7 +737,22 @@ PutResult Store::put_article(Article a, std::string_view raw_html, const std::ve
         // The match may itself be a copy: its original competes too.
         if (m && !m->duplicate_of.empty()) consider(m->duplicate_of);
       }
-      if (best) {
+      Article self = a;
+      self.id = id;
+      const Age mine = age_of(self);
+      if (best && mine.published != INT64_MAX && mine.published < best_age->published) {
+        // Published before the cluster's original (an aggregator's copy was polled first): this copy becomes the
+        // original; the former original and the copies found pointing at it are re-pointed here, each with a
+        // "cluster_original_moved" event. (Copies not found by this look-up keep pointing at the former
+        // original, whose duplicate_of now names this one.)
+        a.cluster = best->cluster.empty() ? best->id : best->cluster;
+        for (auto& m : considered) {
+          if (m.id != best->id && m.duplicate_of != best->id) continue;
+          m.duplicate_of = id;
+          m.cluster = a.cluster;
+          moved_records.push_back(std::move(m));
+        }
+      } else if (best) {
         r.kind = PutKind::Duplicate;
         a.duplicate_of = best->id;
         a.cluster = best->cluster.empty() ? best->id : best->cluster;
@@ -755,10 +775,27 @@ PutResult Store::put_article(Article a, std::string_view raw_html, const std::ve
   if (packed) batch.Put(raw_, version_key(id, a.version), *packed);
   map_urls();
   batch.Put(changes_, be64(seq), dump(to_json(ev)));
-  batch.Put(meta_, kMetaLastSeq, std::to_string(seq));
+  uint64_t last = seq;
+  for (const auto& m : moved_records) {
+    // Metadata of the latest version, not content: the record and its latest version say the new original.
+    const std::string mj = dump(to_json(m));
+    batch.Put(articles_, m.id, mj);
+    batch.Put(versions_, version_key(m.id, m.version), mj);
+    ChangeEvent mv;
+    mv.seq = ++last;
+    mv.type = "cluster_original_moved";
+    mv.id = m.id;
+    mv.version = m.version;
+    mv.site = m.site;
+    mv.at = ev.at;
+    mv.original = id;
+    batch.Put(changes_, be64(mv.seq), dump(to_json(mv)));
+    r.moved.push_back(m.id);
+  }
+  batch.Put(meta_, kMetaLastSeq, std::to_string(last));
   if (is_dedupable) dedup_->add(batch, id, fp, sketch);
   commit();
-  last_seq_ = seq;
+  last_seq_ = last;
 
   r.version = a.version;
   r.seq = seq;
@@ -841,6 +878,7 @@ void Store::scan_changes(uint64_t after_seq, const std::function<bool(const Chan
     e.version = j->value("version", 0u);
     e.site = j->value("site", "");
     e.at = j->value("at", "");
+    e.original = j->value("original", "");
     if (!fn(e)) return;
   }
   if (!it->status().ok()) throw StoreError("store read failed: " + status_text(it->status()));

@@ -91,6 +91,9 @@ enum class PutKind { New, Updated, Unchanged, Duplicate };
 const char* put_kind_name(PutKind k);  // "new", "updated", "unchanged", "duplicate"
 
 struct PutResult {
+  // Records that now point at this one as their original (it was published before the cluster's former
+  // original): one "cluster_original_moved" change event each.
+  std::vector<std::string> moved;
   PutKind kind = PutKind::Unchanged;
   std::string id;
   uint32_t version = 0;    // version now stored as the latest
@@ -100,8 +103,12 @@ struct PutResult {
 
 struct ChangeEvent {
   uint64_t seq = 0;
-  std::string type;  // "new" | "updated" | "duplicate"
+  // "new" | "updated" | "duplicate" | "cluster_original_moved": a copy stored earlier lost its place as the
+  // cluster's original to a copy published before it (`id`/`version` name the re-pointed record, `original` the
+  // new original; the record's duplicate_of now says so).
+  std::string type;
   std::string id;
+  std::string original;  // cluster_original_moved only
   uint32_t version = 0;
   std::string site;
   std::string at;  // ISO 8601, +07:00

@@ -119,7 +119,7 @@ std::vector<std::string> Store::verify(size_t max_problems) const {
         continue;
       }
       const std::string type = j->value("type", "");
-      if (type != "new" && type != "updated" && type != "duplicate")
+      if (type != "new" && type != "updated" && type != "duplicate" && type != "cluster_original_moved")
         problem("change " + std::to_string(seq) + ": unknown type '" + type + "'");
       if (j->value("seq", uint64_t{0}) != seq) problem("change " + std::to_string(seq) + ": seq field mismatch");
       const std::string id = j->value("id", "");

@@ -476,20 +476,53 @@ TEST(Store, ExactCopyIsDuplicateOfEarliest) {
   });
   EXPECT_EQ(type, "duplicate");
 
-  // A third copy whose page claims an even earlier time (in another offset) still points at the
-  // earliest-published stored match, and joins its cluster.
+  // A third copy published before the first one (07:30 +07:00, written in another offset) arrives last, as when
+  // an aggregator is polled before the outlet (issue 13): it becomes the cluster's original, the cluster keeps
+  // its id, and the two earlier records are re-pointed at it, each with a change event.
   Article third = orig;
   third.url = third.canonical_url = "https://dantri.com.vn/copy-60.htm";
   third.site = "dantri";
   third.published = "2026-03-07T00:30:00Z";  // 07:30 +07:00
   auto rt = st->put_article(third, "");
-  EXPECT_EQ(rt.kind, PutKind::Duplicate);
-  EXPECT_EQ(rt.duplicate_of, ro.id);
+  EXPECT_EQ(rt.kind, PutKind::New);
+  EXPECT_EQ(rt.duplicate_of, "");
   EXPECT_EQ(rt.cluster, ro.id);
+  EXPECT_EQ(std::set<std::string>(rt.moved.begin(), rt.moved.end()), (std::set<std::string>{ro.id, rc.id}));
+  for (const auto& id : {ro.id, rc.id}) {
+    auto m = st->get(id);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->duplicate_of, rt.id) << id;
+    EXPECT_EQ(m->cluster, ro.id) << id;
+    auto vs = st->versions(id);
+    ASSERT_FALSE(vs.empty());
+    EXPECT_EQ(vs.back().duplicate_of, rt.id) << "the latest version says it too (export reads versions)";
+    EXPECT_EQ(vs.back().version, 1u);  // metadata, not a new version
+  }
+  std::vector<ChangeEvent> after;
+  st->scan_changes(rt.seq - 1, [&](const ChangeEvent& e) {
+    after.push_back(e);
+    return true;
+  });
+  ASSERT_EQ(after.size(), 3u);
+  EXPECT_EQ(after[0].type, "new");
+  for (size_t i = 1; i < 3; ++i) {
+    EXPECT_EQ(after[i].type, "cluster_original_moved");
+    EXPECT_EQ(after[i].original, rt.id);
+  }
+  EXPECT_EQ(st->last_seq(), after.back().seq);
+  // A fourth copy, later than all: a duplicate of the new original.
+  Article fourth = orig;
+  fourth.url = fourth.canonical_url = "https://tuoitre.vn/copy-60.htm";
+  fourth.site = "tuoitre";
+  fourth.published = "2026-03-07T10:00:00+07:00";
+  auto rf = st->put_article(fourth, "");
+  EXPECT_EQ(rf.kind, PutKind::Duplicate);
+  EXPECT_EQ(rf.duplicate_of, rt.id);
+  EXPECT_EQ(rf.cluster, ro.id);
 
-  // Re-putting the original is still Unchanged, not a duplicate of its copies.
+  // Re-putting the first copy is still Unchanged, not a new move.
   EXPECT_EQ(st->put_article(orig, "").kind, PutKind::Unchanged);
-  EXPECT_TRUE(st->verify().empty());
+  EXPECT_TRUE(st->verify().empty()) << st->verify().front();
 }
 
 TEST(Store, NearCopyIsDuplicate) {
