@@ -111,10 +111,10 @@ Article extract_article(std::string_view raw, std::string_view url, std::string_
 
   bool template_ok = false;
   if (t) {
-    apply_template(*t, doc->doc, url, a);
+    const std::string layout = apply_template(*t, doc->doc, url, a);
     a.site = t->name;
     a.language = t->language_for(url);  // per host; the page's own <html lang> is not trusted (see README)
-    a.template_name = t->id();
+    a.template_name = t->id() + (layout.empty() ? "" : "/" + layout);  // vietnamnet@3/2019: the layout used
     template_ok = !a.title.empty() && !a.body.empty();
     if (a.body.empty()) a.warnings.push_back("template " + t->id() + ": body empty");
     else if (body_chars(a) < t->min_body_chars)

@@ -161,7 +161,7 @@ std::shared_ptr<const SiteTemplate> parse_template(std::string_view text, const 
   t->path = path;
   static const std::set<std::string> kTopKeys = {"name", "revision", "hosts", "feeds", "language", "min_body_chars",
                                                  "skip_urls", "article_urls", "remove", "fields", "description",
-                                                 "sitemaps", "language_by_host", "host_aliases"};
+                                                 "sitemaps", "language_by_host", "host_aliases", "layout"};
   for (const auto& [k, v] : tbl)
     if (!kTopKeys.count(std::string(k.str())))
       errors.push_back({path, line_of(v), "unknown key '" + std::string(k.str()) + "'"});
@@ -262,6 +262,47 @@ std::shared_ptr<const SiteTemplate> parse_template(std::string_view text, const 
     }
     for (const char* required : {"title", "body"})
       if (!t->fields.count(required)) errors.push_back({path, line_of(*fields), std::string("missing fields.") + required});
+  }
+  if (auto ls = tbl.get("layout")) {
+    const auto* arr = ls->as_array();
+    if (!arr || !arr->is_array_of_tables()) {
+      errors.push_back({path, line_of(*ls), "layout: expected [[layout]] tables"});
+    } else {
+      std::set<std::string> names;
+      for (const auto& e : *arr) {
+        const auto& lt = *e.as_table();
+        TemplateLayout l;
+        l.line = line_of(e);
+        for (const auto& [k, v] : lt) {
+          const std::string key(k.str());
+          if (key != "name" && key != "detect" && key != "remove" && key != "fields")
+            errors.push_back({path, line_of(v), "layout: unknown key '" + key + "'"});
+        }
+        if (auto n = lt["name"].as_string()) l.name = n->get();
+        if (l.name.empty() || l.name.find_first_of("/@ ") != std::string::npos)
+          errors.push_back({path, l.line, "layout: needs a name (no '/', '@' or spaces)"});
+        else if (!names.insert(l.name).second)
+          errors.push_back({path, l.line, "layout '" + l.name + "' given twice"});
+        if (auto d = lt.get("detect")) compile_rule(*d, "layout.detect", l.detect, path, errors);
+        else errors.push_back({path, l.line, "layout '" + l.name + "': missing detect (an XPath that matches its pages)"});
+        if (auto r = lt.get("remove")) compile_rule(*r, "layout.remove", l.remove, path, errors);
+        if (auto f = lt.get("fields")) {
+          if (auto ft = f->as_table()) {
+            for (const auto& [k, v] : *ft) {
+              std::string key(k.str());
+              if (std::none_of(std::begin(kTemplateFields), std::end(kTemplateFields), [&](const char* x) { return key == x; })) {
+                errors.push_back({path, line_of(v), "layout '" + l.name + "': unknown field '" + key + "'"});
+                continue;
+              }
+              compile_rule(v, "layout.fields." + key, l.fields[key], path, errors);
+            }
+          } else {
+            errors.push_back({path, line_of(*f), "layout.fields: expected a table"});
+          }
+        }
+        t->layouts.push_back(std::move(l));
+      }
+    }
   }
   if (errors.size() != before) return nullptr;
   return t;
@@ -400,22 +441,48 @@ std::string image_src(pugi::xml_node img) {
   return {};
 }
 
-const FieldRule* field(const SiteTemplate& t, const char* name) {
+const FieldRule* field(const SiteTemplate& t, const TemplateLayout* layout, const char* name) {
+  if (layout) {
+    auto it = layout->fields.find(name);
+    if (it != layout->fields.end() && !it->second.empty()) return &it->second;
+  }
   auto it = t.fields.find(name);
   return it == t.fields.end() || it->second.empty() ? nullptr : &it->second;
 }
 
+bool matches(const FieldRule& rule, pugi::xml_node root) {
+  for (const auto& q : rule.queries) {
+    switch (q->return_type()) {
+      case pugi::xpath_type_node_set:
+        if (!q->evaluate_node_set(root).empty()) return true;
+        break;
+      case pugi::xpath_type_boolean:
+        if (q->evaluate_boolean(root)) return true;
+        break;
+      default:
+        if (!clean_text(q->evaluate_string(root)).empty()) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
-void apply_template(const SiteTemplate& t, pugi::xml_document& doc, std::string_view page_url, Article& out) {
+std::string apply_template(const SiteTemplate& t, pugi::xml_document& doc, std::string_view page_url, Article& out) {
   pugi::xml_node root = doc.document_element();
-  if (!root) return;
+  if (!root) return {};
+  const TemplateLayout* layout = nullptr;
+  for (const auto& l : t.layouts)
+    if (matches(l.detect, root)) {
+      layout = &l;
+      break;
+    }
   auto filled = [&](const char* name) {
     if (std::find(out.fields.begin(), out.fields.end(), name) == out.fields.end()) out.fields.push_back(name);
   };
 
   // Metadata that may live inside removable blocks is read before removal.
-  if (auto r = field(t, "canonical")) {
+  if (auto r = field(t, layout, "canonical")) {
     std::string c = first_value(*r, root);
     if (!c.empty()) {
       out.canonical_url = resolve_url(page_url, c);
@@ -423,7 +490,7 @@ void apply_template(const SiteTemplate& t, pugi::xml_document& doc, std::string_
     }
   }
   for (const char* name : {"published", "updated"}) {
-    auto r = field(t, name);
+    auto r = field(t, layout, name);
     if (!r) continue;
     // Every rule is tried in order; the first value of each that parses as a date is a candidate, labelled by
     // where it sits: an attribute of a <meta> ("meta"), inside a JSON-LD script ("json-ld"), anything else is
@@ -493,7 +560,9 @@ void apply_template(const SiteTemplate& t, pugi::xml_document& doc, std::string_
   }
 
   // Remove boilerplate.
-  for (const auto& q : t.remove.queries) {
+  std::vector<std::shared_ptr<pugi::xpath_query>> removes = t.remove.queries;
+  if (layout) removes.insert(removes.end(), layout->remove.queries.begin(), layout->remove.queries.end());
+  for (const auto& q : removes) {
     if (q->return_type() != pugi::xpath_type_node_set) continue;
     pugi::xpath_node_set set = q->evaluate_node_set(root);
     std::vector<pugi::xml_node> doomed;
@@ -508,7 +577,7 @@ void apply_template(const SiteTemplate& t, pugi::xml_document& doc, std::string_
     }
   }
 
-  if (auto r = field(t, "title")) {
+  if (auto r = field(t, layout, "title")) {
     std::string title = first_value(*r, root);
     if (has_entity(title)) title = clean_text(decode_entities(title));  // double-encoded entities
     if (!title.empty()) {
@@ -516,7 +585,7 @@ void apply_template(const SiteTemplate& t, pugi::xml_document& doc, std::string_
       filled("title");
     }
   }
-  if (auto r = field(t, "lead")) {
+  if (auto r = field(t, layout, "lead")) {
     std::string lead;
     for (const auto& n : first_nodes(*r, root)) {
       std::string v = node_value(n);
@@ -529,7 +598,7 @@ void apply_template(const SiteTemplate& t, pugi::xml_document& doc, std::string_
       filled("lead");
     }
   }
-  if (auto r = field(t, "body")) {
+  if (auto r = field(t, layout, "body")) {
     auto nodes = first_nodes(*r, root);
     std::vector<pugi::xml_node> taken;
     for (const auto& xn : nodes) {
@@ -548,12 +617,12 @@ void apply_template(const SiteTemplate& t, pugi::xml_document& doc, std::string_
     if (!out.body.empty() && !out.lead.empty() && out.body.front() == out.lead) out.body.erase(out.body.begin());
     if (!out.body.empty()) filled("body");
   }
-  if (auto r = field(t, "authors")) {
+  if (auto r = field(t, layout, "authors")) {
     for (auto& v : values(*r, root))
       if (std::find(out.authors.begin(), out.authors.end(), v) == out.authors.end()) out.authors.push_back(std::move(v));
     if (!out.authors.empty()) filled("authors");
   }
-  if (auto r = field(t, "source")) {
+  if (auto r = field(t, layout, "source")) {
     // The credited origin ("Theo TTXVN", "(TTXVN/Vietnam+)"): extract/record cleans the "Theo"/brackets.
     std::string s = first_value(*r, root);
     if (!s.empty()) {
@@ -561,11 +630,11 @@ void apply_template(const SiteTemplate& t, pugi::xml_document& doc, std::string_
       filled("source");
     }
   }
-  if (auto r = field(t, "category")) {
+  if (auto r = field(t, layout, "category")) {
     out.category = first_value(*r, root);
     if (!out.category.empty()) filled("category");
   }
-  if (auto r = field(t, "tags")) {
+  if (auto r = field(t, layout, "tags")) {
     auto vs = values(*r, root);
     std::vector<std::string> tags;
     auto push = [&](std::string s) {
@@ -589,8 +658,8 @@ void apply_template(const SiteTemplate& t, pugi::xml_document& doc, std::string_
     out.tags = std::move(tags);
     if (!out.tags.empty()) filled("tags");
   }
-  if (auto r = field(t, "images")) {
-    const FieldRule* cap = field(t, "image_caption");
+  if (auto r = field(t, layout, "images")) {
+    const FieldRule* cap = field(t, layout, "image_caption");
     for (const auto& q : r->queries) {
       if (q->return_type() != pugi::xpath_type_node_set) continue;
       pugi::xpath_node_set set = q->evaluate_node_set(root);
@@ -607,6 +676,7 @@ void apply_template(const SiteTemplate& t, pugi::xml_document& doc, std::string_
     }
     if (!out.images.empty()) filled("images");
   }
+  return layout ? layout->name : std::string();
 }
 
 }  // namespace baotin

@@ -29,6 +29,17 @@ struct FieldRule {
   bool empty() const { return queries.empty(); }
 };
 
+// One earlier (or alternative) page layout of an outlet (`[[layout]]` in the template): when `detect` matches the
+// page, its fields replace the template's fields of the same name and its `remove` rules run after the
+// template's. Layouts are tried in order; the first that matches applies (Fundus's versioned parsers).
+struct TemplateLayout {
+  std::string name;
+  FieldRule detect;   // XPaths: the layout applies when one selects a node (or is a true/non-empty value)
+  FieldRule remove;
+  std::map<std::string, FieldRule> fields;
+  int line = 0;
+};
+
 struct SiteTemplate {
   std::string name;
   int revision = 0;
@@ -49,6 +60,7 @@ struct SiteTemplate {
   std::vector<Regex> article_urls;
   std::map<std::string, FieldRule> fields;  // see kTemplateFields
   FieldRule remove;                         // nodes removed before extraction (boilerplate)
+  std::vector<TemplateLayout> layouts;      // [[layout]]: other layouts of the outlet's pages
   size_t min_body_chars = 200;              // shorter bodies count as "short" for template health
 
   std::string id() const { return name + "@" + std::to_string(revision); }
@@ -88,6 +100,7 @@ class TemplateRegistry {
 
 // Applies a template to a parsed page (the document is modified: `remove` nodes are deleted).
 // Fills the content fields of `out` it finds and records their names in out.fields.
-void apply_template(const SiteTemplate& t, pugi::xml_document& doc, std::string_view page_url, Article& out);
+// Returns the name of the [[layout]] that applied ("" = the template's own fields).
+std::string apply_template(const SiteTemplate& t, pugi::xml_document& doc, std::string_view page_url, Article& out);
 
 }  // namespace baotin

@@ -503,3 +503,71 @@ TEST(TemplateUrlRules, ShippedTemplatesAreRe2) {
   EXPECT_TRUE(is_article("https://dantri.com.vn/xa-hoi/mua-lon-20260307080600123.htm"));
   EXPECT_FALSE(is_article("https://dantri.com.vn/video/mua-lon-20260307080600123.htm"));
 }
+
+// [[layout]] (issue 13): an outlet's earlier layouts in the same template; the first whose detect matches
+// replaces the fields it names and adds its remove rules; the record says which layout was used.
+TEST(Template, LayoutsCoverEarlierPageLayouts) {
+  std::vector<TemplateError> errs;
+  auto t = parse_template(R"(name = "ly"
+revision = 3
+hosts = ["ly.vn"]
+remove = ["//div[@class='ads']"]
+[fields]
+title = "//h1[@class='title-2026']"
+body = "//article/p"
+published = "//time/@datetime"
+[[layout]]
+name = "2012"
+detect = "//div[@id='ArticleContent']"
+remove = ["//div[@id='ArticleContent']//div[@class='relate']"]
+[layout.fields]
+title = "//div[@class='detail']/h1"
+body = "//div[@id='ArticleContent']/p"
+[[layout]]
+name = "2016"
+detect = "//div[@id='ArticleContent'] | //div[@class='content-2016']"
+[layout.fields]
+body = "//div[@class='content-2016']/p"
+)", "ly.toml", errs);
+  ASSERT_TRUE(t) << (errs.empty() ? "" : errs[0].str());
+  ASSERT_EQ(t->layouts.size(), 2u);
+  TemplateRegistry reg;
+  reg.add(t);
+  ExtractOptions o;
+  o.templates = &reg;
+  o.allow_generic = false;
+  const std::string p2012 =
+      "<html><body><div class='detail'><h1>Tiêu đề năm 2012</h1></div><div id='ArticleContent'><p>Đoạn một của bài "
+      "năm 2012.</p><div class='relate'><p>Tin liên quan cũ</p></div><p>Đoạn hai.</p></div><div class='ads'>QC</div>"
+      "<time datetime='2012-12-25T10:03:00+07:00'></time></body></html>";
+  Article a = extract_article(p2012, "https://ly.vn/a-1.html", "", o);
+  EXPECT_EQ(a.template_name, "ly@3/2012");  // the first matching layout, although 2016's detect matches too
+  EXPECT_EQ(a.title, "Tiêu đề năm 2012");
+  EXPECT_EQ(a.body, (std::vector<std::string>{"Đoạn một của bài năm 2012.", "Đoạn hai."}));  // layout remove ran
+  EXPECT_EQ(a.published, "2012-12-25T10:03:00+07:00");  // a field the layout does not name: the template's
+  const std::string p2016 = "<html><body><h1 class='title-2026'>Tiêu đề 2016</h1><div class='content-2016'><p>Nội dung."
+                            "</p></div></body></html>";
+  a = extract_article(p2016, "https://ly.vn/b-2.html", "", o);
+  EXPECT_EQ(a.template_name, "ly@3/2016");
+  EXPECT_EQ(a.title, "Tiêu đề 2016");
+  EXPECT_EQ(a.body, std::vector<std::string>{"Nội dung."});
+  const std::string p2026 = "<html><body><h1 class='title-2026'>Tiêu đề 2026</h1><article><p>Bài mới.</p></article>"
+                            "</body></html>";
+  a = extract_article(p2026, "https://ly.vn/c-3.html", "", o);
+  EXPECT_EQ(a.template_name, "ly@3");  // no layout matched: the template's own fields
+  EXPECT_EQ(a.body, std::vector<std::string>{"Bài mới."});
+
+  // Errors with lines: no detect, an unknown field or key, a duplicate name.
+  errs.clear();
+  EXPECT_FALSE(parse_template("name = \"e\"\nrevision = 1\nhosts = [\"e.vn\"]\n[fields]\ntitle = \"//h1\"\nbody = \"//p\"\n"
+                              "[[layout]]\nname = \"old\"\n[layout.fields]\nheadline = \"//h2\"\n"
+                              "[[layout]]\nname = \"old\"\ndetect = \"//x\"\nwhen = 1\n",
+                              "e.toml", errs));
+  std::string all;
+  for (const auto& e : errs) all += e.str() + "\n";
+  EXPECT_NE(all.find("missing detect"), std::string::npos) << all;
+  EXPECT_NE(all.find("unknown field 'headline'"), std::string::npos) << all;
+  EXPECT_NE(all.find("given twice"), std::string::npos) << all;
+  EXPECT_NE(all.find("unknown key 'when'"), std::string::npos) << all;
+  for (const auto& e : errs) EXPECT_GT(e.line, 0) << e.str();
+}
