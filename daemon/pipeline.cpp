@@ -745,6 +745,10 @@ void Ingestor::on_article_result(const ArticleJob& job, int attempt, FetchResult
     }
   }
   const std::optional<int64_t> published = a.published.empty() ? std::nullopt : iso_to_epoch(a.published);
+  // The page claimed a time after the fetch (extract/record dropped it, the record took the feed's or URL's date).
+  const bool claimed_future = std::any_of(a.warnings.begin(), a.warnings.end(), [](const std::string& w) {
+    return w.rfind("published ", 0) == 0 && w.find(" is in the future") != std::string::npos;
+  });
   PutResult res;
   try {
     res = store_.put_article(std::move(a), config()->store_raw_html ? std::string_view(r.body) : std::string_view(), aliases);
@@ -757,6 +761,7 @@ void Ingestor::on_article_result(const ArticleJob& job, int attempt, FetchResult
     case PutKind::New:
       ++metrics_.articles_new;
       if (published) metrics_.observe_publish_delay(now(), *published);  // the injected clock
+      if (claimed_future) ++metrics_.published_in_future;
       break;
     case PutKind::Updated: ++metrics_.articles_updated; break;
     case PutKind::Unchanged: ++metrics_.articles_unchanged; break;
