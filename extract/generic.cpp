@@ -1089,7 +1089,8 @@ std::optional<std::string> visible_date(const pugi::xml_document& doc, const std
           if (!text.empty() && text.size() <= 160) {
             if (auto iso = normalize_date(text)) {
               const bool has_time = text.find(':') != std::string::npos ||
-                                    (text.find('h') != std::string::npos && std::any_of(text.begin(), text.end(), ::isdigit));
+                                    (text.find('h') != std::string::npos &&
+                                     std::any_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }));
               if (after_h1 && has_time) {
                 if (raw) *raw = text;
                 return iso;

@@ -164,8 +164,9 @@ std::string strip_title_site(const std::string& title, const std::vector<std::st
       std::string tail(trim(std::string_view(t).substr(pos + std::strlen(sep))));
       if (head.empty() || word_count(tail) > 6) continue;
       const std::string tk = fold_key(tail);
-      const bool seo = tk.find("tintuc") != std::string::npos || tk.find("tinmoi") != std::string::npos ||
-                       tk.find("docbao") != std::string::npos;
+      // SEO tails: "Tin tức 24h", "Tin mới nhất", "Đọc báo online" (a tail that starts so; "Thông tin mới về vụ
+      // án" is part of a headline).
+      const bool seo = tk.rfind("tintuc", 0) == 0 || tk.rfind("tinmoi", 0) == 0 || tk.rfind("docbao", 0) == 0;
       if (is_site_name(tail, site_names, host) || seo) {
         t = head;
         cut = true;

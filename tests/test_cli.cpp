@@ -27,22 +27,11 @@ using baotin::testing::free_port;
 
 namespace {
 
-struct Cmd {
-  int status = -1;
-  std::string out;
-};
+using Cmd = baotin::testing::CmdResult;
 
 // Runs a command, capturing stdout (stderr goes to the test log).
 Cmd run(const std::string& cmd) {
-  Cmd r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
+  return baotin::testing::run_command(cmd);
 }
 
 size_t count_lines(const std::string& s) {

@@ -43,14 +43,10 @@ std::string quote(const std::string& s) { return "'" + s + "'"; }
 Cmd run(const std::string& cmd) {
   TempDir errdir("baotin-conv-err");
   const std::string errfile = (errdir.path / "stderr").string();
+  auto o = baotin::testing::run_command("(" + cmd + ") 2>" + quote(errfile));
   Cmd r;
-  FILE* p = popen(("(" + cmd + ") 2>" + quote(errfile)).c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  r.status = o.status;
+  r.out = std::move(o.out);
   r.err = baotin::testing::read_file(errfile);
   return r;
 }

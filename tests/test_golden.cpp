@@ -153,18 +153,14 @@ TEST(GoldenEval, ReportsPerTemplateAndNamesTemplatesWithoutPages) {
     if (is_golden_name(e.path().stem().string()) || e.path().extension() == ".gz")
       fs::copy_file(e.path(), dir.path / "znews" / e.path().filename());
   auto run = [](const std::string& cmd, int* status) {
-    std::string out;
-    FILE* p = popen(cmd.c_str(), "r");
-    char buf[4096];
-    size_t n;
-    while (p && (n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    *status = p ? pclose(p) : -1;
-    return out;
+    auto r = baotin::testing::run_command(cmd);
+    *status = r.status;
+    return r.out;
   };
   const std::string bin = BAOTIN_BINARY, sites = sites_dir().string();
   int st = 0;
   std::string out = run(bin + " eval " + dir.path.string() + " --templates " + sites, &st);
-  EXPECT_EQ(WEXITSTATUS(st), 0) << out;
+  EXPECT_EQ(st, 0) << out;
   EXPECT_NE(out.find("znews"), std::string::npos) << out;
   EXPECT_NE(out.find("templates without a golden page:"), std::string::npos) << out;
   EXPECT_NE(out.find("vnexpress"), std::string::npos) << out;  // named as missing here
@@ -175,5 +171,5 @@ TEST(GoldenEval, ReportsPerTemplateAndNamesTemplatesWithoutPages) {
   for (const auto& p : j) EXPECT_TRUE(p["body_f1"].is_number() && p["title"].is_boolean()) << p.dump();
   fs::create_directories(dir.path / "empty");
   run(bin + " eval " + (dir.path / "empty").string() + " 2>/dev/null", &st);
-  EXPECT_EQ(WEXITSTATUS(st), 1);
+  EXPECT_EQ(st, 1);
 }

@@ -21,21 +21,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Cmd {
-  int status = -1;
-  std::string out;  // stdout and stderr
-};
+using Cmd = baotin::testing::CmdResult;  // out: stdout and stderr
 
 Cmd run(const std::string& cmd) {
-  Cmd r;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
+  return baotin::testing::run_command(cmd + " 2>&1");
 }
 
 std::string q(const std::string& s) { return "'" + s + "'"; }

@@ -17,6 +17,7 @@
 
 #include "core/url.h"
 #include "e2e_server.h"
+#include "serve_process.h"
 #include "test_util.h"
 
 using baotin::testing::NewsServer;
@@ -28,20 +29,9 @@ std::string promtool_path() {
   return BAOTIN_PROMTOOL;
 }
 
-struct Cmd {
-  int status = -1;
-  std::string out;
-};
+using Cmd = baotin::testing::CmdResult;
 Cmd run(const std::string& cmd) {
-  Cmd r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
+  return baotin::testing::run_command(cmd);
 }
 
 }  // namespace
@@ -63,27 +53,9 @@ TEST(MetricsServe, LiveExpositionPassesPromtoolAndHealthzIsOk) {
                                                  "[fetch]\nper_host_min_delay_s = 0.0\ntotal_timeout_ms = 5000\n"
                                                  "[poll]\nmin_interval_s = 1\nmax_interval_s = 2\n"
                                                  "[[feeds]]\nurl = \"" + feed + "\"\nallow_private = true\n";
-  const std::string bin = BAOTIN_BINARY;
   const std::string db = (dir.path / "data").string();
-  fflush(nullptr);
-  pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    std::string log = (dir.path / "serve.log").string();
-    freopen(log.c_str(), "w", stderr);
-    execl(bin.c_str(), bin.c_str(), "serve", "--config", (dir.path / "baotin.toml").c_str(), "--data-dir", db.c_str(),
-          nullptr);
-    _exit(127);
-  }
-  struct KillOnExit {
-    pid_t pid;
-    ~KillOnExit() {
-      if (pid > 0 && waitpid(pid, nullptr, WNOHANG) == 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, nullptr, 0);
-      }
-    }
-  } guard{pid};
+  baotin::testing::ServeProcess serve((dir.path / "baotin.toml").string(), db, (dir.path / "serve.log").string());
+  ASSERT_TRUE(serve.started());
   const std::string series = "baotin_feed_last_success_timestamp_seconds{feed=\"" + baotin::redact_url(feed) + "\"}";
   httplib::Client cli("127.0.0.1", metrics_port);
   cli.set_connection_timeout(2);
@@ -97,7 +69,7 @@ TEST(MetricsServe, LiveExpositionPassesPromtoolAndHealthzIsOk) {
           text.find("baotin_polls_not_modified_total 0\n") == std::string::npos && text.find(series) != std::string::npos)
         break;
     }
-    ASSERT_EQ(waitpid(pid, nullptr, WNOHANG), 0) << "daemon exited early:\n"
+    ASSERT_TRUE(serve.running()) << "daemon exited early:\n"
                                                  << baotin::testing::read_file(dir.path / "serve.log");
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
@@ -126,10 +98,7 @@ TEST(MetricsServe, LiveExpositionPassesPromtoolAndHealthzIsOk) {
   EXPECT_EQ(h->status, 200);
   EXPECT_EQ(h->body, "ok\n");
 
-  kill(pid, SIGTERM);
-  int st = 0;
-  ASSERT_EQ(waitpid(pid, &st, 0), pid);
-  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << st;
+  EXPECT_EQ(serve.stop(), 0);
 }
 
 // The scheduler loop blocked (a SIGHUP reload opening a template that is a FIFO nobody writes: a hung mount, in
@@ -142,30 +111,13 @@ TEST(MetricsServe, HealthzReportsAStuckScheduler) {
   std::ofstream(dir.path / "baotin.toml") << "[daemon]\ntemplates_dir = \"" + (dir.path / "sites").string() +
                                                  "\"\nmetrics_listen = \"127.0.0.1:" + std::to_string(metrics_port) +
                                                  "\"\nlog_level = \"info\"\n";
-  const std::string bin = BAOTIN_BINARY;
   const std::string db = (dir.path / "data").string();
   const std::string log = (dir.path / "serve.log").string();
-  fflush(nullptr);
-  pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    setenv("WATCHDOG_USEC", "2000000", 1);
-    setenv("WATCHDOG_PID", std::to_string(::getpid()).c_str(), 1);  // exec keeps the pid
-    setenv("NOTIFY_SOCKET", (dir.path / "no-such.sock").c_str(), 1);  // notifications go nowhere
-    freopen(log.c_str(), "w", stderr);
-    execl(bin.c_str(), bin.c_str(), "serve", "--config", (dir.path / "baotin.toml").c_str(), "--data-dir", db.c_str(),
-          nullptr);
-    _exit(127);
-  }
-  struct KillOnExit {
-    pid_t pid;
-    ~KillOnExit() {
-      if (pid > 0 && waitpid(pid, nullptr, WNOHANG) == 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, nullptr, 0);
-      }
-    }
-  } guard{pid};
+  // systemd's watchdog interval (no WATCHDOG_PID: sd_watchdog_enabled then applies it to any pid).
+  baotin::testing::ServeProcess serve((dir.path / "baotin.toml").string(), db, log,
+                                      {{"WATCHDOG_USEC", "2000000"},
+                                       {"NOTIFY_SOCKET", (dir.path / "no-such.sock").string()}});  // go nowhere
+  ASSERT_TRUE(serve.started());
   httplib::Client cli("127.0.0.1", metrics_port);
   cli.set_connection_timeout(2);
   cli.set_read_timeout(5);
@@ -187,7 +139,7 @@ TEST(MetricsServe, HealthzReportsAStuckScheduler) {
 
   const auto fifo = dir.path / "sites" / "zz.toml";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
-  ASSERT_EQ(kill(pid, SIGHUP), 0);  // the reload blocks in opening zz.toml
+  serve.signal(SIGHUP);  // the reload blocks in opening zz.toml
   h = healthz_until(503);
   EXPECT_EQ(h.first, 503) << h.second << baotin::testing::read_file(log);
   EXPECT_EQ(h.second.rfind("scheduler stuck: last tick ", 0), 0u) << h.second;
@@ -205,8 +157,5 @@ TEST(MetricsServe, HealthzReportsAStuckScheduler) {
   EXPECT_EQ(h.first, 200) << h.second;
   EXPECT_EQ(h.second, "ok\n");
 
-  kill(pid, SIGTERM);
-  int st = 0;
-  ASSERT_EQ(waitpid(pid, &st, 0), pid);
-  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << st << baotin::testing::read_file(log);
+  EXPECT_EQ(serve.stop(), 0) << baotin::testing::read_file(log);
 }

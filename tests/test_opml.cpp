@@ -20,22 +20,11 @@ using namespace baotin;
 
 namespace {
 
-struct Cmd {
-  int status = -1;
-  std::string out;
-};
+using Cmd = baotin::testing::CmdResult;
 
 // Runs a command, capturing stdout (and stderr when `with_stderr`).
 Cmd run(const std::string& cmd, bool with_stderr = false) {
-  Cmd r;
-  FILE* p = popen((cmd + (with_stderr ? " 2>&1" : "")).c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
+  return baotin::testing::run_command(cmd + (with_stderr ? " 2>&1" : ""));
 }
 
 void write(const std::filesystem::path& p, const std::string& s) { std::ofstream(p, std::ios::binary) << s; }

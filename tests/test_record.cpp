@@ -38,6 +38,8 @@ TEST(RecordTitle, SiteSuffixesAndPrefixesAreCut) {
   EXPECT_EQ(strip_title_site("Việt Nam - Thái Lan: trận cầu quyết định", none, "vnexpress.net"),
             "Việt Nam - Thái Lan: trận cầu quyết định");
   EXPECT_EQ(strip_title_site("Hà Nội - Hải Phòng", none, "vnexpress.net"), "Hà Nội - Hải Phòng");
+  EXPECT_EQ(strip_title_site("Cháy chung cư mini - Thông tin mới về vụ án", none, "example.vn"),
+            "Cháy chung cư mini - Thông tin mới về vụ án");
 }
 
 TEST(RecordCredits, OutletsAgenciesAndPrefixesAreSorted) {

@@ -23,6 +23,7 @@
 #include "daemon/metrics.h"
 #include "daemon/service.h"
 #include "e2e_server.h"
+#include "serve_process.h"
 #include "store/store.h"
 #include "test_util.h"
 
@@ -135,45 +136,10 @@ TEST(ServeReload, ReadyBeforeBackgroundRebuildAndReloadKeepsFeeds) {
   }
 
   // systemd's notification socket.
-  const std::string sock_path = (dir.path / "notify.sock").string();
-  int sock = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  ASSERT_GE(sock, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", sock_path.c_str());
-  ASSERT_EQ(::bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-
-  const std::string bin = BAOTIN_BINARY;
-  fflush(nullptr);
-  pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    setenv("NOTIFY_SOCKET", sock_path.c_str(), 1);
-    std::string log = (dir.path / "serve.log").string();
-    freopen(log.c_str(), "w", stderr);
-    execl(bin.c_str(), bin.c_str(), "serve", "--config", (dir.path / "baotin.toml").c_str(), "--data-dir", db.c_str(),
-          nullptr);
-    _exit(127);
-  }
-  struct KillOnExit {
-    pid_t pid;
-    ~KillOnExit() {
-      if (pid > 0 && waitpid(pid, nullptr, WNOHANG) == 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, nullptr, 0);
-      }
-    }
-  } guard{pid};
-  auto wait_notify = [&](const std::string& what) {
-    for (int i = 0; i < 300; ++i) {  // up to 30 s
-      pollfd p{sock, POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0) continue;
-      char buf[512];
-      ssize_t n = ::recv(sock, buf, sizeof buf - 1, 0);
-      if (n > 0 && std::string(buf, static_cast<size_t>(n)).find(what) != std::string::npos) return true;
-    }
-    return false;
-  };
+  baotin::testing::ServeProcess serve((dir.path / "baotin.toml").string(), db, (dir.path / "serve.log").string(), {},
+                                      (dir.path / "notify.sock").string());
+  ASSERT_TRUE(serve.started());
+  auto wait_notify = [&](const std::string& what) { return serve.wait_notify(what); };
   ASSERT_TRUE(wait_notify("READY=1")) << read_all(dir.path / "serve.log");
 
   httplib::Client cli("127.0.0.1", metrics_port);
@@ -195,18 +161,14 @@ TEST(ServeReload, ReadyBeforeBackgroundRebuildAndReloadKeepsFeeds) {
 
   // SIGHUP with beta.toml broken: beta's feed stays, the error is counted.
   write(dir.path / "sites" / "beta.toml", "name = \"beta\"\nrevision = 2\n[fields\n");
-  kill(pid, SIGHUP);
+  serve.signal(SIGHUP);
   ASSERT_TRUE(wait_notify("READY=1"));  // reload done
   auto m = cli.Get("/metrics");
   ASSERT_TRUE(m);
   EXPECT_NE(m->body.find("baotin_feeds 2"), std::string::npos) << m->body;
   EXPECT_NE(m->body.find("baotin_template_load_errors_total 1"), std::string::npos) << m->body;
 
-  kill(pid, SIGTERM);
-  int st = 0;
-  ASSERT_EQ(waitpid(pid, &st, 0), pid);
-  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << st;
-  ::close(sock);
+  EXPECT_EQ(serve.stop(), 0);
   const std::string log = read_all(dir.path / "serve.log");
   // READY (the "serving" line) comes before the rebuild, which continues after the 10 articles done before.
   const auto serving = log.find("serving:"), rebuilding = log.find("in the background");
@@ -269,45 +231,11 @@ TEST(ServeReload, SighupAppliesLoggingFetchAndFeedsAndNamesRestartSettings) {
   };
   config("log_level = \"info\"\nworkers = 2\n", "baotin-test/one", false);
 
-  const std::string sock_path = (dir.path / "notify.sock").string();
-  int sock = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  ASSERT_GE(sock, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", sock_path.c_str());
-  ASSERT_EQ(::bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
   const std::string log_path = (dir.path / "serve.log").string();
-  const std::string bin = BAOTIN_BINARY;
-  fflush(nullptr);
-  pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    setenv("NOTIFY_SOCKET", sock_path.c_str(), 1);
-    unsetenv("JOURNAL_STREAM");
-    freopen(log_path.c_str(), "w", stderr);
-    execl(bin.c_str(), bin.c_str(), "serve", "--config", (dir.path / "baotin.toml").c_str(), "--data-dir", db.c_str(),
-          nullptr);
-    _exit(127);
-  }
-  struct KillOnExit {
-    pid_t pid;
-    ~KillOnExit() {
-      if (pid > 0 && waitpid(pid, nullptr, WNOHANG) == 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, nullptr, 0);
-      }
-    }
-  } guard{pid};
-  auto wait_notify = [&](const std::string& what) {
-    for (int i = 0; i < 300; ++i) {
-      pollfd p{sock, POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0) continue;
-      char buf[512];
-      ssize_t n = ::recv(sock, buf, sizeof buf - 1, 0);
-      if (n > 0 && std::string(buf, static_cast<size_t>(n)).find(what) != std::string::npos) return true;
-    }
-    return false;
-  };
+  baotin::testing::ServeProcess serve((dir.path / "baotin.toml").string(), db, log_path, {},
+                                      (dir.path / "notify.sock").string());
+  ASSERT_TRUE(serve.started());
+  auto wait_notify = [&](const std::string& what) { return serve.wait_notify(what); };
   auto wait_for = [&](const std::function<bool()>& pred) {
     for (int i = 0; i < 200; ++i) {  // up to 20 s
       if (pred()) return true;
@@ -319,7 +247,7 @@ TEST(ServeReload, SighupAppliesLoggingFetchAndFeedsAndNamesRestartSettings) {
   ASSERT_TRUE(wait_for([&] { return saw("/a.xml", "baotin-test/one"); })) << read_all(log_path);
 
   config("log_level = \"debug\"\nlog_format = \"json\"\nworkers = 5\nblock_cache_mb = 32\n", "baotin-test/two", true);
-  kill(pid, SIGHUP);
+  serve.signal(SIGHUP);
   ASSERT_TRUE(wait_notify("READY=1"));
   EXPECT_TRUE(wait_for([&] { return saw("/a.xml", "baotin-test/two") && saw("/b.xml", "baotin-test/two"); }))
       << read_all(log_path);
@@ -331,17 +259,13 @@ TEST(ServeReload, SighupAppliesLoggingFetchAndFeedsAndNamesRestartSettings) {
   {
     std::ofstream(dir.path / "baotin.toml", std::ios::app) << "[sites]\nenabled = [\"khong-co\"]\n";
   }
-  kill(pid, SIGHUP);
+  serve.signal(SIGHUP);
   ASSERT_TRUE(wait_notify("READY=1"));
   const size_t before = [&] { std::lock_guard lk(mu); return seen.size(); }();
   EXPECT_TRUE(wait_for([&] { std::lock_guard lk(mu); return seen.size() >= before + 2; }));
   EXPECT_FALSE(saw("/a.xml", "baotin-test/three"));
 
-  kill(pid, SIGTERM);
-  int st = 0;
-  ASSERT_EQ(waitpid(pid, &st, 0), pid);
-  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << st;
-  ::close(sock);
+  EXPECT_EQ(serve.stop(), 0);
 
   // Before the reload: text lines, info and up. The startup line says what will happen and when.
   const std::string log = read_all(log_path);

@@ -1,8 +1,11 @@
 // Helpers shared by the tests.
 #pragma once
 #include <stdlib.h>
+#include <sys/wait.h>
 
+#include <array>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -11,6 +14,24 @@
 #include <system_error>
 
 namespace baotin::testing {
+
+// A shell command's exit code (-1 when it did not exit normally) and standard output.
+struct CmdResult {
+  int status = -1;
+  std::string out;
+};
+// Runs `cmd` through /bin/sh, capturing its stdout (stderr goes where the test's goes, unless `cmd` redirects it).
+inline CmdResult run_command(const std::string& cmd) {
+  CmdResult r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  const int st = pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
 
 // The bytes of a file ("" when it cannot be read).
 inline std::string read_file(const std::filesystem::path& p) {
