@@ -11,6 +11,7 @@
 #include "core/date.h"
 
 #include <algorithm>
+#include <cctype>
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -599,6 +600,24 @@ std::string epoch_to_iso_vn(int64_t epoch_seconds) { return epoch_to_iso(epoch_s
 std::string now_iso_vn() {
   auto now = time_point_cast<seconds>(system_clock::now());
   return epoch_to_iso_vn(now.time_since_epoch().count());
+}
+
+bool shows_time_of_day(std::string_view t) {
+  auto digit = [&](size_t i) { return i < t.size() && t[i] >= '0' && t[i] <= '9'; };
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (!digit(i) || (i > 0 && digit(i - 1))) continue;
+    size_t j = i + 1;
+    if (digit(j)) ++j;
+    if (digit(j)) continue;  // three digits: a year or a number, not an hour
+    while (j < t.size() && t[j] == ' ') ++j;
+    if (j < t.size() && t[j] == ':' && digit(j + 1)) return true;
+    if (j < t.size() && (t[j] == 'h' || t[j] == 'H')) {
+      const unsigned char next = j + 1 < t.size() ? static_cast<unsigned char>(t[j + 1]) : ' ';
+      if (!std::isalpha(next) && next < 0x80) return true;  // "14h30", "8h sáng"; not "2 hôm", "3 hours"
+    }
+    if (t.compare(j, 5, "gi\xE1\xBB\x9D") == 0) return true;  // "giờ"
+  }
+  return false;
 }
 
 }  // namespace baotin

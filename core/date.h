@@ -17,6 +17,10 @@ namespace baotin {
 // Returns "YYYY-MM-DDTHH:MM:SS+HH:MM" keeping the source offset, or std::nullopt if no date is found.
 std::optional<std::string> normalize_date(std::string_view text);
 
+// Does `text` show a time of day ("14:30", "14h30", "8h", "9 giờ")? A weekday's letters ("Thứ hai", "Chủ nhật")
+// do not count: the hour must be digits.
+bool shows_time_of_day(std::string_view text);
+
 // Seconds since the epoch (UTC) of a string produced by normalize_date.
 std::optional<int64_t> iso_to_epoch(std::string_view iso);
 

@@ -152,4 +152,11 @@ std::vector<std::string> word_tokens(std::string_view s) {
   return out;
 }
 
+std::string utf8_prefix(std::string_view s, size_t max_bytes) {
+  if (s.size() <= max_bytes) return std::string(s);
+  size_t n = max_bytes;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;  // s[n] continues a sequence
+  return std::string(s.substr(0, n));
+}
+
 }  // namespace baotin

@@ -13,6 +13,8 @@ std::string nfc(std::string_view utf8);
 
 // NFC + NBSP/zero-width/control cleanup + whitespace collapsed to single spaces + trimmed.
 std::string clean_text(std::string_view utf8);
+// At most `max_bytes` of `s`, cut at a character boundary (never half a UTF-8 sequence).
+std::string utf8_prefix(std::string_view s, size_t max_bytes);
 
 std::string ascii_lower(std::string_view s);
 std::string_view trim(std::string_view s);

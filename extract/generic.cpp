@@ -1044,35 +1044,64 @@ std::vector<std::string> h1_texts(const pugi::xml_document& doc) {
   return out;
 }
 
-// The date the page shows: the first short element after the headline (<time>, or a class/id naming a date or
-// time) whose text is a date with a time of day; without one, the first with a date only. `raw` gets its text.
-std::optional<std::string> visible_date(const pugi::xml_document& doc, const std::string& title, std::string* raw) {
+// The text of `n`'s subtree if it is at most `max_bytes` long (whitespace as is), else nullopt; stops reading
+// as soon as the limit is passed, so a check on a large container costs no more than on a small one.
+std::optional<std::string> short_text(pugi::xml_node n, size_t max_bytes) {
+  std::string out;
+  pugi::xml_node c = n.first_child();
+  while (c) {
+    if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) {
+      out += c.value();
+      if (out.size() > max_bytes) return std::nullopt;
+    }
+    if (c.type() == pugi::node_element && c.first_child()) {
+      c = c.first_child();
+      continue;
+    }
+    while (c && c != n && !c.next_sibling()) c = c.parent();
+    if (!c || c == n) break;
+    c = c.next_sibling();
+  }
+  return clean_text(out);
+}
+
+struct ShownDate {
+  std::string iso, raw;
+  bool after_headline = false;  // after the element that shows the title (not just any <h1>)
+};
+
+// The date the page shows: the first short dated element (<time>, a class/id naming a date or time, the parent of a
+// datePublished microdata tag) after the headline, i.e. the element whose text is the title (an <h1> with 4+ words
+// when none is), preferring one with a time of day. Links and list items with a headline (teasers of other stories)
+// are skipped.
+std::optional<ShownDate> visible_date(const pugi::xml_document& doc, const std::string& title) {
   pugi::xml_node root = doc.document_element();
   pugi::xml_node n = root;
-  bool after_h1 = false;
+  bool after_title = false, after_h1 = false;
   const std::string title_key = norm_key(title);
-  std::optional<std::string> date_only, any_before_h1;
-  std::string date_only_raw, before_raw;
+  const size_t title_max = title.size() * 2 + 64;
+  std::optional<ShownDate> date_only, before;
   size_t visited = 0;
   while (n && ++visited < 20000) {
     bool descend = true;
     if (n.type() == pugi::node_element) {
       const char* name = n.name();
+      const bool heading = !std::strcmp(name, "h1") || !std::strcmp(name, "h2") || !std::strcmp(name, "h3");
       if (!std::strcmp(name, "script") || !std::strcmp(name, "style") || !std::strcmp(name, "noscript") ||
           !std::strcmp(name, "head") || !std::strcmp(name, "nav") || !std::strcmp(name, "footer") ||
           !std::strcmp(name, "select") || is_hidden(n)) {
         descend = false;
-      } else if (!after_h1 && (!std::strcmp(name, "h1") ||
-                               ((!std::strcmp(name, "h2") || !std::strcmp(name, "h3") ||
-                                 contains_any(lower_attr(n, "class"), {"title"})) &&
-                                !title_key.empty() && norm_key(clean_text(inner_text(n))) == title_key))) {
-        // The headline: an <h1>, or the element that shows the title (layouts without an h1).
-        after_h1 = true;
-        descend = false;
+      } else if (!after_title && (heading || contains_any(lower_attr(n, "class"), {"title"}))) {
+        auto t = short_text(n, title_max);
+        if (t && !title_key.empty() && norm_key(*t) == title_key) {
+          after_title = true;  // the headline
+          descend = false;
+        } else if (!std::strcmp(name, "h1") && t && std::count(t->begin(), t->end(), ' ') >= 3) {
+          after_h1 = true;  // a headline-like <h1> (a logo's <h1> is a word or two)
+        }
       } else if (!std::strcmp(name, "a") ||
                  (!std::strcmp(name, "li") && n.find_node([](pugi::xml_node c) {
-                   return c.type() == pugi::node_element && !std::strcmp(c.name(), "a") &&
-                          clean_text(inner_text(c)).size() > 20;
+                   return c.type() == pugi::node_element && !std::strcmp(c.name(), "a") && !short_text(c, 20);
                  }))) {
         descend = false;  // teasers of other stories (a link with a headline) carry their own dates
       } else {
@@ -1085,18 +1114,14 @@ std::optional<std::string> visible_date(const pugi::xml_document& doc, const std
               return !std::strcmp(c.name(), "meta") && contains_any(lower_attr(c, "itemprop"), {"datepublished"});
             });
         if (dated && !contains_any(hint, {"update", "capnhat", "weather", "thoitiet", "gold", "gia-vang", "live"})) {
-          std::string text = clean_text(inner_text(n));
-          if (!text.empty() && text.size() <= 160) {
-            if (auto iso = normalize_date(text)) {
-              const bool has_time = text.find(':') != std::string::npos ||
-                                    (text.find('h') != std::string::npos &&
-                                     std::any_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }));
-              if (after_h1 && has_time) {
-                if (raw) *raw = text;
-                return iso;
-              }
-              if (after_h1 && !date_only) date_only = iso, date_only_raw = text;
-              if (!after_h1 && has_time && !any_before_h1) any_before_h1 = iso, before_raw = text;
+          if (auto text = short_text(n, 160); text && !text->empty()) {
+            if (auto iso = normalize_date(*text)) {
+              const bool has_time = shows_time_of_day(*text);
+              const bool after = after_title || after_h1;
+              ShownDate d{*iso, *text, after_title};
+              if (after && has_time) return d;
+              if (after && !date_only) date_only = d;
+              if (!after && has_time && !before) before = d;
             }
             descend = false;
           }
@@ -1111,12 +1136,7 @@ std::optional<std::string> visible_date(const pugi::xml_document& doc, const std
     if (!n || n == root) break;
     n = n.next_sibling();
   }
-  if (date_only) {
-    if (raw) *raw = date_only_raw;
-    return date_only;
-  }
-  if (any_before_h1 && raw) *raw = before_raw;
-  return any_before_h1;
+  return date_only ? date_only : before;
 }
 
 void add_field(Article& a, const char* f) {
@@ -1239,18 +1259,18 @@ Article extract_generic(const pugi::xml_document& doc, std::string_view page_url
     {
       // What the page shows beats metadata that lacks the time of day or disagrees with it; agreeing metadata
       // only adds seconds.
-      std::string shown_raw;
-      if (auto shown = visible_date(doc, a.title, &shown_raw)) {
-        const bool shown_time = shown_raw.find(':') != std::string::npos || shown_raw.find('h') != std::string::npos;
-        const bool meta_time = meta_raw.find(':') != std::string::npos;
-        auto me = iso_to_epoch(a.published), se = iso_to_epoch(*shown);
+      if (auto shown = visible_date(doc, a.title)) {
+        const bool shown_time = shows_time_of_day(shown->raw);
+        const bool meta_time = shows_time_of_day(meta_raw) || meta_raw.find('T') != std::string::npos;
+        auto me = iso_to_epoch(a.published), se = iso_to_epoch(shown->iso);
         if (a.published.empty() || !me) {
-          a.published = *shown;
+          a.published = shown->iso;  // no metadata: what the page shows, wherever it is
           a.published_source = "page-visible";
-        } else if (se && shown_time && (!meta_time || *me / 60 != *se / 60)) {
+        } else if (se && shown_time && shown->after_headline && (!meta_time || *me / 60 != *se / 60)) {
+          // Metadata without a time of day, or disagreeing with the time printed under the headline.
           if (meta_time) a.warnings.push_back("published: metadata " + a.published + " disagrees with the page (" +
-                                              shown_raw + "); the page wins");
-          a.published = *shown;
+                                              shown->raw + "); the page wins");
+          a.published = shown->iso;
           a.published_source = "page-visible";
         }
       }

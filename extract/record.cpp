@@ -30,16 +30,18 @@ std::string unicode_lower_prefix(std::string_view s, size_t max_bytes) {
 }
 
 // Outlets whose name may trail a title or stand in an author field, folded (fold_key). Sites with a
-// template add their own names through RecordContext::site_names; this list covers the generic path.
-constexpr std::array<std::string_view, 64> kOutlets = {
-    "vnexpress", "vnexpressnet", "dantri", "baodantri", "dantricomvn", "tuoitre", "tuoitreonline", "baotuoitre",
-    "thanhnien", "baothanhnien", "thanhnienvn", "vietnamnet", "vietnamnetvn", "baovietnamnet", "znews", "zingnews",
-    "zingvn", "znewsvn", "laodong", "baolaodong", "laodongvn", "nguoilaodong", "baonguoilaodong", "nldcomvn",
-    "vov", "vovvn", "baodientuvov", "vtv", "vtvvn", "vtcnews", "vietnamplus", "ttxvn", "tienphong", "baotienphong",
-    "baotintuc", "tintuc", "cafef", "cafefvn", "baochinhphu", "chinhphuvn", "baodautu", "baodautuvn", "baoquocte",
-    "thegioivietnam", "baothegioivavietnam", "soha", "kenh14", "genk", "24h", "plo", "phapluatplus", "vneconomy",
-    "cand", "qdnd", "nhandan", "baonhandan", "sggp", "baomoi", "ngoisao", "doisongphapluat", "kienthuc", "giadinh",
-    "suckhoedoisong", "baophapluat"};
+// template add their own names through RecordContext::site_names; this list covers the generic path. Names that
+// are ordinary words or phrases ("Tuổi trẻ", "Thanh niên", "Lao động", "Nhân dân", "Gia đình", "Tiền phong")
+// are listed only in forms that cannot be a phrase of a headline ("Báo Tuổi Trẻ", "tuoitre.vn"); on the outlet's
+// own pages its names come from the host, og:site_name and the template.
+constexpr std::array<std::string_view, 53> kOutlets = {
+    "vnexpress", "vnexpressnet", "dantri", "baodantri", "dantricomvn", "tuoitreonline", "baotuoitre", "tuoitrevn",
+    "baothanhnien", "thanhnienvn", "vietnamnet", "vietnamnetvn", "baovietnamnet", "znews", "zingnews", "zingvn",
+    "znewsvn", "baolaodong", "laodongvn", "baonguoilaodong", "nldcomvn", "vov", "vovvn", "baodientuvov", "vtv",
+    "vtvvn", "vtcnews", "vietnamplus", "ttxvn", "baotienphong", "tienphongvn", "baotintuc", "baotintucvn", "cafef",
+    "cafefvn", "baochinhphu", "chinhphuvn", "baodautu", "baodautuvn", "baoquocte", "baothegioivavietnam", "soha",
+    "kenh14", "genk", "plo", "vneconomy", "qdnd", "baonhandan", "nhandanvn", "sggp", "baomoi", "baophapluat",
+    "baongoisao"};
 
 // Agencies and outlets credited as a source ("Theo TTXVN", "(Reuters)"), folded.
 constexpr std::array<std::string_view, 22> kAgencies = {
@@ -109,16 +111,18 @@ std::string to_vn(const std::string& iso) {
 
 // Footer, legal and navigation lines: a body made only of these is no article.
 bool footer_line(std::string_view p) {
+  if (p.size() > 240) return false;  // footers are short lines; a paragraph that mentions a licence is text
   const std::string k = fold_key(p);
-  for (std::string_view pat : {"banquyen", "copyright", "allrightsreserved", "giayphep", "tongbientap",
-                               "chiutrachnhiem", "ghironguon", "dieukhoansudung", "chinhsachbaomat", "lienhequangcao",
-                               "camsaochep", "phattrienboi", "thietkevaphattrien", "tatcaquyen"})
+  if (p.rfind("\xC2\xA9", 0) == 0) return true;  // starts with ©
+  for (std::string_view pat : {"banquyen", "copyright", "allrightsreserved", "tatcaquyen", "camsaochep",
+                               "ghironguonkhiphathanh", "thietkevaphattrien", "chiutrachnhiemxuatban",
+                               "chiutrachnhiemnoidung", "giayphepso", "giayphephoatdong", "giayphepthietlap",
+                               "dieukhoansudung", "chinhsachbaomat", "lienhequangcao"})
     if (k.find(pat) != std::string::npos) return true;
-  if (p.find("\xC2\xA9") != std::string_view::npos) return true;  // ©
-  // Contact lines of a footer: short, with an address, a phone or a mail.
-  if (p.size() < 160)
-    for (std::string_view pat : {"diachi", "dienthoai", "hotline", "email", "fax", "toasoan"})
-      if (k.find(pat) != std::string::npos) return true;
+  // Masthead and contact lines: "Tổng biên tập: …", "Địa chỉ: …", "Hotline: …" (a label, then the value).
+  const std::string head = k.substr(0, 16);
+  for (std::string_view pat : {"tongbientap", "photongbientap", "diachi", "dienthoai", "hotline", "email", "fax", "toasoan"})
+    if (head.rfind(pat, 0) == 0 && p.find(':') != std::string_view::npos) return true;
   return false;
 }
 
@@ -164,9 +168,17 @@ std::string strip_title_site(const std::string& title, const std::vector<std::st
       std::string tail(trim(std::string_view(t).substr(pos + std::strlen(sep))));
       if (head.empty() || word_count(tail) > 6) continue;
       const std::string tk = fold_key(tail);
-      // SEO tails: "Tin tức 24h", "Tin mới nhất", "Đọc báo online" (a tail that starts so; "Thông tin mới về vụ
-      // án" is part of a headline).
-      const bool seo = tk.rfind("tintuc", 0) == 0 || tk.rfind("tinmoi", 0) == 0 || tk.rfind("docbao", 0) == 0;
+      // SEO tails, exactly: "Tin tức 24h", "Tin mới nhất", "Đọc báo online" ("đọc báo buổi sáng" or "Thông tin mới
+      // về vụ án" are parts of a headline).
+      bool seo = false;
+      for (std::string_view root : {"tintuc", "tinmoi", "tinnong", "tinnhanh", "docbao"}) {
+        if (tk.rfind(root, 0) != 0) continue;
+        std::string rest = tk.substr(root.size());
+        for (std::string_view w : {"moinhat", "nhat", "24h", "hangngay", "trongngay", "homnay", "online", "vietnam",
+                                   "tintuc", "nhanh", "nong"})
+          for (size_t at; (at = rest.find(w)) != std::string::npos;) rest.erase(at, w.size());
+        seo = rest.empty();
+      }
       if (is_site_name(tail, site_names, host) || seo) {
         t = head;
         cut = true;
@@ -175,7 +187,7 @@ std::string strip_title_site(const std::string& title, const std::vector<std::st
     }
     if (!cut) break;
   }
-  for (const char* sep : kSeparators) {  // "Site | Headline"
+  for (const char* sep : {" | ", " :: ", " » ", " « "}) {  // "Site | Headline" (not " - ": "Tuổi trẻ - khát vọng …")
     size_t pos = t.find(sep);
     if (pos == std::string::npos) continue;
     std::string head(trim(std::string_view(t).substr(0, pos)));
@@ -235,15 +247,16 @@ void sort_credits(const std::vector<std::string>& raw, const std::vector<std::st
     if (in(k, kAgencies) || is_site_name(s, {}, "")) return true;
     for (std::string_view dom : {".vn", ".com", ".net", ".VN", ".COM", ".org"})
       if (s.find(dom) != std::string_view::npos) return true;
-    // An acronym: "TTXVN", "VOV", "AFP".
+    // An acronym: "TTXVN", "VOV", "AFP" (ASCII capitals only: "HƯƠNG" is a name in capitals).
     size_t letters = 0, upper = 0;
     for (char c : s) {
+      if (static_cast<unsigned char>(c) >= 0x80) return false;
       if (std::isalpha(static_cast<unsigned char>(c))) {
         ++letters;
         if (std::isupper(static_cast<unsigned char>(c))) ++upper;
       }
     }
-    return letters >= 2 && letters <= 8 && upper == letters && word_count(s) == 1;
+    return letters >= 2 && letters <= 6 && upper == letters && word_count(s) == 1;
   };
   // A Vietnamese person's name: 1-5 words, each starting with a capital letter ("Hồ Hương", "Ngọc Mai"); "Đại
   // Đoàn kết" (a newspaper) is not one.
@@ -297,9 +310,11 @@ void sort_credits(const std::vector<std::string>& raw, const std::vector<std::st
       if (photo) continue;  // a photo / video credit is not the writer
     }
     if (r.empty()) continue;
-    if (via_theo) {  // "Theo X": a person wrote it, or X is where it comes from
+    if (via_theo) {  // "Theo X": where it comes from, unless X is a Vietnamese name ("Theo Hồ Hương")
       if (own(r)) continue;
-      if (person(r) && !org(r)) {
+      const bool vietnamese_name =
+          std::any_of(r.begin(), r.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+      if (person(r) && vietnamese_name && !org(r)) {
         if (std::find(out.begin(), out.end(), r) == out.end()) out.push_back(r);
       } else {
         set_source(r);
@@ -412,7 +427,9 @@ std::string detect_language(std::string_view text, std::string_view hint) {
   std::string h = ascii_lower(hint.substr(0, std::min<size_t>(hint.size(), 2)));
   if (letters < 40) return h;  // too little text to tell
   const double ratio = static_cast<double>(viet) / static_cast<double>(letters);
-  if (ratio >= 0.08) return "vi";
+  // Vietnamese prose scores 0.3-0.5; English text full of Vietnamese names about 0.05-0.1. A page tagged with
+  // another language must be clearly Vietnamese to be called so.
+  if (ratio >= (h.empty() || h == "vi" ? 0.08 : 0.2)) return "vi";
   if (latin * 10 >= letters * 9) {  // Latin script without Vietnamese letters
     if (!h.empty() && h != "vi") return h;
     return ratio < 0.01 ? "en" : h;
@@ -466,8 +483,12 @@ void apply_record_rules(Article& a, const RecordContext& ctx) {
     const std::string lk = fold_key(a.lead);
     for (int i = 0; i < 2 && !a.body.empty(); ++i) {
       const std::string bk = fold_key(a.body.front());
-      // The same text, or the lead with an outlet's prefix ("(Dân trí) - ...") / suffix cut differently.
-      if (bk == lk || (lk.size() > 40 && (bk.find(lk) != std::string::npos && bk.size() < lk.size() + 40)))
+      // The same text, or the lead behind an outlet's stamp ("(Dân trí) - …", "TPO - …"): the paragraph ends with
+      // the lead and adds at most a short prefix. A paragraph that says more than the lead (a lead cut from it)
+      // stays.
+      const bool stamped = lk.size() > 40 && bk.size() > lk.size() && bk.size() <= lk.size() + 24 &&
+                           bk.compare(bk.size() - lk.size(), lk.size(), lk) == 0;
+      if (bk == lk || stamped)
         a.body.erase(a.body.begin());
       else
         break;
@@ -475,7 +496,8 @@ void apply_record_rules(Article& a, const RecordContext& ctx) {
   }
 
   // Body: only footer, legal or navigation lines is no body.
-  if (!a.body.empty() && std::all_of(a.body.begin(), a.body.end(), [](const std::string& p) { return footer_line(p); })) {
+  // (Two lines at least: one line that names a licence or a copyright may be a brief or a caption.)
+  if (a.body.size() >= 2 && std::all_of(a.body.begin(), a.body.end(), [](const std::string& p) { return footer_line(p); })) {
     a.warnings.push_back("body is only footer/legal text (" + std::to_string(a.body.size()) + " lines): dropped");
     a.body.clear();
     a.partial = true;
@@ -487,7 +509,7 @@ void apply_record_rules(Article& a, const RecordContext& ctx) {
     auto iso = normalize_date(d);
     std::string vn = iso ? to_vn(*iso) : std::string();
     if (vn.empty()) {
-      a.warnings.push_back(std::string(name) + ": '" + d.substr(0, 80) + "' is not a date: dropped");
+      a.warnings.push_back(std::string(name) + ": '" + utf8_prefix(d, 80) + "' is not a date: dropped");
       d.clear();
       return;
     }
@@ -533,11 +555,12 @@ void apply_record_rules(Article& a, const RecordContext& ctx) {
   }
   if (!a.published.empty() && !a.updated.empty()) {
     auto p = iso_to_epoch(a.published), u = iso_to_epoch(a.updated);
-    if (p && u && *u < *p) {
+    // Compared at the minute: sources differ in precision ("08:01:00" in JSON-LD, "08:01:53" in the meta).
+    if (p && u && *u < *p - 59) {
       a.warnings.push_back("updated " + a.updated + " is earlier than published " + a.published + ": dropped");
       a.updated.clear();
     } else if (p && u && *u == *p) {
-      a.updated.clear();  // the same instant says nothing more
+      a.updated.clear();  // the same instant says nothing more (within the minute: kept, as the page gives it)
     }
   }
 

@@ -501,10 +501,14 @@ std::string apply_template(const SiteTemplate& t, pugi::xml_document& doc, std::
     };
     std::vector<Candidate> found;
     std::string unparsed;
-    for (const auto& q : r->queries) {
+    for (size_t qi = 0; qi < r->queries.size(); ++qi) {
+      const auto& q = r->queries[qi];
       if (q->return_type() != pugi::xpath_type_node_set) {
+        // A string expression over a script ("substring-after(//script[@type='application/ld+json'] …") reads
+        // JSON-LD; any other reads metadata.
+        const bool ld = qi < r->sources.size() && r->sources[qi].find("ld+json") != std::string::npos;
         std::string v = clean_text(q->evaluate_string(root));
-        if (auto iso = normalize_date(v)) found.push_back({*iso, v, "meta"});
+        if (auto iso = normalize_date(v)) found.push_back({*iso, v, ld ? "json-ld" : "meta"});
         else if (unparsed.empty() && !v.empty()) unparsed = v;
         continue;
       }
@@ -518,13 +522,15 @@ std::string apply_template(const SiteTemplate& t, pugi::xml_document& doc, std::
           if (unparsed.empty()) unparsed = v;
           continue;
         }
+        // An attribute (<meta content>, <time datetime>, data-time) is machine-readable metadata; only text the
+        // page prints is "page-visible".
         pugi::xml_node el = xn.attribute() ? xn.parent() : xn.node();
-        std::string source = "page-visible";
+        std::string source = xn.attribute() ? "meta" : "page-visible";
         for (pugi::xml_node n = el; n; n = n.parent()) {
-          if (std::strcmp(n.name(), "meta") == 0) source = "meta";
-          else if (std::strcmp(n.name(), "script") == 0) source = "json-ld";
-          else continue;
-          break;
+          if (std::strcmp(n.name(), "script") == 0) {
+            source = "json-ld";
+            break;
+          }
         }
         found.push_back({*iso, v, source});
         break;
@@ -540,7 +546,7 @@ std::string apply_template(const SiteTemplate& t, pugi::xml_document& doc, std::
         if (c.source != "page-visible") continue;
         auto pe = iso_to_epoch(pick.iso), ce = iso_to_epoch(c.iso);
         // A displayed date without a time ("24/03/2024") only checks the day.
-        const bool has_time = c.raw.find(':') != std::string::npos || c.raw.find('h') != std::string::npos;
+        const bool has_time = shows_time_of_day(c.raw);
         if (!pe || !ce) break;
         if (has_time ? (*pe / 60 != *ce / 60) : (c.iso.substr(0, 10) != epoch_to_iso_vn(*pe).substr(0, 10))) {
           out.warnings.push_back(std::string(name) + ": metadata " + pick.iso + " disagrees with the page (" + c.raw +

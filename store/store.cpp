@@ -740,7 +740,13 @@ PutResult Store::put_article(Article a, std::string_view raw_html, const std::ve
       Article self = a;
       self.id = id;
       const Age mine = age_of(self);
-      if (best && mine.published != INT64_MAX && mine.published < best_age->published) {
+      // Only a time of day can move the original: a date from the URL or one without a time (00:00:00) is too
+      // coarse to say which copy came first, and a minute or less is the precision of the sources.
+      auto precise = [](const Article& x) {
+        return x.published_source != "url" && x.published.size() >= 19 && x.published.compare(11, 8, "00:00:00") != 0;
+      };
+      if (best && mine.published != INT64_MAX && best_age->published != INT64_MAX && precise(self) &&
+          precise(*best) && mine.published + 60 < best_age->published) {
         // Published before the cluster's original (an aggregator's copy was polled first): this copy becomes the
         // original; the former original and the copies found pointing at it are re-pointed here, each with a
         // "cluster_original_moved" event. (Copies not found by this look-up keep pointing at the former

@@ -263,3 +263,77 @@ TEST(RecordDates, GenericTakesTheDisplayedTime) {
                     "<article><p>Nội dung bài viết đủ dài để là một bài báo thật sự về thời sự.</p></article></body></html>";
   EXPECT_EQ(extract_article(enc, "https://example.vn/a", "", o).title, "Chiến sự");
 }
+
+// Review findings (issue 13): headlines, credits, leads, bodies and dates that the first rules got wrong.
+TEST(RecordReview, RealTextIsNotTakenForBoilerplate) {
+  const std::vector<std::string> none;
+  for (const char* t : {"Nhân dân - người quyết định thành bại", "Lao động - Việc làm", "Kinh nghiệm chăm con - Gia đình",
+                        "Thói quen của người Hà Nội xưa - đọc báo buổi sáng", "Hỗ trợ việc làm cho đoàn viên - thanh niên"})
+    EXPECT_EQ(strip_title_site(t, none, "example.vn"), t);
+  EXPECT_EQ(strip_title_site("Tuổi trẻ - khát vọng cống hiến", none, "tuoitre.vn"), "Tuổi trẻ - khát vọng cống hiến");
+  EXPECT_EQ(strip_title_site("Giá vàng tăng - Đọc báo online", none, "example.vn"), "Giá vàng tăng");
+
+  std::vector<std::string> authors;
+  std::string source;
+  sort_credits({"HƯƠNG"}, {}, "example.vn", authors, source);
+  EXPECT_EQ(authors, std::vector<std::string>{"HƯƠNG"});
+  EXPECT_EQ(source, "");
+  authors.clear();
+  source.clear();
+  sort_credits({"Theo The Guardian"}, {}, "example.vn", authors, source);
+  EXPECT_TRUE(authors.empty());
+  EXPECT_EQ(source, "The Guardian");
+
+  Article a;
+  a.title = "Tin";
+  a.body = {"Bộ Thông tin và Truyền thông thu hồi giấy phép của trang tin điện tử vì đăng tải thông tin sai sự thật."};
+  EXPECT_EQ(run(a).body.size(), 1u);  // a brief that mentions a licence is text
+  a.body = {"Người dân xem pháo hoa bên sông. Ảnh: © Reuters", "Màn pháo hoa kéo dài 15 phút. Ảnh: © Reuters"};
+  EXPECT_EQ(run(a).body.size(), 2u);  // captions with a photo credit are text
+  // A lead cut from the first paragraph: the paragraph says more, it stays.
+  Article l;
+  l.title = "Giá xăng giảm";
+  l.lead = "Giá xăng RON95 giảm hơn 1.000 đồng mỗi lít từ 15h chiều nay";
+  l.body = {"Giá xăng RON95 giảm hơn 1.000 đồng mỗi lít từ 15h chiều nay, mức giảm mạnh nhất năm.", "Đoạn hai."};
+  EXPECT_EQ(run(l).body.size(), 2u);
+  // updated within the minute of published (sources of different precision): kept, no warning.
+  Article d;
+  d.title = "Tin";
+  d.published = "2026-03-07T08:01:53+07:00";
+  d.updated = "2026-03-07T08:01:00+07:00";
+  auto r = run(d, RecordContext{.now = *iso_to_epoch("2026-03-08T00:00:00+07:00")});
+  EXPECT_EQ(r.updated, "2026-03-07T08:01:00+07:00");
+  EXPECT_TRUE(r.warnings.empty()) << r.warnings.front();
+  // An invalid date's warning is valid UTF-8 even when cut.
+  Article u;
+  u.title = "Tin";
+  u.published = "xxThứ năm ngày hai mươi lăm tháng mười hai năm hai nghìn không trăm mười hai lúc mười giờ";
+  r = run(u);
+  ASSERT_FALSE(r.warnings.empty());
+  EXPECT_NO_THROW(nlohmann::json(r.warnings).dump());
+  // English text full of Vietnamese names, tagged "en", stays English.
+  EXPECT_EQ(detect_language("Prime Minister Phạm Minh Chính met Trần Thanh Mẫn and Võ Văn Thưởng in Hà Nội on "
+                            "Monday to discuss the economy and trade with the delegation.",
+                            "en"),
+            "en");
+}
+
+TEST(RecordReview, WeekdaysAreNoTimeOfDay) {
+  EXPECT_FALSE(shows_time_of_day("Chủ nhật, 24/3/2024"));
+  EXPECT_FALSE(shows_time_of_day("Thứ hai, 25/03/2024"));
+  EXPECT_FALSE(shows_time_of_day("2 hôm trước"));
+  EXPECT_TRUE(shows_time_of_day("24/3/2024 07:12"));
+  EXPECT_TRUE(shows_time_of_day("14h30 ngày 24/3"));
+  EXPECT_TRUE(shows_time_of_day("9h sáng"));
+  EXPECT_TRUE(shows_time_of_day("9 giờ sáng 24/3"));
+  // The generic extractor keeps metadata with a time when the page shows only the day.
+  ExtractOptions o;
+  o.now = kNow;
+  const std::string page =
+      "<html><head><meta property='article:published_time' content='2024-03-24T07:12:00+07:00'></head><body>"
+      "<h1>VnExpress</h1><div class='header-date'>Thứ Năm, 27/12/2012</div>"
+      "<h1>Mưa lớn gây ngập nhiều tuyến phố Hà Nội</h1><div class='date'>Chủ nhật, 24/3/2024</div>"
+      "<article><p>Từ 15h chiều, mưa lớn trút xuống nội thành, nhiều tuyến phố ngập sâu.</p></article></body></html>";
+  Article a = extract_article(page, "https://example.vn/mua-lon.html", "", o);
+  EXPECT_EQ(a.published, "2024-03-24T07:12:00+07:00");
+}

@@ -520,6 +520,17 @@ TEST(Store, ExactCopyIsDuplicateOfEarliest) {
   EXPECT_EQ(rf.duplicate_of, rt.id);
   EXPECT_EQ(rf.cluster, ro.id);
 
+  // A copy dated only by its URL or by a day (00:00:00) is too coarse to move the original, however early.
+  Article coarse = orig;
+  coarse.url = coarse.canonical_url = "https://baomoi.com/2026/03/07/copy-60.epi";
+  coarse.site = "baomoi";
+  coarse.published = "2026-03-07T00:00:00+07:00";
+  coarse.published_source = "url";
+  auto rco = st->put_article(coarse, "");
+  EXPECT_EQ(rco.kind, PutKind::Duplicate);
+  EXPECT_EQ(rco.duplicate_of, rt.id);
+  EXPECT_TRUE(rco.moved.empty());
+
   // Re-putting the first copy is still Unchanged, not a new move.
   EXPECT_EQ(st->put_article(orig, "").kind, PutKind::Unchanged);
   EXPECT_TRUE(st->verify().empty()) << st->verify().front();
