@@ -1266,7 +1266,10 @@ Article extract_generic(const pugi::xml_document& doc, std::string_view page_url
         if (a.published.empty() || !me) {
           a.published = shown->iso;  // no metadata: what the page shows, wherever it is
           a.published_source = "page-visible";
-        } else if (se && shown_time && shown->after_headline && (!meta_time || *me / 60 != *se / 60)) {
+        } else if (se && shown_time &&
+                   ((shown->after_headline && (!meta_time || *me / 60 != *se / 60)) ||
+                    // metadata with the day only: a time printed anywhere on that same day completes it
+                    (!meta_time && shown->iso.substr(0, 10) == a.published.substr(0, 10)))) {
           // Metadata without a time of day, or disagreeing with the time printed under the headline.
           if (meta_time) a.warnings.push_back("published: metadata " + a.published + " disagrees with the page (" +
                                               shown->raw + "); the page wins");

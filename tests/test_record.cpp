@@ -336,4 +336,13 @@ TEST(RecordReview, WeekdaysAreNoTimeOfDay) {
       "<article><p>Từ 15h chiều, mưa lớn trút xuống nội thành, nhiều tuyến phố ngập sâu.</p></article></body></html>";
   Article a = extract_article(page, "https://example.vn/mua-lon.html", "", o);
   EXPECT_EQ(a.published, "2024-03-24T07:12:00+07:00");
+  // Metadata with the day only: the time printed before the headline on that day completes it (dantri 2012).
+  const std::string dated =
+      "<html><head><meta itemprop='datePublished' content='2012-12-25'></head><body><div class='box26'>"
+      "<span class='fr'><meta itemprop='datePublished' content='2012-12-25'/>Thứ Ba, 25/12/2012 - 10:03</span></div>"
+      "<h1>Chốt lịch nghỉ Tết 2013 của công chức</h1><div class='content'><p>UBND Hà Nội vừa thông báo về việc hoán "
+      "đổi ngày nghỉ hàng tuần dịp Tết.</p></div></body></html>";
+  a = extract_article(dated, "https://example.vn/chot-lich-677792.htm", "", o);
+  EXPECT_EQ(a.published, "2012-12-25T10:03:00+07:00");
+  EXPECT_EQ(a.published_source, "page-visible");
 }
