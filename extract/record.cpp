@@ -455,7 +455,6 @@ void apply_record_rules(Article& a, const RecordContext& ctx) {
   // Credits. A template's own `source` field is cleaned like a credit ("Theo TTXVN", "(TTXVN/Vietnam+)") and wins.
   std::string given_source;
   if (!a.source.empty()) {
-    std::vector<std::string> ignored;
     std::string s = a.source;
     if (s.size() > 2 && s.front() == '(' && s.back() == ')') s = s.substr(1, s.size() - 2);
     const std::string lower = unicode_lower_prefix(s, 16);
