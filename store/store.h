@@ -174,12 +174,18 @@ class Store {
 
   // Resumable rebuild. Works in chunks of `chunk` articles; each chunk's index entries and the last article
   // key indexed ("dedup_rebuild_cursor" in meta) are one atomic batch, so a rebuild interrupted by a crash or
-  // a restart continues after the last chunk instead of starting over. The write lock is held only per
-  // chunk: put_article() runs between chunks (its duplicate look-ups then see a partial index: copies of
+  // a restart continues after the last chunk instead of starting over. A chunk's records are read and
+  // their sketches computed without the write lock (a record changed meanwhile is computed again under it); the
+  // lock is held only to check and write the chunk's batch: put_article() runs between chunks (its duplicate look-ups then see a partial index: copies of
   // articles not yet re-indexed are stored as new). Returns true when the index is complete (also when no
   // rebuild was pending); false when `stop` became true or `max_articles` (a test hook; 0 = no limit) were
   // indexed first.
   bool continue_dedup_rebuild(const std::atomic<bool>* stop = nullptr, size_t max_articles = 0, size_t chunk = 1000);
+  // Tests: called with the article keys of each rebuild chunk after its index entries were computed and before they
+  // are written (without the write lock, as concurrent writers would run).
+  void set_rebuild_chunk_hook_for_test(std::function<void(const std::vector<std::string>&)> f) {
+    rebuild_chunk_hook_ = std::move(f);
+  }
   // Starts a rebuild from scratch (drops the index, resets the cursor) without running it.
   void begin_dedup_rebuild();
   DedupRebuildProgress dedup_rebuild_progress() const;
@@ -228,6 +234,7 @@ class Store {
   StoreHealth health_;
   std::atomic<bool> unhealthy_{false};
   std::atomic<bool> rebuild_pending_{false}, rebuild_running_{false};
+  std::function<void(const std::vector<std::string>&)> rebuild_chunk_hook_;
   std::atomic<uint64_t> rebuild_indexed_{0};
 
   rocksdb::DB* db_ = nullptr;
