@@ -90,13 +90,22 @@ struct NatsCallbacks {
   }
   static void disconnected(natsConnection*, void* c) {
     auto* o = self(c);
-    if (!o->connected_.exchange(false)) return;
+    if (!o->connected_.exchange(false) || o->stop_) return;
     o->down_since_ = mono_now();
     spdlog::warn("stream: disconnected from NATS; publishing paused, ingestion continues ({} events wait in the "
                  "outbox); reconnecting with backoff",
                  o->lag());
   }
-  static void closed(natsConnection*, void* c) { self(c)->connected_ = false; }
+  // The last callback the client delivers for a connection: the outbox waits for it before it goes away.
+  static void closed(natsConnection*, void* c) {
+    auto* o = self(c);
+    o->connected_ = false;
+    {
+      std::lock_guard lk(o->mu_);
+      o->closed_seen_ = true;
+    }
+    o->cv_.notify_all();
+  }
   static void error(natsConnection*, natsSubscription*, natsStatus err, void*) {
     static std::atomic<double> last{-1e9};
     const double now = mono_now();
@@ -198,7 +207,8 @@ std::string NatsOutbox::msg_id(const ChangeEvent& e) {
 }
 
 bool NatsOutbox::connect() {
-  auto n = std::make_unique<Nats>();
+  nats_ = std::make_unique<Nats>();  // on failure the caller closes it (close_connection)
+  Nats* n = nats_.get();
   natsStatus s = natsOptions_Create(&n->opts);
   std::vector<const char*> urls;
   for (const auto& u : cfg_.servers) urls.push_back(u.c_str());
@@ -250,7 +260,6 @@ bool NatsOutbox::connect() {
     set_error(e);
     return false;
   }
-  nats_ = std::move(n);
   return true;
 }
 
@@ -431,6 +440,23 @@ bool NatsOutbox::publish_batch() {
   return false;
 }
 
+void NatsOutbox::close_connection() {
+  if (!nats_) return;
+  if (nats_->nc) {
+    {
+      std::lock_guard lk(mu_);
+      closed_seen_ = false;
+    }
+    natsConnection_Close(nats_->nc);
+    // The client delivers callbacks on its own thread: wait for the last one (closed) so that none runs after this
+    // object is gone.
+    std::unique_lock lk(mu_);
+    cv_.wait_for(lk, std::chrono::seconds(5), [&] { return closed_seen_; });
+  }
+  nats_.reset();
+  connected_ = false;
+}
+
 void NatsOutbox::run() {
   // The cursor: the last change the server acknowledged (with every earlier one).
   uint64_t c = 0;
@@ -457,15 +483,14 @@ void NatsOutbox::run() {
     last_seq_ = store_.last_seq();
     if (!nats_) {
       if (!connect()) {
-        nats_.reset();
+        close_connection();
         wait_for(30);
         continue;
       }
     }
     if (natsConnection_Status(nats_->nc) == NATS_CONN_STATUS_CLOSED) {
       spdlog::warn("stream: the NATS connection was closed; connecting again in 5 s");
-      nats_.reset();
-      connected_ = false;
+      close_connection();
       wait_for(5);
       continue;
     }
@@ -516,8 +541,7 @@ void NatsOutbox::run() {
     }
     wait_for(std::min(30.0, 0.25 * std::pow(2.0, std::min(failures_, 7))));
   }
-  nats_.reset();
-  connected_ = false;
+  close_connection();
   spdlog::info("stream: publisher stopped at change {} ({} events not yet published)", cursor_.load(), lag());
 }
 

@@ -66,6 +66,7 @@ class NatsOutbox {
   void wait_for(double seconds);
   void set_error(const std::string& e);
   void save_cursor(uint64_t c);
+  void close_connection();
   void record_ack(uint64_t seq, const std::string& error, bool duplicate);
   friend struct NatsCallbacks;
 
@@ -77,6 +78,7 @@ class NatsOutbox {
   mutable std::mutex mu_;  // wake-up of the thread, last_error_, acks_
   std::condition_variable cv_;
   std::string last_error_;
+  bool closed_seen_ = false;
   std::map<uint64_t, std::string> acks_;  // seq -> "" (acked) or the error, for the batch in flight
   std::atomic<uint64_t> cursor_{0}, last_seq_{0}, published_{0}, duplicates_{0}, failed_{0}, oversized_{0};
   std::atomic<uint64_t> acked_dup_in_batch_{0};

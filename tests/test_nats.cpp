@@ -22,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/config.h"
 #include "e2e_server.h"
 #include "serve_process.h"
 #include "store/store.h"
@@ -516,4 +517,76 @@ TEST(NatsServe, ServeToNatsToConsumerExactlyOnceAcrossNatsRestartAndSigkill) {
   ASSERT_TRUE(store) << err;
   EXPECT_GE(store->last_seq(), 24u);
   expect_exactly_once(*store, consumer, nats.url());
+}
+
+// [stream.nats] in the config file: defaults, every key, and errors with file:line.
+namespace {
+struct Loaded {
+  bool ok = false;
+  baotin::Config cfg;
+  std::string errors;
+};
+Loaded load(const std::string& text) {
+  static int n = 0;
+  TempDir dir("baotin-nats-config");
+  const fs::path p = dir.path / ("c" + std::to_string(++n) + ".toml");
+  std::ofstream(p) << text;
+  std::ofstream(dir.path / "me.creds") << "-----BEGIN NATS USER JWT-----\n";
+  Loaded l;
+  std::vector<baotin::TemplateError> errs;
+  l.ok = baotin::load_config(p.string(), l.cfg, errs);
+  for (const auto& e : errs) l.errors += e.str() + "\n";
+  return l;
+}
+}  // namespace
+
+TEST(NatsConfig, SectionIsOptionalAndValidated) {
+  auto none = load("[daemon]\nworkers = 1\n");
+  ASSERT_TRUE(none.ok) << none.errors;
+  EXPECT_FALSE(none.cfg.stream_nats.enabled);
+
+  auto full = load("[stream.nats]\nservers = [\"nats://10.0.0.5:4222\", \"tls://nats.example.vn:4222\"]\n"
+                   "stream = \"NEWS\"\nsubject_prefix = \"vn.news\"\ncredentials = \"me.creds\"\nretention = \"interest\"\n"
+                   "storage = \"memory\"\nmax_age_s = 86400\nmax_bytes = 1000000\nduplicate_window_s = 600\nreplicas = 3\n"
+                   "publish_timeout_ms = 1000\nmax_in_flight = 10\nstart = \"new\"\n");
+  ASSERT_TRUE(full.ok) << full.errors;
+  const auto& n = full.cfg.stream_nats;
+  EXPECT_TRUE(n.enabled);
+  EXPECT_EQ(n.servers, (std::vector<std::string>{"nats://10.0.0.5:4222", "tls://nats.example.vn:4222"}));
+  EXPECT_EQ(n.stream, "NEWS");
+  EXPECT_EQ(n.subject_prefix, "vn.news");
+  EXPECT_TRUE(fs::path(n.credentials).is_absolute()) << n.credentials;
+  EXPECT_EQ(n.retention, "interest");
+  EXPECT_EQ(n.storage, "memory");
+  EXPECT_EQ(n.max_age_s, 86400);
+  EXPECT_EQ(n.duplicate_window_s, 600);
+  EXPECT_EQ(n.replicas, 3);
+  EXPECT_EQ(n.start, "new");
+
+  auto defaults = load("[stream.nats]\n");
+  ASSERT_TRUE(defaults.ok) << defaults.errors;
+  EXPECT_EQ(defaults.cfg.stream_nats.servers, (std::vector<std::string>{"nats://127.0.0.1:4222"}));
+  EXPECT_EQ(defaults.cfg.stream_nats.stream, "BAOTIN");
+  EXPECT_EQ(defaults.cfg.stream_nats.duplicate_window_s, 86400);
+
+  auto bad = load("[stream.nats]\nservers = [\"http://x:4222\"]\nstream = \"a.b\"\nsubject_prefix = \"baotin.>\"\n"
+                  "retention = \"forever\"\nmax_age_s = 60\nduplicate_window_s = 3600\ncredentials = \"missing.creds\"\n"
+                  "publish_timeout_ms = 5\nbogus = 1\n");
+  EXPECT_FALSE(bad.ok);
+  for (const char* e : {":2: stream.nats.servers: not a NATS URL", ":3: stream.nats.stream: 'a.b' is not",
+                        ":4: stream.nats.subject_prefix: 'baotin.>'", ":5: stream.nats.retention:",
+                        ":7: stream.nats.duplicate_window_s: 3600 exceeds max_age_s = 60",
+                        ":8: stream.nats.credentials: cannot read", ":9: stream.nats.publish_timeout_ms: 5 is out of range",
+                        ":10: unknown key 'stream.nats.bogus'"})
+    EXPECT_NE(bad.errors.find(e), std::string::npos) << e << "\n" << bad.errors;
+
+  auto not_table = load("stream = 1\n");
+  EXPECT_FALSE(not_table.ok);
+  EXPECT_NE(not_table.errors.find(":1: stream: expected a table"), std::string::npos) << not_table.errors;
+
+  // A reload cannot apply it: it is named as needing a restart.
+  auto changes = baotin::changed_settings(defaults.cfg, full.cfg);
+  bool named = false;
+  for (const auto& c : changes) named |= c.name == "stream.nats" && c.needs_restart;
+  EXPECT_TRUE(named);
 }
