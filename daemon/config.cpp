@@ -226,6 +226,9 @@ void read_stream_nats(const toml::table& t, const std::string& file, const std::
     err("retention", "\"limits\", \"interest\" or \"workqueue\", got '" + c.retention + "'");
   if (c.storage != "file" && c.storage != "memory") err("storage", "\"file\" or \"memory\", got '" + c.storage + "'");
   if (c.start != "all" && c.start != "new") err("start", "\"all\" or \"new\", got '" + c.start + "'");
+  // The default window (1 day) shrinks to a shorter max age; a window set explicitly must fit in it.
+  if (!t.get("duplicate_window_s") && c.max_age_s > 0 && c.duplicate_window_s > c.max_age_s)
+    c.duplicate_window_s = c.max_age_s;
   if (c.max_age_s > 0 && c.duplicate_window_s > c.max_age_s)
     err("duplicate_window_s", std::to_string(c.duplicate_window_s) + " exceeds max_age_s = " +
                                   std::to_string(c.max_age_s) + " (JetStream requires the window within the max age)");

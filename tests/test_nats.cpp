@@ -580,6 +580,10 @@ TEST(NatsConfig, SectionIsOptionalAndValidated) {
                         ":10: unknown key 'stream.nats.bogus'"})
     EXPECT_NE(bad.errors.find(e), std::string::npos) << e << "\n" << bad.errors;
 
+  auto short_age = load("[stream.nats]\nmax_age_s = 600\n");  // the default window shrinks to the max age
+  ASSERT_TRUE(short_age.ok) << short_age.errors;
+  EXPECT_EQ(short_age.cfg.stream_nats.duplicate_window_s, 600);
+
   auto not_table = load("stream = 1\n");
   EXPECT_FALSE(not_table.ok);
   EXPECT_NE(not_table.errors.find(":1: stream: expected a table"), std::string::npos) << not_table.errors;
