@@ -470,6 +470,17 @@ TEST(NatsServe, ServeToNatsToConsumerExactlyOnceAcrossNatsRestartAndSigkill) {
       return metric(m, "baotin_stream_connected") == 0 && metric(m, "baotin_stream_lag_events") >= 6;
     }, 120)) << metrics() << baotin::testing::read_file(log);
     {
+      // The exposition with the stream's families passes `promtool check metrics` (when promtool is unpacked).
+      const std::string promtool = std::getenv("BAOTIN_PROMTOOL") ? std::getenv("BAOTIN_PROMTOOL") : BAOTIN_PROMTOOL;
+      if (::access(promtool.c_str(), X_OK) == 0) {
+        std::ofstream(dir.path / "metrics.txt") << metrics().substr(1);
+        auto lint = baotin::testing::run_command("'" + promtool + "' check metrics < '" +
+                                                 (dir.path / "metrics.txt").string() + "' 2>&1");
+        EXPECT_EQ(lint.status, 0) << lint.out;
+        EXPECT_EQ(lint.out, "");
+      }
+    }
+    {
       auto st = http.Get("/status");
       ASSERT_TRUE(st);
       auto j = nlohmann::json::parse(st->body);
