@@ -145,7 +145,7 @@ class Consumer {
     natsSubscription* sub = nullptr;
     natsConnection_Connect(&nc, opts);
     natsConnection_JetStream(&js, nc, nullptr);
-    int errors = 0;
+    int errors = 0, idle = 0;
     while (!stop_) {
       if (!sub) {
         jsSubOptions so;
@@ -172,6 +172,13 @@ class Consumer {
         continue;
       }
       errors = 0;
+      // Nothing for 10 s: subscribe again (harmless: the durable consumer keeps its position).
+      idle = s == NATS_TIMEOUT ? idle + 1 : 0;
+      if (idle > 20) {
+        natsSubscription_Destroy(sub);
+        sub = nullptr;
+        idle = 0;
+      }
       for (int i = 0; i < list.Count; ++i) {
         natsMsg* m = list.Msgs[i];
         const char* id = nullptr;
@@ -305,10 +312,14 @@ TEST(NatsOutbox, EveryEventOnceAcrossANatsRestartAndALostCursor) {
   cfg.servers = {nats.url()};
   cfg.publish_timeout_ms = 2000;
   cfg.max_in_flight = 3;  // several batches
-  Consumer consumer(nats.url(), "test-outbox");
+  std::unique_ptr<Consumer> consumer_ptr;
   {
     NatsOutbox ob(*store, cfg);
     ob.start();
+    // The consumer subscribes once the stream exists (baotin creates it).
+    ASSERT_TRUE(wait_until([&] { return stream_messages(nats.url()) >= 0; })) << ob.status_json().dump(2);
+    consumer_ptr = std::make_unique<Consumer>(nats.url(), "test-outbox");
+    Consumer& consumer = *consumer_ptr;
     ASSERT_TRUE(wait_until([&] { return ob.cursor() == store->last_seq() && consumer.distinct() == store->last_seq(); }))
         << ob.status_json().dump(2);
     EXPECT_EQ(ob.lag(), 0u);
@@ -331,6 +342,7 @@ TEST(NatsOutbox, EveryEventOnceAcrossANatsRestartAndALostCursor) {
   // (b) The cursor is persisted only after the acks: rewinding it to 0 is the worst a crash can leave. Everything
   // is sent again; JetStream drops each copy (Nats-Msg-Id within the duplicate window); consumers see nothing new.
   store->put_meta(NatsOutbox::kCursorKey, "0");
+  Consumer& consumer = *consumer_ptr;
   {
     NatsOutbox ob(*store, cfg);
     ob.start();
@@ -448,16 +460,19 @@ TEST(NatsServe, ServeToNatsToConsumerExactlyOnceAcrossNatsRestartAndSigkill) {
     auto r = http.Get("/metrics");
     return r && r->status == 200 ? "\n" + r->body : std::string();
   };
-  Consumer consumer(nats.url(), "test-serve");
+  std::unique_ptr<Consumer> consumer_ptr;  // subscribes once the daemon has created the stream
+  auto consumer_distinct = [&]() -> size_t { return consumer_ptr ? consumer_ptr->distinct() : 0; };
   // All published: nothing waits, the consumer has one message per event, and at least `n` events exist.
   auto all_published = [&](int64_t n) {
     const std::string m = metrics();
     const int64_t cur = metric(m, "baotin_stream_cursor");
-    return cur >= n && metric(m, "baotin_stream_lag_events") == 0 && static_cast<int64_t>(consumer.distinct()) == cur;
+    return cur >= n && metric(m, "baotin_stream_lag_events") == 0 && static_cast<int64_t>(consumer_distinct()) == cur;
   };
   {
     baotin::testing::ServeProcess serve(config.string(), db, log.string());
     ASSERT_TRUE(serve.started());
+    ASSERT_TRUE(wait_until([&] { return stream_messages(nats.url()) >= 0; }, 120)) << baotin::testing::read_file(log);
+    consumer_ptr = std::make_unique<Consumer>(nats.url(), "test-serve");
     ASSERT_TRUE(wait_until([&] { return all_published(6); }, 120))
         << metrics() << baotin::testing::read_file(log);
 
@@ -497,7 +512,7 @@ TEST(NatsServe, ServeToNatsToConsumerExactlyOnceAcrossNatsRestartAndSigkill) {
     ASSERT_TRUE(wait_until([&] { return metric(metrics(), "baotin_stream_lag_events") >= 12; }, 120))
         << metrics() << baotin::testing::read_file(log);
     ASSERT_TRUE(nats.start()) << baotin::testing::read_file(nats.log());
-    ASSERT_TRUE(wait_until([&] { return consumer.distinct() > 12; }, 120)) << metrics();
+    ASSERT_TRUE(wait_until([&] { return consumer_distinct() > 12; }, 120)) << metrics();
     serve.stop(SIGKILL);
   }
   const std::string log_before = baotin::testing::read_file(log);
@@ -527,7 +542,7 @@ TEST(NatsServe, ServeToNatsToConsumerExactlyOnceAcrossNatsRestartAndSigkill) {
   auto store = Store::open({db, true}, &err);
   ASSERT_TRUE(store) << err;
   EXPECT_GE(store->last_seq(), 24u);
-  expect_exactly_once(*store, consumer, nats.url());
+  expect_exactly_once(*store, *consumer_ptr, nats.url());
 }
 
 // [stream.nats] in the config file: defaults, every key, and errors with file:line.
