@@ -71,6 +71,7 @@ struct NatsCallbacks {
     {
       std::lock_guard lk(o->mu_);
       o->server_ = url(nc);
+      o->last_error_.clear();
     }
     o->connected_ = true;
     spdlog::info("stream: connected to NATS {} ({} events to publish)", url(nc), o->lag());
@@ -81,6 +82,7 @@ struct NatsCallbacks {
     {
       std::lock_guard lk(o->mu_);
       o->server_ = url(nc);
+      o->last_error_.clear();
     }
     o->connected_ = true;
     o->stream_ok_ = false;  // checked again: the server may have lost or changed it
@@ -512,6 +514,7 @@ void NatsOutbox::run() {
         continue;
       }
       stream_ok_ = true;
+      set_error("");
     }
     if (last_seq_ <= cursor_) {
       wait_for(0.2);
