@@ -52,6 +52,22 @@ Health read_health(const std::string& dbdir) {
   return h;
 }
 
+// [stream.nats] as `check --json` shows it (null without the section).
+nlohmann::json stream_json(const Config& cfg) {
+  if (!cfg.stream_nats.enabled) return nullptr;
+  const auto& n = cfg.stream_nats;
+  nlohmann::json servers = nlohmann::json::array();
+  for (const auto& u : n.servers) servers.push_back(redact_url(u));
+  return {{"servers", servers},
+          {"stream", n.stream},
+          {"subjects", n.subject_prefix + ".>"},
+          {"retention", n.retention},
+          {"storage", n.storage},
+          {"max_age_s", n.max_age_s},
+          {"duplicate_window_s", n.duplicate_window_s},
+          {"credentials", n.credentials}};
+}
+
 }  // namespace
 
 int cmd_check(const CheckArgs& args) {
@@ -109,6 +125,7 @@ int cmd_check(const CheckArgs& args) {
                        {"loaded", loaded},
                        {"errors", errors_json(template_errs)}}},
         {"feeds", config_ok ? nlohmann::json(feeds.size()) : nlohmann::json(nullptr)},
+        {"stream", stream_json(cfg)},
         {"health", hj},
         {"degraded", degraded}};
     std::cout << out.dump(2) << "\n";
@@ -123,6 +140,15 @@ int cmd_check(const CheckArgs& args) {
     return status;
   }
   std::printf("config: %s ok; %zu templates, %zu feeds\n", config_path.c_str(), reg.all().size(), feeds.size());
+  if (cfg.stream_nats.enabled) {
+    const auto& n = cfg.stream_nats;
+    std::string servers;
+    for (const auto& u : n.servers) servers += (servers.empty() ? "" : ", ") + redact_url(u);
+    std::printf("stream: NATS JetStream %s, stream '%s', subjects %s.>, retention %s, max age %lld s, duplicate "
+                "window %lld s\n",
+                servers.c_str(), n.stream.c_str(), n.subject_prefix.c_str(), n.retention.c_str(),
+                static_cast<long long>(n.max_age_s), static_cast<long long>(n.duplicate_window_s));
+  }
   for (const auto& t : reg.all())
     std::printf("  template %-14s rev %-3d hosts %-28s feeds %zu\n", t->name.c_str(), t->revision,
                 t->hosts.front().c_str(), t->feeds.size());

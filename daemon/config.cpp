@@ -153,6 +153,96 @@ struct Reader {
   }
 };
 
+// A NATS subject made of plain tokens (no wildcard, no empty token, no whitespace): the subject prefix.
+std::string check_subject(const std::string& s) {
+  if (s.empty()) return "must not be empty";
+  if (s.size() > 200) return "longer than 200 bytes";
+  if (s.front() == '.' || s.back() == '.' || s.find("..") != std::string::npos) return "has an empty token (a leading, trailing or double '.')";
+  for (unsigned char c : s)
+    if (c == '*' || c == '>' || c <= 0x20 || c == 0x7f) return "must not contain '*', '>', spaces or control characters";
+  return "";
+}
+
+// [stream.nats] (README "Live stream (NATS JetStream)").
+void read_stream_nats(const toml::table& t, const std::string& file, const std::string& base, NatsStreamConfig& c,
+                      std::vector<TemplateError>& errors) {
+  Reader r{t, file, errors, "stream.nats."};
+  r.check_keys({"servers", "stream", "subject_prefix", "credentials", "retention", "storage", "max_age_s", "max_bytes",
+                "duplicate_window_s", "replicas", "publish_timeout_ms", "max_in_flight", "start"});
+  c.enabled = true;
+  auto line = [&](const char* key) {
+    const toml::node* n = t.get(key);
+    return n ? line_of(*n) : line_of(t);
+  };
+  auto err = [&](const char* key, const std::string& msg) {
+    errors.push_back({file, line(key), std::string("stream.nats.") + key + ": " + msg});
+  };
+  if (const toml::node* n = t.get("servers")) {
+    std::vector<std::pair<std::string, int>> urls;
+    if (auto s = n->as_string()) {
+      urls.push_back({s->get(), line_of(*n)});
+    } else if (auto a = n->as_array()) {
+      for (const auto& e : *a) {
+        if (auto s = e.as_string()) urls.push_back({s->get(), line_of(e)});
+        else errors.push_back({file, line_of(e), "stream.nats.servers: expected strings"});
+      }
+    } else {
+      err("servers", "expected an array of URLs (nats://host:port)");
+    }
+    if (n->is_array() && urls.empty() && n->as_array()->empty()) err("servers", "must name at least one server");
+    c.servers.clear();
+    for (const auto& [u, l] : urls) {
+      auto p = parse_url(u);
+      const bool scheme = u.rfind("nats://", 0) == 0 || u.rfind("tls://", 0) == 0;
+      if (!scheme || !p || p->host.empty() || !check_header_value(u).empty() || u.find(' ') != std::string::npos)
+        errors.push_back({file, l, "stream.nats.servers: not a NATS URL (nats://host:port or tls://host:port): '" +
+                                       redact_url(u.substr(0, 200)) + "'"});
+      else
+        c.servers.push_back(u);
+    }
+  }
+  r.get("stream", c.stream);
+  r.get("subject_prefix", c.subject_prefix);
+  r.get("credentials", c.credentials);
+  r.get("retention", c.retention);
+  r.get("storage", c.storage);
+  r.get("start", c.start);
+  r.get_int("max_age_s", c.max_age_s, 0, int64_t{100} * 365 * 86400);
+  r.get_int("max_bytes", c.max_bytes, 0, int64_t{1} << 50);
+  r.get_int("duplicate_window_s", c.duplicate_window_s, 1, 30 * 86400);
+  r.get_int("replicas", c.replicas, 1, 5);
+  r.get_int("publish_timeout_ms", c.publish_timeout_ms, 100, 300000);
+  r.get_int("max_in_flight", c.max_in_flight, 1, 65536);
+  // JetStream stream names: no '.', '*', '>', whitespace or path separators (they name files on the server).
+  if (t.get("stream")) {
+    bool ok = !c.stream.empty() && c.stream.size() <= 64;
+    for (unsigned char ch : c.stream)
+      if (ch == '.' || ch == '*' || ch == '>' || ch == '/' || ch == '\\' || ch <= 0x20 || ch == 0x7f) ok = false;
+    if (!ok) err("stream", "'" + c.stream + "' is not a JetStream stream name (1-64 bytes, no '.', '*', '>', '/', '\\' or spaces)");
+  }
+  if (std::string why = check_subject(c.subject_prefix); !why.empty())
+    err("subject_prefix", "'" + c.subject_prefix + "' " + why);
+  if (c.retention != "limits" && c.retention != "interest" && c.retention != "workqueue")
+    err("retention", "\"limits\", \"interest\" or \"workqueue\", got '" + c.retention + "'");
+  if (c.storage != "file" && c.storage != "memory") err("storage", "\"file\" or \"memory\", got '" + c.storage + "'");
+  if (c.start != "all" && c.start != "new") err("start", "\"all\" or \"new\", got '" + c.start + "'");
+  // The default window (1 day) shrinks to a shorter max age; a window set explicitly must fit in it.
+  if (!t.get("duplicate_window_s") && c.max_age_s > 0 && c.duplicate_window_s > c.max_age_s)
+    c.duplicate_window_s = c.max_age_s;
+  if (c.max_age_s > 0 && c.duplicate_window_s > c.max_age_s)
+    err("duplicate_window_s", std::to_string(c.duplicate_window_s) + " exceeds max_age_s = " +
+                                  std::to_string(c.max_age_s) + " (JetStream requires the window within the max age)");
+  if (t.get("credentials")) {
+    if (c.credentials.empty()) {
+      err("credentials", "expected the path of a .creds file");
+    } else {
+      c.credentials = resolve_path(base, c.credentials);
+      std::ifstream in(c.credentials);
+      if (!in) err("credentials", "cannot read '" + c.credentials + "'");
+    }
+  }
+}
+
 }  // namespace
 
 bool load_config(const std::string& path, Config& cfg, std::vector<TemplateError>& errors) {
@@ -169,7 +259,7 @@ bool load_config(const std::string& path, Config& cfg, std::vector<TemplateError
   if (base.empty()) base = ".";
 
   Reader top{root, path, errors, ""};
-  top.check_keys({"daemon", "fetch", "poll", "sites", "feeds", "robots_override", "host_min_delay"});
+  top.check_keys({"daemon", "fetch", "poll", "sites", "feeds", "robots_override", "host_min_delay", "stream"});
 
   if (auto t = root["daemon"].as_table()) {
     Reader r{*t, path, errors, "daemon."};
@@ -350,6 +440,18 @@ bool load_config(const std::string& path, Config& cfg, std::vector<TemplateError
       }
     }
   }
+  if (const toml::node* n = root.get("stream")) {
+    if (auto st = n->as_table()) {
+      Reader r{*st, path, errors, "stream."};
+      r.check_keys({"nats"});
+      if (const toml::node* nn = st->get("nats")) {
+        if (auto t = nn->as_table()) read_stream_nats(*t, path, base, cfg.stream_nats, errors);
+        else errors.push_back({path, line_of(*nn), "stream.nats: expected a table ([stream.nats])"});
+      }
+    } else {
+      errors.push_back({path, line_of(*n), "stream: expected a table ([stream.nats])"});
+    }
+  }
   cfg.templates_dir = resolve_path(base, cfg.templates_dir);
   return errors.size() == before;
 }
@@ -395,6 +497,7 @@ std::vector<SettingChange> changed_settings(const Config& a, const Config& b) {
   cmp("sites.enabled", a.sites, b.sites);
   cmp("sites.template_feeds", a.template_feeds, b.template_feeds);
   cmp("feeds", feeds_key(a.feeds), feeds_key(b.feeds));
+  cmp("stream.nats", a.stream_nats, b.stream_nats, true);
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include "daemon/poll_schedule.h"
 #include "fetch/fetcher.h"
 #include "extract/template.h"
+#include "stream/nats_config.h"
 
 namespace baotin {
 
@@ -56,6 +57,9 @@ struct Config {
   std::vector<int> sites_lines;     // line of each `sites` entry in the config file
   bool template_feeds = true;       // poll the feeds listed in the templates
   std::vector<FeedConfig> feeds;    // extra feeds
+
+  // [stream.nats]: the live stream (stream/nats_outbox.h); enabled when the section is present. Needs a restart.
+  NatsStreamConfig stream_nats;
 };
 
 // Reads and validates a config file. Relative paths inside are resolved against the file's directory.
@@ -64,7 +68,7 @@ bool load_config(const std::string& path, Config& out, std::vector<TemplateError
 
 // One setting that differs between the running config and a reloaded one, by its config-file name
 // ("fetch.user_agent", "poll.min_interval_s", "feeds", ...). `needs_restart`: serve cannot apply it while
-// running (data_dir, workers, metrics_listen, metrics_allow_remote, block_cache_mb) and keeps the running value.
+// running (data_dir, workers, metrics_listen, metrics_allow_remote, block_cache_mb, stream.nats) and keeps the running value.
 struct SettingChange {
   std::string name;
   bool needs_restart = false;

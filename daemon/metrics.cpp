@@ -423,7 +423,14 @@ std::string Metrics::prometheus(bool process) const {
   e.family("baotin_template_degraded", "gauge", "1 when most recent pages of the template came out empty or short.");
   for (const auto& [n, h] : health_)
     e.sample("baotin_template_degraded", "{" + label("template", n) + "}", h.degraded ? 1 : 0);
-  return e.str();
+  std::string out = e.str();
+  for (const auto& f : extra_) out += f();
+  return out;
+}
+
+void Metrics::add_exposition(std::function<std::string()> f) {
+  std::lock_guard lk(mu_);
+  extra_.push_back(std::move(f));
 }
 
 }  // namespace baotin

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -173,12 +174,16 @@ class Metrics {
 
   // The whole exposition; `process` adds the process_* families (read from /proc/self).
   std::string prometheus(bool process = true) const;
+  // Families appended to the exposition, each a complete text block with HELP and TYPE (the stream
+  // publisher's baotin_stream_*). `f` must not call back into Metrics.
+  void add_exposition(std::function<std::string()> f);
 
  private:
   mutable std::mutex mu_;
   std::map<std::string, TemplateHealth> health_;
   std::map<std::string, int64_t> feed_last_success_;
   std::optional<std::set<std::string>> configured_feeds_;
+  std::vector<std::function<std::string()>> extra_;
 };
 
 }  // namespace baotin

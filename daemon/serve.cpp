@@ -23,6 +23,7 @@
 #include "daemon/metrics.h"
 #include "daemon/pipeline.h"
 #include "daemon/service.h"
+#include "stream/nats_outbox.h"
 
 namespace baotin {
 
@@ -259,6 +260,12 @@ int run_serve(const ServeOptions& opts) {
   }
 
   metrics.load_health(stored_health(*store));
+  // [stream.nats]: the change log is published to NATS JetStream by its own thread (ingestion never waits on it).
+  std::unique_ptr<NatsOutbox> outbox;
+  if (cfg.stream_nats.enabled) {
+    outbox = std::make_unique<NatsOutbox>(*store, cfg.stream_nats);
+    metrics.add_exposition([&outbox] { return outbox->prometheus(); });
+  }
   // The daemon's own endpoint is never fetched, whatever allow_private says (it would store /status).
   Fetcher fetcher(daemon_fetcher_config(cfg));
   Ingestor ing(cfg, *store, fetcher, metrics, templates);
@@ -289,6 +296,7 @@ int run_serve(const ServeOptions& opts) {
     http->route("/status", [&] {
       auto j = status_json(ing, metrics);
       j["store"] = store_status_json(*store);
+      if (outbox) j["stream"] = outbox->status_json();
       return HttpResponse{200, "application/json", j.dump(2)};
     });
     // 503 while store writes fail (disk full, I/O error): nothing is being stored; or while the scheduler loop
@@ -304,6 +312,7 @@ int run_serve(const ServeOptions& opts) {
 
   uint64_t watchdog_usec = 0;
   bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
+  if (outbox) outbox->start();
   sd_notify(0, "READY=1");
   sd_notifyf(0, "STATUS=polling %zu feeds", feeds.size());
   {
@@ -399,6 +408,7 @@ int run_serve(const ServeOptions& opts) {
             next.metrics_listen = cfg.metrics_listen;
             next.metrics_allow_remote = cfg.metrics_allow_remote;
             next.block_cache_mb = cfg.block_cache_mb;
+            next.stream_nats = cfg.stream_nats;
             std::vector<TemplateError> terrs;
             size_t failed = 0;
             auto t = reload_templates(next, *templates, terrs, &failed);
@@ -460,6 +470,7 @@ int run_serve(const ServeOptions& opts) {
     spdlog::error("shutdown: {}", redact_url(e.what()));
   }
   if (rebuild_thread.joinable()) rebuild_thread.join();
+  if (outbox) outbox->stop();  // waits for the acks of a batch in flight (publish_timeout_ms at most)
   if (http) http->stop();
   store->close();
   ::close(sfd);
