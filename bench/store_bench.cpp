@@ -254,17 +254,12 @@ int run_amp(int n, const std::string& pages_dir, const std::string& base) {
     if (ss.str().size() > 1000) pages.push_back(ss.str());
   }
   std::sort(pages.begin(), pages.end());
-  std::vector<Item> items;
-  items.reserve(n);
+  // Article i: synthetic record; raw HTML a real page made unique (built when stored: N pages do not fit in memory).
+  auto raw_of = [&](int i, const Item& it) {
+    return pages.empty() ? it.raw : pages[i % pages.size()] + "<!-- " + std::to_string(i) + " " + words(i, 30) + " -->";
+  };
   size_t raw_bytes = 0;
-  for (int i = 0; i < n; ++i) {
-    items.push_back(make(2000000 + i));
-    if (!pages.empty()) {
-      // A real page, made unique (a different page would compress as well as its neighbours).
-      items.back().raw = pages[i % pages.size()] + "<!-- " + std::to_string(i) + " " + words(i, 30) + " -->";
-    }
-    raw_bytes += items.back().raw.size();
-  }
+  for (int i = 0; i < n; ++i) raw_bytes += raw_of(i, make(2000000 + i)).size();
   std::printf("write amplification: %d articles, raw HTML %.1f KiB average (%s), sync off\n", n,
               raw_bytes / 1024.0 / n, pages.empty() ? "synthetic" : (std::to_string(pages.size()) + " real pages from " + pages_dir).c_str());
   auto disk = std::make_shared<CountingFs>(rocksdb::FileSystem::Default());
@@ -287,7 +282,10 @@ int run_amp(int n, const std::string& pages_dir, const std::string& base) {
     }
     disk->reset();
     Timer t;
-    for (int i = 0; i < n; ++i) st->put_article(items[i].a, items[i].raw);
+    for (int i = 0; i < n; ++i) {
+      const Item it = make(2000000 + i);
+      st->put_article(it.a, raw_of(i, it));
+    }
     const Span sp = t.stop();
     st->close();  // flushes every memtable
     st.reset();
