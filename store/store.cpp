@@ -176,6 +176,15 @@ rocksdb::ColumnFamilyOptions store_family_options(const std::string& name, const
   auto has = [&](rocksdb::CompressionType t) { return std::find(supported.begin(), supported.end(), t) != supported.end(); };
   if (name == kRaw) {
     o.compression = rocksdb::kNoCompression;  // values are zstd frames already
+    // Blob files (integrated BlobDB) would keep raw pages out of compaction, but RocksDB does not support them
+    // with secondary instances (the read-only commands' open; 7.8.3 crashes reading a blob through one), so
+    // they are off unless StoreOptions::raw_blob_files (bench/store_bench --amp). Values inline in SSTs and in
+    // blob files are read alike.
+    o.enable_blob_files = false;
+    o.min_blob_size = 512;
+    o.blob_file_size = 256u << 20;
+    o.blob_compression_type = rocksdb::kNoCompression;
+    o.enable_blob_garbage_collection = true;
   } else if (name == kVersions && has(rocksdb::kZSTD)) {
     o.compression = rocksdb::kZSTD;  // cold history
   } else if (has(rocksdb::kLZ4Compression)) {
@@ -244,10 +253,14 @@ std::unique_ptr<Store> Store::open(const StoreOptions& opts, std::string* error)
   std::shared_ptr<rocksdb::Cache> cache =
       rocksdb::NewLRUCache(std::max<size_t>(opts.block_cache_mb, 1) << 20);
   for (const auto& n : all) descs.emplace_back(n, store_family_options(n, cache));
+  if (opts.raw_blob_files)
+    for (auto& d : descs)
+      if (d.name == kRaw) d.options.enable_blob_files = true;
 
   std::unique_ptr<Store> st(new Store());
   st->path_ = opts.path;
   st->sync_writes_ = opts.sync_writes;
+  st->group_commit_ = opts.group_commit;
   st->listener_ = std::make_shared<Listener>(st.get());
   dbo.listeners.push_back(st->listener_);
 
@@ -328,6 +341,7 @@ std::unique_ptr<Store> Store::open(const StoreOptions& opts, std::string* error)
       if (!it->status().ok()) return fail("cannot read the change log of " + opts.path + ": " + status_text(it->status()));
     }
     st->last_seq_ = seq;
+    st->durable_seq_ = seq;
     if (opts.wal_recovery == WalRecovery::Salvage)
       spdlog::critical("store: WAL salvage: the store now ends at change {}", seq);
     st->dedup_ = std::make_unique<DedupIndex>(st->db_, st->dedup_cf_);
@@ -508,6 +522,14 @@ void Store::close() {
   std::lock_guard lk(write_mu_);
   if (!db_) return;
   dedup_.reset();
+  {
+    // No sync may run on the closing database: wait for the one in progress; later waiters are settled below.
+    std::unique_lock sl(sync_mu_);
+    sync_cv_.wait(sl, [&] { return !syncing_; });
+    closing_ = true;
+  }
+  bool wal_synced = secondary_;
+  std::string close_error = "store is closed";
   if (!secondary_) {
     // A write or background error (disk full) must be cleared before flushing; if it cannot be, skip the
     // flush: everything acknowledged is in the fsynced WAL and is replayed on the next open.
@@ -524,7 +546,18 @@ void Store::close() {
       if (!s.ok()) spdlog::warn("store: flush on close failed: {}", s.ToString());
       s = db_->SyncWAL();
       if (!s.ok() && !s.IsNotSupported()) spdlog::warn("store: WAL sync on close failed: {}", s.ToString());
+      wal_synced = s.ok();
+      if (!s.ok()) close_error = "WAL sync on close failed: " + status_text(s);
+    } else {
+      close_error = "store closed with an unrecovered write error";
     }
+  }
+  {
+    // Writers still waiting for their sync: durable if the final sync worked, else not acknowledged.
+    std::lock_guard sl(sync_mu_);
+    if (wal_synced) synced_ticket_ = std::max(synced_ticket_, written_ticket_);
+    else if (synced_ticket_ < written_ticket_) failed_syncs_.push_back({synced_ticket_, written_ticket_, close_error});
+    sync_cv_.notify_all();
   }
   for (auto* h : handles_) {
     auto s = db_->DestroyColumnFamilyHandle(h);
@@ -598,6 +631,64 @@ void Store::write_or_throw(const rocksdb::WriteOptions& wo, rocksdb::WriteBatch&
   if (unhealthy_) set_health(true, "");
 }
 
+// Group commit (README "Storage", docs/store_format.md "Writes and atomicity"). Under write_mu_ the batch is
+// appended to the WAL and the memtables without an fsync, so the next writer's duplicate look-ups, version
+// numbers and URL map see it at once; the fsync comes after the lock is released, and one SyncWAL covers every
+// write appended before it. The WAL is one sequential log, so a write that survives a crash has every earlier
+// write with it.
+uint64_t Store::write_locked(rocksdb::WriteBatch& batch) {
+  rocksdb::WriteOptions wo;
+  const bool grouped = sync_writes_ && group_commit_;
+  wo.sync = sync_writes_ && !grouped;
+  write_or_throw(wo, batch);
+  if (!grouped) return 0;
+  std::lock_guard sl(sync_mu_);
+  return ++written_ticket_;
+}
+
+void Store::wait_durable(uint64_t ticket) {
+  if (ticket == 0) return;
+  std::unique_lock sl(sync_mu_);
+  for (;;) {
+    for (const auto& f : failed_syncs_)  // before synced_ticket_: a later sync does not make it acknowledged
+      if (ticket > f.after && ticket <= f.through) throw StoreError("store write failed: " + f.error);
+    if (synced_ticket_ >= ticket) return;
+    if (!syncing_ && !closing_) break;
+    sync_cv_.wait(sl);
+  }
+  // This thread syncs for every write appended so far (their Write() calls have returned).
+  syncing_ = true;
+  const uint64_t target = written_ticket_;
+  sl.unlock();
+  const rocksdb::Status s = db_->SyncWAL();
+  ++wal_syncs_;
+  sl.lock();
+  syncing_ = false;
+  if (s.ok()) {
+    synced_ticket_ = std::max(synced_ticket_, target);
+  } else if (synced_ticket_ < target) {
+    // Never acknowledged, even if a later sync succeeds: after a failed fsync the kernel may have dropped
+    // the pages. RocksDB turns the failure into a background error; recovery (Resume) flushes the memtables.
+    failed_syncs_.push_back({synced_ticket_, target, "WAL sync failed: " + status_text(s)});
+  }
+  sync_cv_.notify_all();
+  sl.unlock();
+  if (!s.ok()) {
+    set_health(false, "store write failed: WAL sync failed: " + status_text(s));
+    throw StoreError("store write failed: WAL sync failed: " + status_text(s));
+  }
+}
+
+void Store::commit_batch(rocksdb::WriteBatch& batch) {
+  uint64_t ticket = 0;
+  {
+    std::lock_guard lk(write_mu_);
+    require_writable("store write");
+    ticket = write_locked(batch);
+  }
+  wait_durable(ticket);
+}
+
 std::optional<std::string> Store::get_raw(rocksdb::ColumnFamilyHandle* cf, const std::string& key) const {
   if (!db_ || !cf) return std::nullopt;
   std::string v;
@@ -650,7 +741,9 @@ PutResult Store::put_article(Article a, std::string_view raw_html, const std::ve
     if (!cur || cur->find("\"content_hash\":\"" + a.content_hash + "\"") == std::string::npos) prepare();
   }
 
-  std::lock_guard lk(write_mu_);
+  // The read-modify-write (id, existing version, duplicate look-ups, URL map) and the WAL append happen under
+  // write_mu_; the fsync after it (wait_durable), shared with the other writers.
+  std::unique_lock lk(write_mu_);
   require_writable("put_article");
   const std::string id = resolve_id_locked(url_keys, canonical);
   a.id = id;
@@ -665,9 +758,8 @@ PutResult Store::put_article(Article a, std::string_view raw_html, const std::ve
     }
     return added;
   };
-  rocksdb::WriteOptions wo;
-  wo.sync = sync_writes_;
-  auto commit = [&] { write_or_throw(wo, batch); };
+  uint64_t ticket = 0;
+  auto commit = [&] { ticket = write_locked(batch); };
 
   PutResult r;
   r.id = id;
@@ -693,6 +785,13 @@ PutResult Store::put_article(Article a, std::string_view raw_html, const std::ve
     r.duplicate_of = existing->duplicate_of;
     r.cluster = existing->cluster;
     if (map_urls() > 0) commit();
+    // "Unchanged" may rest on a record another writer appended but has not synced yet: wait for that too.
+    if (ticket == 0 && sync_writes_ && group_commit_) {
+      std::lock_guard sl(sync_mu_);
+      ticket = written_ticket_;
+    }
+    lk.unlock();
+    wait_durable(ticket);
     return r;
   }
 
@@ -802,6 +901,10 @@ PutResult Store::put_article(Article a, std::string_view raw_html, const std::ve
   if (is_dedupable) dedup_->add(batch, id, fp, sketch);
   commit();
   last_seq_ = last;
+  lk.unlock();
+  wait_durable(ticket);  // throws when the sync fails: not acknowledged
+  for (uint64_t d = durable_seq_.load(); d < last && !durable_seq_.compare_exchange_weak(d, last);) {
+  }
 
   r.version = a.version;
   r.seq = seq;
@@ -891,7 +994,7 @@ void Store::scan_changes(uint64_t after_seq, const std::function<bool(const Chan
 }
 
 uint64_t Store::last_seq() const {
-  if (!secondary_) return last_seq_.load();
+  if (!secondary_) return durable_seq_.load();
   if (!db_) return 0;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), changes_));
   it->SeekToLast();
@@ -906,11 +1009,9 @@ std::optional<std::string> Store::get_feed_state(const std::string& feed_url) co
 
 void Store::put_feed_state(const std::string& feed_url, const std::string& json) {
   require_writable("put_feed_state");
-  rocksdb::WriteOptions wo;
-  wo.sync = sync_writes_;
   rocksdb::WriteBatch batch;
   batch.Put(feeds_, feed_url, json);
-  write_or_throw(wo, batch);
+  commit_batch(batch);
 }
 
 std::vector<std::pair<std::string, std::string>> Store::all_feed_states() const {
@@ -926,11 +1027,9 @@ void Store::put_meta(const std::string& key, const std::string& value) {
   require_writable("put_meta");
   if (reserved_meta(key))
     throw StoreError("put_meta: key '" + key + "' is reserved");
-  rocksdb::WriteOptions wo;
-  wo.sync = sync_writes_;
   rocksdb::WriteBatch batch;
   batch.Put(meta_, key, value);
-  write_or_throw(wo, batch);
+  commit_batch(batch);
 }
 
 std::optional<std::string> Store::get_meta(const std::string& key) const { return get_raw(meta_, key); }

@@ -7,10 +7,12 @@
 #include <rocksdb/db.h>
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <latch>
 #include <set>
 #include <thread>
 
@@ -444,6 +446,54 @@ TEST(Store, ConcurrentPutsFromThreads) {
     total_versions += vs.size();
   }
   EXPECT_EQ(total_versions, static_cast<uint32_t>(kThreads * kPer));
+  EXPECT_TRUE(st->verify().empty());
+}
+
+// Group commit: writers append under the write lock and share the fsync after it, so the read-modify-write
+// (duplicate look-ups) still sees every earlier writer's batch. N threads storing copies of one story at once
+// (fsync on, the daemon's setting): exactly one original, every other copy a duplicate of it.
+TEST(Store, ConcurrentCopiesFromThreadsYieldOneOriginal) {
+  TempDir d;
+  auto st = open_store(d.str());
+  ASSERT_TRUE(st);
+  constexpr int kThreads = 8, kStories = 12;
+  for (int k = 0; k < kStories; ++k) {
+    const Article orig = story(7000 + k);
+    std::latch start(kThreads);
+    std::vector<PutResult> results(kThreads);
+    std::vector<std::thread> ts;
+    for (int t = 0; t < kThreads; ++t) {
+      ts.emplace_back([&, t] {
+        Article copy = orig;
+        copy.url = copy.canonical_url = "https://copy" + std::to_string(t) + ".vn/bai-" + std::to_string(k) + ".html";
+        copy.site = "copy" + std::to_string(t);
+        start.arrive_and_wait();
+        results[t] = st->put_article(copy, "<html>" + std::to_string(t) + "</html>");
+      });
+    }
+    for (auto& t : ts) t.join();
+    int originals = 0;
+    std::string original;
+    for (const auto& r : results)
+      if (r.kind == PutKind::New) {
+        ++originals;
+        original = r.id;
+      }
+    ASSERT_EQ(originals, 1) << "story " << k;
+    std::set<uint64_t> seqs;
+    for (const auto& r : results) {
+      seqs.insert(r.seq);
+      if (r.id == original) continue;
+      EXPECT_EQ(r.kind, PutKind::Duplicate) << "story " << k;
+      // duplicate_of names the earliest copy it found (equal dates: the smallest id), the cluster is the original's
+      EXPECT_TRUE(std::any_of(results.begin(), results.end(), [&](const PutResult& o) { return o.id == r.duplicate_of; }))
+          << "story " << k;
+      EXPECT_EQ(r.cluster, original) << "story " << k;
+      EXPECT_TRUE(r.moved.empty());
+    }
+    EXPECT_EQ(seqs.size(), static_cast<size_t>(kThreads));  // one change event each, none shared
+  }
+  EXPECT_EQ(st->last_seq(), static_cast<uint64_t>(kThreads * kStories));
   EXPECT_TRUE(st->verify().empty());
 }
 
