@@ -22,7 +22,7 @@ struct HtmlDocument {
   pugi::xml_document doc;     // root element is <html>
   bool truncated = false;     // input was cut at max_bytes
   bool depth_limited = false; // some nesting was flattened
-  size_t elements = 0;
+  size_t elements = 0;        // elements copied (the SVG shapes a prescan removed are not among them)
   pugi::xml_node html() const { return doc.document_element(); }
 };
 
