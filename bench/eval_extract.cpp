@@ -1,7 +1,7 @@
 // eval_extract: article-body extraction quality and speed on a labelled page set.
 //
 //   eval_extract --pages DIR --truth ground-truth.json [--mode generic|auto] [--templates sites/]
-//                [--repeat N] [--dump] [--out predictions.json] [--only ID]
+//                [--repeat N] [--dump] [--out predictions.json] [--only ID] [--no-prescan]
 //
 // Pages are DIR/<id>.html or DIR/<id>.html.gz; the truth file is {"<id>": {"articleBody": "...", "url": "..."}}.
 // Quality uses the metric of the article-extraction-benchmark (scrapinghub/article-extraction-benchmark,
@@ -10,6 +10,7 @@
 // averaged over pages, and F1 is the harmonic mean of the two means.
 // Speed: the same pages are decoded + parsed (gumbo -> pugixml) alone, and decoded + parsed + extracted; both
 // rates and their ratio are printed (same process, same run, interleaved passes).
+// --no-prescan parses without extract/html.h's prescan (to compare: F1 and records are the same either way).
 
 #include <algorithm>
 #include <chrono>
@@ -56,7 +57,7 @@ struct Page {
 
 void usage() {
   std::cerr << "usage: eval_extract --pages DIR --truth ground-truth.json [--mode generic|auto] [--templates DIR]\n"
-               "                    [--repeat N] [--dump] [--out predictions.json] [--only ID]\n";
+               "                    [--repeat N] [--dump] [--out predictions.json] [--only ID] [--no-prescan]\n";
 }
 
 std::string join(const std::vector<std::string>& v) {
@@ -74,6 +75,7 @@ int main(int argc, char** argv) {
   std::string pages_dir, truth_path, mode = "generic", templates_dir, out_path, only;
   int repeat = 1;
   bool dump = false;
+  HtmlParseOptions hopts;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -91,6 +93,7 @@ int main(int argc, char** argv) {
     else if (a == "--out") out_path = next();
     else if (a == "--only") only = next();
     else if (a == "--dump") dump = true;
+    else if (a == "--no-prescan") hopts.prescan = false;
     else if (a == "-h" || a == "--help") {
       usage();
       return 0;
@@ -158,13 +161,14 @@ int main(int argc, char** argv) {
 
   ExtractOptions opts;
   opts.templates = mode == "auto" ? &registry : nullptr;
+  opts.prescan = hopts.prescan;
   auto extract_body = [&](const Page& p) -> std::string {
     if (mode == "auto") {
       Article a = extract_article(p.raw, p.url, "", opts);
       return join(a.body);
     }
     std::string utf8 = decode_to_utf8(p.raw);
-    auto doc = parse_html(utf8);
+    auto doc = parse_html(utf8, hopts);
     Article a = extract_generic(doc->doc, p.url);
     return join(a.body);
   };
@@ -219,7 +223,7 @@ int main(int argc, char** argv) {
       auto t0 = clock::now();
       {
         std::string utf8 = decode_to_utf8(p.raw);
-        auto doc = parse_html(utf8);
+        auto doc = parse_html(utf8, hopts);
         sink += doc->elements;
       }
       auto t1 = clock::now();
@@ -232,7 +236,8 @@ int main(int argc, char** argv) {
   double n = static_cast<double>(pages.size()) * repeat;
   double parse_rate = n / t_parse, extract_rate = n / t_extract;
 
-  std::printf("pages=%zu bytes=%zu mode=%s\n", pages.size(), bytes, mode.c_str());
+  std::printf("pages=%zu bytes=%zu mode=%s prescan=%s\n", pages.size(), bytes, mode.c_str(),
+              hopts.prescan ? "on" : "off");
   std::printf("precision=%.4f recall=%.4f F1=%.4f\n", P, R, F1);
   std::printf("parse-only: %.1f pages/s (%.1f MB/s)  extraction: %.1f pages/s  ratio=%.3f  (sink %zu)\n",
               parse_rate, static_cast<double>(bytes) * repeat / t_parse / 1e6, extract_rate,

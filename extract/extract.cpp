@@ -89,6 +89,7 @@ Article extract_article(std::string_view raw, std::string_view url, std::string_
   std::string html = decode_to_utf8(raw, content_type, &charset);
   HtmlParseOptions hopts;
   hopts.max_bytes = opts.max_bytes;
+  hopts.prescan = opts.prescan;
   auto doc = parse_html(html, hopts);
   if (doc->truncated) {
     a.partial = true;

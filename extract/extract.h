@@ -16,6 +16,7 @@ struct ExtractOptions {
   size_t max_bytes = 16 * 1024 * 1024;
   std::string feed_published;  // the feed item's date: the record's date when the page shows none
   int64_t now = 0;             // epoch seconds of the fetch: dates later than this (+15 min) are wrong; 0 = no check
+  bool prescan = true;         // HtmlParseOptions::prescan (off only to compare: the record is the same)
 };
 
 // Never throws on bad input: empty/binary/truncated pages give a record with partial=true and warnings.

@@ -146,28 +146,476 @@ bool cap_nesting(std::string_view in, size_t limit, std::string& out) {
 
 }  // namespace
 
-std::unique_ptr<HtmlDocument> parse_html(std::string_view utf8, const HtmlParseOptions& opts) {
-  auto out = std::make_unique<HtmlDocument>();
-  if (utf8.size() > opts.max_bytes) {
-    utf8 = utf8.substr(0, opts.max_bytes);
-    out->truncated = true;
+// ---- prescan: empty the bodies parse_html drops, before gumbo tokenizes them -------------------------------------
+
+namespace {
+
+inline bool ps_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+inline char ps_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+// The tokenizer's whitespace; '\r' too, because input preprocessing turns it into '\n' first.
+inline bool ps_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'; }
+inline bool ps_tag_delim(char c) { return ps_space(c) || c == '/' || c == '>'; }
+
+struct PsTag {
+  std::string name;       // lower-case
+  size_t end = 0;         // just past '>'
+  bool eof = false;       // the input ended inside the tag (the tokenizer drops such a tag)
+  bool self_closing = false;
+  bool has_type = false;  // a type="..." attribute (the first one counts, as in the tokenizer)
+  std::string_view type;  // its raw value
+};
+
+// Tokenizes the tag at in[lt] == '<' (a start tag, or an end tag when in[lt+1] == '/'), following the tag name,
+// attribute name/value and self-closing states of the HTML tokenizer, so a '>' inside a quoted value does not end it.
+PsTag ps_parse_tag(std::string_view in, size_t lt) {
+  PsTag t;
+  const size_t n = in.size();
+  size_t p = lt + 1;
+  if (p < n && in[p] == '/') ++p;
+  while (p < n && !ps_tag_delim(in[p])) t.name += ps_lower(in[p++]);
+  while (true) {
+    if (p >= n) {
+      t.eof = true;
+      return t;
+    }
+    char c = in[p];
+    if (ps_space(c)) {
+      ++p;
+      continue;
+    }
+    if (c == '/') {
+      ++p;
+      if (p < n && in[p] == '>') {
+        t.self_closing = true;
+        t.end = p + 1;
+        return t;
+      }
+      continue;  // reconsumed in the before-attribute-name state
+    }
+    if (c == '>') {
+      t.end = p + 1;
+      return t;
+    }
+    // Attribute name: the first character is taken whatever it is ('=' and quotes included).
+    size_t name_start = p++;
+    while (p < n && !ps_tag_delim(in[p]) && in[p] != '=') ++p;
+    std::string_view aname = in.substr(name_start, p - name_start);
+    while (p < n && ps_space(in[p])) ++p;
+    if (p >= n) {
+      t.eof = true;
+      return t;
+    }
+    bool is_type = aname.size() == 4 && ps_lower(aname[0]) == 't' && ps_lower(aname[1]) == 'y' &&
+                   ps_lower(aname[2]) == 'p' && ps_lower(aname[3]) == 'e';
+    if (in[p] != '=') {
+      if (is_type && !t.has_type) {
+        t.has_type = true;
+        t.type = {};
+      }
+      continue;
+    }
+    ++p;
+    while (p < n && ps_space(in[p])) ++p;
+    if (p >= n) {
+      t.eof = true;
+      return t;
+    }
+    std::string_view value;
+    if (in[p] == '"' || in[p] == '\'') {
+      size_t q = in.find(in[p], p + 1);
+      if (q == std::string_view::npos) {
+        t.eof = true;
+        return t;
+      }
+      value = in.substr(p + 1, q - p - 1);
+      p = q + 1;  // anything but space, '/', '>' next is reconsumed as a new attribute
+    } else if (in[p] == '>') {
+      // missing value: the tag ends here (handled at the top of the loop)
+    } else {
+      size_t v = p;
+      while (p < n && !ps_space(in[p]) && in[p] != '>') ++p;
+      value = in.substr(v, p - v);
+    }
+    if (is_type && !t.has_type) {
+      t.has_type = true;
+      t.type = value;
+    }
   }
-  std::string capped;
-  if (cap_nesting(utf8, std::max<size_t>(opts.max_depth * 8, 4096), capped)) {
-    out->depth_limited = true;
-    utf8 = capped;
+}
+
+// in[p..] starts with `name` (lower-case, compared case-insensitively) followed by a tag delimiter: the
+// "appropriate end tag" test of the RCDATA/RAWTEXT/script data end tag name states.
+bool ps_name_at(std::string_view in, size_t p, std::string_view name) {
+  if (p + name.size() >= in.size()) return false;  // EOF right after the name: no end tag, the text goes on
+  for (size_t k = 0; k < name.size(); ++k)
+    if (ps_lower(in[p + k]) != name[k]) return false;
+  return ps_tag_delim(in[p + name.size()]);
+}
+
+// RCDATA / RAWTEXT: the offset of the '<' of the end tag that closes the element, or in.size().
+size_t ps_text_end(std::string_view in, size_t i, std::string_view name) {
+  while (true) {
+    size_t lt = in.find("</", i);
+    if (lt == std::string_view::npos) return in.size();
+    if (ps_name_at(in, lt + 2, name)) return lt;
+    i = lt + 2;
   }
+}
+
+// Script data with its escaped and double-escaped states (`<!--` ... `<script>` ... `</script>` ... `-->`):
+// the offset of the '<' of the `</script` that ends the element, or in.size().
+size_t ps_script_end(std::string_view in, size_t i) {
+  static constexpr std::string_view kScript = "script";
+  enum { Data, Escaped, DoubleEscaped } st = Data;
+  int dashes = 0;  // escaped states: 0 plain, 1 after '-', 2 after "--"
+  const size_t n = in.size();
+  while (i < n) {
+    if (st == Data) {
+      size_t lt = in.find('<', i);
+      if (lt == std::string_view::npos || lt + 1 >= n) return n;
+      i = lt + 1;
+      if (in[i] == '/') {
+        if (ps_name_at(in, i + 1, kScript)) return lt;
+        ++i;
+      } else if (in[i] == '!') {
+        if (i + 2 < n && in[i + 1] == '-' && in[i + 2] == '-') {
+          st = Escaped;
+          dashes = 2;
+          i += 3;
+        } else {
+          ++i;
+        }
+      }
+      continue;
+    }
+    char c = in[i];
+    if (c == '-') {
+      dashes = dashes < 2 ? dashes + 1 : 2;
+      ++i;
+      continue;
+    }
+    if (c == '>' && dashes == 2) {
+      st = Data;
+      dashes = 0;
+      ++i;
+      continue;
+    }
+    dashes = 0;
+    ++i;
+    if (c != '<' || i >= n) continue;
+    if (st == Escaped) {
+      if (in[i] == '/') {
+        if (ps_name_at(in, i + 1, kScript)) return i - 1;
+        ++i;
+      } else if (ps_alpha(in[i])) {
+        size_t k = i;
+        while (k < n && ps_alpha(in[k])) ++k;
+        bool script = k - i == kScript.size() && ps_name_at(in, i, kScript);
+        if (script) {
+          st = DoubleEscaped;
+          i = k + 1;  // the delimiter is consumed
+        } else {
+          i = k;
+        }
+      }
+    } else if (in[i] == '/') {  // double escaped: `</script` + delimiter goes back to escaped
+      size_t k = i + 1;
+      while (k < n && ps_alpha(in[k])) ++k;
+      if (k - (i + 1) == kScript.size() && ps_name_at(in, i + 1, kScript)) {
+        st = Escaped;
+        i = k + 1;
+      } else {
+        i = k;
+      }
+    }
+  }
+  return n;
+}
+
+// SVG element names whose start and end tags, in foreign content, only open and close an SVG element: no
+// breakout into HTML (b, div, p, font, ...), no HTML integration point (foreignObject; title and desc are
+// allowed empty only).
+bool ps_plain_svg_name(std::string_view n) {
+  static const char* const kNames[] = {
+      "svg", "g", "path", "circle", "rect", "line", "polyline", "polygon", "ellipse", "defs", "use", "symbol",
+      "lineargradient", "radialgradient", "stop", "clippath", "mask", "pattern", "filter", "image", "marker",
+      "animate", "animatetransform", "animatemotion", "set", "mpath", "switch", "view", "title", "desc", "style",
+      "feblend", "fecolormatrix", "fecomponenttransfer", "fecomposite", "feconvolvematrix", "fediffuselighting",
+      "fedisplacementmap", "fedistantlight", "fedropshadow", "feflood", "fefunca", "fefuncb", "fefuncg",
+      "fefuncr", "fegaussianblur", "feimage", "femerge", "femergenode", "femorphology", "feoffset",
+      "fepointlight", "fespecularlighting", "fespotlight", "fetile", "feturbulence"};
+  for (const char* k : kNames)
+    if (n == k) return true;
+  return false;
+}
+
+constexpr size_t kPsMaxSvgDepth = 16;  // deeper SVG bodies are left alone (see parse_html's depth check)
+
+struct PsSvg {
+  bool ok = false;          // a well-nested body of plain SVG elements ending in </svg>
+  bool removable = false;   // ... with no text but whitespace (and CSS in <style>)
+  size_t end = 0;           // the '<' of its </svg>
+  std::string whitespace;   // the body's text, as the tokenizer sees it (CR LF and CR as LF)
+};
+
+// The body of an <svg> element after its start tag, tokenized as foreign content.
+PsSvg ps_scan_svg(std::string_view in, size_t i) {
+  PsSvg r;
+  const size_t n = in.size();
+  std::vector<std::string> open;  // elements open inside the svg
+  bool text = false;
+  while (true) {
+    size_t lt = in.find('<', i);
+    if (lt == std::string_view::npos) return r;  // unterminated: left alone
+    const bool in_style = !open.empty() && open.back() == "style";
+    const bool in_title = !open.empty() && (open.back() == "title" || open.back() == "desc");
+    for (size_t k = i; k < lt; ++k) {
+      char c = in[k];
+      if (in_style) continue;  // <style> text is dropped by parse_html
+      if (in_title || !ps_space(c)) {
+        text = true;
+        continue;
+      }
+      if (c == '\r') {
+        r.whitespace += '\n';
+        if (k + 1 < lt && in[k + 1] == '\n') ++k;
+      } else {
+        r.whitespace += c;
+      }
+    }
+    if (lt + 1 >= n) return r;
+    char c = in[lt + 1];
+    if (c == '!') {
+      if (in.compare(lt, 4, "<!--") != 0) return r;  // CDATA, doctype, bogus comment: not modelled
+      size_t end = lt + 4;
+      // comment states: "<!-->", "<!--->", then up to "-->" or "--!>"
+      if (end < n && in[end] == '>') {
+        i = end + 1;
+        continue;
+      }
+      if (end + 1 < n && in[end] == '-' && in[end + 1] == '>') {
+        i = end + 2;
+        continue;
+      }
+      size_t close = std::string_view::npos;
+      for (size_t k = end; k + 2 < n; ++k) {
+        if (in[k] == '-' && in[k + 1] == '-' && (in[k + 2] == '>' || (in[k + 2] == '!' && k + 3 < n && in[k + 3] == '>'))) {
+          close = in[k + 2] == '>' ? k + 3 : k + 4;
+          break;
+        }
+      }
+      if (close == std::string_view::npos) return r;
+      i = close;
+      continue;
+    }
+    if (c == '/') {
+      if (lt + 2 >= n || !ps_alpha(in[lt + 2])) return r;
+      PsTag t = ps_parse_tag(in, lt);
+      if (t.eof) return r;
+      if (open.empty()) {
+        if (t.name != "svg") return r;
+        r.ok = true;
+        r.removable = !text;
+        r.end = lt;
+        return r;
+      }
+      if (t.name != open.back()) return r;
+      open.pop_back();
+      i = t.end;
+      continue;
+    }
+    if (!ps_alpha(c)) {
+      if (!in_style) text = true;  // a literal '<'
+      i = lt + 1;
+      continue;
+    }
+    if (in_style || in_title) return r;  // markup inside <style> or an integration point: not modelled
+    PsTag t = ps_parse_tag(in, lt);
+    if (t.eof || !ps_plain_svg_name(t.name)) return r;
+    if (!t.self_closing) {
+      if (open.size() + 1 >= kPsMaxSvgDepth) return r;
+      open.push_back(t.name);
+    }
+    i = t.end;
+  }
+}
+
+// True when parse_html may keep the script's text: type="application/ld+json" (or a value with a character
+// reference, which only gumbo decodes).
+bool ps_maybe_jsonld(const PsTag& t) {
+  static constexpr std::string_view kLd = "application/ld+json";
+  if (!t.has_type) return false;
+  if (t.type.find('&') != std::string_view::npos) return true;
+  if (t.type.size() != kLd.size()) return false;
+  for (size_t k = 0; k < kLd.size(); ++k)
+    if (ps_lower(t.type[k]) != kLd[k]) return false;
+  return true;
+}
+
+}  // namespace
+
+bool prescan_html(std::string_view in, std::string& out, PrescanStats* stats) {
+  PrescanStats st;
+  const size_t n = in.size();
+  size_t emitted = 0;  // in[emitted..] not yet copied to out
+  bool changed = false;
+  auto cut = [&](size_t from, size_t to, std::string_view replacement) {
+    if (!changed) {
+      out.clear();
+      out.reserve(n);
+      changed = true;
+    }
+    out.append(in.substr(emitted, from - emitted));
+    out.append(replacement);
+    st.removed_bytes += (to - from) - replacement.size();
+    emitted = to;
+  };
+  // A select element makes the tree builder ignore <svg>, <style>, <title>, <xmp>, <iframe>... start tags, so their
+  // content is tokenized differently; it is open from <select> to </select> (closing earlier, on <input> or a
+  // table tag, only makes this scan more careful than needed).
+  bool in_select = false;
+  size_t i = 0;
+  auto stop = [&](size_t at) {
+    st.stopped = true;
+    st.stopped_at = at;
+  };
+  while (i < n) {
+    size_t lt = in.find('<', i);
+    if (lt == std::string_view::npos || lt + 1 >= n) break;
+    const char c = in[lt + 1];
+    if (c == '!') {
+      if (in.compare(lt, 4, "<!--") == 0) {
+        // comment start, comment start dash, comment, comment end (dash), comment end bang states
+        size_t k = lt + 4;
+        size_t end = n;
+        if (k < n && in[k] == '>') end = k + 1;
+        else if (k + 1 < n && in[k] == '-' && in[k + 1] == '>') end = k + 2;
+        else {
+          for (; k + 2 < n; ++k) {
+            if (in[k] != '-' || in[k + 1] != '-') continue;
+            if (in[k + 2] == '>') {
+              end = k + 3;
+              break;
+            }
+            if (in[k + 2] == '!' && k + 3 < n && in[k + 3] == '>') {
+              end = k + 4;
+              break;
+            }
+          }
+        }
+        if (end - lt > 7) {
+          cut(lt, end, "<!---->");
+          ++st.comments;
+        }
+        i = end;
+        continue;
+      }
+      // DOCTYPE or bogus comment: up to the next '>' (in every DOCTYPE state '>' ends the token)
+      size_t gt = in.find('>', lt + 2);
+      i = gt == std::string_view::npos ? n : gt + 1;
+      continue;
+    }
+    if (c == '?') {
+      size_t gt = in.find('>', lt + 2);
+      i = gt == std::string_view::npos ? n : gt + 1;
+      continue;
+    }
+    if (c == '/') {
+      if (lt + 2 >= n) break;
+      if (in[lt + 2] == '>') {
+        i = lt + 3;
+        continue;
+      }
+      if (!ps_alpha(in[lt + 2])) {  // bogus comment
+        size_t gt = in.find('>', lt + 2);
+        i = gt == std::string_view::npos ? n : gt + 1;
+        continue;
+      }
+      PsTag t = ps_parse_tag(in, lt);
+      if (t.eof) break;
+      if (t.name == "select") in_select = false;
+      i = t.end;
+      continue;
+    }
+    if (!ps_alpha(c)) {
+      i = lt + 1;
+      continue;
+    }
+    PsTag t = ps_parse_tag(in, lt);
+    if (t.eof) break;  // the tokenizer drops a tag cut by EOF; nothing follows
+    i = t.end;
+    const std::string& name = t.name;
+    if (name == "script") {
+      size_t end = ps_script_end(in, t.end);
+      if (end > t.end && !ps_maybe_jsonld(t)) {
+        cut(t.end, end, {});
+        ++st.scripts;
+      }
+      i = end;
+    } else if (name == "style") {
+      if (in_select) {  // ignored there: its content is parsed as markup
+        stop(lt);
+        break;
+      }
+      size_t end = ps_text_end(in, t.end, name);
+      if (end > t.end) {
+        cut(t.end, end, {});
+        ++st.styles;
+      }
+      i = end;
+    } else if (name == "title" || name == "xmp" || name == "iframe" || name == "noembed" || name == "noframes") {
+      if (in_select) {
+        stop(lt);
+        break;
+      }
+      i = ps_text_end(in, t.end, name);
+    } else if (name == "textarea") {
+      in_select = false;
+      i = ps_text_end(in, t.end, name);
+    } else if (name == "svg") {
+      if (in_select) {
+        stop(lt);
+        break;
+      }
+      if (t.self_closing) continue;
+      PsSvg s = ps_scan_svg(in, t.end);
+      if (!s.ok) {
+        stop(lt);
+        break;
+      }
+      if (s.removable && s.end - t.end > s.whitespace.size()) {
+        cut(t.end, s.end, s.whitespace);
+        ++st.svgs;
+      }
+      i = s.end;
+    } else if (name == "select") {
+      in_select = true;
+    } else if (name == "plaintext" || name == "math" || name == "frameset") {
+      stop(lt);  // everything after <plaintext> is text; MathML and framesets are not modelled
+      break;
+    }
+  }
+  if (changed) out.append(in.substr(emitted));
+  if (stats) *stats = st;
+  return changed;
+}
+
+namespace {
+
+// gumbo -> pugixml. Returns the deepest element depth created.
+size_t convert(std::string_view utf8, const HtmlParseOptions& opts, HtmlDocument& out) {
   GumboOptions gopts = kGumboDefaultOptions;
   gopts.max_errors = 1000;  // keep going, but don't collect unbounded error lists
   GumboOutput* g = gumbo_parse_with_options(&gopts, utf8.data(), utf8.size());
   if (!g) {
-    out->doc.append_child("html");
-    return out;
+    out.doc.append_child("html");
+    return 0;
   }
 
+  size_t max_seen = 0;
   std::string scratch;
   std::vector<Frame> stack;
-  stack.push_back({g->root, out->doc, 0});
+  stack.push_back({g->root, out.doc, 0});
   while (!stack.empty()) {
     Frame f = stack.back();
     stack.pop_back();
@@ -182,7 +630,7 @@ std::unique_ptr<HtmlDocument> parse_html(std::string_view utf8, const HtmlParseO
         size_t depth = f.depth;
         if (depth < opts.max_depth) {
           target = f.parent.append_child(element_name(el, scratch));
-          ++out->elements;
+          ++out.elements;
           for (unsigned i = 0; i < el.attributes.length; ++i) {
             const auto* a = static_cast<const GumboAttribute*>(el.attributes.data[i]);
             // Attribute names with characters XPath can't address are skipped.
@@ -191,8 +639,9 @@ std::unique_ptr<HtmlDocument> parse_html(std::string_view utf8, const HtmlParseO
             target.append_attribute(a->name).set_value(a->value);
           }
           ++depth;
+          max_seen = std::max(max_seen, depth);
         } else {
-          out->depth_limited = true;
+          out.depth_limited = true;
         }
         bool drop_children = false;
         if (el.tag == GUMBO_TAG_SCRIPT) drop_children = !opts.keep_scripts && !is_jsonld(el);
@@ -227,7 +676,35 @@ std::unique_ptr<HtmlDocument> parse_html(std::string_view utf8, const HtmlParseO
     }
   }
   gumbo_destroy_output(&gopts, g);
-  if (!out->doc.document_element()) out->doc.append_child("html");
+  if (!out.doc.document_element()) out.doc.append_child("html");
+  return max_seen;
+}
+
+}  // namespace
+
+std::unique_ptr<HtmlDocument> parse_html(std::string_view utf8, const HtmlParseOptions& opts) {
+  auto out = std::make_unique<HtmlDocument>();
+  if (utf8.size() > opts.max_bytes) {
+    utf8 = utf8.substr(0, opts.max_bytes);
+    out->truncated = true;
+  }
+  std::string capped;
+  if (cap_nesting(utf8, std::max<size_t>(opts.max_depth * 8, 4096), capped)) {
+    out->depth_limited = true;
+    utf8 = capped;
+  }
+  // The prescan only empties bodies parse_html drops anyway, so the tree is the same, with one exception it
+  // checks here: the SVG shapes it removed (at most kPsMaxSvgDepth deep) could have reached max_depth. A page
+  // nested that deep is parsed again as it is.
+  std::string scanned;
+  if (opts.prescan && !opts.keep_scripts && !out->depth_limited && prescan_html(utf8, scanned)) {
+    size_t deepest = convert(scanned, opts, *out);
+    if (!out->depth_limited && deepest + kPsMaxSvgDepth < opts.max_depth) return out;
+    auto again = std::make_unique<HtmlDocument>();
+    again->truncated = out->truncated;
+    out = std::move(again);
+  }
+  convert(utf8, opts, *out);
   return out;
 }
 

@@ -15,18 +15,36 @@ struct HtmlParseOptions {
   size_t max_bytes = 16 * 1024 * 1024;  // larger input is cut (document flagged truncated)
   size_t max_depth = 512;               // deeper elements are flattened into their ancestor at this depth
   bool keep_scripts = false;            // <script> other than JSON-LD / <style> content is dropped unless set
+  bool prescan = true;                  // strip dropped bodies before gumbo (prescan_html); same tree either way
 };
 
 struct HtmlDocument {
   pugi::xml_document doc;     // root element is <html>
   bool truncated = false;     // input was cut at max_bytes
   bool depth_limited = false; // some nesting was flattened
-  size_t elements = 0;
+  size_t elements = 0;        // elements copied (the SVG shapes a prescan removed are not among them)
   pugi::xml_node html() const { return doc.document_element(); }
 };
 
 // Parses UTF-8 HTML. Never throws for bad input: any byte string yields a document.
 std::unique_ptr<HtmlDocument> parse_html(std::string_view utf8, const HtmlParseOptions& opts = {});
+
+// What prescan_html removed (for benchmarks and tests).
+struct PrescanStats {
+  size_t removed_bytes = 0;
+  size_t scripts = 0, styles = 0, svgs = 0, comments = 0;  // bodies emptied
+  bool stopped = false;     // met markup it does not model (<math>, <frameset>, odd <svg>, ...): rest left as is
+  size_t stopped_at = 0;    // byte offset where it stopped
+};
+
+// The bytes gumbo would otherwise tokenize only for parse_html to drop them: a linear scan that follows the HTML
+// tokenizer (data, RCDATA, RAWTEXT, script data with its escaped states, tags and attribute values, comments) and
+// empties the bodies of <script> (except type="application/ld+json"), <style> and comments (kept as <!---->), and
+// of <svg> icons made only of whitespace and plain SVG shapes (the whitespace stays, so text values are the same).
+// Every element stays, so the parsed tree is the same outside the removed bodies. <noscript> is left alone (gumbo
+// parses its content as markup, which can close elements around it). Returns false (out untouched) when nothing
+// would be removed.
+bool prescan_html(std::string_view utf8, std::string& out, PrescanStats* stats = nullptr);
 
 // Text of a subtree: text nodes concatenated, block elements separated by '\n',
 // <br> as '\n'. Not cleaned; use clean_text() or split_paragraphs() on the result.

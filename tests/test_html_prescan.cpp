@@ -1,0 +1,291 @@
+// The prescan (extract/html.h prescan_html) must not change what extraction sees: the tree parsed with it equals
+// the tree parsed without it (up to the removed SVG shapes, whose text is kept), on tokenizer corner cases, on
+// seeded mutations of them, and every record extracted from the golden pages, the template fixtures and the
+// Vietnamese corpus pages is byte-identical JSON with and without it.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bench/gzip.h"
+#include "core/article.h"
+#include "extract/extract.h"
+#include "extract/html.h"
+#include "extract/template.h"
+#include "test_util.h"
+
+namespace fs = std::filesystem;
+using namespace baotin;
+
+namespace {
+
+void text_of(pugi::xml_node n, std::string& out) {
+  for (pugi::xml_node c = n.first_child(); c; c = c.next_sibling()) {
+    if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) out += c.value();
+    else if (c.type() == pugi::node_element) text_of(c, out);
+  }
+}
+
+// The tree as a string; an <svg> element stands for its attributes and its text (the prescan empties icons made
+// of whitespace and shapes, keeping the whitespace).
+void canon(pugi::xml_node n, std::string& out) {
+  for (pugi::xml_node c = n.first_child(); c; c = c.next_sibling()) {
+    if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) {
+      out += "\"";
+      out += c.value();
+      out += "\"";
+      continue;
+    }
+    if (c.type() != pugi::node_element) continue;
+    out += "<";
+    out += c.name();
+    for (pugi::xml_attribute a : c.attributes()) {
+      out += " ";
+      out += a.name();
+      out += "='";
+      out += a.value();
+      out += "'";
+    }
+    out += ">";
+    if (std::string_view(c.name()) == "svg") {
+      std::string t;
+      text_of(c, t);
+      out += "svg-text\"" + t + "\"";
+    } else {
+      canon(c, out);
+    }
+    out += "</>";
+  }
+}
+
+std::string tree(std::string_view html, bool prescan, size_t max_depth = 512) {
+  HtmlParseOptions o;
+  o.prescan = prescan;
+  o.max_depth = max_depth;
+  auto d = parse_html(html, o);
+  std::string s = d->depth_limited ? "[depth-limited]" : "";
+  canon(d->doc, s);
+  return s;
+}
+
+// Tokenizer corner cases; the comment says what each must keep.
+const std::vector<std::string> kCases = {
+    "<p>a<script>var x = '</p>'; if (a < b && c > d) {}</script>b</p>",
+    "<p>a<SCRIPT>x</SCRIPT >b<script>y</script/>c<script>z</scripty></script>d",
+    "<script>x</script\tfoo=\"</script>\">after",  // an end tag with attributes
+    "<script><!-- <script> </script> still script --></script><p>after</p>",  // double escaped
+    "<script><!-- </script><p>out</p>",            // escaped: </script> ends it
+    "<script><!--<script></script></script><p>x",  // double escape end, then the real end
+    "<script><!-- --><script></script><p>x",       // "-->" leaves the escape first
+    "<script><!-- <scripts></script><p>x",
+    "<script><!--> <script> </script>x",
+    "<script><!--- -> <script> --!> </script>y</script>z",
+    "<div title=\"<script>\">t</div><div title='a>b<style>'>u</div><p x=<script>v</p>",
+    "<div data-x=\"</script>\" a=b c>x</div><script>s</script>",
+    "<script type=\"application/ld+json\">{\"@type\":\"NewsArticle\",\"headline\":\"H</p>\"}</script><p>x",
+    "<script TYPE='APPLICATION/LD+JSON' type=text/x>{}</script><script type=text/x TYPE='application/ld+json'>y</script>",
+    "<script type=\"application&#47;ld+json\">{\"a\":1}</script><script type=\"module\">z</script>",
+    "<textarea><script>not a tag</script></textarea><p>x<title>a<!--b</title>c<style>s</style>",
+    "<xmp><script>x</xmp><iframe><style></iframe><noembed><!--</noembed><noframes><svg></noframes>y",
+    "<p>x<plaintext><script>all text</script><!-- -->",
+    "<p>x<script>unterminated",
+    "<p>x<script>unterminated </script",
+    "<p>x<script>unterminated </script ",
+    "<p>x<style>unterminated </style",
+    "<p>x<!-- unterminated comment",
+    "<p>a<!-->b<!--->c<!---->d<!-- x --!>e<!-- y --->f<!-- z -- >g-->h<!--!-->i",
+    "<table> <!--x-->a<tr><td>b</td></tr></table>",
+    "<table><script>x</script> t<style>y</style></table>",
+    "<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Transitional//EN\" \"x>\"><!-- c --><html><body>x",
+    "<?xml version=\"1.0\"?><!x <script> ><p>a</ <script> >b</>c</",
+    "<p>a<svg viewBox=\"0 0 1 1\">\n  <g>\n\t<path d=\"M0 0\"/>\n  </g>\r\n<circle r=1></circle></svg>b</p>",
+    "<p>a<svg><title>Facebook</title><path d=x/></svg>b<svg><p>breakout</p></svg>c",
+    "<p>a<svg><desc></desc><use href=#i /></svg>b<svg/>c<svg><svg><rect/></svg></svg>d",
+    "<p>a<svg><style>.c{fill:red}</style><path class=c /></svg>b<svg><script>x<y</script></svg>",
+    "<p>a<svg><g><path></g></path></svg>b",        // badly nested: left alone
+    "<p>a<svg> <path d=x/> </svg>b",                // "x/" is the value: <path> stays open
+    "<p>a<svg><foreignObject><div>x</div></foreignObject></svg>b<script>s</script>",
+    "<p>a<svg><![CDATA[x]]><path/></svg>b<script>s</script>",
+    "<p>a<svg><path d='>'/><!-- c --><path/>x</svg>b",
+    "<p>a<svg><path/>",                            // unterminated svg
+    "<p>a<svg><b>bold</b></svg>b<svg><font color=red>f</font></svg>",
+    "<select><option>a<svg><text>x</text></svg><title>t</title><script>s</script></select><svg><path/></svg>",
+    "<select><style>s</style><textarea><svg></textarea><svg><path/></svg>",
+    "<p>a<math><mi>x</mi><style>s</style></math><script>y</script>",
+    "<frameset><script>x</script></frameset>",
+    "<head><noscript><img src=a.jpg></noscript><meta name=x content=y><script>z</script></head><body>b",
+    "<head><noscript><style>s</style><link rel=x></noscript><script>z</script></head><body>b",
+    "<body><p>a<noscript><div>closes p</div></noscript>b<script>s</script>",
+    "<template><script>x</script><style>y</style><svg><path/></svg></template><p>z",
+    "<p>a<svg\nclass=\"icon\"><path d=\"M1 1\" /></svg\n>b<svg class=x\n/>c",
+    "<div>a</div\n><script\n>x</script\n><style\n>y</style\n>",
+    "<p>a<scriptx>b</scriptx><stylex>c</stylex><svgx><p>d</p></svgx>",
+    "<p>a<b><p>b<svg> <path/> </svg>c</b>d",
+    "<script>\x01x</script><style>\r\n</style><svg>\r\n<path/>\r</svg>\r\n",
+};
+
+class Corner : public ::testing::TestWithParam<std::string> {};
+
+}  // namespace
+
+TEST_P(Corner, SameTreeWithAndWithoutPrescan) {
+  const std::string& html = GetParam();
+  EXPECT_EQ(tree(html, true), tree(html, false));
+}
+
+INSTANTIATE_TEST_SUITE_P(Tokenizer, Corner, ::testing::ValuesIn(kCases));
+
+TEST(Prescan, EmptiesBodiesItCanAndKeepsTheElements) {
+  std::string out;
+  PrescanStats st;
+  ASSERT_TRUE(prescan_html("<head><script>var a = 1;</script><style>p{}</style><script type=application/ld+json>{}"
+                           "</script></head><body><!-- hi --><svg class=i> <path d='x'/> </svg><p>t</p>",
+                           out, &st));
+  EXPECT_EQ(out, "<head><script></script><style></style><script type=application/ld+json>{}</script></head><body>"
+                 "<!----><svg class=i>  </svg><p>t</p>");
+  EXPECT_EQ(st.scripts, 1u);
+  EXPECT_EQ(st.styles, 1u);
+  EXPECT_EQ(st.svgs, 1u);
+  EXPECT_EQ(st.comments, 1u);
+  EXPECT_FALSE(st.stopped);
+  EXPECT_FALSE(prescan_html("<p>nothing to remove<!----><script></script>", out));
+}
+
+TEST(Prescan, StopsAtMarkupItDoesNotModel) {
+  std::string out;
+  PrescanStats st;
+  ASSERT_TRUE(prescan_html("<script>a</script><math><mi>x</mi></math><script>b</script>", out, &st));
+  EXPECT_TRUE(st.stopped);
+  EXPECT_EQ(out, "<script></script><math><mi>x</mi></math><script>b</script>");
+  ASSERT_TRUE(prescan_html("<script>a</script><svg><p>x</p></svg><script>b</script>", out, &st));
+  EXPECT_EQ(out, "<script></script><svg><p>x</p></svg><script>b</script>");
+  // An icon with text keeps its body, and the scan goes on after it.
+  ASSERT_TRUE(prescan_html("<svg><title>Zalo</title></svg><script>b</script>", out, &st));
+  EXPECT_FALSE(st.stopped);
+  EXPECT_EQ(out, "<svg><title>Zalo</title></svg><script></script>");
+}
+
+TEST(Prescan, DeepSvgNearTheDepthLimitIsParsedAsIs) {
+  // The icon's shapes would be flattened at max_depth without the prescan: the result must say so either way.
+  std::string html;
+  for (int i = 0; i < 40; ++i) html += "<div>";
+  html += "<svg><g><g><g><g><path/></g></g></g></g></svg><script>x</script>";
+  EXPECT_EQ(tree(html, true, 44), tree(html, false, 44));
+  EXPECT_NE(tree(html, false, 44).find("[depth-limited]"), std::string::npos);
+}
+
+// Seeded mutations of the corner cases: tokens that move tokenizer states spliced in at random places.
+TEST(Prescan, MutatedInputsGiveTheSameTree) {
+  static const char* const kBits[] = {"<script>", "</script>", "</SCRIPT", "<!--", "-->", "--!>", "<svg>", "</svg>",
+                                      "<path/>", "<g>", "</g>", "<style>", "</style>", "\"", "'", ">", "<", "/",
+                                      "=", " ", "\n", "\r", "<textarea>", "</textarea>", "<title>", "<select>",
+                                      "</select>", "<table>", "<p>", "</p>", "<b>", "<noscript>", "</noscript>",
+                                      "<!-->", "<script type=application/ld+json>", "<math>", "<plaintext>",
+                                      "<![CDATA[", "]]>", "<title>", "<desc>", "<xmp>", "<iframe>", "&", "-", "!"};
+  std::mt19937 rng(12345);
+  int compared = 0, changed = 0;
+  for (int round = 0; round < 3000; ++round) {
+    std::string html = kCases[rng() % kCases.size()];
+    const int edits = 1 + rng() % 6;
+    for (int e = 0; e < edits; ++e) {
+      size_t at = html.empty() ? 0 : rng() % (html.size() + 1);
+      if (rng() % 4 == 0 && !html.empty()) {
+        html.erase(std::min(at, html.size() - 1), 1 + rng() % 3);
+      } else {
+        html.insert(at, kBits[rng() % (sizeof kBits / sizeof kBits[0])]);
+      }
+    }
+    std::string out;
+    if (prescan_html(html, out)) ++changed;
+    ASSERT_EQ(tree(html, true), tree(html, false)) << "input: " << html;
+    ++compared;
+  }
+  EXPECT_GT(changed, compared / 2);  // the mutations mostly leave something to remove
+}
+
+namespace {
+
+const TemplateRegistry& registry() {
+  static const TemplateRegistry reg = [] {
+    TemplateRegistry r;
+    std::vector<TemplateError> errs;
+    r.load_dir(std::string(BAOTIN_FIXTURES) + "/../../sites", errs);
+    return r;
+  }();
+  return reg;
+}
+
+std::string record_json(const std::string& html, const std::string& url, bool prescan) {
+  ExtractOptions o;
+  o.templates = &registry();
+  o.prescan = prescan;
+  return to_json(extract_article(html, url, "", o)).dump();
+}
+
+// Extracts the page with and without the prescan; returns the bytes the prescan removed.
+size_t expect_same_record(const std::string& html, std::string url, const std::string& what) {
+  if (url.empty()) {
+    // No known URL: the page's own canonical URL picks the template.
+    ExtractOptions o;
+    o.templates = &registry();
+    o.prescan = false;
+    url = extract_article(html, "https://example.vn/a.html", "", o).canonical_url;
+    if (url.empty()) url = "https://example.vn/a.html";
+  }
+  const std::string with = record_json(html, url, true), without = record_json(html, url, false);
+  EXPECT_EQ(with, without) << what;
+  std::string out;
+  PrescanStats st;
+  prescan_html(html, out, &st);
+  EXPECT_FALSE(st.stopped) << what << " stopped at byte " << st.stopped_at;
+  return st.removed_bytes;
+}
+
+}  // namespace
+
+TEST(PrescanRecords, GoldenAndFixturePagesByteIdentical) {
+  size_t pages = 0, bytes = 0, removed = 0;
+  for (const auto& e : fs::recursive_directory_iterator(std::string(BAOTIN_FIXTURES) + "/sites")) {
+    if (e.path().extension() != ".json") continue;
+    const nlohmann::json spec = nlohmann::json::parse(baotin::testing::read_file(e.path()), nullptr, false);
+    if (spec.is_discarded() || !spec.contains("html") || !spec.contains("url")) continue;
+    const fs::path page = e.path().parent_path() / spec["html"].get<std::string>();
+    std::string html = baotin::testing::read_file(page);
+    if (page.extension() == ".gz") {
+      std::string plain;
+      ASSERT_TRUE(gunzip(html, plain)) << page;
+      html = std::move(plain);
+    }
+    ASSERT_FALSE(html.empty()) << page;
+    removed += expect_same_record(html, spec["url"].get<std::string>(), page.string());
+    bytes += html.size();
+    ++pages;
+  }
+  EXPECT_GE(pages, 18u);
+  EXPECT_GT(removed, bytes / 5);  // the prescan does remove something on these pages
+}
+
+TEST(PrescanRecords, CorpusPagesByteIdentical) {
+  const fs::path dir = std::string(BAOTIN_SHARED) + "/corpus/vn/html";
+  if (!fs::is_directory(dir)) GTEST_SKIP() << "no " << dir;
+  size_t pages = 0;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().extension() != ".html") continue;
+    std::string url;
+    const fs::path truth = fs::path(BAOTIN_FIXTURES) / "truth" / (e.path().stem().string() + ".json");
+    if (fs::exists(truth)) url = nlohmann::json::parse(baotin::testing::read_file(truth)).value("url", "");
+    expect_same_record(baotin::testing::read_file(e.path()), url, e.path().string());
+    ++pages;
+  }
+  EXPECT_GE(pages, 12u);
+}
+
+TEST(PrescanRecords, GenericFixturesByteIdentical) {
+  for (const auto& e : fs::directory_iterator(std::string(BAOTIN_FIXTURES) + "/generic"))
+    if (e.path().extension() == ".html")
+      expect_same_record(baotin::testing::read_file(e.path()), "https://example.vn/x-123.html", e.path().string());
+}
