@@ -619,14 +619,30 @@ std::vector<NearMatch> DedupIndex::find_near(const NearSketch& sketch, std::stri
   auto candidates = collect(sketch, &capped_scans);
   if (info) *info = {candidates.size(), 0, capped_scans, false};
   if (candidates.empty()) return out;
-  if (candidates.size() > kMaxVerify) {
-    // SimHash and core candidates first, then by shared min-samples; ties keep scan order (nearest days first).
+  // Candidates found only through common (boilerplate) buckets can only match with nearly identical titles; at
+  // most kMaxCommonVerify of them are verified, and at most kMaxVerify in all. Order: SimHash and core
+  // candidates, then by shared min-samples; ties keep scan order (nearest days first).
+  auto common_only = [](const Candidate& c) {
+    return !c.simhash && !c.core && c.shared_samples > 0 && c.common_samples == c.shared_samples;
+  };
+  size_t n_common = 0;
+  for (const auto& c : candidates) n_common += common_only(c);
+  if (candidates.size() > kMaxVerify || n_common > kMaxCommonVerify) {
     auto rank = [](const Candidate& c) { return (c.simhash || c.core ? 1000 : 0) + c.shared_samples; };
     std::stable_sort(candidates.begin(), candidates.end(),
                      [&](const Candidate& a, const Candidate& b) { return rank(a) > rank(b); });
-    candidates.resize(kMaxVerify);
-    ++capped_lookups_;
-    if (info) info->verify_capped = true;
+    std::vector<Candidate> kept;
+    size_t common_kept = 0;
+    for (auto& c : candidates) {
+      if (kept.size() == kMaxVerify) break;
+      if (common_only(c) && common_kept++ >= kMaxCommonVerify) continue;
+      kept.push_back(std::move(c));
+    }
+    if (kept.size() < candidates.size()) {
+      ++capped_lookups_;
+      if (info) info->verify_capped = true;
+    }
+    candidates = std::move(kept);
   }
   const bool lead_is_common = common_lead(sketch);
   for (auto& c : candidates) {

@@ -40,7 +40,8 @@
 //   * caps, each counted when hit (cap_stats(), exported by the daemon as baotin_dedup_*_total): a prefix scan
 //     reads at most kMaxBucketScan entries of the window, the query's own day and later days first, then earlier
 //     days newest first (a bucket of a boilerplate shingle: a site footer, a templated series); a look-up verifies
-//     at most kMaxVerify candidates (SimHash and core candidates first, then by shared min-samples, scan order).
+//     at most kMaxVerify candidates, of which at most kMaxCommonVerify found only through common buckets (SimHash
+//     and core candidates first, then by shared min-samples, scan order).
 //     A copy lost to a cap is one whose only shared keys are such crowded buckets; the counters say how often a
 //     look-up was truncated at all, not how often a copy was lost.
 //   * not found: copies published more than kDedupWindowDays apart (an old story re-run weeks later), or whose
@@ -238,6 +239,10 @@ class DedupIndex {
   // Candidates verified per look-up at most (a sketch read each); more are dropped and counted
   // (cap_stats().capped_lookups). Bounds a templated series whose every sample bucket is crowded.
   static constexpr size_t kMaxVerify = 256;
+  // ... of which candidates found only through common buckets (>= kCommonBucket entries, see find_near()) at most
+  // this many: they can only match with nearly identical titles, and a random article sharing one boilerplate
+  // shingle would otherwise load a few hundred sketches.
+  static constexpr size_t kMaxCommonVerify = 64;
   // A min-sample bucket with at least this many articles in the day window marks a common (boilerplate) shingle.
   // The decision therefore depends on what the index already holds: the first few copies of a boilerplate text
   // are compared with the normal rule.

@@ -1112,9 +1112,16 @@ TEST(DedupWindow, CopiesMeetWithinTheWindowOnly) {
 }
 
 // Synthetic long sketch sharing `shared` min-samples (and the sketch entries they imply) with its siblings.
-NearSketch synthetic(const std::vector<uint64_t>& shared, std::mt19937_64& rng, uint16_t day, bool same_title) {
+std::vector<uint64_t> own_shingles(std::mt19937_64& rng) {
+  std::vector<uint64_t> v(200);
+  for (auto& x : v) x = rng() | (1ULL << 63);  // above every shared hash
+  return v;
+}
+NearSketch synthetic(const std::vector<uint64_t>& shared, std::mt19937_64& rng, uint16_t day, bool same_title,
+                     const std::vector<uint64_t>& own = {}) {
   std::vector<uint64_t> set = shared;
-  for (int i = 0; i < 200; ++i) set.push_back(rng() | (1ULL << 63));  // above every shared hash
+  const std::vector<uint64_t> mine = own.empty() ? own_shingles(rng) : own;
+  set.insert(set.end(), mine.begin(), mine.end());
   std::sort(set.begin(), set.end());
   NearSketch s;
   s.simhash = rng() | 1;
@@ -1142,30 +1149,33 @@ TEST(DedupWindow, CrowdedBucketsAreCappedCountedAndNearestDaysComeFirst) {
   for (size_t i = 0; i < 2 * DedupIndex::kMaxBucketScan; ++i)
     idx.add(b, "t" + std::to_string(i), "", synthetic(boiler, rng, day - 5, false));
   // A copy on the query's own day: read before the crowded earlier day.
-  idx.add(b, "copy", "", synthetic(boiler, rng, day, true));
+  const auto text = own_shingles(rng);
+  idx.add(b, "copy", "", synthetic(boiler, rng, day, true, text));
   tdb.write(b);
-  NearSketch q = synthetic(boiler, rng, day, true);
+  NearSketch q = synthetic(boiler, rng, day, true, text);
   DedupIndex::LookupInfo info;
   auto m = idx.find_near(q, {}, &info);
   EXPECT_EQ(info.capped_scans, kMinSamples);  // every sample bucket held more than the cap
   EXPECT_EQ(info.candidates, DedupIndex::kMaxBucketScan);
-  EXPECT_LE(info.verified, DedupIndex::kMaxVerify);
+  EXPECT_TRUE(info.verify_capped);  // all candidates come through common buckets only
+  EXPECT_EQ(info.verified, DedupIndex::kMaxCommonVerify);
   ASSERT_FALSE(m.empty());
   EXPECT_EQ(m.front().id, "copy");
   auto cs = idx.cap_stats();
   EXPECT_EQ(cs.capped_scans, kMinSamples);
   EXPECT_EQ(cs.lookups, 1u);
   // More distinct candidates than kMaxVerify: each sample bucket holds a different crowd. Dropped, counted.
-  std::vector<std::vector<uint64_t>> own(kMinSamples);
   for (size_t s = 0; s < kMinSamples; ++s)
     for (int i = 0; i < 100; ++i) {
       std::vector<uint64_t> one{boiler[s]};
       idx.add(b, "s" + std::to_string(s) + "_" + std::to_string(i), "", synthetic(one, rng, day + 1, false));
     }
   tdb.write(b);
-  idx.find_near(q, {}, &info);
+  m = idx.find_near(q, {}, &info);
   EXPECT_TRUE(info.verify_capped);
-  EXPECT_EQ(info.verified, DedupIndex::kMaxVerify);
+  EXPECT_EQ(info.verified, DedupIndex::kMaxCommonVerify);
   EXPECT_GT(info.candidates, DedupIndex::kMaxVerify);
-  EXPECT_EQ(idx.cap_stats().capped_lookups, 1u);
+  ASSERT_FALSE(m.empty());
+  EXPECT_EQ(m.front().id, "copy");  // nearest day and most shared samples first
+  EXPECT_EQ(idx.cap_stats().capped_lookups, 2u);
 }
