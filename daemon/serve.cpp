@@ -178,9 +178,28 @@ static std::map<std::string, TemplateHealth> stored_health(const Store& store) {
 static nlohmann::json store_status_json(const Store& store) {
   const auto h = store.health();
   const auto r = store.dedup_rebuild_progress();
+  const auto c = store.dedup_cap_counters();
   return {{"healthy", h.ok},
           {"error", h.reason},
-          {"dedup_rebuild", {{"pending", r.pending}, {"running", r.running}, {"indexed", r.indexed}}}};
+          {"dedup_rebuild", {{"pending", r.pending}, {"running", r.running}, {"indexed", r.indexed}}},
+          {"dedup_caps", {{"lookups", c.lookups}, {"capped_scans", c.capped_scans}, {"capped_lookups", c.capped_lookups}}}};
+}
+
+// Duplicate-index cap counters (store/dedup.h, recall model), appended to /metrics.
+static std::string dedup_prometheus(const Store& store) {
+  const auto c = store.dedup_cap_counters();
+  std::string o;
+  auto counter = [&](const char* name, const char* help, uint64_t v) {
+    o += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " +
+         std::to_string(v) + "\n";
+  };
+  counter("baotin_dedup_lookups_total", "Near-duplicate look-ups in the duplicate index.", c.lookups);
+  counter("baotin_dedup_capped_scans_total",
+          "Duplicate-index bucket scans that stopped at their cap (entries of the day window left unread).",
+          c.capped_scans);
+  counter("baotin_dedup_capped_lookups_total",
+          "Near-duplicate look-ups that dropped candidates beyond the verification cap.", c.capped_lookups);
+  return o;
 }
 
 static nlohmann::json status_json(Ingestor& ing, const Metrics& m) {
@@ -291,7 +310,7 @@ int run_serve(const ServeOptions& opts) {
       spdlog::warn("metrics: listening on non-loopback {} (metrics_allow_remote): /status shows every feed and error",
                    cfg.metrics_listen);
     http->route("/metrics", [&] {
-      return HttpResponse{200, "text/plain; version=0.0.4", metrics.prometheus()};
+      return HttpResponse{200, "text/plain; version=0.0.4", metrics.prometheus() + dedup_prometheus(*store)};
     });
     http->route("/status", [&] {
       auto j = status_json(ing, metrics);

@@ -1,6 +1,7 @@
 #include "store/dedup.h"
 
 #include "store/bytes.h"
+#include "core/date.h"
 #include "store/store.h"
 
 #include <rocksdb/db.h>
@@ -145,10 +146,16 @@ std::string band_prefix(int band, uint64_t simhash) {
   put_be16(k, static_cast<uint16_t>(simhash >> (16 * band)));
   return k;
 }
-std::string sample_prefix(uint32_t h) {
+std::string sample_prefix(uint64_t h) {
   std::string k = "m";
-  put_be32(k, h);
+  put_be64(k, h);
   return k;
+}
+// Full candidate key: prefix, day, id.
+std::string dated_key(std::string prefix, uint16_t day, const std::string& id) {
+  put_be16(prefix, day);
+  prefix += id;
+  return prefix;
 }
 std::string core_prefix(uint64_t core) {
   std::string k = "c";
@@ -213,6 +220,16 @@ int hamming(uint64_t a, uint64_t b) { return std::popcount(a ^ b); }
 
 uint64_t simhash_article(const Article& a) { return simhash_of(shingles_of(article_tokens(a))); }
 
+uint16_t dedup_day(const Article& a) {
+  std::optional<int64_t> t = iso_to_epoch(a.published);
+  if (!t) t = iso_to_epoch(a.fetched_at);
+  if (!t) return 0;
+  constexpr int64_t kVietnam = 7 * 3600;  // calendar day in Vietnam (UTC+7, no daylight saving)
+  int64_t x = *t + kVietnam;
+  int64_t d = x >= 0 ? x / 86400 : -((-x + 86399) / 86400);
+  return static_cast<uint16_t>(std::clamp<int64_t>(d + 1, 1, 65535));
+}
+
 std::string exact_fingerprint(const Article& a) {
   XXH3_state_t* st = XXH3_createState();
   if (!st) return {};
@@ -247,10 +264,15 @@ NearSketch near_sketch(const Article& a) {
   s.tokens = static_cast<uint32_t>(std::min<size_t>(t.hashes.size(), UINT32_MAX));
   auto sh = shingles_of(t);
   s.simhash = simhash_of(sh);
-  std::vector<uint32_t> all;
-  all.reserve(sh.size());
-  for (auto [x, w] : sh) all.push_back(static_cast<uint32_t>(x >> 32));
-  std::sort(all.begin(), all.end());
+  std::vector<uint64_t> all64;
+  all64.reserve(sh.size());
+  for (auto [x, w] : sh) all64.push_back(x);
+  std::sort(all64.begin(), all64.end());
+  all64.erase(std::unique(all64.begin(), all64.end()), all64.end());
+  s.samples.assign(all64.begin(), all64.begin() + static_cast<std::ptrdiff_t>(std::min(kMinSamples, all64.size())));
+  std::vector<uint32_t> all;  // 32-bit hashes for the sketch: the high halves, sorted because all64 is
+  all.reserve(all64.size());
+  for (uint64_t x : all64) all.push_back(static_cast<uint32_t>(x >> 32));
   all.erase(std::unique(all.begin(), all.end()), all.end());
   s.shingles = static_cast<uint32_t>(all.size());
   all.resize(std::min(all.size(), kSketchSize));
@@ -265,13 +287,14 @@ NearSketch near_sketch(const Article& a) {
     s.core_tokens = static_cast<uint32_t>(std::min<size_t>(t.core_tokens, UINT32_MAX));
   }
   if (t.core_tokens - t.title_tokens >= kMinLeadTokens) s.lead = hash_range(t.hashes, t.title_tokens, t.core_tokens);
+  s.day = dedup_day(a);
   return s;
 }
 
 std::string NearSketch::serialize() const {
   std::string out;
-  out.reserve(1 + 8 + 4 + 4 + 8 + 4 + 8 + 10 + 2 + 1 + 4 * (bottom.size() + title.size()));
-  out += '\x02';  // format version (1: without core)
+  out.reserve(1 + 8 + 4 + 4 + 8 + 4 + 8 + 10 + 2 + 2 + 1 + 1 + 4 * (bottom.size() + title.size()) + 8 * samples.size());
+  out += '\x03';  // format version (1: without core; 2: without day and 64-bit samples)
   put_le(out, simhash);
   put_le(out, tokens);
   put_le(out, shingles);
@@ -279,33 +302,44 @@ std::string NearSketch::serialize() const {
   put_le(out, core_tokens);
   put_le(out, lead);
   out.append(reinterpret_cast<const char*>(title_digits.data()), title_digits.size());
+  put_le(out, day);
   put_le(out, static_cast<uint16_t>(bottom.size()));
   put_le(out, static_cast<uint8_t>(title.size()));
+  const size_t ns = std::min(samples.size(), kMinSamples);
+  put_le(out, static_cast<uint8_t>(ns));
   for (uint32_t x : bottom) put_le(out, x);
   for (uint32_t x : title) put_le(out, x);
+  for (size_t i = 0; i < ns; ++i) put_le(out, samples[i]);
   return out;
 }
 
 std::optional<NearSketch> NearSketch::deserialize(std::string_view in) {
-  if (in.empty() || (in[0] != '\x01' && in[0] != '\x02')) return std::nullopt;
-  const bool has_core = in[0] == '\x02';
+  if (in.empty() || (in[0] != '\x01' && in[0] != '\x02' && in[0] != '\x03')) return std::nullopt;
+  const bool has_core = in[0] != '\x01';
+  const bool has_samples = in[0] == '\x03';
   in.remove_prefix(1);
   NearSketch s;
   uint16_t nb = 0;
-  uint8_t nt = 0;
+  uint8_t nt = 0, ns = 0;
   if (!get_le(in, s.simhash) || !get_le(in, s.tokens) || !get_le(in, s.shingles)) return std::nullopt;
   if (has_core) {
     if (!get_le(in, s.core) || !get_le(in, s.core_tokens) || !get_le(in, s.lead) || in.size() < s.title_digits.size()) return std::nullopt;
     std::memcpy(s.title_digits.data(), in.data(), s.title_digits.size());
     in.remove_prefix(s.title_digits.size());
   }
+  if (has_samples && !get_le(in, s.day)) return std::nullopt;
   if (!get_le(in, nb) || !get_le(in, nt)) return std::nullopt;
-  if (nb > kSketchSize || nt > kMaxTitleHashes || in.size() != 4u * (nb + nt)) return std::nullopt;
+  if (has_samples && !get_le(in, ns)) return std::nullopt;
+  if (nb > kSketchSize || nt > kMaxTitleHashes || ns > kMinSamples || in.size() != 4u * (nb + nt) + 8u * ns)
+    return std::nullopt;
   s.bottom.resize(nb);
   s.title.resize(nt);
+  s.samples.resize(ns);
   for (auto& x : s.bottom) get_le(in, x);
   for (auto& x : s.title) get_le(in, x);
+  for (auto& x : s.samples) get_le(in, x);
   if (!std::is_sorted(s.bottom.begin(), s.bottom.end())) return std::nullopt;
+  if (!std::is_sorted(s.samples.begin(), s.samples.end())) return std::nullopt;
   return s;
 }
 
@@ -382,11 +416,51 @@ class PrefixScanner {
       if (!k.starts_with(prefix)) break;
       f(std::string_view(k.data() + prefix.size(), k.size() - prefix.size()), it_->value());
     }
-    // A read error is no "no candidates": the article would be stored as new although it may be a copy.
-    if (!it_->status().ok()) throw StoreError("duplicate index read failed: " + it_->status().ToString());
+    check();
+  }
+  // Keys `prefix` day(2) id with day within kDedupWindowDays of `day` (day 0: undated keys only): calls f(id,
+  // value) for up to `limit` of them, the query's day and later days first (ascending), then earlier days newest
+  // first. Returns whether entries of the window were left unread (the cap was hit).
+  template <class F>
+  bool scan_window(const std::string& prefix, uint16_t day, size_t limit, F&& f) {
+    const int lo = day == 0 ? 0 : std::max(1, day - kDedupWindowDays);
+    const int hi = day == 0 ? 0 : std::min(65535, day + kDedupWindowDays);
+    const size_t off = prefix.size() + 2;
+    auto day_of = [&](const rocksdb::Slice& k) {
+      return (static_cast<int>(static_cast<unsigned char>(k[prefix.size()])) << 8) |
+             static_cast<unsigned char>(k[prefix.size() + 1]);
+    };
+    auto id_of = [&](const rocksdb::Slice& k) { return std::string_view(k.data() + off, k.size() - off); };
+    std::string start = prefix;
+    put_be16(start, day);
+    size_t n = 0;
+    for (it_->Seek(start); it_->Valid(); it_->Next()) {
+      rocksdb::Slice k = it_->key();
+      if (!k.starts_with(prefix) || k.size() <= off || day_of(k) > hi) break;
+      if (n == limit) return check(), true;
+      f(id_of(k), it_->value());
+      ++n;
+    }
+    check();
+    if (day > lo) {
+      for (it_->SeekForPrev(start); it_->Valid(); it_->Prev()) {
+        rocksdb::Slice k = it_->key();
+        if (!k.starts_with(prefix) || k.size() <= off || day_of(k) < lo) break;
+        if (n == limit) return check(), true;
+        f(id_of(k), it_->value());
+        ++n;
+      }
+      check();
+    }
+    return false;
   }
 
  private:
+  // A read error is no "no candidates": the article would be stored as new although it may be a copy.
+  void check() {
+    if (!it_->status().ok()) throw StoreError("duplicate index read failed: " + it_->status().ToString());
+  }
+
   std::unique_ptr<rocksdb::Iterator> it_;
 };
 }  // namespace
@@ -400,44 +474,48 @@ std::optional<std::string> DedupIndex::find_exact(const std::string& fp) const {
   return v;
 }
 
-std::vector<std::string> DedupIndex::near_candidates(uint64_t simhash, int max_distance) const {
+std::vector<std::string> DedupIndex::near_candidates(uint64_t simhash, int max_distance, uint16_t day) const {
   std::vector<std::string> out;
   if (!db_ || simhash == 0) return out;
+  ++lookups_;
   std::set<std::string, std::less<>> seen;
   PrefixScanner scanner(db_, cf_);
   for (int band = 0; band < 4; ++band) {
-    scanner.scan(band_prefix(band, simhash), kMaxBucketScan, [&](std::string_view id, rocksdb::Slice v) {
-      if (v.size() != 8) return;
-      uint64_t other;
-      std::memcpy(&other, v.data(), 8);
-      if (hamming(other, simhash) <= max_distance && !seen.count(id)) {
-        seen.emplace(id);
-        out.emplace_back(id);
-      }
-    });
+    const bool capped =
+        scanner.scan_window(band_prefix(band, simhash), day, kMaxBucketScan, [&](std::string_view id, rocksdb::Slice v) {
+          if (v.size() != 8) return;
+          uint64_t other;
+          std::memcpy(&other, v.data(), 8);
+          if (hamming(other, simhash) <= max_distance && !seen.count(id)) {
+            seen.emplace(id);
+            out.emplace_back(id);
+          }
+        });
+    capped_scans_ += capped;
   }
   return out;
 }
 
-void DedupIndex::add(rocksdb::WriteBatch& batch, const std::string& id, const std::string& exact_fp, uint64_t simhash) {
+void DedupIndex::add(rocksdb::WriteBatch& batch, const std::string& id, const std::string& exact_fp, uint64_t simhash,
+                     uint16_t day) {
   if (id.empty()) return;
   if (!exact_fp.empty() && (bulk_load_ || !find_exact(exact_fp))) batch.Put(cf_, "x" + exact_fp, id);
   if (simhash != 0) {
     std::string v;
     put_le(v, simhash);
-    for (int band = 0; band < 4; ++band) batch.Put(cf_, band_prefix(band, simhash) + id, v);
+    for (int band = 0; band < 4; ++band) batch.Put(cf_, dated_key(band_prefix(band, simhash), day, id), v);
   }
 }
 
 void DedupIndex::add(rocksdb::WriteBatch& batch, const std::string& id, const std::string& exact_fp,
                      const NearSketch& sketch) {
   if (id.empty()) return;
-  add(batch, id, exact_fp, sketch.eligible() ? sketch.simhash : 0);
+  add(batch, id, exact_fp, sketch.eligible() ? sketch.simhash : 0, sketch.day);
   if (!sketch.indexable()) return;
   if (sketch.short_eligible())
-    for (size_t i = 0; i < std::min(kMinSamples, sketch.bottom.size()); ++i)
-      batch.Put(cf_, sample_prefix(sketch.bottom[i]) + id, rocksdb::Slice());
-  if (sketch.core_eligible()) batch.Put(cf_, core_prefix(sketch.core) + id, rocksdb::Slice());
+    for (size_t i = 0; i < std::min(kMinSamples, sketch.samples.size()); ++i)
+      batch.Put(cf_, dated_key(sample_prefix(sketch.samples[i]), sketch.day, id), rocksdb::Slice());
+  if (sketch.core_eligible()) batch.Put(cf_, dated_key(core_prefix(sketch.core), sketch.day, id), rocksdb::Slice());
   if (sketch.lead != 0 && sketch.core != 0) {
     std::string k = lead_prefix(sketch.lead);
     put_be64(k, sketch.core);
@@ -448,31 +526,48 @@ void DedupIndex::add(rocksdb::WriteBatch& batch, const std::string& id, const st
 
 std::vector<std::string> DedupIndex::sketch_candidates(const NearSketch& sketch) const {
   std::vector<std::string> out;
-  for (auto& c : collect(sketch)) out.push_back(std::move(c.id));
+  size_t capped = 0;
+  for (auto& c : collect(sketch, &capped)) out.push_back(std::move(c.id));
   return out;
 }
 
-std::vector<DedupIndex::Candidate> DedupIndex::collect(const NearSketch& sketch) const {
+DedupIndex::CapStats DedupIndex::cap_stats() const {
+  return {lookups_.load(), capped_scans_.load(), capped_lookups_.load()};
+}
+
+std::vector<DedupIndex::Candidate> DedupIndex::collect(const NearSketch& sketch, size_t* capped_scans) const {
   std::vector<Candidate> out;
   if (!db_ || !sketch.indexable()) return out;
+  ++lookups_;
   std::unordered_map<std::string, size_t> pos;
-  if (sketch.eligible())
-    for (auto& id : near_candidates(sketch.simhash, 3)) {
-      pos.emplace(id, out.size());
-      out.push_back({std::move(id), true, false, 0, 0});
-    }
   PrefixScanner scanner(db_, cf_);
+  size_t capped = 0;
+  if (sketch.eligible()) {
+    std::set<std::string, std::less<>> seen;
+    for (int band = 0; band < 4; ++band)
+      capped += scanner.scan_window(band_prefix(band, sketch.simhash), sketch.day, kMaxBucketScan,
+                                    [&](std::string_view id, rocksdb::Slice v) {
+                                      if (v.size() != 8) return;
+                                      uint64_t other;
+                                      std::memcpy(&other, v.data(), 8);
+                                      if (hamming(other, sketch.simhash) > 3) return;
+                                      auto [it, inserted] = pos.emplace(id, out.size());
+                                      if (inserted) out.push_back({std::string(id), true, false, 0, 0});
+                                    });
+  }
   if (sketch.core_eligible())
-    scanner.scan(core_prefix(sketch.core), kMaxBucketScan, [&](std::string_view id, rocksdb::Slice) {
-      auto [it, inserted] = pos.emplace(id, out.size());
-      if (inserted) out.push_back({std::string(id), false, true, 0, 0});
-      out[it->second].core = true;
-    });
-  const size_t samples = sketch.short_eligible() ? std::min(kMinSamples, sketch.bottom.size()) : 0;
+    capped += scanner.scan_window(core_prefix(sketch.core), sketch.day, kMaxBucketScan,
+                                  [&](std::string_view id, rocksdb::Slice) {
+                                    auto [it, inserted] = pos.emplace(id, out.size());
+                                    if (inserted) out.push_back({std::string(id), false, true, 0, 0});
+                                    out[it->second].core = true;
+                                  });
+  const size_t samples = sketch.short_eligible() ? std::min(kMinSamples, sketch.samples.size()) : 0;
+  std::vector<std::string> bucket;
   for (size_t i = 0; i < samples; ++i) {  // ascending: seeks move forward
-    std::vector<std::string> bucket;
-    scanner.scan(sample_prefix(sketch.bottom[i]), kMaxBucketScan,
-                 [&](std::string_view id, rocksdb::Slice) { bucket.emplace_back(id); });
+    bucket.clear();
+    capped += scanner.scan_window(sample_prefix(sketch.samples[i]), sketch.day, kMaxBucketScan,
+                                  [&](std::string_view id, rocksdb::Slice) { bucket.emplace_back(id); });
     const bool common = bucket.size() >= kCommonBucket;
     for (auto& id : bucket) {
       auto [it, inserted] = pos.emplace(id, out.size());
@@ -482,6 +577,8 @@ std::vector<DedupIndex::Candidate> DedupIndex::collect(const NearSketch& sketch)
       c.common_samples += common;
     }
   }
+  capped_scans_ += capped;
+  *capped_scans = capped;
   return out;
 }
 
@@ -515,14 +612,43 @@ bool DedupIndex::common_lead(const NearSketch& sketch) const {
   return others + 1 >= kCommonLead;
 }
 
-std::vector<NearMatch> DedupIndex::find_near(const NearSketch& sketch, std::string_view exclude_id) const {
+std::vector<NearMatch> DedupIndex::find_near(const NearSketch& sketch, std::string_view exclude_id,
+                                             LookupInfo* info) const {
   std::vector<NearMatch> out;
-  auto candidates = collect(sketch);
+  size_t capped_scans = 0;
+  auto candidates = collect(sketch, &capped_scans);
+  if (info) *info = {candidates.size(), 0, capped_scans, false};
   if (candidates.empty()) return out;
+  // Candidates found only through common (boilerplate) buckets can only match with nearly identical titles; at
+  // most kMaxCommonVerify of them are verified, and at most kMaxVerify in all. Order: SimHash and core
+  // candidates, then by shared min-samples; ties keep scan order (nearest days first).
+  auto common_only = [](const Candidate& c) {
+    return !c.simhash && !c.core && c.shared_samples > 0 && c.common_samples == c.shared_samples;
+  };
+  size_t n_common = 0;
+  for (const auto& c : candidates) n_common += common_only(c);
+  if (candidates.size() > kMaxVerify || n_common > kMaxCommonVerify) {
+    auto rank = [](const Candidate& c) { return (c.simhash || c.core ? 1000 : 0) + c.shared_samples; };
+    std::stable_sort(candidates.begin(), candidates.end(),
+                     [&](const Candidate& a, const Candidate& b) { return rank(a) > rank(b); });
+    std::vector<Candidate> kept;
+    size_t common_kept = 0;
+    for (auto& c : candidates) {
+      if (kept.size() == kMaxVerify) break;
+      if (common_only(c) && common_kept++ >= kMaxCommonVerify) continue;
+      kept.push_back(std::move(c));
+    }
+    if (kept.size() < candidates.size()) {
+      ++capped_lookups_;
+      if (info) info->verify_capped = true;
+    }
+    candidates = std::move(kept);
+  }
   const bool lead_is_common = common_lead(sketch);
   for (auto& c : candidates) {
     if (c.id == exclude_id) continue;
     auto other = load_sketch(c.id);
+    if (info) ++info->verified;
     if (!other) continue;
     // Overlap through a lead that many titles share, or only through shingles that many indexed articles share:
     // site boilerplate, templated series.

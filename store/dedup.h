@@ -12,7 +12,7 @@
 //    entry within Hamming distance <= 3 shares at least one band with the query (pigeonhole).
 //  * SimHash alone misses realistic copies: on RSS-length texts an appended "Theo TTXVN" line moves ~4 bits on
 //    average, a byline ~5, a trimmed last sentence 10+ (measured on the corpus, see tests/test_dedup.cpp). So the
-//    index also keeps, per article, its kMinSamples smallest shingle hashes ("min-samples", a bottom-k LSH):
+//    index also keeps, per article, its kMinSamples smallest 64-bit shingle hashes ("min-samples", a bottom-k LSH):
 //    two texts whose shingle sets overlap by Jaccard J share one of them with probability ~1-(1-J)^8.
 //  * Every candidate (from either index) is verified with a bottom-k sketch (the kSketchSize smallest 32-bit
 //    shingle hashes, exact for texts of <= 128 shingles) and the title's token set; see verify().
@@ -26,15 +26,38 @@
 //        larger one (a trimmed sapo).
 //    Texts with fewer than kMinShortTokens tokens only ever match exactly (exact_fingerprint).
 //
-// RocksDB layout (one column family owned by the index; all keys are binary, ids are appended verbatim):
+// Recall model (format 3). Candidate keys (SimHash bands, min-samples, cores) carry the article's day
+// (dedup_day(): the Vietnam-local calendar day of `published`, else of `fetched_at`, else 0 = undated), after the
+// hash, so all entries of one hash are contiguous and ordered by day. A look-up reads, for each of its hashes, only
+// the entries whose day is within kDedupWindowDays of its own day (one seek per hash); undated articles only meet
+// undated ones. Copies of a news story appear within hours or days of each other, so:
+//   * a copy is a candidate iff |day(a) - day(b)| <= kDedupWindowDays and it shares a SimHash band (guaranteed for
+//     Hamming <= 3), a min-sample (probability ~1-(1-J)^8) or the core, and no scan it was in hit its cap;
+//   * what a look-up reads depends on the articles published in its (2W+1)-day window, never on the size of the
+//     archive: with R articles a day, a SimHash band bucket holds ~(2W+1)R/65536 entries (23 at R = 100,000),
+//     a min-sample bucket holds the articles that share that exact 64-bit shingle (no hash collisions: ~800M
+//     samples at 100M articles in a 2^64 space) - copies, and boilerplate shingles (see below);
+//   * caps, each counted when hit (cap_stats(), exported by the daemon as baotin_dedup_*_total): a prefix scan
+//     reads at most kMaxBucketScan entries of the window, the query's own day and later days first, then earlier
+//     days newest first (a bucket of a boilerplate shingle: a site footer, a templated series); a look-up verifies
+//     at most kMaxVerify candidates, of which at most kMaxCommonVerify found only through common buckets (SimHash
+//     and core candidates first, then by shared min-samples, scan order).
+//     A copy lost to a cap is one whose only shared keys are such crowded buckets; the counters say how often a
+//     look-up was truncated at all, not how often a copy was lost.
+//   * not found: copies published more than kDedupWindowDays apart (an old story re-run weeks later), or whose
+//     dates are wrong by more than that (a page showing a wrong date); the exact fingerprint ('x') has no window.
+//
+// RocksDB layout (one column family owned by the index; all keys are binary, ids are appended verbatim;
+// day = dedup_day(), 2 bytes big-endian):
 //   'x' fingerprint                        -> id             exact fingerprints (first writer wins on lookup)
-//   's' band(1) bandvalue(2, big-endian) id  -> simhash(8)   SimHash bands
-//   'm' hash(4, big-endian) id               -> ""           min-samples
-//   'k' id                                   -> sketch       serialised NearSketch (verification)
-//   'c' core(8, big-endian) id               -> ""           title+lead cores (texts with a usable core)
+//   's' band(1) bandvalue(2) day(2) id     -> simhash(8)     SimHash bands
+//   'm' hash(8) day(2) id                  -> ""             min-samples (64-bit shingle hashes)
+//   'k' id                                 -> sketch         serialised NearSketch (verification)
+//   'c' core(8) day(2) id                  -> ""             title+lead cores (texts with a usable core)
 //   'l' lead(8, big-endian) core(8, big-endian) -> ""        which titles (cores) use a lead: site-wide leads
 #pragma once
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -52,8 +75,12 @@ class WriteBatch;
 namespace baotin {
 
 // Format of the index (keys and sketches). A store whose index has an older format rebuilds it on open.
-//   1: SimHash bands, min-samples, sketches without core; 2: + cores, leads, title digits.
-inline constexpr int kDedupIndexFormat = 2;
+//   1: SimHash bands, min-samples, sketches without core; 2: + cores, leads, title digits;
+//   3: 64-bit min-samples, day-bucketed candidate keys (see the recall model above), sketches with day + samples.
+inline constexpr int kDedupIndexFormat = 3;
+
+// Candidate keys of two articles meet when their days (dedup_day()) differ by at most this many days.
+inline constexpr int kDedupWindowDays = 7;
 
 // Minimum number of tokens (syllables) of title+lead+body for near-duplicate detection.
 inline constexpr size_t kMinTokens = 24;
@@ -85,6 +112,9 @@ inline constexpr double kShortSizeRatio = 0.50;      // short rule: smaller/larg
 std::vector<std::string> dedup_tokens(std::string_view utf8);
 
 uint64_t simhash_article(const Article&);       // 0 for texts without tokens
+// Day of an article for the candidate keys: days since 1970-01-01 (Vietnam local time, UTC+7) of `published`, else
+// of `fetched_at`, plus 1 and capped to 1..65535; 0 when neither parses (undated).
+uint16_t dedup_day(const Article&);
 std::string exact_fingerprint(const Article&);  // "" for texts without tokens
 int hamming(uint64_t a, uint64_t b);
 
@@ -99,6 +129,8 @@ struct NearSketch {
   uint32_t core_tokens = 0;         // its token count
   uint64_t lead = 0;                // hash of the lead token stream (0: no lead or shorter than kMinLeadTokens)
   std::array<uint8_t, 10> title_digits{};  // how often each digit 0-9 occurs in the title (capped at 255)
+  uint16_t day = 0;                 // dedup_day() of the article (0: undated)
+  std::vector<uint64_t> samples;    // kMinSamples smallest distinct 64-bit shingle hashes, ascending (min-samples)
   // Long enough for the full near-duplicate rule (tokens >= kMinTokens).
   bool eligible() const { return tokens >= kMinTokens && !bottom.empty(); }
   // Long enough for the short containment rule.
@@ -159,11 +191,13 @@ class DedupIndex {
   // Article id of the first article added with this exact fingerprint.
   std::optional<std::string> find_exact(const std::string& fp) const;
   // Ids whose SimHash is within max_distance (0..3: the band index guarantees completeness only up to 3;
-  // larger values are accepted but only find entries sharing a band).
-  std::vector<std::string> near_candidates(uint64_t simhash, int max_distance = 3) const;
-  // Indexes exact fingerprint (if non-empty) and SimHash bands (if simhash != 0). No sketch: entries added this
-  // way are found by near_candidates() but not by find_near().
-  void add(rocksdb::WriteBatch& batch, const std::string& id, const std::string& exact_fp, uint64_t simhash);
+  // larger values are accepted but only find entries sharing a band) and whose day is within kDedupWindowDays of
+  // `day` (0: undated entries only).
+  std::vector<std::string> near_candidates(uint64_t simhash, int max_distance = 3, uint16_t day = 0) const;
+  // Indexes exact fingerprint (if non-empty) and SimHash bands (if simhash != 0) under `day`. No sketch: entries
+  // added this way are found by near_candidates() but not by find_near().
+  void add(rocksdb::WriteBatch& batch, const std::string& id, const std::string& exact_fp, uint64_t simhash,
+           uint16_t day = 0);
 
   // Full near-duplicate path: indexes the exact fingerprint; for indexable sketches the sketch itself, the core
   // (core_eligible) and the min-samples (short_eligible); for eligible (long) sketches also the SimHash bands.
@@ -177,18 +211,41 @@ class DedupIndex {
   // the caller has already de-duplicated, e.g. a full rebuild from the store or a benchmark fill.
   void set_bulk_load(bool on) { bulk_load_ = on; }
 
-  std::vector<NearMatch> find_near(const NearSketch& sketch, std::string_view exclude_id = {}) const;
+  // What one find_near() did (for benchmarks and diagnostics).
+  struct LookupInfo {
+    size_t candidates = 0;     // distinct candidates collected
+    size_t verified = 0;       // candidates whose sketch was loaded and verified
+    size_t capped_scans = 0;   // prefix scans that stopped at kMaxBucketScan
+    bool verify_capped = false;  // candidates beyond kMaxVerify were dropped
+  };
+  std::vector<NearMatch> find_near(const NearSketch& sketch, std::string_view exclude_id = {},
+                                   LookupInfo* info = nullptr) const;
+  // Counters since this index was created: every cap hit is counted.
+  struct CapStats {
+    uint64_t lookups = 0;          // find_near() / near_candidates() calls that read the index
+    uint64_t capped_scans = 0;     // prefix scans that stopped at kMaxBucketScan entries
+    uint64_t capped_lookups = 0;   // look-ups that dropped candidates beyond kMaxVerify
+  };
+  CapStats cap_stats() const;
   // Whether the sketch's lead counts as site-wide boilerplate (used by >= kCommonLead titles). For tests.
   bool common_lead_for_test(const NearSketch& sketch) const { return common_lead(sketch); }
   // Unverified candidate ids for a sketch (the union find_near() checks). For diagnostics and benchmarks.
   std::vector<std::string> sketch_candidates(const NearSketch& sketch) const;
   std::optional<NearSketch> load_sketch(const std::string& id) const;
 
-  // Entries read per prefix scan at most (boilerplate shingles can make a min-sample bucket huge).
+  // Entries of the day window read per prefix scan at most (boilerplate shingles can make a min-sample bucket
+  // huge); a scan that stops here is counted (cap_stats().capped_scans).
   static constexpr size_t kMaxBucketScan = 256;
-  // A min-sample bucket with at least this many articles marks a common (boilerplate) shingle. The decision
-  // therefore depends on what the index already holds: the first few copies of a boilerplate text are compared
-  // with the normal rule.
+  // Candidates verified per look-up at most (a sketch read each); more are dropped and counted
+  // (cap_stats().capped_lookups). Bounds a templated series whose every sample bucket is crowded.
+  static constexpr size_t kMaxVerify = 256;
+  // ... of which candidates found only through common buckets (>= kCommonBucket entries, see find_near()) at most
+  // this many: they can only match with nearly identical titles, and a random article sharing one boilerplate
+  // shingle would otherwise load a few hundred sketches.
+  static constexpr size_t kMaxCommonVerify = 64;
+  // A min-sample bucket with at least this many articles in the day window marks a common (boilerplate) shingle.
+  // The decision therefore depends on what the index already holds: the first few copies of a boilerplate text
+  // are compared with the normal rule.
   static constexpr size_t kCommonBucket = 64;
   // A lead used by at least this many distinct titles (cores) is a site-wide boilerplate lead (when it makes up
   // at least half of both texts). Agency sapos under rewritten headlines are shared by a few outlets' copies.
@@ -202,13 +259,14 @@ class DedupIndex {
     int shared_samples = 0;     // query min-samples whose bucket holds the candidate
     int common_samples = 0;     // ... of which are common buckets (>= kCommonBucket entries)
   };
-  std::vector<Candidate> collect(const NearSketch& sketch) const;
+  std::vector<Candidate> collect(const NearSketch& sketch, size_t* capped_scans) const;
   // The sketch's lead is used by at least kCommonLead distinct titles (including its own).
   bool common_lead(const NearSketch& sketch) const;
 
   rocksdb::DB* db_;
   rocksdb::ColumnFamilyHandle* cf_;
   bool bulk_load_ = false;
+  mutable std::atomic<uint64_t> lookups_{0}, capped_scans_{0}, capped_lookups_{0};
 };
 
 }  // namespace baotin

@@ -152,6 +152,12 @@ DedupRebuildProgress Store::dedup_rebuild_progress() const {
   return {rebuild_pending_.load(), rebuild_running_.load(), rebuild_indexed_.load()};
 }
 
+DedupCapCounters Store::dedup_cap_counters() const {
+  if (!dedup_) return {};
+  const auto c = dedup_->cap_stats();
+  return {c.lookups, c.capped_scans, c.capped_lookups};
+}
+
 size_t Store::rebuild_dedup_index() {
   begin_dedup_rebuild();
   continue_dedup_rebuild();

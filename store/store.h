@@ -97,6 +97,13 @@ struct DedupRebuildProgress {
   uint64_t indexed = 0;   // articles (re)indexed so far, including before a restart
 };
 
+// Caps of the duplicate index hit since the store was opened (DedupIndex::cap_stats(), store/dedup.h).
+struct DedupCapCounters {
+  uint64_t lookups = 0;         // near-duplicate look-ups
+  uint64_t capped_scans = 0;    // prefix scans that stopped at DedupIndex::kMaxBucketScan entries of their window
+  uint64_t capped_lookups = 0;  // look-ups that dropped candidates beyond DedupIndex::kMaxVerify
+};
+
 enum class PutKind { New, Updated, Unchanged, Duplicate };
 const char* put_kind_name(PutKind k);  // "new", "updated", "unchanged", "duplicate"
 
@@ -202,6 +209,7 @@ class Store {
   // Starts a rebuild from scratch (drops the index, resets the cursor) without running it.
   void begin_dedup_rebuild();
   DedupRebuildProgress dedup_rebuild_progress() const;
+  DedupCapCounters dedup_cap_counters() const;
 
   // Write health. A failed write (ENOSPC, I/O error) or a RocksDB background error makes the store unhealthy
   // with the error as reason; later writes first try to recover (DB::Resume()) and a successful write or

@@ -1034,3 +1034,148 @@ TEST(DedupCorpus, TitleDescriptionJson) {
   EXPECT_GE(rr.eligible_recall(), 0.95);
   EXPECT_EQ(r.short_invariance_tp, r.short_invariance_positives);
 }
+
+// --- Format 3: day-bucketed candidate keys, 64-bit min-samples, counted caps.
+
+TEST(DedupDay, PublishedElseFetchedVietnamCalendarDay) {
+  Article a;
+  EXPECT_EQ(dedup_day(a), 0);  // undated
+  a.fetched_at = "1970-01-01T00:00:00+07:00";
+  EXPECT_EQ(dedup_day(a), 1);
+  a.fetched_at = "2026-03-07T08:01:53+07:00";
+  const uint16_t d = dedup_day(a);
+  EXPECT_EQ(d, 20519 + 1);  // days from 1970-01-01 to 2026-03-07
+  a.published = "2026-03-06T17:30:00Z";  // 00:30 on 7 March in Vietnam
+  EXPECT_EQ(dedup_day(a), d);
+  a.published = "2026-03-06T16:59:59Z";  // 23:59:59 on 6 March in Vietnam: published wins over fetched_at
+  EXPECT_EQ(dedup_day(a), d - 1);
+  a.published = "not a date";
+  EXPECT_EQ(dedup_day(a), d);  // falls back to fetched_at
+  a.published = "1960-01-01T00:00:00+07:00";
+  EXPECT_EQ(dedup_day(a), 1);  // clamped
+}
+
+TEST(DedupSketch, Format3KeepsDayAndSamples) {
+  Article a = make("Tông xe liên hoàn trên cao tốc, một người chết",
+                   "Cú tông liên hoàn giữa 5 ôtô chạy cùng chiều khiến một người tử vong, cao tốc Nghi Sơn - Diễn Châu "
+                   "ùn tắc hơn 5 tiếng, rạng sáng 17/1.");
+  a.published = "2026-01-17T06:00:00+07:00";
+  NearSketch s = near_sketch(a);
+  EXPECT_EQ(s.day, dedup_day(a));
+  ASSERT_EQ(s.samples.size(), kMinSamples);
+  EXPECT_TRUE(std::is_sorted(s.samples.begin(), s.samples.end()));
+  // The samples are the smallest 64-bit hashes: their high halves are the smallest 32-bit sketch entries.
+  for (size_t i = 0; i < kMinSamples; ++i) EXPECT_EQ(static_cast<uint32_t>(s.samples[i] >> 32), s.bottom[i]);
+  auto back = NearSketch::deserialize(s.serialize());
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->day, s.day);
+  EXPECT_EQ(back->samples, s.samples);
+  EXPECT_EQ(back->bottom, s.bottom);
+  EXPECT_EQ(back->title_digits, s.title_digits);
+  std::string bytes = s.serialize();
+  EXPECT_FALSE(NearSketch::deserialize(bytes.substr(0, bytes.size() - 8)));  // a sample missing
+}
+
+Article dated(Article a, const std::string& published) {
+  a.published = published;
+  return a;
+}
+
+TEST(DedupWindow, CopiesMeetWithinTheWindowOnly) {
+  const Article orig = make("Bão số 3 đổ bộ Quảng Ninh, hàng nghìn cây xanh gãy đổ",
+                            "Bão Yagi với sức gió giật cấp 16 đổ bộ Quảng Ninh - Hải Phòng trưa 7/9, làm hàng nghìn cây "
+                            "xanh gãy đổ, nhiều nhà tốc mái.",
+                            {"Theo Ban chỉ huy phòng chống thiên tai tỉnh, lực lượng chức năng đã sơ tán hơn 50.000 người "
+                             "dân khỏi vùng nguy hiểm trước khi bão vào bờ.",
+                             "Điện lưới nhiều khu vực bị cắt để đảm bảo an toàn, các chuyến bay tới Vân Đồn bị hủy."});
+  Article copy = orig;
+  copy.body.push_back("Theo TTXVN");
+  SmallIndex ix;
+  const std::string id_in = ix.add(dated(orig, "2024-09-07T12:00:00+07:00"));     // day D
+  const std::string id_out = ix.add(dated(orig, "2024-08-30T12:00:00+07:00"));    // D - 8
+  const std::string id_edge = ix.add(dated(orig, "2024-09-14T23:00:00+07:00"));   // D + 7
+  const std::string id_undated = ix.add(orig);
+  auto found = [&](const Article& q) {
+    auto v = ix.near(q);
+    return std::set<std::string>(v.begin(), v.end());
+  };
+  EXPECT_EQ(found(dated(copy, "2024-09-07T20:00:00+07:00")), (std::set<std::string>{id_in, id_edge}));
+  // Undated articles only meet undated ones.
+  EXPECT_EQ(found(copy), (std::set<std::string>{id_undated}));
+  // SimHash bands are windowed too.
+  const NearSketch q = near_sketch(dated(orig, "2024-09-07T08:00:00+07:00"));
+  auto c = ix.idx.near_candidates(q.simhash, 3, q.day);
+  EXPECT_EQ(std::set<std::string>(c.begin(), c.end()), (std::set<std::string>{id_in, id_edge}));
+  // The exact fingerprint has no window.
+  EXPECT_TRUE(ix.idx.find_exact(exact_fingerprint(orig)));
+  EXPECT_EQ(ix.idx.cap_stats().capped_scans, 0u);
+}
+
+// Synthetic long sketch sharing `shared` min-samples (and the sketch entries they imply) with its siblings.
+std::vector<uint64_t> own_shingles(std::mt19937_64& rng) {
+  std::vector<uint64_t> v(200);
+  for (auto& x : v) x = rng() | (1ULL << 63);  // above every shared hash
+  return v;
+}
+NearSketch synthetic(const std::vector<uint64_t>& shared, std::mt19937_64& rng, uint16_t day, bool same_title,
+                     const std::vector<uint64_t>& own = {}) {
+  std::vector<uint64_t> set = shared;
+  const std::vector<uint64_t> mine = own.empty() ? own_shingles(rng) : own;
+  set.insert(set.end(), mine.begin(), mine.end());
+  std::sort(set.begin(), set.end());
+  NearSketch s;
+  s.simhash = rng() | 1;
+  s.tokens = 202;
+  s.shingles = 200 + static_cast<uint32_t>(shared.size());
+  s.samples.assign(set.begin(), set.begin() + kMinSamples);
+  for (uint64_t x : set)
+    if (s.bottom.size() < kSketchSize && (s.bottom.empty() || s.bottom.back() != static_cast<uint32_t>(x >> 32)))
+      s.bottom.push_back(static_cast<uint32_t>(x >> 32));
+  s.title = same_title ? std::vector<uint32_t>{1, 2, 3, 4, 5, 6} : std::vector<uint32_t>{static_cast<uint32_t>(rng())};
+  s.day = day;
+  return s;
+}
+
+TEST(DedupWindow, CrowdedBucketsAreCappedCountedAndNearestDaysComeFirst) {
+  TempDb tdb;
+  DedupIndex idx(tdb.db.get(), nullptr);
+  std::mt19937_64 rng(12);
+  std::vector<uint64_t> boiler(kMinSamples);
+  for (auto& x : boiler) x = rng() >> 8;  // small: the min-samples of every article below
+  std::sort(boiler.begin(), boiler.end());
+  const uint16_t day = 20000;
+  rocksdb::WriteBatch b;
+  // 2 x kMaxBucketScan articles five days earlier share all eight samples (a templated series).
+  for (size_t i = 0; i < 2 * DedupIndex::kMaxBucketScan; ++i)
+    idx.add(b, "t" + std::to_string(i), "", synthetic(boiler, rng, day - 5, false));
+  // A copy on the query's own day: read before the crowded earlier day.
+  const auto text = own_shingles(rng);
+  idx.add(b, "copy", "", synthetic(boiler, rng, day, true, text));
+  tdb.write(b);
+  NearSketch q = synthetic(boiler, rng, day, true, text);
+  DedupIndex::LookupInfo info;
+  auto m = idx.find_near(q, {}, &info);
+  EXPECT_EQ(info.capped_scans, kMinSamples);  // every sample bucket held more than the cap
+  EXPECT_EQ(info.candidates, DedupIndex::kMaxBucketScan);
+  EXPECT_TRUE(info.verify_capped);  // all candidates come through common buckets only
+  EXPECT_EQ(info.verified, DedupIndex::kMaxCommonVerify);
+  ASSERT_FALSE(m.empty());
+  EXPECT_EQ(m.front().id, "copy");
+  auto cs = idx.cap_stats();
+  EXPECT_EQ(cs.capped_scans, kMinSamples);
+  EXPECT_EQ(cs.lookups, 1u);
+  // More distinct candidates than kMaxVerify: each sample bucket holds a different crowd. Dropped, counted.
+  for (size_t s = 0; s < kMinSamples; ++s)
+    for (int i = 0; i < 100; ++i) {
+      std::vector<uint64_t> one{boiler[s]};
+      idx.add(b, "s" + std::to_string(s) + "_" + std::to_string(i), "", synthetic(one, rng, day + 1, false));
+    }
+  tdb.write(b);
+  m = idx.find_near(q, {}, &info);
+  EXPECT_TRUE(info.verify_capped);
+  EXPECT_EQ(info.verified, DedupIndex::kMaxCommonVerify);
+  EXPECT_GT(info.candidates, DedupIndex::kMaxVerify);
+  ASSERT_FALSE(m.empty());
+  EXPECT_EQ(m.front().id, "copy");  // nearest day and most shared samples first
+  EXPECT_EQ(idx.cap_stats().capped_lookups, 2u);
+}
