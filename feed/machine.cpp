@@ -88,30 +88,37 @@ char32_t cp1252_fix(char32_t c) {
 // feedparser post-processing of every value: (1) text that is entirely Latin-1 and whose Latin-1
 // bytes form valid multi-byte UTF-8 is re-decoded as UTF-8 (mojibake repair); (2) C1 controls ->
 // windows-1252 characters.
-std::string fix_value(const std::string& s) {
-  bool all_ascii = true;
-  for (char c : s)
-    if (static_cast<unsigned char>(c) >= 0x80) { all_ascii = false; break; }
+std::string fix_value(std::string s) {
+  // One byte scan decides both steps for the usual text: in valid UTF-8 (which the readers produce) a code
+  // point above U+00FF starts with a byte >= 0xC4, and a C1 control is the pair C2 80..C2 9F.
+  bool all_ascii = true, latin_ok = true;
+  for (char ch : s) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    if (c < 0x80) continue;
+    all_ascii = false;
+    if (c >= 0xC4) {
+      latin_ok = false;
+      break;
+    }
+  }
   if (all_ascii) return s;
-  std::string latin;
-  bool latin_ok = true;
-  for (size_t i = 0; i < s.size();) {
-    char32_t c = next_cp(s, i);
-    if (c > 0xFF) { latin_ok = false; break; }
-    latin += static_cast<char>(c);
+  auto has_c1 = [](const std::string& t) {
+    for (size_t i = t.find('\xC2'); i != std::string::npos && i + 1 < t.size(); i = t.find('\xC2', i + 1)) {
+      unsigned char n = static_cast<unsigned char>(t[i + 1]);
+      if (n >= 0x80 && n <= 0x9F) return true;
+    }
+    return false;
+  };
+  if (latin_ok) {
+    std::string latin;
+    latin.reserve(s.size());
+    for (size_t i = 0; i < s.size();) latin += static_cast<char>(next_cp(s, i));
+    if (is_valid_utf8(latin)) s = std::move(latin);
   }
-  const std::string* src = &s;
-  if (latin_ok && is_valid_utf8(latin)) src = &latin;
+  if (!has_c1(s)) return s;
   std::string out;
-  out.reserve(src->size());
-  bool changed = false;
-  for (size_t i = 0; i < src->size();) {
-    char32_t c = next_cp(*src, i);
-    char32_t f = cp1252_fix(c);
-    if (f != c) changed = true;
-    put_utf8(out, f);
-  }
-  if (!changed) return *src;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) put_utf8(out, cp1252_fix(next_cp(s, i)));
   return out;
 }
 
@@ -229,10 +236,8 @@ bool FeedMachine::looks_like_html(const std::string& s) {
   return true;
 }
 
-std::string FeedMachine::decode_entities(const std::string& in) const {
-  if (!loose_) return in;
-  std::string d = in;
-  if (d.find('&') == std::string::npos) return d;
+std::string FeedMachine::decode_entities(std::string d) const {
+  if (!loose_ || d.find('&') == std::string::npos) return d;
   static const std::pair<const char*, const char*> first[] = {
       {"&#60;", "&lt;"},   {"&#x3c;", "&lt;"},  {"&#x3C;", "&lt;"},   {"&#62;", "&gt;"},
       {"&#x3e;", "&gt;"},  {"&#x3E;", "&gt;"},  {"&#38;", "&amp;"},   {"&#x26;", "&amp;"},
@@ -381,12 +386,12 @@ std::optional<std::string> FeedMachine::pop(const std::string& element, bool str
   if (relative.count(element) && !output.empty()) {
     if (element != "id" || guidislink_) output = resolve_uri(output);
   }
-  if (!(has_contentparams_ && cp_base64_)) output = decode_entities(output);
+  if (!(has_contentparams_ && cp_base64_)) output = decode_entities(std::move(output));
   if (!starts_with(version, "atom") && cp_type_ && *cp_type_ == "text/plain") {
     if (looks_like_html(output)) cp_type_ = "text/html";
   }
   cp_base64_ = false;
-  output = fix_value(output);
+  output = fix_value(std::move(output));
 
   if (element == "category" || element == "tags" || element == "itunes_keywords") return output;
   if (element == "title" && -1 < title_depth_ && title_depth_ <= depth_) return output;
@@ -519,9 +524,11 @@ void FeedMachine::start_link(Attrs a) {
   }
 }
 
-bool FeedMachine::dispatch_start(const std::string& n, Attrs& a) {
-  auto is = [&](std::initializer_list<const char*> names) {
-    for (const char* x : names)
+// Element names are compared as string_views (length first): these chains run for every element.
+bool FeedMachine::dispatch_start(const std::string& name, Attrs& a) {
+  const std::string_view n = name;
+  auto is = [&](std::initializer_list<std::string_view> names) {
+    for (std::string_view x : names)
       if (n == x) return true;
     return false;
   };
@@ -567,7 +574,7 @@ bool FeedMachine::dispatch_start(const std::string& n, Attrs& a) {
   } else if (is({"name", "itunes_name"})) {
     push("name", false);
   } else if (is({"width", "height"})) {
-    push(n, false);
+    push(name, false);
   } else if (is({"url", "homepage", "uri"})) {
     push("href", true);
   } else if (is({"email", "itunes_email"})) {
@@ -676,9 +683,10 @@ bool FeedMachine::dispatch_start(const std::string& n, Attrs& a) {
   return true;
 }
 
-bool FeedMachine::dispatch_end(const std::string& n) {
-  auto is = [&](std::initializer_list<const char*> names) {
-    for (const char* x : names)
+bool FeedMachine::dispatch_end(const std::string& name) {
+  const std::string_view n = name;
+  auto is = [&](std::initializer_list<std::string_view> names) {
+    for (std::string_view x : names)
       if (n == x) return true;
     return false;
   };
@@ -707,7 +715,7 @@ bool FeedMachine::dispatch_end(const std::string& n) {
     }
     if (n == "dc_contributor") incontributor_ = false;
   } else if (is({"width", "height"})) {
-    pop(n);
+    pop(name);
   } else if (is({"url", "homepage", "uri"})) {
     auto v = pop("href");
     if (inauthor_) save_author("href", v ? *v : "");
@@ -772,7 +780,7 @@ bool FeedMachine::dispatch_end(const std::string& n) {
     if (v)
       for (auto& t : py_split(*v, ',')) add_tag(py_strip(t), std::nullopt, std::nullopt);
   } else if (n == "media_keywords" || n == "itunes_keywords") {
-    auto v = pop(n);
+    auto v = pop(name);
     if (v)
       for (auto& t : py_split(*v, ',')) {
         std::string s = py_strip(t);
@@ -837,8 +845,12 @@ void FeedMachine::unknown_starttag(std::string tag, Attrs attrs) {
     }
   }
   if (!lang_.empty() && (tag == "feed" || tag == "rss")) feed_.kv["language"] = replace_us(lang_);
-  basestack_.push_back(baseuri_);
-  langstack_.push_back(lang_null_ ? std::nullopt : std::optional<std::string>(lang_));
+  if (base_n_ == basestack_.size()) basestack_.emplace_back();
+  basestack_[base_n_++].assign(baseuri_);
+  if (lang_n_ == langstack_.size()) langstack_.emplace_back();
+  if (lang_null_) langstack_[lang_n_++].reset();
+  else if (auto& slot = langstack_[lang_n_++]) slot->assign(lang_);
+  else slot.emplace(lang_);
 
   for (const auto& kv : attrs) {
     if (starts_with(kv.first, "xmlns:")) track_namespace(kv.first.substr(6), kv.second);
@@ -911,15 +923,21 @@ void FeedMachine::unknown_endtag(std::string tag) {
     std::string t = tag.substr(tag.rfind(':') == std::string::npos ? 0 : tag.rfind(':') + 1);
     handle_data("</" + t + ">", false);
   }
-  if (!basestack_.empty()) {
-    basestack_.pop_back();
-    if (!basestack_.empty() && !basestack_.back().empty()) baseuri_ = basestack_.back();
+  if (base_n_ > 0) {
+    --base_n_;
+    if (base_n_ > 0 && !basestack_[base_n_ - 1].empty() && baseuri_ != basestack_[base_n_ - 1])
+      baseuri_ = basestack_[base_n_ - 1];
   }
-  if (!langstack_.empty()) {
-    langstack_.pop_back();
-    if (!langstack_.empty()) {
-      lang_null_ = !langstack_.back();
-      lang_ = langstack_.back().value_or("");
+  if (lang_n_ > 0) {
+    --lang_n_;
+    if (lang_n_ > 0) {
+      const auto& top = langstack_[lang_n_ - 1];
+      lang_null_ = !top;
+      if (top) {
+        if (lang_ != *top) lang_ = *top;
+      } else {
+        lang_.clear();
+      }
     }
   }
   --depth_;

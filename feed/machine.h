@@ -35,7 +35,7 @@ const std::unordered_set<std::string_view>& acceptable_html_elements();
 // feedparser post-processing of every value: (1) text that is entirely Latin-1 and whose Latin-1
 // bytes form valid multi-byte UTF-8 is re-decoded as UTF-8 (mojibake repair); (2) C1 controls ->
 // windows-1252 characters.
-std::string fix_value(const std::string& s);
+std::string fix_value(std::string s);
 
 // --- URL joining (urls.cpp)
 // feedparser's _urljoin: collapses extra slashes after "scheme://" first.
@@ -168,10 +168,10 @@ class FeedMachine {
 
   void unknown_starttag(std::string tag, Attrs attrs_in);
   void unknown_endtag(std::string tag);
-  void handle_data(const std::string& text, bool escape = true) {
+  void handle_data(std::string text, bool escape = true) {
     if (stack_.empty()) return;
     if (escape && ctype() == "application/xhtml+xml") stack_.back().pieces.push_back(xml_escape(text, false));
-    else stack_.back().pieces.push_back(text);
+    else stack_.back().pieces.push_back(std::move(text));
   }
   void handle_charref(std::string ref);
   void handle_entityref(const std::string& ref);
@@ -204,8 +204,12 @@ class FeedMachine {
   bool cp_base64_ = false;
   std::string summary_key_;  // "", "content", "summary"
   std::vector<StackEntry> stack_;
+  // xml:base and xml:lang of the open elements; slots past *_n_ are kept to reuse their storage (one push
+  // and pop per element).
   std::vector<std::string> basestack_;
+  size_t base_n_ = 0;
   std::vector<std::optional<std::string>> langstack_;
+  size_t lang_n_ = 0;
   int svg_ok_ = 0;
   int title_depth_ = -1;
   int depth_ = 0;
@@ -216,7 +220,10 @@ class FeedMachine {
     std::replace(s.begin(), s.end(), '_', '-');
     return s;
   }
-  std::string ctype() const { return cp_type_ ? *cp_type_ : std::string(); }
+  const std::string& ctype() const {
+    static const std::string none;
+    return cp_type_ ? *cp_type_ : none;
+  }
   bool ctype_endswith_xml() const { return !cp_type_ || ends_with(*cp_type_, "xml"); }
 
   static std::string map_content_type(std::string t) {
@@ -295,7 +302,7 @@ class FeedMachine {
 
   static bool looks_like_html(const std::string& s);
   std::string resolve_uri(const std::string& uri) const { return fp_urljoin(baseuri_, uri); }
-  std::string decode_entities(const std::string& data) const;
+  std::string decode_entities(std::string data) const;
 
   void save(const std::string& key, const std::string& value, bool overwrite = false) {
     Ctx& c = context();

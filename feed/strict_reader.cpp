@@ -1,5 +1,7 @@
 #include "feed/machine.h"
 
+#include <unordered_map>
+
 #include "core/text.h"
 
 namespace baotin::feed_internal {
@@ -66,16 +68,46 @@ class StrictReader {
   FeedMachine& m_;
   const std::map<std::string, std::string>& entities_;
   EntityBudget& budget_;
-  std::vector<std::map<std::string, std::string>> scopes_;  // prefix ("" = default) -> uri
+  using Scope = std::map<std::string, std::string, std::less<>>;  // prefix ("" = default) -> uri
+  std::vector<Scope> scopes_;
+  // The standard prefix of each namespace URI seen (FeedMachine::match_namespace of the lowered URI, after the
+  // userland fix-up): computed once per URI, not once per element.
+  struct NsInfo {
+    std::string ns;                     // the URI (userland variants replaced)
+    std::optional<std::string> prefix;  // lowered standard prefix, or none when the namespace is unknown
+  };
+  std::unordered_map<std::string, NsInfo> ns_cache_;
+
+  const NsInfo& ns_info(const std::string& uri) {
+    auto it = ns_cache_.find(uri);
+    if (it != ns_cache_.end()) return it->second;
+    NsInfo info;
+    info.ns = uri;
+    std::string lowerns = lower(uri);
+    if (lowerns.find("backend.userland.com/rss") != std::string::npos) {
+      info.ns = "http://backend.userland.com/rss";
+      lowerns = info.ns;
+    }
+    info.prefix = m_.match_namespace(lowerns);
+    if (info.prefix) *info.prefix = lower(*info.prefix);
+    return ns_cache_.emplace(uri, std::move(info)).first->second;
+  }
+
+  // Text that needs no reference expansion and (attributes) holds no '<' is valid as it is.
+  static bool plain_text(std::string_view v, bool attribute) {
+    return v.find('&') == std::string_view::npos && (!attribute || v.find('<') == std::string_view::npos);
+  }
 
   static std::string check_chars(const std::string& s) {
-    for (size_t i = 0; i < s.size();) {
-      unsigned char c = static_cast<unsigned char>(s[i]);
+    // control characters other than tab, LF and CR; U+FFFE and U+FFFF (EF BF BE, EF BF BF)
+    const unsigned char* p = reinterpret_cast<const unsigned char*>(s.data());
+    const size_t n = s.size();
+    for (size_t i = 0; i < n; ++i) {
+      unsigned char c = p[i];
+      if (c >= 0x20 && c != 0xEF) continue;
       if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') return "not well-formed (invalid token)";
-      if (c == 0xEF && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0xBF &&
-          (static_cast<unsigned char>(s[i + 2]) == 0xBE || static_cast<unsigned char>(s[i + 2]) == 0xBF))
+      if (c == 0xEF && i + 2 < n && p[i + 1] == 0xBF && (p[i + 2] == 0xBE || p[i + 2] == 0xBF))
         return "not well-formed (invalid token)";
-      ++i;
     }
     return {};
   }
@@ -173,38 +205,56 @@ class StrictReader {
     return true;
   }
 
-  std::optional<std::string> lookup(const std::string& prefix) const {
-    if (prefix == "xml") return std::string("http://www.w3.org/XML/1998/namespace");
+  // The URI bound to a prefix, or nullptr when it is unbound ("" when the default namespace is not set).
+  const std::string* lookup(std::string_view prefix) const {
+    static const std::string xml_ns = "http://www.w3.org/XML/1998/namespace", none;
+    if (prefix == "xml") return &xml_ns;
     for (auto it = scopes_.rbegin(); it != scopes_.rend(); ++it) {
+      if (it->empty()) continue;
       auto f = it->find(prefix);
-      if (f != it->end()) return f->second;
+      if (f != it->end()) return &f->second;
     }
-    if (prefix.empty()) return std::string();
-    return std::nullopt;
+    if (prefix.empty()) return &none;
+    return nullptr;
   }
 
   std::string validate(pugi::xml_node n) {
-    std::map<std::string, std::string> scope;
-    std::set<std::string> seen;
+    Scope scope;
+    std::vector<std::string_view> names;
+    for (pugi::xml_attribute a : n.attributes()) names.push_back(a.name());
+    // expat reports the first attribute that repeats an earlier name (found by sorting: linear-ish even for
+    // a hostile element with very many attributes)
+    size_t first_dup = names.size();
+    if (names.size() > 1) {
+      std::vector<std::pair<std::string_view, size_t>> sorted;
+      sorted.reserve(names.size());
+      for (size_t i = 0; i < names.size(); ++i) sorted.emplace_back(names[i], i);
+      std::sort(sorted.begin(), sorted.end());
+      for (size_t i = 1; i < sorted.size(); ++i)
+        if (sorted[i].first == sorted[i - 1].first) first_dup = std::min(first_dup, sorted[i].second);
+    }
+    std::string v, err;
+    size_t index = 0;
     for (pugi::xml_attribute a : n.attributes()) {
-      std::string name = a.name();
-      if (!seen.insert(name).second) return "duplicate attribute";
-      std::string v, err;
-      if (!expand(a.value(), v, err, true)) return err;
+      if (index++ == first_dup) return "duplicate attribute";
+      std::string_view name = a.name();
+      std::string_view value = a.value();
+      bool ns_decl = name == "xmlns" || starts_with(name, "xmlns:");
+      if (plain_text(value, true) && !ns_decl) continue;
+      if (!expand(value, v, err, true)) return err;
       if (name == "xmlns") scope[""] = v;
-      else if (starts_with(name, "xmlns:")) {
+      else if (ns_decl) {
         if (v.empty()) return "syntax error";
-        scope[name.substr(6)] = v;
+        scope[std::string(name.substr(6))] = v;
       }
     }
-    scopes_.push_back(scope);
-    std::string qn = n.name();
-    if (auto c = qn.find(':'); c != std::string::npos) {
+    scopes_.push_back(std::move(scope));
+    std::string_view qn = n.name();
+    if (auto c = qn.find(':'); c != std::string_view::npos) {
       if (!lookup(qn.substr(0, c))) return "unbound prefix";
     }
-    for (pugi::xml_attribute a : n.attributes()) {
-      std::string an = a.name();
-      if (auto c = an.find(':'); c != std::string::npos && !starts_with(an, "xmlns:")) {
+    for (std::string_view an : names) {
+      if (auto c = an.find(':'); c != std::string_view::npos && !starts_with(an, "xmlns:")) {
         if (!lookup(an.substr(0, c))) return "unbound prefix";
       }
     }
@@ -212,8 +262,9 @@ class StrictReader {
       if (ch.type() == pugi::node_element) {
         if (auto e = validate(ch); !e.empty()) return e;
       } else if (ch.type() == pugi::node_pcdata) {
-        std::string v, err;
-        if (!expand(ch.value(), v, err, false)) return err;
+        std::string_view value = ch.value();
+        if (plain_text(value, false)) continue;
+        if (!expand(value, v, err, false)) return err;
       }
     }
     scopes_.pop_back();
@@ -221,7 +272,7 @@ class StrictReader {
   }
 
   void emit(pugi::xml_node n) {
-    std::map<std::string, std::string> scope;
+    Scope scope;
     Attrs raw;
     for (pugi::xml_attribute a : n.attributes()) {
       std::string v, err;
@@ -235,21 +286,21 @@ class StrictReader {
         raw.emplace_back(name, v);
       }
     }
-    scopes_.push_back(scope);
     for (const auto& [p, uri] : scope) {
       if (uri.empty()) continue;
       m_.start_prefix_mapping(p.empty() ? std::nullopt : std::optional<std::string>(p), uri);
     }
+    scopes_.push_back(std::move(scope));
     std::string tag = element_name(n.name());
     // attributes: prefixed with the standard prefix when in a known namespace, and by local name
     Attrs attrs;
     for (const auto& [qn, v] : raw) {
       std::string local = qn, ns;
       if (auto c = qn.find(':'); c != std::string::npos) {
-        ns = lookup(qn.substr(0, c)).value_or("");
+        if (const std::string* u = lookup(std::string_view(qn).substr(0, c))) ns = *u;
         local = qn.substr(c + 1);
       }
-      auto pre = m_.match_namespace(lower(ns));
+      auto pre = ns.empty() ? m_.match_namespace("") : m_.match_namespace(lower(ns));
       std::string key = (!ns.empty() && pre && !pre->empty()) ? *pre + ":" + local : local;
       attr_set(attrs, lower(key), v);
     }
@@ -258,7 +309,7 @@ class StrictReader {
       if (auto c = qn.find(':'); c != std::string::npos) local = qn.substr(c + 1);
       attr_set(attrs, lower(local), v);
     }
-    m_.unknown_starttag(tag, attrs);
+    m_.unknown_starttag(tag, std::move(attrs));
     for (pugi::xml_node ch : n.children()) {
       switch (ch.type()) {
         case pugi::node_element:
@@ -267,7 +318,7 @@ class StrictReader {
         case pugi::node_pcdata: {
           std::string v, err;
           expand(ch.value(), v, err, false);
-          m_.handle_data(v);
+          m_.handle_data(std::move(v));
           break;
         }
         case pugi::node_cdata:
@@ -281,28 +332,25 @@ class StrictReader {
     scopes_.pop_back();
   }
 
-  std::string element_name(const std::string& qn) {
-    std::string local = qn, ns;
-    if (auto c = qn.find(':'); c != std::string::npos) {
-      ns = lookup(qn.substr(0, c)).value_or("");
+  std::string element_name(std::string_view qn) {
+    std::string_view local = qn;
+    const std::string* uri = nullptr;
+    if (auto c = qn.find(':'); c != std::string_view::npos) {
+      uri = lookup(qn.substr(0, c));
       local = qn.substr(c + 1);
     } else {
-      ns = lookup("").value_or("");
+      uri = lookup("");
     }
-    std::string lowerns = lower(ns);
-    if (lowerns.find("backend.userland.com/rss") != std::string::npos) {
-      ns = "http://backend.userland.com/rss";
-      lowerns = ns;
-    }
-    local = lower(local);
-    auto prefix = m_.match_namespace(lowerns);
-    if (prefix && !prefix->empty()) return lower(*prefix) + ":" + local;
-    if (!prefix && !ns.empty()) {
+    static const std::string none;
+    const NsInfo& info = ns_info(uri ? *uri : none);
+    const std::string& ns = info.ns;
+    if (info.prefix && !info.prefix->empty()) return *info.prefix + ":" + lower(local);
+    if (!info.prefix && !ns.empty()) {
       for (const auto& [name, value] : m_.namespaces_in_use()) {
-        if (!name.empty() && value == ns) return lower(name + ":" + local);
+        if (!name.empty() && value == ns) return lower(name) + ":" + lower(local);
       }
     }
-    return local;
+    return lower(local);
   }
 };
 
