@@ -55,13 +55,9 @@ class StrictReader {
     }
     if (elements == 0) return "no element found";
     if (elements > 1) return "junk after document element";
-    // first pass: validate everything (entities, prefixes) before emitting any event
+    // one pass: events and the checks expat makes (see emit)
     scopes_.clear();
-    if (auto e = validate(doc.document_element()); !e.empty()) return e;
-    scopes_.clear();
-    budget_.restart();  // the validation pass expanded everything once already; count the emitted text only
-    emit(doc.document_element());
-    return {};
+    return emit(doc.document_element());
   }
 
  private:
@@ -93,10 +89,6 @@ class StrictReader {
     return ns_cache_.emplace(uri, std::move(info)).first->second;
   }
 
-  // Text that needs no reference expansion and (attributes) holds no '<' is valid as it is.
-  static bool plain_text(std::string_view v, bool attribute) {
-    return v.find('&') == std::string_view::npos && (!attribute || v.find('<') == std::string_view::npos);
-  }
 
   static std::string check_chars(const std::string& s) {
     // control characters other than tab, LF and CR; U+FFFE and U+FFFF (EF BF BE, EF BF BF)
@@ -218,72 +210,39 @@ class StrictReader {
     return nullptr;
   }
 
-  std::string validate(pugi::xml_node n) {
-    Scope scope;
-    std::vector<std::string_view> names;
-    for (pugi::xml_attribute a : n.attributes()) names.push_back(a.name());
+  // Emits the events of element `n` and checks, in document order, what expat would reject (references,
+  // duplicate attributes, unbound prefixes); returns the first error or "". On an error the caller throws the
+  // machine away (the document is then read by the loose reader), so events already emitted do not matter.
+  std::string emit(pugi::xml_node n) {
     // expat reports the first attribute that repeats an earlier name (found by sorting: linear-ish even for
     // a hostile element with very many attributes)
-    size_t first_dup = names.size();
-    if (names.size() > 1) {
+    size_t n_attrs = 0, first_dup = static_cast<size_t>(-1);
+    for (pugi::xml_attribute a = n.first_attribute(); a; a = a.next_attribute()) ++n_attrs;
+    if (n_attrs > 1) {
       std::vector<std::pair<std::string_view, size_t>> sorted;
-      sorted.reserve(names.size());
-      for (size_t i = 0; i < names.size(); ++i) sorted.emplace_back(names[i], i);
+      sorted.reserve(n_attrs);
+      size_t i = 0;
+      for (pugi::xml_attribute a : n.attributes()) sorted.emplace_back(a.name(), i++);
       std::sort(sorted.begin(), sorted.end());
-      for (size_t i = 1; i < sorted.size(); ++i)
-        if (sorted[i].first == sorted[i - 1].first) first_dup = std::min(first_dup, sorted[i].second);
+      for (size_t k = 1; k < sorted.size(); ++k)
+        if (sorted[k].first == sorted[k - 1].first) first_dup = std::min(first_dup, sorted[k].second);
     }
-    std::string v, err;
-    size_t index = 0;
-    for (pugi::xml_attribute a : n.attributes()) {
-      if (index++ == first_dup) return "duplicate attribute";
-      std::string_view name = a.name();
-      std::string_view value = a.value();
-      bool ns_decl = name == "xmlns" || starts_with(name, "xmlns:");
-      if (plain_text(value, true) && !ns_decl) continue;
-      if (!expand(value, v, err, true)) return err;
-      if (name == "xmlns") scope[""] = v;
-      else if (ns_decl) {
-        if (v.empty()) return "syntax error";
-        scope[std::string(name.substr(6))] = v;
-      }
-    }
-    scopes_.push_back(std::move(scope));
-    std::string_view qn = n.name();
-    if (auto c = qn.find(':'); c != std::string_view::npos) {
-      if (!lookup(qn.substr(0, c))) return "unbound prefix";
-    }
-    for (std::string_view an : names) {
-      if (auto c = an.find(':'); c != std::string_view::npos && !starts_with(an, "xmlns:")) {
-        if (!lookup(an.substr(0, c))) return "unbound prefix";
-      }
-    }
-    for (pugi::xml_node ch : n.children()) {
-      if (ch.type() == pugi::node_element) {
-        if (auto e = validate(ch); !e.empty()) return e;
-      } else if (ch.type() == pugi::node_pcdata) {
-        std::string_view value = ch.value();
-        if (plain_text(value, false)) continue;
-        if (!expand(value, v, err, false)) return err;
-      }
-    }
-    scopes_.pop_back();
-    return {};
-  }
-
-  void emit(pugi::xml_node n) {
     Scope scope;
     Attrs raw;
+    size_t index = 0;
+    std::string err;
     for (pugi::xml_attribute a : n.attributes()) {
-      std::string v, err;
-      expand(a.value(), v, err, true);
+      if (index++ == first_dup) return "duplicate attribute";
+      std::string v;
+      if (!expand(a.value(), v, err, true)) return err;
       std::string name = a.name();
       if (name == "xmlns") {
-        scope[""] = v;
+        scope[""] = std::move(v);
       } else if (starts_with(name, "xmlns:")) {
-        scope[name.substr(6)] = v;
+        if (v.empty()) return "syntax error";
+        scope[name.substr(6)] = std::move(v);
       } else {
-        raw.emplace_back(name, v);
+        raw.emplace_back(std::move(name), std::move(v));
       }
     }
     for (const auto& [p, uri] : scope) {
@@ -291,7 +250,13 @@ class StrictReader {
       m_.start_prefix_mapping(p.empty() ? std::nullopt : std::optional<std::string>(p), uri);
     }
     scopes_.push_back(std::move(scope));
-    std::string tag = element_name(n.name());
+    std::string_view qname = n.name();
+    if (auto c = qname.find(':'); c != std::string_view::npos && !lookup(qname.substr(0, c)))
+      return "unbound prefix";
+    for (const auto& [qn, v] : raw)
+      if (auto c = qn.find(':'); c != std::string::npos && !lookup(std::string_view(qn).substr(0, c)))
+        return "unbound prefix";
+    std::string tag = element_name(qname);
     // attributes: prefixed with the standard prefix when in a known namespace, and by local name
     Attrs attrs;
     for (const auto& [qn, v] : raw) {
@@ -300,8 +265,9 @@ class StrictReader {
         if (const std::string* u = lookup(std::string_view(qn).substr(0, c))) ns = *u;
         local = qn.substr(c + 1);
       }
-      auto pre = ns.empty() ? m_.match_namespace("") : m_.match_namespace(lower(ns));
-      std::string key = (!ns.empty() && pre && !pre->empty()) ? *pre + ":" + local : local;
+      std::string key = local;
+      if (!ns.empty())
+        if (auto pre = m_.match_namespace(lower(ns)); pre && !pre->empty()) key = *pre + ":" + local;
       attr_set(attrs, lower(key), v);
     }
     for (const auto& [qn, v] : raw) {
@@ -313,11 +279,11 @@ class StrictReader {
     for (pugi::xml_node ch : n.children()) {
       switch (ch.type()) {
         case pugi::node_element:
-          emit(ch);
+          if (auto e = emit(ch); !e.empty()) return e;
           break;
         case pugi::node_pcdata: {
-          std::string v, err;
-          expand(ch.value(), v, err, false);
+          std::string v;
+          if (!expand(ch.value(), v, err, false)) return err;
           m_.handle_data(std::move(v));
           break;
         }
@@ -328,8 +294,9 @@ class StrictReader {
           break;
       }
     }
-    m_.unknown_endtag(tag);
+    m_.unknown_endtag(std::move(tag));
     scopes_.pop_back();
+    return {};
   }
 
   std::string element_name(std::string_view qn) {
