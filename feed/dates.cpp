@@ -1,6 +1,7 @@
 #include "feed/machine.h"
 
 #include "core/limits.h"
+#include "core/regex.h"
 
 namespace baotin {
 using namespace feed_internal;

@@ -18,7 +18,6 @@
 
 #include "core/charset.h"
 #include "core/limits.h"
-#include "core/regex.h"
 #include "core/text.h"
 #include "feed/machine.h"
 

@@ -2,7 +2,6 @@
 
 #include "core/charset.h"
 #include "core/limits.h"
-#include "core/regex.h"
 #include "core/text.h"
 
 namespace baotin::feed_internal {
@@ -431,6 +430,79 @@ std::optional<std::string> FeedMachine::pop(const std::string& element, bool str
   return output;
 }
 
+namespace {
+
+// The first match of feedparser's author e-mail pattern, found by a linear scan (no regex on the hot path):
+//   (([a-zA-Z0-9_.+-]+)@((\[[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.)|(([a-zA-Z0-9-]+\.)+))
+//    ([a-zA-Z]{2,4}|[0-9]{1,3})(\]?))(\?subject=\S+)?
+// with Python's leftmost-first semantics. The local part cannot contain '@', so a match ends its local part at
+// an '@' and starts where the run of local-part characters before that '@' starts; the earliest '@' whose
+// domain matches gives the leftmost match. Everything after the top-level label is optional, so the first
+// (greedy) top-level label that matches ends the backtracking. Returns a null view when there is no match.
+std::string_view find_email(std::string_view s) {
+  auto local_char = [](unsigned char c) {
+    return std::isalnum(c) || c == '_' || c == '.' || c == '+' || c == '-';
+  };
+  auto alpha = [](unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  auto digit = [](unsigned char c) { return c >= '0' && c <= '9'; };
+  auto label_char = [&](unsigned char c) { return alpha(c) || digit(c) || c == '-'; };
+  const size_t n = s.size();
+  auto uc = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  // ([a-zA-Z]{2,4}|[0-9]{1,3}) at p: its end, or npos
+  auto tld = [&](size_t p) -> size_t {
+    size_t a = p;
+    while (a < n && a - p < 4 && alpha(uc(a))) ++a;
+    if (a - p >= 2) return a;
+    size_t d = p;
+    while (d < n && d - p < 3 && digit(uc(d))) ++d;
+    if (d > p) return d;
+    return std::string_view::npos;
+  };
+  for (size_t at = s.find('@'); at != std::string_view::npos; at = s.find('@', at + 1)) {
+    size_t start = at;
+    while (start > 0 && static_cast<unsigned char>(s[start - 1]) < 0x80 && local_char(uc(start - 1))) --start;
+    if (start == at) continue;
+    size_t end = std::string_view::npos;
+    size_t p = at + 1;
+    if (p < n && s[p] == '[') {  // \[d{1,3}\.d{1,3}\.d{1,3}\.
+      size_t q = p + 1;
+      bool ok = true;
+      for (int k = 0; k < 3 && ok; ++k) {
+        size_t d = q;
+        while (d < n && d - q < 3 && digit(uc(d))) ++d;
+        ok = d > q && d < n && s[d] == '.';
+        q = d + 1;
+      }
+      if (ok) end = tld(q);
+    } else {
+      // ([a-zA-Z0-9-]+\.)+ greedy: the positions after each label, tried from the last one back
+      std::vector<size_t> after;
+      size_t q = p;
+      while (true) {
+        size_t r = q;
+        while (r < n && label_char(uc(r))) ++r;
+        if (r == q || r >= n || s[r] != '.') break;
+        q = r + 1;
+        after.push_back(q);
+      }
+      for (auto it = after.rbegin(); it != after.rend() && end == std::string_view::npos; ++it) end = tld(*it);
+    }
+    if (end == std::string_view::npos) continue;
+    if (end < n && s[end] == ']') ++end;
+    static constexpr std::string_view subject = "?subject=";
+    if (s.substr(end, subject.size()) == subject) {
+      size_t r = end + subject.size();
+      auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'; };
+      while (r < n && !space(s[r])) ++r;
+      if (r > end + subject.size()) end = r;
+    }
+    return s.substr(start, end - start);
+  }
+  return {};
+}
+
+}  // namespace
+
 void FeedMachine::sync_author_detail(const std::string& key) {
   if (key != "author") return;
   Ctx& c = context();
@@ -446,11 +518,8 @@ void FeedMachine::sync_author_detail(const std::string& key) {
   auto it = c.kv.find("author");
   if (it == c.kv.end() || it->second.empty()) return;
   std::string author = it->second, email;
-  static const Regex email_re(
-      R"((([a-zA-Z0-9_.+-]+)@((\[[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.)|(([a-zA-Z0-9-]+\.)+))([a-zA-Z]{2,4}|[0-9]{1,3})(\]?))(\?subject=[^ \t\n\v\f\r]+)?)");
-  std::vector<std::string_view> m;
-  if (email_re.search(author, 0, m)) {
-    email = std::string(m[0]);
+  if (std::string_view m = find_email(author); m.data()) {
+    email = std::string(m);
     replace_all(author, email, "");
     replace_all(author, "()", "");
     replace_all(author, "<>", "");

@@ -19,7 +19,6 @@
 
 #include "core/charset.h"
 #include "core/limits.h"
-#include "core/regex.h"
 #include "core/text.h"
 #include "feed/feed.h"
 #include "feed/pystr.h"

@@ -1,5 +1,7 @@
 #include "feed/machine.h"
 
+#include <cstdint>
+#include <cstring>
 #include <unordered_map>
 
 #include "core/text.h"
@@ -94,7 +96,19 @@ class StrictReader {
     // control characters other than tab, LF and CR; U+FFFE and U+FFFF (EF BF BE, EF BF BF)
     const unsigned char* p = reinterpret_cast<const unsigned char*>(s.data());
     const size_t n = s.size();
+    constexpr uint64_t ones = ~uint64_t{0} / 255, highs = ones * 0x80;
     for (size_t i = 0; i < n; ++i) {
+      // eight bytes at a time while none is below 0x20 or equal to 0xEF
+      while (i + 8 <= n) {
+        uint64_t x;
+        std::memcpy(&x, p + i, 8);
+        uint64_t below = (x - ones * 0x20) & ~x & highs;
+        uint64_t y = x ^ (ones * 0xEF);
+        uint64_t ef = (y - ones) & ~y & highs;
+        if (below | ef) break;
+        i += 8;
+      }
+      if (i >= n) break;
       unsigned char c = p[i];
       if (c >= 0x20 && c != 0xEF) continue;
       if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') return "not well-formed (invalid token)";
