@@ -1,5 +1,8 @@
 #include "feed/machine.h"
 
+#include <cstdint>
+#include <cstring>
+
 #include "core/charset.h"
 #include "core/limits.h"
 #include "core/text.h"
@@ -91,8 +94,15 @@ std::string fix_value(std::string s) {
   // One byte scan decides both steps for the usual text: in valid UTF-8 (which the readers produce) a code
   // point above U+00FF starts with a byte >= 0xC4, and a C1 control is the pair C2 80..C2 9F.
   bool all_ascii = true, latin_ok = true;
-  for (char ch : s) {
-    unsigned char c = static_cast<unsigned char>(ch);
+  size_t i = 0;
+  constexpr uint64_t highs = ~uint64_t{0} / 255 * 0x80;
+  for (; i + 8 <= s.size(); i += 8) {  // ASCII eight bytes at a time
+    uint64_t x;
+    std::memcpy(&x, s.data() + i, 8);
+    if (x & highs) break;
+  }
+  for (; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) continue;
     all_ascii = false;
     if (c >= 0xC4) {
@@ -372,7 +382,20 @@ std::optional<std::string> FeedMachine::pop(const std::string& element, bool str
   }
   std::string output;
   for (const auto& p : pieces) output += p;
-  if (strip) output = py_strip(output);
+  if (strip) {
+    // py_strip without a copy when the ends are ASCII (the usual case)
+    auto ascii_space = [](unsigned char c) { return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20); };
+    size_t b = 0, e2 = output.size();
+    while (b < e2 && ascii_space(static_cast<unsigned char>(output[b]))) ++b;
+    while (e2 > b && ascii_space(static_cast<unsigned char>(output[e2 - 1]))) --e2;
+    if ((b < e2 && static_cast<unsigned char>(output[b]) >= 0x80) ||
+        (e2 > b && static_cast<unsigned char>(output[e2 - 1]) >= 0x80)) {
+      output = py_strip(output);
+    } else {
+      output.erase(e2);
+      output.erase(0, b);
+    }
+  }
   if (!e.expecting_text) return output;
 
   if (has_contentparams_ && cp_base64_) {
