@@ -381,7 +381,14 @@ std::optional<std::string> FeedMachine::pop(const std::string& element, bool str
     }
   }
   std::string output;
-  for (const auto& p : pieces) output += p;
+  if (pieces.size() == 1) {
+    output = std::move(pieces[0]);
+  } else {
+    size_t total = 0;
+    for (const auto& p : pieces) total += p.size();
+    output.reserve(total);
+    for (const auto& p : pieces) output += p;
+  }
   if (strip) {
     // py_strip without a copy when the ends are ASCII (the usual case)
     auto ascii_space = [](unsigned char c) { return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20); };
