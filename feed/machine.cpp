@@ -287,7 +287,7 @@ void FeedMachine::handle_charref(std::string ref) {
 void FeedMachine::handle_entityref(const std::string& ref) {
   if (stack_.empty()) return;
   std::string text;
-  if (ref == "lt" || ref == "gt" || ref == "quot" || ref == "amp" || ref == "apos") {
+  if (ref == "lt"sv || ref == "gt"sv || ref == "quot"sv || ref == "amp"sv || ref == "apos"sv) {
     text = "&" + ref + ";";
   } else if (auto it = entities_.find(ref); it != entities_.end()) {
     if (!budget_.take(it->second.size())) return;
@@ -359,13 +359,13 @@ std::optional<std::string> FeedMachine::pop(const std::string& element, bool str
   StackEntry e = std::move(stack_.back());
   stack_.pop_back();
   auto& pieces = e.pieces;
-  if (version == "atom10" && (cp_type_ ? *cp_type_ : std::string("text")) == "application/xhtml+xml") {
+  if (version == "atom10"sv && (cp_type_ ? *cp_type_ : std::string("text")) == "application/xhtml+xml"sv) {
     // remove the enclosing <div> when all the remaining content is nested under it
     auto blank = [](const std::string& p) { return py_strip(p).empty(); };
     while (pieces.size() > 1 && blank(pieces.back())) pieces.pop_back();
     while (pieces.size() > 1 && blank(pieces.front())) pieces.erase(pieces.begin());
-    if (!pieces.empty() && (pieces.front() == "<div>" || starts_with(pieces.front(), "<div ")) &&
-        pieces.back() == "</div>") {
+    if (!pieces.empty() && (pieces.front() == "<div>"sv || starts_with(pieces.front(), "<div ")) &&
+        pieces.back() == "</div>"sv) {
       int depth = 0;
       bool broke = false;
       for (size_t i = 0; i + 1 < pieces.size(); ++i) {
@@ -413,23 +413,23 @@ std::optional<std::string> FeedMachine::pop(const std::string& element, bool str
   static const std::set<std::string> relative = {"comments", "docs", "href", "icon", "id", "link", "logo", "url",
                                                  "wfw_comment", "wfw_commentrss"};
   if (relative.count(element) && !output.empty()) {
-    if (element != "id" || guidislink_) output = resolve_uri(output);
+    if (element != "id"sv || guidislink_) output = resolve_uri(output);
   }
   if (!(has_contentparams_ && cp_base64_)) output = decode_entities(std::move(output));
-  if (!starts_with(version, "atom") && cp_type_ && *cp_type_ == "text/plain") {
+  if (!starts_with(version, "atom") && cp_type_ && *cp_type_ == "text/plain"sv) {
     if (looks_like_html(output)) cp_type_ = "text/html";
   }
   cp_base64_ = false;
   output = fix_value(std::move(output));
 
-  if (element == "category" || element == "tags" || element == "itunes_keywords") return output;
-  if (element == "title" && -1 < title_depth_ && title_depth_ <= depth_) return output;
+  if (element == "category"sv || element == "tags"sv || element == "itunes_keywords"sv) return output;
+  if (element == "title"sv && -1 < title_depth_ && title_depth_ <= depth_) return output;
 
   if (inentry_ && !insource_ && !entries.empty()) {
     Ctx& ent = entries.back();
-    if (element == "content") {
+    if (element == "content"sv) {
       ent.content.push_back({ctype(), output});
-    } else if (element == "link") {
+    } else if (element == "link"sv) {
       if (!inimage_) {
         replace_all(output, "&amp;", "&");
         if (output.find('&') != std::string::npos) output = drop_entity_semicolons(output);
@@ -437,7 +437,7 @@ std::optional<std::string> FeedMachine::pop(const std::string& element, bool str
         if (!output.empty() && !ent.links.empty()) attr_set(ent.links.back(), "href", output);
       }
     } else {
-      std::string el = element == "description" ? "summary" : element;
+      std::string el = element == "description"sv ? "summary" : element;
       auto it = ent.depth.find(el);
       if (it == ent.depth.end() || depth_ <= it->second) {
         ent.depth[el] = depth_;
@@ -447,9 +447,9 @@ std::optional<std::string> FeedMachine::pop(const std::string& element, bool str
     }
   } else if (infeed_ || insource_) {
     Ctx& c = context();
-    std::string el = element == "description" ? "subtitle" : element;
+    std::string el = element == "description"sv ? "subtitle" : element;
     c.kv[el] = output;
-    if (el == "link") {
+    if (el == "link"sv) {
       if (output.find('&') != std::string::npos) output = drop_entity_semicolons(output);
       c.kv[el] = output;
       if (!c.links.empty()) attr_set(c.links.back(), "href", output);
@@ -534,7 +534,7 @@ std::string_view find_email(std::string_view s) {
 }  // namespace
 
 void FeedMachine::sync_author_detail(const std::string& key) {
-  if (key != "author") return;
+  if (key != "author"sv) return;
   Ctx& c = context();
   Dict detail = c.authors.empty() ? Dict{} : c.authors.back();
   if (!detail.empty()) {
@@ -598,7 +598,7 @@ void FeedMachine::start_item(Attrs& a) {
 
 void FeedMachine::start_link(Attrs a) {
   attr_setdefault(a, "rel", "alternate");
-  if (*attr_get(a, "rel") == "self") attr_setdefault(a, "type", "application/atom+xml");
+  if (*attr_get(a, "rel") == "self"sv) attr_setdefault(a, "type", "application/atom+xml");
   else attr_setdefault(a, "type", "text/html");
   Ctx& c = context();
   // _enforce_href
@@ -617,7 +617,7 @@ void FeedMachine::start_link(Attrs a) {
   if (const std::string* hr = attr_get(a, "href")) {
     const std::string* rel = attr_get(a, "rel");
     const std::string* type = attr_get(a, "type");
-    if (rel && *rel == "alternate" && is_html_type(map_content_type(type ? *type : std::string()))) c.kv["link"] = *hr;
+    if (rel && *rel == "alternate"sv && is_html_type(map_content_type(type ? *type : std::string()))) c.kv["link"] = *hr;
   } else {
     push("link", expecting);
   }
@@ -631,43 +631,43 @@ bool FeedMachine::dispatch_start(const std::string& name, Attrs& a) {
       if (n == x) return true;
     return false;
   };
-  if (n == "rss") {
+  if (n == "rss"sv) {
     if (version.empty() || !starts_with(version, "rss")) {
       const std::string* v = attr_get(a, "version");
       std::string av = v ? *v : "";
-      if (av == "0.91") version = "rss091u";
-      else if (av == "0.92") version = "rss092";
-      else if (av == "0.93") version = "rss093";
-      else if (av == "0.94") version = "rss094";
+      if (av == "0.91"sv) version = "rss091u";
+      else if (av == "0.92"sv) version = "rss092";
+      else if (av == "0.93"sv) version = "rss093";
+      else if (av == "0.94"sv) version = "rss094";
       else if (starts_with(av, "2.")) version = "rss20";
       else version = "rss";
     }
-  } else if (n == "channel") {
+  } else if (n == "channel"sv) {
     infeed_ = true;
     cdf_common(a);
-  } else if (n == "feed") {
+  } else if (n == "feed"sv) {
     infeed_ = true;
     if (version.empty()) {
       const std::string* v = attr_get(a, "version");
       std::string av = v ? *v : "";
-      version = av == "0.1" ? "atom01" : av == "0.2" ? "atom02" : av == "0.3" ? "atom03" : "atom";
+      version = av == "0.1"sv ? "atom01" : av == "0.2"sv ? "atom02" : av == "0.3"sv ? "atom03" : "atom";
     }
-  } else if (n == "image") {
+  } else if (n == "image"sv) {
     if (!inentry_ && &context() == &feed_ && !feed_.image) feed_.image = std::make_unique<Ctx>();
     inimage_ = true;
     title_depth_ = -1;
     push("image", false);
-  } else if (n == "textinput") {
+  } else if (n == "textinput"sv) {
     if (!feed_.textinput) feed_.textinput = std::make_unique<Ctx>();
     intextinput_ = true;
     title_depth_ = -1;
     push("textinput", false);
   } else if (is({"author", "managingeditor", "dc_author", "dc_creator", "itunes_author"})) {
     start_author();
-  } else if (n == "contributor") {
+  } else if (n == "contributor"sv) {
     incontributor_ = true;
     push("contributor", false);
-  } else if (n == "dc_contributor") {
+  } else if (n == "dc_contributor"sv) {
     incontributor_ = true;
     push("name", false);
   } else if (is({"name", "itunes_name"})) {
@@ -694,38 +694,38 @@ bool FeedMachine::dispatch_start(const std::string& name, Attrs& a) {
     push("updated", true);
   } else if (is({"created", "dcterms_created"})) {
     push("created", true);
-  } else if (n == "expirationdate") {
+  } else if (n == "expirationdate"sv) {
     push("expired", true);
   } else if (is({"category", "keywords", "dc_subject"})) {
     start_category(a);
-  } else if (n == "media_category") {
+  } else if (n == "media_category"sv) {
     attr_setdefault(a, "scheme", "http://search.yahoo.com/mrss/category_schema");
     start_category(a);
-  } else if (n == "itunes_category") {
+  } else if (n == "itunes_category"sv) {
     const std::string* t = attr_get(a, "text");
     add_tag(t ? std::optional<std::string>(*t) : std::nullopt, std::string("http://www.itunes.com/"), std::nullopt);
     push("category", true);
-  } else if (n == "cloud") {
+  } else if (n == "cloud"sv) {
     // stored as a dict by feedparser; not part of the output
-  } else if (n == "link") {
+  } else if (n == "link"sv) {
     start_link(a);
   } else if (is({"guid", "id"})) {
     const std::string* p = attr_get(a, "ispermalink");
-    guidislink_ = !p || *p == "true";
+    guidislink_ = !p || *p == "true"sv;
     push("id", true);
   } else if (is({"title", "dc_title", "media_title"})) {
     start_title(a);
   } else if (is({"description", "dc_description", "media_description"})) {
     start_description(a);
-  } else if (n == "abstract") {
+  } else if (n == "abstract"sv) {
     push_content("description", a, "text/plain", infeed_ || inentry_ || insource_);
   } else if (is({"info", "feedburner_browserfriendly"})) {
     push_content("info", a, "text/plain", true);
-  } else if (n == "generator") {
+  } else if (n == "generator"sv) {
     push("generator", true);
   } else if (is({"summary", "itunes_summary"})) {
     start_summary(a);
-  } else if (n == "enclosure") {
+  } else if (n == "enclosure"sv) {
     const std::string* h = attr_get(a, "url");
     if (!h) h = attr_get(a, "uri");
     if (!h) h = attr_get(a, "href");
@@ -737,44 +737,44 @@ bool FeedMachine::dispatch_start(const std::string& name, Attrs& a) {
     }
     attr_set(a, "rel", "enclosure");
     context().links.push_back(a);
-  } else if (n == "source") {
+  } else if (n == "source"sv) {
     if (const std::string* u = attr_get(a, "url")) sourcedata_.kv["href"] = *u;
     push("source", true);
     insource_ = true;
     title_depth_ = -1;
-  } else if (n == "content") {
+  } else if (n == "content"sv) {
     start_content(a);
   } else if (is({"body", "xhtml_body"})) {
     push_content("content", a, "application/xhtml+xml", true);
   } else if (is({"content_encoded", "fullitem"})) {
     has_content_ = true;
     push_content("content", a, "text/html", true);
-  } else if (n == "newlocation") {
+  } else if (n == "newlocation"sv) {
     push("newlocation", true);
-  } else if (n == "tags") {
+  } else if (n == "tags"sv) {
     push("tags", true);
-  } else if (n == "media_group") {
-  } else if (n == "media_rating") {
+  } else if (n == "media_group"sv) {
+  } else if (n == "media_rating"sv) {
     push("rating", true);
-  } else if (n == "media_credit") {
+  } else if (n == "media_credit"sv) {
     push("credit", true);
-  } else if (n == "media_restriction") {
+  } else if (n == "media_restriction"sv) {
     push("restriction", true);
-  } else if (n == "media_license") {
+  } else if (n == "media_license"sv) {
     push("license", true);
-  } else if (n == "media_content") {
+  } else if (n == "media_content"sv) {
     context().media_content.push_back(a);
-  } else if (n == "media_thumbnail") {
+  } else if (n == "media_thumbnail"sv) {
     push("url", true);
     context().media_thumbnail.push_back(a);
-  } else if (n == "media_player") {
+  } else if (n == "media_player"sv) {
     push("media_player", false);
-  } else if (n == "itunes_owner") {
+  } else if (n == "itunes_owner"sv) {
     inpublisher_ = true;
     push("publisher", false);
   } else if (is({"itunes_image", "itunes_link"})) {
     push("itunes_image", false);
-  } else if (n == "dcterms_valid") {
+  } else if (n == "dcterms_valid"sv) {
     push("validity", true);
   } else {
     return false;
@@ -791,15 +791,15 @@ bool FeedMachine::dispatch_end(const std::string& name) {
   };
   if (is({"channel", "feed"})) {
     infeed_ = false;
-  } else if (n == "image") {
+  } else if (n == "image"sv) {
     pop("image");
     inimage_ = false;
-  } else if (n == "textinput") {
+  } else if (n == "textinput"sv) {
     pop("textinput");
     intextinput_ = false;
   } else if (is({"author", "managingeditor", "dc_author", "dc_creator", "itunes_author"})) {
     end_author();
-  } else if (n == "contributor") {
+  } else if (n == "contributor"sv) {
     pop("contributor");
     incontributor_ = false;
   } else if (is({"name", "itunes_name", "dc_contributor"})) {
@@ -812,7 +812,7 @@ bool FeedMachine::dispatch_end(const std::string& name) {
     } else if (intextinput_) {
       context().kv["name"] = val;
     }
-    if (n == "dc_contributor") incontributor_ = false;
+    if (n == "dc_contributor"sv) incontributor_ = false;
   } else if (is({"width", "height"})) {
     pop(name);
   } else if (is({"url", "homepage", "uri"})) {
@@ -839,11 +839,11 @@ bool FeedMachine::dispatch_end(const std::string& name) {
     end_date("updated");
   } else if (is({"created", "dcterms_created"})) {
     pop("created");
-  } else if (n == "expirationdate") {
+  } else if (n == "expirationdate"sv) {
     pop("expired");
   } else if (is({"category", "keywords", "dc_subject", "media_category", "itunes_category"})) {
     end_category();
-  } else if (n == "link") {
+  } else if (n == "link"sv) {
     pop("link");
   } else if (is({"guid", "id"})) {
     auto v = pop("id");
@@ -853,7 +853,7 @@ bool FeedMachine::dispatch_end(const std::string& name) {
   } else if (is({"title", "dc_title"})) {
     if (svg_ok_) return true;
     end_title();
-  } else if (n == "media_title") {
+  } else if (n == "media_title"sv) {
     int td = title_depth_;
     end_title();
     title_depth_ = td;
@@ -861,51 +861,51 @@ bool FeedMachine::dispatch_end(const std::string& name) {
     end_description();
   } else if (is({"info", "feedburner_browserfriendly"})) {
     pop_content("info");
-  } else if (n == "generator") {
+  } else if (n == "generator"sv) {
     pop("generator");
   } else if (is({"summary", "itunes_summary"})) {
     end_summary();
-  } else if (n == "source") {
+  } else if (n == "source"sv) {
     insource_ = false;
     auto v = pop("source");
     sourcedata_ = Ctx();
     (void)v;
   } else if (is({"content", "body", "xhtml_body", "content_encoded", "fullitem"})) {
     end_content();
-  } else if (n == "newlocation") {
+  } else if (n == "newlocation"sv) {
     pop("newlocation");
-  } else if (n == "tags") {
+  } else if (n == "tags"sv) {
     auto v = pop("tags");
     if (v)
       for (auto& t : py_split(*v, ',')) add_tag(py_strip(t), std::nullopt, std::nullopt);
-  } else if (n == "media_keywords" || n == "itunes_keywords") {
+  } else if (n == "media_keywords"sv || n == "itunes_keywords"sv) {
     auto v = pop(name);
     if (v)
       for (auto& t : py_split(*v, ',')) {
         std::string s = py_strip(t);
         if (s.empty()) continue;
-        if (n == "itunes_keywords") add_tag(s, std::string("http://www.itunes.com/"), std::nullopt);
+        if (n == "itunes_keywords"sv) add_tag(s, std::string("http://www.itunes.com/"), std::nullopt);
         else add_tag(s, std::nullopt, std::nullopt);
       }
-  } else if (n == "media_rating") {
+  } else if (n == "media_rating"sv) {
     pop("rating");
-  } else if (n == "media_credit") {
+  } else if (n == "media_credit"sv) {
     pop("credit");
-  } else if (n == "media_restriction") {
+  } else if (n == "media_restriction"sv) {
     pop("restriction");
-  } else if (n == "media_license") {
+  } else if (n == "media_license"sv) {
     pop("license");
-  } else if (n == "media_thumbnail") {
+  } else if (n == "media_thumbnail"sv) {
     auto url = pop("url");
     Ctx& c = context();
     if (url && !py_strip(*url).empty() && !c.media_thumbnail.empty() && !attr_get(c.media_thumbnail.back(), "url"))
       attr_set(c.media_thumbnail.back(), "url", *url);
-  } else if (n == "media_player") {
+  } else if (n == "media_player"sv) {
     pop("media_player");
-  } else if (n == "itunes_owner") {
+  } else if (n == "itunes_owner"sv) {
     pop("publisher");
     inpublisher_ = false;
-  } else if (n == "dcterms_valid") {
+  } else if (n == "dcterms_valid"sv) {
     pop("validity");
   } else {
     return false;
@@ -918,7 +918,7 @@ void FeedMachine::unknown_starttag(std::string tag, Attrs attrs) {
   if (first_tag.empty()) first_tag = tag;
   for (auto& kv : attrs) {
     kv.first = lower(kv.first);
-    if (kv.first == "rel" || kv.first == "type") kv.second = lower(kv.second);
+    if (kv.first == "rel"sv || kv.first == "type"sv) kv.second = lower(kv.second);
     if (loose_) replace_all(kv.second, "&amp;", "&");
   }
   Attrs ad = attr_dict(attrs);
@@ -943,7 +943,7 @@ void FeedMachine::unknown_starttag(std::string tag, Attrs attrs) {
       lang_null_ = false;
     }
   }
-  if (!lang_.empty() && (tag == "feed" || tag == "rss")) feed_.kv["language"] = replace_us(lang_);
+  if (!lang_.empty() && (tag == "feed"sv || tag == "rss"sv)) feed_.kv["language"] = replace_us(lang_);
   if (base_n_ == basestack_.size()) basestack_.emplace_back();
   basestack_[base_n_++].assign(baseuri_);
   if (lang_n_ == langstack_.size()) langstack_.emplace_back();
@@ -953,24 +953,24 @@ void FeedMachine::unknown_starttag(std::string tag, Attrs attrs) {
 
   for (const auto& kv : attrs) {
     if (starts_with(kv.first, "xmlns:")) track_namespace(kv.first.substr(6), kv.second);
-    else if (kv.first == "xmlns") track_namespace(std::nullopt, kv.second);
+    else if (kv.first == "xmlns"sv) track_namespace(std::nullopt, kv.second);
   }
 
   if (incontent_ && !ctype_endswith_xml()) {
-    if (tag == "xhtml:div" || tag == "div") return;
+    if (tag == "xhtml:div"sv || tag == "div"sv) return;
     cp_type_ = "application/xhtml+xml";
   }
-  if (incontent_ && ctype() == "application/xhtml+xml") {
+  if (incontent_ && ctype() == "application/xhtml+xml"sv) {
     std::string t = tag;
     if (auto c = t.find(':'); c != std::string::npos) {
       std::string prefix = t.substr(0, c);
       t = t.substr(c + 1);
       auto it = namespaces_in_use_.find(prefix);
       std::string ns = it == namespaces_in_use_.end() ? "" : it->second;
-      if (t == "math" && ns == "http://www.w3.org/1998/Math/MathML") attrs.emplace_back("xmlns", ns);
-      if (t == "svg" && ns == "http://www.w3.org/2000/svg") attrs.emplace_back("xmlns", ns);
+      if (t == "math"sv && ns == "http://www.w3.org/1998/Math/MathML"sv) attrs.emplace_back("xmlns", ns);
+      if (t == "svg"sv && ns == "http://www.w3.org/2000/svg"sv) attrs.emplace_back("xmlns", ns);
     }
-    if (t == "svg") ++svg_ok_;
+    if (t == "svg"sv) ++svg_ok_;
     std::string s = "<" + t;
     for (const auto& kv : attrs) {
       std::string v = loose_ ? kv.second : xml_escape(kv.second, true);
@@ -989,9 +989,9 @@ void FeedMachine::unknown_starttag(std::string tag, Attrs attrs) {
   }
   prefix = map_prefix(prefix);
   if (!prefix.empty()) prefix += "_";
-  if (prefix.empty() && tag != "title" && tag != "link" && tag != "description" && tag != "name") intextinput_ = false;
-  if (prefix.empty() && tag != "title" && tag != "link" && tag != "description" && tag != "url" && tag != "href" &&
-      tag != "width" && tag != "height")
+  if (prefix.empty() && tag != "title"sv && tag != "link"sv && tag != "description"sv && tag != "name"sv) intextinput_ = false;
+  if (prefix.empty() && tag != "title"sv && tag != "link"sv && tag != "description"sv && tag != "url"sv && tag != "href"sv &&
+      tag != "width"sv && tag != "height"sv)
     inimage_ = false;
 
   std::string name = prefix + suffix;
@@ -1008,17 +1008,17 @@ void FeedMachine::unknown_endtag(std::string tag) {
   }
   prefix = map_prefix(prefix);
   if (!prefix.empty()) prefix += "_";
-  if (suffix == "svg" && svg_ok_) --svg_ok_;
+  if (suffix == "svg"sv && svg_ok_) --svg_ok_;
   std::string name = prefix + suffix;
   bool handled = false;
   if (!svg_ok_) handled = dispatch_end(name);
   if (!handled) pop(name);
 
   if (incontent_ && !ctype_endswith_xml()) {
-    if (tag == "xhtml:div" || tag == "div") return;
+    if (tag == "xhtml:div"sv || tag == "div"sv) return;
     cp_type_ = "application/xhtml+xml";
   }
-  if (incontent_ && ctype() == "application/xhtml+xml") {
+  if (incontent_ && ctype() == "application/xhtml+xml"sv) {
     std::string t = tag.substr(tag.rfind(':') == std::string::npos ? 0 : tag.rfind(':') + 1);
     handle_data("</" + t + ">", false);
   }
