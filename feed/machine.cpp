@@ -75,6 +75,11 @@ const std::unordered_set<std::string_view>& acceptable_html_elements() {
 
 namespace {
 
+// Name comparison for the dispatch chains: inlined (length first, then the bytes).
+[[gnu::always_inline]] inline bool same(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
 // windows-1252 meanings of U+0080..U+009F (feedparser maps these C1 controls in every value).
 char32_t cp1252_fix(char32_t c) {
   static const char32_t t[32] = {0x20AC, 0x81,   0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
@@ -628,10 +633,10 @@ bool FeedMachine::dispatch_start(const std::string& name, Attrs& a) {
   const std::string_view n = name;
   auto is = [&](std::initializer_list<std::string_view> names) {
     for (std::string_view x : names)
-      if (n == x) return true;
+      if (same(n, x)) return true;
     return false;
   };
-  if (n == "rss"sv) {
+  if (same(n, "rss"sv)) {
     if (version.empty() || !starts_with(version, "rss")) {
       const std::string* v = attr_get(a, "version");
       std::string av = v ? *v : "";
@@ -642,32 +647,32 @@ bool FeedMachine::dispatch_start(const std::string& name, Attrs& a) {
       else if (starts_with(av, "2.")) version = "rss20";
       else version = "rss";
     }
-  } else if (n == "channel"sv) {
+  } else if (same(n, "channel"sv)) {
     infeed_ = true;
     cdf_common(a);
-  } else if (n == "feed"sv) {
+  } else if (same(n, "feed"sv)) {
     infeed_ = true;
     if (version.empty()) {
       const std::string* v = attr_get(a, "version");
       std::string av = v ? *v : "";
       version = av == "0.1"sv ? "atom01" : av == "0.2"sv ? "atom02" : av == "0.3"sv ? "atom03" : "atom";
     }
-  } else if (n == "image"sv) {
+  } else if (same(n, "image"sv)) {
     if (!inentry_ && &context() == &feed_ && !feed_.image) feed_.image = std::make_unique<Ctx>();
     inimage_ = true;
     title_depth_ = -1;
     push("image", false);
-  } else if (n == "textinput"sv) {
+  } else if (same(n, "textinput"sv)) {
     if (!feed_.textinput) feed_.textinput = std::make_unique<Ctx>();
     intextinput_ = true;
     title_depth_ = -1;
     push("textinput", false);
   } else if (is({"author", "managingeditor", "dc_author", "dc_creator", "itunes_author"})) {
     start_author();
-  } else if (n == "contributor"sv) {
+  } else if (same(n, "contributor"sv)) {
     incontributor_ = true;
     push("contributor", false);
-  } else if (n == "dc_contributor"sv) {
+  } else if (same(n, "dc_contributor"sv)) {
     incontributor_ = true;
     push("name", false);
   } else if (is({"name", "itunes_name"})) {
@@ -694,20 +699,20 @@ bool FeedMachine::dispatch_start(const std::string& name, Attrs& a) {
     push("updated", true);
   } else if (is({"created", "dcterms_created"})) {
     push("created", true);
-  } else if (n == "expirationdate"sv) {
+  } else if (same(n, "expirationdate"sv)) {
     push("expired", true);
   } else if (is({"category", "keywords", "dc_subject"})) {
     start_category(a);
-  } else if (n == "media_category"sv) {
+  } else if (same(n, "media_category"sv)) {
     attr_setdefault(a, "scheme", "http://search.yahoo.com/mrss/category_schema");
     start_category(a);
-  } else if (n == "itunes_category"sv) {
+  } else if (same(n, "itunes_category"sv)) {
     const std::string* t = attr_get(a, "text");
     add_tag(t ? std::optional<std::string>(*t) : std::nullopt, std::string("http://www.itunes.com/"), std::nullopt);
     push("category", true);
-  } else if (n == "cloud"sv) {
+  } else if (same(n, "cloud"sv)) {
     // stored as a dict by feedparser; not part of the output
-  } else if (n == "link"sv) {
+  } else if (same(n, "link"sv)) {
     start_link(a);
   } else if (is({"guid", "id"})) {
     const std::string* p = attr_get(a, "ispermalink");
@@ -717,15 +722,15 @@ bool FeedMachine::dispatch_start(const std::string& name, Attrs& a) {
     start_title(a);
   } else if (is({"description", "dc_description", "media_description"})) {
     start_description(a);
-  } else if (n == "abstract"sv) {
+  } else if (same(n, "abstract"sv)) {
     push_content("description", a, "text/plain", infeed_ || inentry_ || insource_);
   } else if (is({"info", "feedburner_browserfriendly"})) {
     push_content("info", a, "text/plain", true);
-  } else if (n == "generator"sv) {
+  } else if (same(n, "generator"sv)) {
     push("generator", true);
   } else if (is({"summary", "itunes_summary"})) {
     start_summary(a);
-  } else if (n == "enclosure"sv) {
+  } else if (same(n, "enclosure"sv)) {
     const std::string* h = attr_get(a, "url");
     if (!h) h = attr_get(a, "uri");
     if (!h) h = attr_get(a, "href");
@@ -737,44 +742,44 @@ bool FeedMachine::dispatch_start(const std::string& name, Attrs& a) {
     }
     attr_set(a, "rel", "enclosure");
     context().links.push_back(a);
-  } else if (n == "source"sv) {
+  } else if (same(n, "source"sv)) {
     if (const std::string* u = attr_get(a, "url")) sourcedata_.kv["href"] = *u;
     push("source", true);
     insource_ = true;
     title_depth_ = -1;
-  } else if (n == "content"sv) {
+  } else if (same(n, "content"sv)) {
     start_content(a);
   } else if (is({"body", "xhtml_body"})) {
     push_content("content", a, "application/xhtml+xml", true);
   } else if (is({"content_encoded", "fullitem"})) {
     has_content_ = true;
     push_content("content", a, "text/html", true);
-  } else if (n == "newlocation"sv) {
+  } else if (same(n, "newlocation"sv)) {
     push("newlocation", true);
-  } else if (n == "tags"sv) {
+  } else if (same(n, "tags"sv)) {
     push("tags", true);
-  } else if (n == "media_group"sv) {
-  } else if (n == "media_rating"sv) {
+  } else if (same(n, "media_group"sv)) {
+  } else if (same(n, "media_rating"sv)) {
     push("rating", true);
-  } else if (n == "media_credit"sv) {
+  } else if (same(n, "media_credit"sv)) {
     push("credit", true);
-  } else if (n == "media_restriction"sv) {
+  } else if (same(n, "media_restriction"sv)) {
     push("restriction", true);
-  } else if (n == "media_license"sv) {
+  } else if (same(n, "media_license"sv)) {
     push("license", true);
-  } else if (n == "media_content"sv) {
+  } else if (same(n, "media_content"sv)) {
     context().media_content.push_back(a);
-  } else if (n == "media_thumbnail"sv) {
+  } else if (same(n, "media_thumbnail"sv)) {
     push("url", true);
     context().media_thumbnail.push_back(a);
-  } else if (n == "media_player"sv) {
+  } else if (same(n, "media_player"sv)) {
     push("media_player", false);
-  } else if (n == "itunes_owner"sv) {
+  } else if (same(n, "itunes_owner"sv)) {
     inpublisher_ = true;
     push("publisher", false);
   } else if (is({"itunes_image", "itunes_link"})) {
     push("itunes_image", false);
-  } else if (n == "dcterms_valid"sv) {
+  } else if (same(n, "dcterms_valid"sv)) {
     push("validity", true);
   } else {
     return false;
@@ -786,20 +791,20 @@ bool FeedMachine::dispatch_end(const std::string& name) {
   const std::string_view n = name;
   auto is = [&](std::initializer_list<std::string_view> names) {
     for (std::string_view x : names)
-      if (n == x) return true;
+      if (same(n, x)) return true;
     return false;
   };
   if (is({"channel", "feed"})) {
     infeed_ = false;
-  } else if (n == "image"sv) {
+  } else if (same(n, "image"sv)) {
     pop("image");
     inimage_ = false;
-  } else if (n == "textinput"sv) {
+  } else if (same(n, "textinput"sv)) {
     pop("textinput");
     intextinput_ = false;
   } else if (is({"author", "managingeditor", "dc_author", "dc_creator", "itunes_author"})) {
     end_author();
-  } else if (n == "contributor"sv) {
+  } else if (same(n, "contributor"sv)) {
     pop("contributor");
     incontributor_ = false;
   } else if (is({"name", "itunes_name", "dc_contributor"})) {
@@ -812,7 +817,7 @@ bool FeedMachine::dispatch_end(const std::string& name) {
     } else if (intextinput_) {
       context().kv["name"] = val;
     }
-    if (n == "dc_contributor"sv) incontributor_ = false;
+    if (same(n, "dc_contributor"sv)) incontributor_ = false;
   } else if (is({"width", "height"})) {
     pop(name);
   } else if (is({"url", "homepage", "uri"})) {
@@ -839,11 +844,11 @@ bool FeedMachine::dispatch_end(const std::string& name) {
     end_date("updated");
   } else if (is({"created", "dcterms_created"})) {
     pop("created");
-  } else if (n == "expirationdate"sv) {
+  } else if (same(n, "expirationdate"sv)) {
     pop("expired");
   } else if (is({"category", "keywords", "dc_subject", "media_category", "itunes_category"})) {
     end_category();
-  } else if (n == "link"sv) {
+  } else if (same(n, "link"sv)) {
     pop("link");
   } else if (is({"guid", "id"})) {
     auto v = pop("id");
@@ -853,7 +858,7 @@ bool FeedMachine::dispatch_end(const std::string& name) {
   } else if (is({"title", "dc_title"})) {
     if (svg_ok_) return true;
     end_title();
-  } else if (n == "media_title"sv) {
+  } else if (same(n, "media_title"sv)) {
     int td = title_depth_;
     end_title();
     title_depth_ = td;
@@ -861,51 +866,51 @@ bool FeedMachine::dispatch_end(const std::string& name) {
     end_description();
   } else if (is({"info", "feedburner_browserfriendly"})) {
     pop_content("info");
-  } else if (n == "generator"sv) {
+  } else if (same(n, "generator"sv)) {
     pop("generator");
   } else if (is({"summary", "itunes_summary"})) {
     end_summary();
-  } else if (n == "source"sv) {
+  } else if (same(n, "source"sv)) {
     insource_ = false;
     auto v = pop("source");
     sourcedata_ = Ctx();
     (void)v;
   } else if (is({"content", "body", "xhtml_body", "content_encoded", "fullitem"})) {
     end_content();
-  } else if (n == "newlocation"sv) {
+  } else if (same(n, "newlocation"sv)) {
     pop("newlocation");
-  } else if (n == "tags"sv) {
+  } else if (same(n, "tags"sv)) {
     auto v = pop("tags");
     if (v)
       for (auto& t : py_split(*v, ',')) add_tag(py_strip(t), std::nullopt, std::nullopt);
-  } else if (n == "media_keywords"sv || n == "itunes_keywords"sv) {
+  } else if (same(n, "media_keywords"sv) || same(n, "itunes_keywords"sv)) {
     auto v = pop(name);
     if (v)
       for (auto& t : py_split(*v, ',')) {
         std::string s = py_strip(t);
         if (s.empty()) continue;
-        if (n == "itunes_keywords"sv) add_tag(s, std::string("http://www.itunes.com/"), std::nullopt);
+        if (same(n, "itunes_keywords"sv)) add_tag(s, std::string("http://www.itunes.com/"), std::nullopt);
         else add_tag(s, std::nullopt, std::nullopt);
       }
-  } else if (n == "media_rating"sv) {
+  } else if (same(n, "media_rating"sv)) {
     pop("rating");
-  } else if (n == "media_credit"sv) {
+  } else if (same(n, "media_credit"sv)) {
     pop("credit");
-  } else if (n == "media_restriction"sv) {
+  } else if (same(n, "media_restriction"sv)) {
     pop("restriction");
-  } else if (n == "media_license"sv) {
+  } else if (same(n, "media_license"sv)) {
     pop("license");
-  } else if (n == "media_thumbnail"sv) {
+  } else if (same(n, "media_thumbnail"sv)) {
     auto url = pop("url");
     Ctx& c = context();
     if (url && !py_strip(*url).empty() && !c.media_thumbnail.empty() && !attr_get(c.media_thumbnail.back(), "url"))
       attr_set(c.media_thumbnail.back(), "url", *url);
-  } else if (n == "media_player"sv) {
+  } else if (same(n, "media_player"sv)) {
     pop("media_player");
-  } else if (n == "itunes_owner"sv) {
+  } else if (same(n, "itunes_owner"sv)) {
     pop("publisher");
     inpublisher_ = false;
-  } else if (n == "dcterms_valid"sv) {
+  } else if (same(n, "dcterms_valid"sv)) {
     pop("validity");
   } else {
     return false;
@@ -943,7 +948,7 @@ void FeedMachine::unknown_starttag(std::string tag, Attrs attrs) {
       lang_null_ = false;
     }
   }
-  if (!lang_.empty() && (tag == "feed"sv || tag == "rss"sv)) feed_.kv["language"] = replace_us(lang_);
+  if (!lang_.empty() && (same(tag, "feed"sv) || same(tag, "rss"sv))) feed_.kv["language"] = replace_us(lang_);
   if (base_n_ == basestack_.size()) basestack_.emplace_back();
   basestack_[base_n_++].assign(baseuri_);
   if (lang_n_ == langstack_.size()) langstack_.emplace_back();
@@ -957,7 +962,7 @@ void FeedMachine::unknown_starttag(std::string tag, Attrs attrs) {
   }
 
   if (incontent_ && !ctype_endswith_xml()) {
-    if (tag == "xhtml:div"sv || tag == "div"sv) return;
+    if (same(tag, "xhtml:div"sv) || same(tag, "div"sv)) return;
     cp_type_ = "application/xhtml+xml";
   }
   if (incontent_ && ctype() == "application/xhtml+xml"sv) {
@@ -989,9 +994,9 @@ void FeedMachine::unknown_starttag(std::string tag, Attrs attrs) {
   }
   prefix = map_prefix(prefix);
   if (!prefix.empty()) prefix += "_";
-  if (prefix.empty() && tag != "title"sv && tag != "link"sv && tag != "description"sv && tag != "name"sv) intextinput_ = false;
-  if (prefix.empty() && tag != "title"sv && tag != "link"sv && tag != "description"sv && tag != "url"sv && tag != "href"sv &&
-      tag != "width"sv && tag != "height"sv)
+  if (prefix.empty() && !same(tag, "title"sv) && !same(tag, "link"sv) && !same(tag, "description"sv) && !same(tag, "name"sv)) intextinput_ = false;
+  if (prefix.empty() && !same(tag, "title"sv) && !same(tag, "link"sv) && !same(tag, "description"sv) && !same(tag, "url"sv) && !same(tag, "href"sv) &&
+      !same(tag, "width"sv) && !same(tag, "height"sv))
     inimage_ = false;
 
   std::string name = prefix + suffix;
@@ -1015,7 +1020,7 @@ void FeedMachine::unknown_endtag(std::string tag) {
   if (!handled) pop(name);
 
   if (incontent_ && !ctype_endswith_xml()) {
-    if (tag == "xhtml:div"sv || tag == "div"sv) return;
+    if (same(tag, "xhtml:div"sv) || same(tag, "div"sv)) return;
     cp_type_ = "application/xhtml+xml";
   }
   if (incontent_ && ctype() == "application/xhtml+xml"sv) {
