@@ -1,6 +1,7 @@
 #include "feed/machine.h"
 
 #include "core/limits.h"
+#include "core/regex.h"
 
 namespace baotin {
 using namespace feed_internal;
@@ -61,6 +62,13 @@ int zone_hours(const std::string& z, bool rfc822) {
 
 std::optional<int64_t> date_w3dtf(std::string_view in) {
   if (trim(in).empty()) return std::nullopt;
+  // Fast rejection of what is not W3DTF (an RFC 822 date such as "Thu, 06 Feb 2025 ..." comes here first):
+  // when there is a 't', the year is what precedes the first 't' up to the first '-', and it must be 4 long.
+  if (size_t t = in.find_first_of("tT"); t != std::string_view::npos) {
+    std::string_view year = in.substr(0, t);
+    year = year.substr(0, year.find('-'));
+    if (year.size() != 4) return std::nullopt;
+  }
   std::string low = lower(in);
   std::vector<std::string> parts = py_split(low, 't');
   if (parts.size() == 1) {
@@ -397,11 +405,27 @@ std::string format_utc(int64_t t) {
   const int64_t d = doy - (153 * mp + 2) / 5 + 1;
   const int64_t m = mp + (mp < 10 ? 3 : -9);
   y += m <= 2;
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ", static_cast<long long>(y),
-                static_cast<long long>(m), static_cast<long long>(d), static_cast<long long>(secs / 3600),
-                static_cast<long long>(secs / 60 % 60), static_cast<long long>(secs % 60));
-  return buf;
+  if (y < 0 || y > 9999) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ", static_cast<long long>(y),
+                  static_cast<long long>(m), static_cast<long long>(d), static_cast<long long>(secs / 3600),
+                  static_cast<long long>(secs / 60 % 60), static_cast<long long>(secs % 60));
+    return buf;
+  }
+  // the usual case without snprintf (one call per date of every item)
+  std::string out = "0000-00-00T00:00:00Z";
+  auto two = [&](size_t at, int64_t v) {
+    out[at] = static_cast<char>('0' + v / 10);
+    out[at + 1] = static_cast<char>('0' + v % 10);
+  };
+  two(0, y / 100);
+  two(2, y % 100);
+  two(5, m);
+  two(8, d);
+  two(11, secs / 3600);
+  two(14, secs / 60 % 60);
+  two(17, secs % 60);
+  return out;
 }
 
 }  // namespace baotin

@@ -13,13 +13,36 @@ namespace baotin::feed_internal {
 
 namespace {
 
+// is_valid_utf8 with the ASCII runs skipped eight bytes at a time; each run of non-ASCII bytes (which starts and
+// ends on character boundaries, ASCII bytes never being part of a multi-byte sequence) is checked by
+// is_valid_utf8 itself.
+bool valid_utf8(std::string_view s) {
+  const char* p = s.data();
+  const char* e = p + s.size();
+  constexpr uint64_t highs = ~uint64_t{0} / 255 * 0x80;
+  while (p < e) {
+    while (e - p >= 8) {
+      uint64_t x;
+      std::memcpy(&x, p, 8);
+      if (x & highs) break;
+      p += 8;
+    }
+    while (p < e && static_cast<unsigned char>(*p) < 0x80) ++p;
+    const char* q = p;
+    while (q < e && static_cast<unsigned char>(*q) >= 0x80) ++q;
+    if (q > p && !is_valid_utf8(std::string_view(p, static_cast<size_t>(q - p)))) return false;
+    p = q;
+  }
+  return true;
+}
+
 // Strict decoding: false when the charset is unknown or the bytes are not valid in it.
 bool strict_decode(std::string_view bytes, const std::string& charset, std::string& out) {
   LegacyCharset legacy = legacy_charset_from_label(charset);
   if (legacy != LegacyCharset::kNone) return decode_legacy_charset(bytes, legacy, out);
   std::string cs = lower(charset);
   if (cs == "utf-8" || cs == "utf8" || cs == "utf_8" || cs == "u8") {
-    if (!is_valid_utf8(bytes)) return false;
+    if (!valid_utf8(bytes)) return false;
     out.assign(bytes);
     return true;
   }
@@ -167,7 +190,7 @@ Decoded convert_to_utf8(std::string_view data, const FeedHttpHeaders& hdr) {
       sniffed = true;
       // Bytes that are valid UTF-8 are UTF-8 (statistical detectors sometimes say otherwise for
       // short, mostly-ASCII text); only sniff when that fails.
-      p = is_valid_utf8(data) ? "utf-8" : sniff_charset(data);
+      p = valid_utf8(data) ? "utf-8" : sniff_charset(data);
     }
     if (p.empty()) continue;
     if (std::find(tried.begin(), tried.end(), p) != tried.end()) continue;
@@ -232,8 +255,9 @@ Doctype replace_doctype(std::string& data) {
     if (data[i] == '<' && is_word_char(static_cast<unsigned char>(data[i + 1]))) { start = i; break; }
   }
   if (start == std::string::npos) return d;
+  // most feeds have no DOCTYPE: nothing before the first element starts with "<!", nothing is copied
+  if (std::string_view(data).substr(0, start + 1).find("<!") == std::string_view::npos) return d;
   std::string head = data.substr(0, start + 1), rest = data.substr(start + 1);
-  if (head.find("<!") == std::string::npos) return d;
   // RE2 (linear time): a 50 KB DOCTYPE overflowed the recursion of libstdc++'s regex engine.
   static const Regex entity_re(R"((^|\n)[ \t\r\f\v]*<!ENTITY([^>]*?)>)");
   static const Regex doctype_re(R"((^|\n)[ \t\r\f\v\n]*<!DOCTYPE([^>]*?)>)");

@@ -18,7 +18,6 @@
 
 #include "core/charset.h"
 #include "core/limits.h"
-#include "core/regex.h"
 #include "core/text.h"
 #include "feed/machine.h"
 
@@ -34,6 +33,14 @@ std::string kv_get(const Ctx& c, const char* k, bool* has = nullptr) {
   auto it = c.kv.find(k);
   if (has) *has = it != c.kv.end();
   return it == c.kv.end() ? std::string() : it->second;
+}
+
+// As kv_get, moving the value out of a context that is read once (the machine is dropped after the result
+// is assembled; item texts can be large).
+std::string kv_take(Ctx& c, const char* k, bool* has = nullptr) {
+  auto it = c.kv.find(k);
+  if (has) *has = it != c.kv.end();
+  return it == c.kv.end() ? std::string() : std::move(it->second);
 }
 
 std::string detail_of(const Ctx& c, const char* k) {
@@ -193,9 +200,9 @@ ParsedFeed parse_feed(std::string_view bytes, const FeedHttpHeaders& headers, st
   out.categories = tag_terms(f);
 
   out.items.reserve(m.entries.size());
-  for (const Ctx& e : m.entries) {
+  for (Ctx& e : m.entries) {
     FeedItem it;
-    it.title = kv_get(e, "title", &it.has_title);
+    it.title = kv_take(e, "title", &it.has_title);
     it.title_type = detail_of(e, "title");
     it.link = kv_get(e, "link", &it.has_link);
     it.id = kv_get(e, "id", &it.has_id);
@@ -203,13 +210,14 @@ ParsedFeed parse_feed(std::string_view bytes, const FeedHttpHeaders& headers, st
     if (e.updated_parsed && *e.updated_parsed) it.updated = format_utc(**e.updated_parsed);
     it.published_raw = kv_get(e, "published", &it.has_published);
     it.updated_raw = kv_get(e, "updated", &it.has_updated);
-    it.summary = kv_get(e, "summary", &it.has_summary);
+    it.summary = kv_take(e, "summary", &it.has_summary);
     it.summary_type = detail_of(e, "summary");
     if (!e.content.empty()) {
       it.has_content = true;
       it.content = e.content[0].value;
       it.content_type = e.content[0].type;
-      for (const auto& c : e.content) it.contents.push_back(c.value);
+      it.contents.reserve(e.content.size());
+      for (auto& c : e.content) it.contents.push_back(std::move(c.value));
       it.summary_copied_from_content = it.has_summary && it.summary == it.content;
     }
     fill_author(e, it.author, it.has_author, &it.author_name, &it.author_email, &it.authors);

@@ -264,7 +264,7 @@ class LooseReader {
       attrs.emplace_back(lower(name), value);
     }
     if (j < s.size() && s[j] == '>') ++j;
-    m_.unknown_starttag(tag, attrs);
+    m_.unknown_starttag(tag, std::move(attrs));
     if (j > i + 2 && s.compare(j - 2, 2, "/>") == 0) m_.unknown_endtag(lasttag_);
     return static_cast<long>(j);
   }
@@ -275,7 +275,7 @@ class LooseReader {
     size_t j = static_cast<size_t>(jb);
     std::string tag = lower(std::string(trim(std::string_view(s).substr(i + 2, j - i - 2))));
     if (j < s.size() && s[j] == '>') ++j;
-    m_.unknown_endtag(tag);
+    m_.unknown_endtag(std::move(tag));
     return static_cast<long>(j);
   }
 };

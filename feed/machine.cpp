@@ -1,8 +1,10 @@
 #include "feed/machine.h"
 
+#include <cstdint>
+#include <cstring>
+
 #include "core/charset.h"
 #include "core/limits.h"
-#include "core/regex.h"
 #include "core/text.h"
 
 namespace baotin::feed_internal {
@@ -73,6 +75,11 @@ const std::unordered_set<std::string_view>& acceptable_html_elements() {
 
 namespace {
 
+// Name comparison for the dispatch chains: inlined (length first, then the bytes).
+[[gnu::always_inline]] inline bool same(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
 // windows-1252 meanings of U+0080..U+009F (feedparser maps these C1 controls in every value).
 char32_t cp1252_fix(char32_t c) {
   static const char32_t t[32] = {0x20AC, 0x81,   0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
@@ -88,30 +95,44 @@ char32_t cp1252_fix(char32_t c) {
 // feedparser post-processing of every value: (1) text that is entirely Latin-1 and whose Latin-1
 // bytes form valid multi-byte UTF-8 is re-decoded as UTF-8 (mojibake repair); (2) C1 controls ->
 // windows-1252 characters.
-std::string fix_value(const std::string& s) {
-  bool all_ascii = true;
-  for (char c : s)
-    if (static_cast<unsigned char>(c) >= 0x80) { all_ascii = false; break; }
+std::string fix_value(std::string s) {
+  // One byte scan decides both steps for the usual text: in valid UTF-8 (which the readers produce) a code
+  // point above U+00FF starts with a byte >= 0xC4, and a C1 control is the pair C2 80..C2 9F.
+  bool all_ascii = true, latin_ok = true;
+  size_t i = 0;
+  constexpr uint64_t highs = ~uint64_t{0} / 255 * 0x80;
+  for (; i + 8 <= s.size(); i += 8) {  // ASCII eight bytes at a time
+    uint64_t x;
+    std::memcpy(&x, s.data() + i, 8);
+    if (x & highs) break;
+  }
+  for (; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) continue;
+    all_ascii = false;
+    if (c >= 0xC4) {
+      latin_ok = false;
+      break;
+    }
+  }
   if (all_ascii) return s;
-  std::string latin;
-  bool latin_ok = true;
-  for (size_t i = 0; i < s.size();) {
-    char32_t c = next_cp(s, i);
-    if (c > 0xFF) { latin_ok = false; break; }
-    latin += static_cast<char>(c);
+  auto has_c1 = [](const std::string& t) {
+    for (size_t i = t.find('\xC2'); i != std::string::npos && i + 1 < t.size(); i = t.find('\xC2', i + 1)) {
+      unsigned char n = static_cast<unsigned char>(t[i + 1]);
+      if (n >= 0x80 && n <= 0x9F) return true;
+    }
+    return false;
+  };
+  if (latin_ok) {
+    std::string latin;
+    latin.reserve(s.size());
+    for (size_t i = 0; i < s.size();) latin += static_cast<char>(next_cp(s, i));
+    if (is_valid_utf8(latin)) s = std::move(latin);
   }
-  const std::string* src = &s;
-  if (latin_ok && is_valid_utf8(latin)) src = &latin;
+  if (!has_c1(s)) return s;
   std::string out;
-  out.reserve(src->size());
-  bool changed = false;
-  for (size_t i = 0; i < src->size();) {
-    char32_t c = next_cp(*src, i);
-    char32_t f = cp1252_fix(c);
-    if (f != c) changed = true;
-    put_utf8(out, f);
-  }
-  if (!changed) return *src;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) put_utf8(out, cp1252_fix(next_cp(s, i)));
   return out;
 }
 
@@ -229,10 +250,8 @@ bool FeedMachine::looks_like_html(const std::string& s) {
   return true;
 }
 
-std::string FeedMachine::decode_entities(const std::string& in) const {
-  if (!loose_) return in;
-  std::string d = in;
-  if (d.find('&') == std::string::npos) return d;
+std::string FeedMachine::decode_entities(std::string d) const {
+  if (!loose_ || d.find('&') == std::string::npos) return d;
   static const std::pair<const char*, const char*> first[] = {
       {"&#60;", "&lt;"},   {"&#x3c;", "&lt;"},  {"&#x3C;", "&lt;"},   {"&#62;", "&gt;"},
       {"&#x3e;", "&gt;"},  {"&#x3E;", "&gt;"},  {"&#38;", "&amp;"},   {"&#x26;", "&amp;"},
@@ -273,7 +292,7 @@ void FeedMachine::handle_charref(std::string ref) {
 void FeedMachine::handle_entityref(const std::string& ref) {
   if (stack_.empty()) return;
   std::string text;
-  if (ref == "lt" || ref == "gt" || ref == "quot" || ref == "amp" || ref == "apos") {
+  if (ref == "lt"sv || ref == "gt"sv || ref == "quot"sv || ref == "amp"sv || ref == "apos"sv) {
     text = "&" + ref + ";";
   } else if (auto it = entities_.find(ref); it != entities_.end()) {
     if (!budget_.take(it->second.size())) return;
@@ -345,13 +364,13 @@ std::optional<std::string> FeedMachine::pop(const std::string& element, bool str
   StackEntry e = std::move(stack_.back());
   stack_.pop_back();
   auto& pieces = e.pieces;
-  if (version == "atom10" && (cp_type_ ? *cp_type_ : std::string("text")) == "application/xhtml+xml") {
+  if (version == "atom10"sv && (cp_type_ ? *cp_type_ : std::string("text")) == "application/xhtml+xml"sv) {
     // remove the enclosing <div> when all the remaining content is nested under it
     auto blank = [](const std::string& p) { return py_strip(p).empty(); };
     while (pieces.size() > 1 && blank(pieces.back())) pieces.pop_back();
     while (pieces.size() > 1 && blank(pieces.front())) pieces.erase(pieces.begin());
-    if (!pieces.empty() && (pieces.front() == "<div>" || starts_with(pieces.front(), "<div ")) &&
-        pieces.back() == "</div>") {
+    if (!pieces.empty() && (pieces.front() == "<div>"sv || starts_with(pieces.front(), "<div ")) &&
+        pieces.back() == "</div>"sv) {
       int depth = 0;
       bool broke = false;
       for (size_t i = 0; i + 1 < pieces.size(); ++i) {
@@ -367,8 +386,28 @@ std::optional<std::string> FeedMachine::pop(const std::string& element, bool str
     }
   }
   std::string output;
-  for (const auto& p : pieces) output += p;
-  if (strip) output = py_strip(output);
+  if (pieces.size() == 1) {
+    output = std::move(pieces[0]);
+  } else {
+    size_t total = 0;
+    for (const auto& p : pieces) total += p.size();
+    output.reserve(total);
+    for (const auto& p : pieces) output += p;
+  }
+  if (strip) {
+    // py_strip without a copy when the ends are ASCII (the usual case)
+    auto ascii_space = [](unsigned char c) { return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20); };
+    size_t b = 0, e2 = output.size();
+    while (b < e2 && ascii_space(static_cast<unsigned char>(output[b]))) ++b;
+    while (e2 > b && ascii_space(static_cast<unsigned char>(output[e2 - 1]))) --e2;
+    if ((b < e2 && static_cast<unsigned char>(output[b]) >= 0x80) ||
+        (e2 > b && static_cast<unsigned char>(output[e2 - 1]) >= 0x80)) {
+      output = py_strip(output);
+    } else {
+      output.erase(e2);
+      output.erase(0, b);
+    }
+  }
   if (!e.expecting_text) return output;
 
   if (has_contentparams_ && cp_base64_) {
@@ -379,23 +418,23 @@ std::optional<std::string> FeedMachine::pop(const std::string& element, bool str
   static const std::set<std::string> relative = {"comments", "docs", "href", "icon", "id", "link", "logo", "url",
                                                  "wfw_comment", "wfw_commentrss"};
   if (relative.count(element) && !output.empty()) {
-    if (element != "id" || guidislink_) output = resolve_uri(output);
+    if (element != "id"sv || guidislink_) output = resolve_uri(output);
   }
-  if (!(has_contentparams_ && cp_base64_)) output = decode_entities(output);
-  if (!starts_with(version, "atom") && cp_type_ && *cp_type_ == "text/plain") {
+  if (!(has_contentparams_ && cp_base64_)) output = decode_entities(std::move(output));
+  if (!starts_with(version, "atom") && cp_type_ && *cp_type_ == "text/plain"sv) {
     if (looks_like_html(output)) cp_type_ = "text/html";
   }
   cp_base64_ = false;
-  output = fix_value(output);
+  output = fix_value(std::move(output));
 
-  if (element == "category" || element == "tags" || element == "itunes_keywords") return output;
-  if (element == "title" && -1 < title_depth_ && title_depth_ <= depth_) return output;
+  if (element == "category"sv || element == "tags"sv || element == "itunes_keywords"sv) return output;
+  if (element == "title"sv && -1 < title_depth_ && title_depth_ <= depth_) return output;
 
   if (inentry_ && !insource_ && !entries.empty()) {
     Ctx& ent = entries.back();
-    if (element == "content") {
+    if (element == "content"sv) {
       ent.content.push_back({ctype(), output});
-    } else if (element == "link") {
+    } else if (element == "link"sv) {
       if (!inimage_) {
         replace_all(output, "&amp;", "&");
         if (output.find('&') != std::string::npos) output = drop_entity_semicolons(output);
@@ -403,7 +442,7 @@ std::optional<std::string> FeedMachine::pop(const std::string& element, bool str
         if (!output.empty() && !ent.links.empty()) attr_set(ent.links.back(), "href", output);
       }
     } else {
-      std::string el = element == "description" ? "summary" : element;
+      std::string el = element == "description"sv ? "summary" : element;
       auto it = ent.depth.find(el);
       if (it == ent.depth.end() || depth_ <= it->second) {
         ent.depth[el] = depth_;
@@ -413,9 +452,9 @@ std::optional<std::string> FeedMachine::pop(const std::string& element, bool str
     }
   } else if (infeed_ || insource_) {
     Ctx& c = context();
-    std::string el = element == "description" ? "subtitle" : element;
+    std::string el = element == "description"sv ? "subtitle" : element;
     c.kv[el] = output;
-    if (el == "link") {
+    if (el == "link"sv) {
       if (output.find('&') != std::string::npos) output = drop_entity_semicolons(output);
       c.kv[el] = output;
       if (!c.links.empty()) attr_set(c.links.back(), "href", output);
@@ -426,8 +465,81 @@ std::optional<std::string> FeedMachine::pop(const std::string& element, bool str
   return output;
 }
 
+namespace {
+
+// The first match of feedparser's author e-mail pattern, found by a linear scan (no regex on the hot path):
+//   (([a-zA-Z0-9_.+-]+)@((\[[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.)|(([a-zA-Z0-9-]+\.)+))
+//    ([a-zA-Z]{2,4}|[0-9]{1,3})(\]?))(\?subject=\S+)?
+// with Python's leftmost-first semantics. The local part cannot contain '@', so a match ends its local part at
+// an '@' and starts where the run of local-part characters before that '@' starts; the earliest '@' whose
+// domain matches gives the leftmost match. Everything after the top-level label is optional, so the first
+// (greedy) top-level label that matches ends the backtracking. Returns a null view when there is no match.
+std::string_view find_email(std::string_view s) {
+  auto local_char = [](unsigned char c) {
+    return std::isalnum(c) || c == '_' || c == '.' || c == '+' || c == '-';
+  };
+  auto alpha = [](unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  auto digit = [](unsigned char c) { return c >= '0' && c <= '9'; };
+  auto label_char = [&](unsigned char c) { return alpha(c) || digit(c) || c == '-'; };
+  const size_t n = s.size();
+  auto uc = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  // ([a-zA-Z]{2,4}|[0-9]{1,3}) at p: its end, or npos
+  auto tld = [&](size_t p) -> size_t {
+    size_t a = p;
+    while (a < n && a - p < 4 && alpha(uc(a))) ++a;
+    if (a - p >= 2) return a;
+    size_t d = p;
+    while (d < n && d - p < 3 && digit(uc(d))) ++d;
+    if (d > p) return d;
+    return std::string_view::npos;
+  };
+  for (size_t at = s.find('@'); at != std::string_view::npos; at = s.find('@', at + 1)) {
+    size_t start = at;
+    while (start > 0 && static_cast<unsigned char>(s[start - 1]) < 0x80 && local_char(uc(start - 1))) --start;
+    if (start == at) continue;
+    size_t end = std::string_view::npos;
+    size_t p = at + 1;
+    if (p < n && s[p] == '[') {  // \[d{1,3}\.d{1,3}\.d{1,3}\.
+      size_t q = p + 1;
+      bool ok = true;
+      for (int k = 0; k < 3 && ok; ++k) {
+        size_t d = q;
+        while (d < n && d - q < 3 && digit(uc(d))) ++d;
+        ok = d > q && d < n && s[d] == '.';
+        q = d + 1;
+      }
+      if (ok) end = tld(q);
+    } else {
+      // ([a-zA-Z0-9-]+\.)+ greedy: the positions after each label, tried from the last one back
+      std::vector<size_t> after;
+      size_t q = p;
+      while (true) {
+        size_t r = q;
+        while (r < n && label_char(uc(r))) ++r;
+        if (r == q || r >= n || s[r] != '.') break;
+        q = r + 1;
+        after.push_back(q);
+      }
+      for (auto it = after.rbegin(); it != after.rend() && end == std::string_view::npos; ++it) end = tld(*it);
+    }
+    if (end == std::string_view::npos) continue;
+    if (end < n && s[end] == ']') ++end;
+    static constexpr std::string_view subject = "?subject=";
+    if (s.substr(end, subject.size()) == subject) {
+      size_t r = end + subject.size();
+      auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'; };
+      while (r < n && !space(s[r])) ++r;
+      if (r > end + subject.size()) end = r;
+    }
+    return s.substr(start, end - start);
+  }
+  return {};
+}
+
+}  // namespace
+
 void FeedMachine::sync_author_detail(const std::string& key) {
-  if (key != "author") return;
+  if (key != "author"sv) return;
   Ctx& c = context();
   Dict detail = c.authors.empty() ? Dict{} : c.authors.back();
   if (!detail.empty()) {
@@ -441,11 +553,8 @@ void FeedMachine::sync_author_detail(const std::string& key) {
   auto it = c.kv.find("author");
   if (it == c.kv.end() || it->second.empty()) return;
   std::string author = it->second, email;
-  static const Regex email_re(
-      R"((([a-zA-Z0-9_.+-]+)@((\[[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.)|(([a-zA-Z0-9-]+\.)+))([a-zA-Z]{2,4}|[0-9]{1,3})(\]?))(\?subject=[^ \t\n\v\f\r]+)?)");
-  std::vector<std::string_view> m;
-  if (email_re.search(author, 0, m)) {
-    email = std::string(m[0]);
+  if (std::string_view m = find_email(author); m.data()) {
+    email = std::string(m);
     replace_all(author, email, "");
     replace_all(author, "()", "");
     replace_all(author, "<>", "");
@@ -494,7 +603,7 @@ void FeedMachine::start_item(Attrs& a) {
 
 void FeedMachine::start_link(Attrs a) {
   attr_setdefault(a, "rel", "alternate");
-  if (*attr_get(a, "rel") == "self") attr_setdefault(a, "type", "application/atom+xml");
+  if (*attr_get(a, "rel") == "self"sv) attr_setdefault(a, "type", "application/atom+xml");
   else attr_setdefault(a, "type", "text/html");
   Ctx& c = context();
   // _enforce_href
@@ -513,61 +622,63 @@ void FeedMachine::start_link(Attrs a) {
   if (const std::string* hr = attr_get(a, "href")) {
     const std::string* rel = attr_get(a, "rel");
     const std::string* type = attr_get(a, "type");
-    if (rel && *rel == "alternate" && is_html_type(map_content_type(type ? *type : std::string()))) c.kv["link"] = *hr;
+    if (rel && *rel == "alternate"sv && is_html_type(map_content_type(type ? *type : std::string()))) c.kv["link"] = *hr;
   } else {
     push("link", expecting);
   }
 }
 
-bool FeedMachine::dispatch_start(const std::string& n, Attrs& a) {
-  auto is = [&](std::initializer_list<const char*> names) {
-    for (const char* x : names)
-      if (n == x) return true;
+// Element names are compared as string_views (length first): these chains run for every element.
+bool FeedMachine::dispatch_start(const std::string& name, Attrs& a) {
+  const std::string_view n = name;
+  auto is = [&](std::initializer_list<std::string_view> names) {
+    for (std::string_view x : names)
+      if (same(n, x)) return true;
     return false;
   };
-  if (n == "rss") {
+  if (same(n, "rss"sv)) {
     if (version.empty() || !starts_with(version, "rss")) {
       const std::string* v = attr_get(a, "version");
       std::string av = v ? *v : "";
-      if (av == "0.91") version = "rss091u";
-      else if (av == "0.92") version = "rss092";
-      else if (av == "0.93") version = "rss093";
-      else if (av == "0.94") version = "rss094";
+      if (av == "0.91"sv) version = "rss091u";
+      else if (av == "0.92"sv) version = "rss092";
+      else if (av == "0.93"sv) version = "rss093";
+      else if (av == "0.94"sv) version = "rss094";
       else if (starts_with(av, "2.")) version = "rss20";
       else version = "rss";
     }
-  } else if (n == "channel") {
+  } else if (same(n, "channel"sv)) {
     infeed_ = true;
     cdf_common(a);
-  } else if (n == "feed") {
+  } else if (same(n, "feed"sv)) {
     infeed_ = true;
     if (version.empty()) {
       const std::string* v = attr_get(a, "version");
       std::string av = v ? *v : "";
-      version = av == "0.1" ? "atom01" : av == "0.2" ? "atom02" : av == "0.3" ? "atom03" : "atom";
+      version = av == "0.1"sv ? "atom01" : av == "0.2"sv ? "atom02" : av == "0.3"sv ? "atom03" : "atom";
     }
-  } else if (n == "image") {
+  } else if (same(n, "image"sv)) {
     if (!inentry_ && &context() == &feed_ && !feed_.image) feed_.image = std::make_unique<Ctx>();
     inimage_ = true;
     title_depth_ = -1;
     push("image", false);
-  } else if (n == "textinput") {
+  } else if (same(n, "textinput"sv)) {
     if (!feed_.textinput) feed_.textinput = std::make_unique<Ctx>();
     intextinput_ = true;
     title_depth_ = -1;
     push("textinput", false);
   } else if (is({"author", "managingeditor", "dc_author", "dc_creator", "itunes_author"})) {
     start_author();
-  } else if (n == "contributor") {
+  } else if (same(n, "contributor"sv)) {
     incontributor_ = true;
     push("contributor", false);
-  } else if (n == "dc_contributor") {
+  } else if (same(n, "dc_contributor"sv)) {
     incontributor_ = true;
     push("name", false);
   } else if (is({"name", "itunes_name"})) {
     push("name", false);
   } else if (is({"width", "height"})) {
-    push(n, false);
+    push(name, false);
   } else if (is({"url", "homepage", "uri"})) {
     push("href", true);
   } else if (is({"email", "itunes_email"})) {
@@ -588,38 +699,38 @@ bool FeedMachine::dispatch_start(const std::string& n, Attrs& a) {
     push("updated", true);
   } else if (is({"created", "dcterms_created"})) {
     push("created", true);
-  } else if (n == "expirationdate") {
+  } else if (same(n, "expirationdate"sv)) {
     push("expired", true);
   } else if (is({"category", "keywords", "dc_subject"})) {
     start_category(a);
-  } else if (n == "media_category") {
+  } else if (same(n, "media_category"sv)) {
     attr_setdefault(a, "scheme", "http://search.yahoo.com/mrss/category_schema");
     start_category(a);
-  } else if (n == "itunes_category") {
+  } else if (same(n, "itunes_category"sv)) {
     const std::string* t = attr_get(a, "text");
     add_tag(t ? std::optional<std::string>(*t) : std::nullopt, std::string("http://www.itunes.com/"), std::nullopt);
     push("category", true);
-  } else if (n == "cloud") {
+  } else if (same(n, "cloud"sv)) {
     // stored as a dict by feedparser; not part of the output
-  } else if (n == "link") {
+  } else if (same(n, "link"sv)) {
     start_link(a);
   } else if (is({"guid", "id"})) {
     const std::string* p = attr_get(a, "ispermalink");
-    guidislink_ = !p || *p == "true";
+    guidislink_ = !p || *p == "true"sv;
     push("id", true);
   } else if (is({"title", "dc_title", "media_title"})) {
     start_title(a);
   } else if (is({"description", "dc_description", "media_description"})) {
     start_description(a);
-  } else if (n == "abstract") {
+  } else if (same(n, "abstract"sv)) {
     push_content("description", a, "text/plain", infeed_ || inentry_ || insource_);
   } else if (is({"info", "feedburner_browserfriendly"})) {
     push_content("info", a, "text/plain", true);
-  } else if (n == "generator") {
+  } else if (same(n, "generator"sv)) {
     push("generator", true);
   } else if (is({"summary", "itunes_summary"})) {
     start_summary(a);
-  } else if (n == "enclosure") {
+  } else if (same(n, "enclosure"sv)) {
     const std::string* h = attr_get(a, "url");
     if (!h) h = attr_get(a, "uri");
     if (!h) h = attr_get(a, "href");
@@ -631,44 +742,44 @@ bool FeedMachine::dispatch_start(const std::string& n, Attrs& a) {
     }
     attr_set(a, "rel", "enclosure");
     context().links.push_back(a);
-  } else if (n == "source") {
+  } else if (same(n, "source"sv)) {
     if (const std::string* u = attr_get(a, "url")) sourcedata_.kv["href"] = *u;
     push("source", true);
     insource_ = true;
     title_depth_ = -1;
-  } else if (n == "content") {
+  } else if (same(n, "content"sv)) {
     start_content(a);
   } else if (is({"body", "xhtml_body"})) {
     push_content("content", a, "application/xhtml+xml", true);
   } else if (is({"content_encoded", "fullitem"})) {
     has_content_ = true;
     push_content("content", a, "text/html", true);
-  } else if (n == "newlocation") {
+  } else if (same(n, "newlocation"sv)) {
     push("newlocation", true);
-  } else if (n == "tags") {
+  } else if (same(n, "tags"sv)) {
     push("tags", true);
-  } else if (n == "media_group") {
-  } else if (n == "media_rating") {
+  } else if (same(n, "media_group"sv)) {
+  } else if (same(n, "media_rating"sv)) {
     push("rating", true);
-  } else if (n == "media_credit") {
+  } else if (same(n, "media_credit"sv)) {
     push("credit", true);
-  } else if (n == "media_restriction") {
+  } else if (same(n, "media_restriction"sv)) {
     push("restriction", true);
-  } else if (n == "media_license") {
+  } else if (same(n, "media_license"sv)) {
     push("license", true);
-  } else if (n == "media_content") {
+  } else if (same(n, "media_content"sv)) {
     context().media_content.push_back(a);
-  } else if (n == "media_thumbnail") {
+  } else if (same(n, "media_thumbnail"sv)) {
     push("url", true);
     context().media_thumbnail.push_back(a);
-  } else if (n == "media_player") {
+  } else if (same(n, "media_player"sv)) {
     push("media_player", false);
-  } else if (n == "itunes_owner") {
+  } else if (same(n, "itunes_owner"sv)) {
     inpublisher_ = true;
     push("publisher", false);
   } else if (is({"itunes_image", "itunes_link"})) {
     push("itunes_image", false);
-  } else if (n == "dcterms_valid") {
+  } else if (same(n, "dcterms_valid"sv)) {
     push("validity", true);
   } else {
     return false;
@@ -676,23 +787,24 @@ bool FeedMachine::dispatch_start(const std::string& n, Attrs& a) {
   return true;
 }
 
-bool FeedMachine::dispatch_end(const std::string& n) {
-  auto is = [&](std::initializer_list<const char*> names) {
-    for (const char* x : names)
-      if (n == x) return true;
+bool FeedMachine::dispatch_end(const std::string& name) {
+  const std::string_view n = name;
+  auto is = [&](std::initializer_list<std::string_view> names) {
+    for (std::string_view x : names)
+      if (same(n, x)) return true;
     return false;
   };
   if (is({"channel", "feed"})) {
     infeed_ = false;
-  } else if (n == "image") {
+  } else if (same(n, "image"sv)) {
     pop("image");
     inimage_ = false;
-  } else if (n == "textinput") {
+  } else if (same(n, "textinput"sv)) {
     pop("textinput");
     intextinput_ = false;
   } else if (is({"author", "managingeditor", "dc_author", "dc_creator", "itunes_author"})) {
     end_author();
-  } else if (n == "contributor") {
+  } else if (same(n, "contributor"sv)) {
     pop("contributor");
     incontributor_ = false;
   } else if (is({"name", "itunes_name", "dc_contributor"})) {
@@ -705,9 +817,9 @@ bool FeedMachine::dispatch_end(const std::string& n) {
     } else if (intextinput_) {
       context().kv["name"] = val;
     }
-    if (n == "dc_contributor") incontributor_ = false;
+    if (same(n, "dc_contributor"sv)) incontributor_ = false;
   } else if (is({"width", "height"})) {
-    pop(n);
+    pop(name);
   } else if (is({"url", "homepage", "uri"})) {
     auto v = pop("href");
     if (inauthor_) save_author("href", v ? *v : "");
@@ -732,11 +844,11 @@ bool FeedMachine::dispatch_end(const std::string& n) {
     end_date("updated");
   } else if (is({"created", "dcterms_created"})) {
     pop("created");
-  } else if (n == "expirationdate") {
+  } else if (same(n, "expirationdate"sv)) {
     pop("expired");
   } else if (is({"category", "keywords", "dc_subject", "media_category", "itunes_category"})) {
     end_category();
-  } else if (n == "link") {
+  } else if (same(n, "link"sv)) {
     pop("link");
   } else if (is({"guid", "id"})) {
     auto v = pop("id");
@@ -746,7 +858,7 @@ bool FeedMachine::dispatch_end(const std::string& n) {
   } else if (is({"title", "dc_title"})) {
     if (svg_ok_) return true;
     end_title();
-  } else if (n == "media_title") {
+  } else if (same(n, "media_title"sv)) {
     int td = title_depth_;
     end_title();
     title_depth_ = td;
@@ -754,51 +866,51 @@ bool FeedMachine::dispatch_end(const std::string& n) {
     end_description();
   } else if (is({"info", "feedburner_browserfriendly"})) {
     pop_content("info");
-  } else if (n == "generator") {
+  } else if (same(n, "generator"sv)) {
     pop("generator");
   } else if (is({"summary", "itunes_summary"})) {
     end_summary();
-  } else if (n == "source") {
+  } else if (same(n, "source"sv)) {
     insource_ = false;
     auto v = pop("source");
     sourcedata_ = Ctx();
     (void)v;
   } else if (is({"content", "body", "xhtml_body", "content_encoded", "fullitem"})) {
     end_content();
-  } else if (n == "newlocation") {
+  } else if (same(n, "newlocation"sv)) {
     pop("newlocation");
-  } else if (n == "tags") {
+  } else if (same(n, "tags"sv)) {
     auto v = pop("tags");
     if (v)
       for (auto& t : py_split(*v, ',')) add_tag(py_strip(t), std::nullopt, std::nullopt);
-  } else if (n == "media_keywords" || n == "itunes_keywords") {
-    auto v = pop(n);
+  } else if (same(n, "media_keywords"sv) || same(n, "itunes_keywords"sv)) {
+    auto v = pop(name);
     if (v)
       for (auto& t : py_split(*v, ',')) {
         std::string s = py_strip(t);
         if (s.empty()) continue;
-        if (n == "itunes_keywords") add_tag(s, std::string("http://www.itunes.com/"), std::nullopt);
+        if (same(n, "itunes_keywords"sv)) add_tag(s, std::string("http://www.itunes.com/"), std::nullopt);
         else add_tag(s, std::nullopt, std::nullopt);
       }
-  } else if (n == "media_rating") {
+  } else if (same(n, "media_rating"sv)) {
     pop("rating");
-  } else if (n == "media_credit") {
+  } else if (same(n, "media_credit"sv)) {
     pop("credit");
-  } else if (n == "media_restriction") {
+  } else if (same(n, "media_restriction"sv)) {
     pop("restriction");
-  } else if (n == "media_license") {
+  } else if (same(n, "media_license"sv)) {
     pop("license");
-  } else if (n == "media_thumbnail") {
+  } else if (same(n, "media_thumbnail"sv)) {
     auto url = pop("url");
     Ctx& c = context();
     if (url && !py_strip(*url).empty() && !c.media_thumbnail.empty() && !attr_get(c.media_thumbnail.back(), "url"))
       attr_set(c.media_thumbnail.back(), "url", *url);
-  } else if (n == "media_player") {
+  } else if (same(n, "media_player"sv)) {
     pop("media_player");
-  } else if (n == "itunes_owner") {
+  } else if (same(n, "itunes_owner"sv)) {
     pop("publisher");
     inpublisher_ = false;
-  } else if (n == "dcterms_valid") {
+  } else if (same(n, "dcterms_valid"sv)) {
     pop("validity");
   } else {
     return false;
@@ -811,7 +923,7 @@ void FeedMachine::unknown_starttag(std::string tag, Attrs attrs) {
   if (first_tag.empty()) first_tag = tag;
   for (auto& kv : attrs) {
     kv.first = lower(kv.first);
-    if (kv.first == "rel" || kv.first == "type") kv.second = lower(kv.second);
+    if (kv.first == "rel"sv || kv.first == "type"sv) kv.second = lower(kv.second);
     if (loose_) replace_all(kv.second, "&amp;", "&");
   }
   Attrs ad = attr_dict(attrs);
@@ -836,30 +948,34 @@ void FeedMachine::unknown_starttag(std::string tag, Attrs attrs) {
       lang_null_ = false;
     }
   }
-  if (!lang_.empty() && (tag == "feed" || tag == "rss")) feed_.kv["language"] = replace_us(lang_);
-  basestack_.push_back(baseuri_);
-  langstack_.push_back(lang_null_ ? std::nullopt : std::optional<std::string>(lang_));
+  if (!lang_.empty() && (same(tag, "feed"sv) || same(tag, "rss"sv))) feed_.kv["language"] = replace_us(lang_);
+  if (base_n_ == basestack_.size()) basestack_.emplace_back();
+  basestack_[base_n_++].assign(baseuri_);
+  if (lang_n_ == langstack_.size()) langstack_.emplace_back();
+  if (lang_null_) langstack_[lang_n_++].reset();
+  else if (auto& slot = langstack_[lang_n_++]) slot->assign(lang_);
+  else slot.emplace(lang_);
 
   for (const auto& kv : attrs) {
     if (starts_with(kv.first, "xmlns:")) track_namespace(kv.first.substr(6), kv.second);
-    else if (kv.first == "xmlns") track_namespace(std::nullopt, kv.second);
+    else if (kv.first == "xmlns"sv) track_namespace(std::nullopt, kv.second);
   }
 
   if (incontent_ && !ctype_endswith_xml()) {
-    if (tag == "xhtml:div" || tag == "div") return;
+    if (same(tag, "xhtml:div"sv) || same(tag, "div"sv)) return;
     cp_type_ = "application/xhtml+xml";
   }
-  if (incontent_ && ctype() == "application/xhtml+xml") {
+  if (incontent_ && ctype() == "application/xhtml+xml"sv) {
     std::string t = tag;
     if (auto c = t.find(':'); c != std::string::npos) {
       std::string prefix = t.substr(0, c);
       t = t.substr(c + 1);
       auto it = namespaces_in_use_.find(prefix);
       std::string ns = it == namespaces_in_use_.end() ? "" : it->second;
-      if (t == "math" && ns == "http://www.w3.org/1998/Math/MathML") attrs.emplace_back("xmlns", ns);
-      if (t == "svg" && ns == "http://www.w3.org/2000/svg") attrs.emplace_back("xmlns", ns);
+      if (t == "math"sv && ns == "http://www.w3.org/1998/Math/MathML"sv) attrs.emplace_back("xmlns", ns);
+      if (t == "svg"sv && ns == "http://www.w3.org/2000/svg"sv) attrs.emplace_back("xmlns", ns);
     }
-    if (t == "svg") ++svg_ok_;
+    if (t == "svg"sv) ++svg_ok_;
     std::string s = "<" + t;
     for (const auto& kv : attrs) {
       std::string v = loose_ ? kv.second : xml_escape(kv.second, true);
@@ -878,9 +994,9 @@ void FeedMachine::unknown_starttag(std::string tag, Attrs attrs) {
   }
   prefix = map_prefix(prefix);
   if (!prefix.empty()) prefix += "_";
-  if (prefix.empty() && tag != "title" && tag != "link" && tag != "description" && tag != "name") intextinput_ = false;
-  if (prefix.empty() && tag != "title" && tag != "link" && tag != "description" && tag != "url" && tag != "href" &&
-      tag != "width" && tag != "height")
+  if (prefix.empty() && !same(tag, "title"sv) && !same(tag, "link"sv) && !same(tag, "description"sv) && !same(tag, "name"sv)) intextinput_ = false;
+  if (prefix.empty() && !same(tag, "title"sv) && !same(tag, "link"sv) && !same(tag, "description"sv) && !same(tag, "url"sv) && !same(tag, "href"sv) &&
+      !same(tag, "width"sv) && !same(tag, "height"sv))
     inimage_ = false;
 
   std::string name = prefix + suffix;
@@ -897,29 +1013,35 @@ void FeedMachine::unknown_endtag(std::string tag) {
   }
   prefix = map_prefix(prefix);
   if (!prefix.empty()) prefix += "_";
-  if (suffix == "svg" && svg_ok_) --svg_ok_;
+  if (suffix == "svg"sv && svg_ok_) --svg_ok_;
   std::string name = prefix + suffix;
   bool handled = false;
   if (!svg_ok_) handled = dispatch_end(name);
   if (!handled) pop(name);
 
   if (incontent_ && !ctype_endswith_xml()) {
-    if (tag == "xhtml:div" || tag == "div") return;
+    if (same(tag, "xhtml:div"sv) || same(tag, "div"sv)) return;
     cp_type_ = "application/xhtml+xml";
   }
-  if (incontent_ && ctype() == "application/xhtml+xml") {
+  if (incontent_ && ctype() == "application/xhtml+xml"sv) {
     std::string t = tag.substr(tag.rfind(':') == std::string::npos ? 0 : tag.rfind(':') + 1);
     handle_data("</" + t + ">", false);
   }
-  if (!basestack_.empty()) {
-    basestack_.pop_back();
-    if (!basestack_.empty() && !basestack_.back().empty()) baseuri_ = basestack_.back();
+  if (base_n_ > 0) {
+    --base_n_;
+    if (base_n_ > 0 && !basestack_[base_n_ - 1].empty() && baseuri_ != basestack_[base_n_ - 1])
+      baseuri_ = basestack_[base_n_ - 1];
   }
-  if (!langstack_.empty()) {
-    langstack_.pop_back();
-    if (!langstack_.empty()) {
-      lang_null_ = !langstack_.back();
-      lang_ = langstack_.back().value_or("");
+  if (lang_n_ > 0) {
+    --lang_n_;
+    if (lang_n_ > 0) {
+      const auto& top = langstack_[lang_n_ - 1];
+      lang_null_ = !top;
+      if (top) {
+        if (lang_ != *top) lang_ = *top;
+      } else {
+        lang_.clear();
+      }
     }
   }
   --depth_;

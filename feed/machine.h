@@ -19,12 +19,12 @@
 
 #include "core/charset.h"
 #include "core/limits.h"
-#include "core/regex.h"
 #include "core/text.h"
 #include "feed/feed.h"
 #include "feed/pystr.h"
 
 namespace baotin::feed_internal {
+using namespace std::string_view_literals;  // element and type names are compared as string_views
 
 // --- Entity and element tables (machine.cpp)
 // HTML 4 named entities (Python's html.entities.name2codepoint; feedparser's loose parser and
@@ -35,7 +35,7 @@ const std::unordered_set<std::string_view>& acceptable_html_elements();
 // feedparser post-processing of every value: (1) text that is entirely Latin-1 and whose Latin-1
 // bytes form valid multi-byte UTF-8 is re-decoded as UTF-8 (mojibake repair); (2) C1 controls ->
 // windows-1252 characters.
-std::string fix_value(const std::string& s);
+std::string fix_value(std::string s);
 
 // --- URL joining (urls.cpp)
 // feedparser's _urljoin: collapses extra slashes after "scheme://" first.
@@ -168,10 +168,10 @@ class FeedMachine {
 
   void unknown_starttag(std::string tag, Attrs attrs_in);
   void unknown_endtag(std::string tag);
-  void handle_data(const std::string& text, bool escape = true) {
+  void handle_data(std::string text, bool escape = true) {
     if (stack_.empty()) return;
-    if (escape && ctype() == "application/xhtml+xml") stack_.back().pieces.push_back(xml_escape(text, false));
-    else stack_.back().pieces.push_back(text);
+    if (escape && ctype() == "application/xhtml+xml"sv) stack_.back().pieces.push_back(xml_escape(text, false));
+    else stack_.back().pieces.push_back(std::move(text));
   }
   void handle_charref(std::string ref);
   void handle_entityref(const std::string& ref);
@@ -204,8 +204,12 @@ class FeedMachine {
   bool cp_base64_ = false;
   std::string summary_key_;  // "", "content", "summary"
   std::vector<StackEntry> stack_;
+  // xml:base and xml:lang of the open elements; slots past *_n_ are kept to reuse their storage (one push
+  // and pop per element).
   std::vector<std::string> basestack_;
+  size_t base_n_ = 0;
   std::vector<std::optional<std::string>> langstack_;
+  size_t lang_n_ = 0;
   int svg_ok_ = 0;
   int title_depth_ = -1;
   int depth_ = 0;
@@ -216,24 +220,27 @@ class FeedMachine {
     std::replace(s.begin(), s.end(), '_', '-');
     return s;
   }
-  std::string ctype() const { return cp_type_ ? *cp_type_ : std::string(); }
+  const std::string& ctype() const {
+    static const std::string none;
+    return cp_type_ ? *cp_type_ : none;
+  }
   bool ctype_endswith_xml() const { return !cp_type_ || ends_with(*cp_type_, "xml"); }
 
   static std::string map_content_type(std::string t) {
     t = lower(t);
-    if (t == "text" || t == "plain") return "text/plain";
-    if (t == "html") return "text/html";
-    if (t == "xhtml") return "application/xhtml+xml";
+    if (t == "text"sv || t == "plain"sv) return "text/plain";
+    if (t == "html"sv) return "text/html";
+    if (t == "xhtml"sv) return "application/xhtml+xml";
     return t;
   }
-  static bool is_html_type(const std::string& t) { return t == "application/xhtml+xml" || t == "text/html"; }
+  static bool is_html_type(const std::string& t) { return t == "application/xhtml+xml"sv || t == "text/html"sv; }
 
   void track_namespace(const std::optional<std::string>& prefix, std::string uri) {
     std::string loweruri = lower(uri);
     if (version.empty()) {
-      if (!prefix && loweruri == "http://my.netscape.com/rdf/simple/0.9/") version = "rss090";
-      else if (loweruri == "http://purl.org/rss/1.0/") version = "rss10";
-      else if (loweruri == "http://www.w3.org/2005/atom") version = "atom10";
+      if (!prefix && loweruri == "http://my.netscape.com/rdf/simple/0.9/"sv) version = "rss090";
+      else if (loweruri == "http://purl.org/rss/1.0/"sv) version = "rss10";
+      else if (loweruri == "http://www.w3.org/2005/atom"sv) version = "atom10";
     }
     if (loweruri.find("backend.userland.com/rss") != std::string::npos) {
       uri = "http://backend.userland.com/rss";
@@ -286,7 +293,7 @@ class FeedMachine {
   }
   bool is_base64(const Attrs& a) const {
     const std::string* mode = attr_get(a, "mode");
-    if (mode && *mode == "base64") return true;
+    if (mode && *mode == "base64"sv) return true;
     const std::string t = ctype();
     if (starts_with(t, "text/")) return false;
     if (ends_with(t, "+xml") || ends_with(t, "/xml")) return false;
@@ -295,7 +302,7 @@ class FeedMachine {
 
   static bool looks_like_html(const std::string& s);
   std::string resolve_uri(const std::string& uri) const { return fp_urljoin(baseuri_, uri); }
-  std::string decode_entities(const std::string& data) const;
+  std::string decode_entities(std::string data) const;
 
   void save(const std::string& key, const std::string& value, bool overwrite = false) {
     Ctx& c = context();
@@ -303,7 +310,7 @@ class FeedMachine {
   }
   void save_author(const std::string& key, const std::string& value, const std::string& prefix = "author") {
     Ctx& c = context();
-    if (prefix == "author") {
+    if (prefix == "author"sv) {
       c.has_author_detail = true;
       c.author_detail[key] = value;
       sync_author_detail();
@@ -371,7 +378,7 @@ class FeedMachine {
     }
   }
   void end_description() {
-    if (summary_key_ == "content") end_content();
+    if (summary_key_ == "content"sv) end_content();
     else pop_content("description");
     summary_key_.clear();
   }
@@ -386,7 +393,7 @@ class FeedMachine {
     }
   }
   void end_summary() {
-    if (summary_key_ == "content") end_content();
+    if (summary_key_ == "content"sv) end_content();
     else pop_content(summary_key_.empty() ? "summary" : summary_key_);
     summary_key_.clear();
   }
@@ -398,7 +405,7 @@ class FeedMachine {
   void end_content() {
     bool copy = false;
     std::string t = map_content_type(ctype());
-    copy = t == "text/plain" || is_html_type(t);
+    copy = t == "text/plain"sv || is_html_type(t);
     auto v = pop_content("content");
     if (copy) save("summary", v ? *v : std::string());
   }
@@ -424,8 +431,8 @@ class FeedMachine {
     std::optional<int64_t> t;
     if (v) t = parse_feed_date(*v);
     Ctx& c = context();
-    if (key == "published") c.published_parsed = t;
-    else if (key == "updated") c.updated_parsed = t;
+    if (key == "published"sv) c.published_parsed = t;
+    else if (key == "updated"sv) c.updated_parsed = t;
   }
 };
 

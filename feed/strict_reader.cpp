@@ -1,5 +1,9 @@
 #include "feed/machine.h"
 
+#include <cstdint>
+#include <cstring>
+#include <unordered_map>
+
 #include "core/text.h"
 
 namespace baotin::feed_internal {
@@ -53,29 +57,63 @@ class StrictReader {
     }
     if (elements == 0) return "no element found";
     if (elements > 1) return "junk after document element";
-    // first pass: validate everything (entities, prefixes) before emitting any event
+    // one pass: events and the checks expat makes (see emit)
     scopes_.clear();
-    if (auto e = validate(doc.document_element()); !e.empty()) return e;
-    scopes_.clear();
-    budget_.restart();  // the validation pass expanded everything once already; count the emitted text only
-    emit(doc.document_element());
-    return {};
+    return emit(doc.document_element());
   }
 
  private:
   FeedMachine& m_;
   const std::map<std::string, std::string>& entities_;
   EntityBudget& budget_;
-  std::vector<std::map<std::string, std::string>> scopes_;  // prefix ("" = default) -> uri
+  using Scope = std::map<std::string, std::string, std::less<>>;  // prefix ("" = default) -> uri
+  std::vector<Scope> scopes_;
+  // The standard prefix of each namespace URI seen (FeedMachine::match_namespace of the lowered URI, after the
+  // userland fix-up): computed once per URI, not once per element.
+  struct NsInfo {
+    std::string ns;                     // the URI (userland variants replaced)
+    std::optional<std::string> prefix;  // lowered standard prefix, or none when the namespace is unknown
+  };
+  std::unordered_map<std::string, NsInfo> ns_cache_;
+
+  const NsInfo& ns_info(const std::string& uri) {
+    auto it = ns_cache_.find(uri);
+    if (it != ns_cache_.end()) return it->second;
+    NsInfo info;
+    info.ns = uri;
+    std::string lowerns = lower(uri);
+    if (lowerns.find("backend.userland.com/rss") != std::string::npos) {
+      info.ns = "http://backend.userland.com/rss";
+      lowerns = info.ns;
+    }
+    info.prefix = m_.match_namespace(lowerns);
+    if (info.prefix) *info.prefix = lower(*info.prefix);
+    return ns_cache_.emplace(uri, std::move(info)).first->second;
+  }
+
 
   static std::string check_chars(const std::string& s) {
-    for (size_t i = 0; i < s.size();) {
-      unsigned char c = static_cast<unsigned char>(s[i]);
+    // control characters other than tab, LF and CR; U+FFFE and U+FFFF (EF BF BE, EF BF BF)
+    const unsigned char* p = reinterpret_cast<const unsigned char*>(s.data());
+    const size_t n = s.size();
+    constexpr uint64_t ones = ~uint64_t{0} / 255, highs = ones * 0x80;
+    for (size_t i = 0; i < n; ++i) {
+      // eight bytes at a time while none is below 0x20 or equal to 0xEF
+      while (i + 8 <= n) {
+        uint64_t x;
+        std::memcpy(&x, p + i, 8);
+        uint64_t below = (x - ones * 0x20) & ~x & highs;
+        uint64_t y = x ^ (ones * 0xEF);
+        uint64_t ef = (y - ones) & ~y & highs;
+        if (below | ef) break;
+        i += 8;
+      }
+      if (i >= n) break;
+      unsigned char c = p[i];
+      if (c >= 0x20 && c != 0xEF) continue;
       if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') return "not well-formed (invalid token)";
-      if (c == 0xEF && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0xBF &&
-          (static_cast<unsigned char>(s[i + 2]) == 0xBE || static_cast<unsigned char>(s[i + 2]) == 0xBF))
+      if (c == 0xEF && i + 2 < n && p[i + 1] == 0xBF && (p[i + 2] == 0xBE || p[i + 2] == 0xBF))
         return "not well-formed (invalid token)";
-      ++i;
     }
     return {};
   }
@@ -173,84 +211,77 @@ class StrictReader {
     return true;
   }
 
-  std::optional<std::string> lookup(const std::string& prefix) const {
-    if (prefix == "xml") return std::string("http://www.w3.org/XML/1998/namespace");
+  // The URI bound to a prefix, or nullptr when it is unbound ("" when the default namespace is not set).
+  const std::string* lookup(std::string_view prefix) const {
+    static const std::string xml_ns = "http://www.w3.org/XML/1998/namespace", none;
+    if (prefix == "xml") return &xml_ns;
     for (auto it = scopes_.rbegin(); it != scopes_.rend(); ++it) {
+      if (it->empty()) continue;
       auto f = it->find(prefix);
-      if (f != it->end()) return f->second;
+      if (f != it->end()) return &f->second;
     }
-    if (prefix.empty()) return std::string();
-    return std::nullopt;
+    if (prefix.empty()) return &none;
+    return nullptr;
   }
 
-  std::string validate(pugi::xml_node n) {
-    std::map<std::string, std::string> scope;
-    std::set<std::string> seen;
-    for (pugi::xml_attribute a : n.attributes()) {
-      std::string name = a.name();
-      if (!seen.insert(name).second) return "duplicate attribute";
-      std::string v, err;
-      if (!expand(a.value(), v, err, true)) return err;
-      if (name == "xmlns") scope[""] = v;
-      else if (starts_with(name, "xmlns:")) {
-        if (v.empty()) return "syntax error";
-        scope[name.substr(6)] = v;
-      }
+  // Emits the events of element `n` and checks, in document order, what expat would reject (references,
+  // duplicate attributes, unbound prefixes); returns the first error or "". On an error the caller throws the
+  // machine away (the document is then read by the loose reader), so events already emitted do not matter.
+  std::string emit(pugi::xml_node n) {
+    // expat reports the first attribute that repeats an earlier name (found by sorting: linear-ish even for
+    // a hostile element with very many attributes)
+    size_t n_attrs = 0, first_dup = static_cast<size_t>(-1);
+    for (pugi::xml_attribute a = n.first_attribute(); a; a = a.next_attribute()) ++n_attrs;
+    if (n_attrs > 1) {
+      std::vector<std::pair<std::string_view, size_t>> sorted;
+      sorted.reserve(n_attrs);
+      size_t i = 0;
+      for (pugi::xml_attribute a : n.attributes()) sorted.emplace_back(a.name(), i++);
+      std::sort(sorted.begin(), sorted.end());
+      for (size_t k = 1; k < sorted.size(); ++k)
+        if (sorted[k].first == sorted[k - 1].first) first_dup = std::min(first_dup, sorted[k].second);
     }
-    scopes_.push_back(scope);
-    std::string qn = n.name();
-    if (auto c = qn.find(':'); c != std::string::npos) {
-      if (!lookup(qn.substr(0, c))) return "unbound prefix";
-    }
-    for (pugi::xml_attribute a : n.attributes()) {
-      std::string an = a.name();
-      if (auto c = an.find(':'); c != std::string::npos && !starts_with(an, "xmlns:")) {
-        if (!lookup(an.substr(0, c))) return "unbound prefix";
-      }
-    }
-    for (pugi::xml_node ch : n.children()) {
-      if (ch.type() == pugi::node_element) {
-        if (auto e = validate(ch); !e.empty()) return e;
-      } else if (ch.type() == pugi::node_pcdata) {
-        std::string v, err;
-        if (!expand(ch.value(), v, err, false)) return err;
-      }
-    }
-    scopes_.pop_back();
-    return {};
-  }
-
-  void emit(pugi::xml_node n) {
-    std::map<std::string, std::string> scope;
+    Scope scope;
     Attrs raw;
+    size_t index = 0;
+    std::string err;
     for (pugi::xml_attribute a : n.attributes()) {
-      std::string v, err;
-      expand(a.value(), v, err, true);
+      if (index++ == first_dup) return "duplicate attribute";
+      std::string v;
+      if (!expand(a.value(), v, err, true)) return err;
       std::string name = a.name();
       if (name == "xmlns") {
-        scope[""] = v;
+        scope[""] = std::move(v);
       } else if (starts_with(name, "xmlns:")) {
-        scope[name.substr(6)] = v;
+        if (v.empty()) return "syntax error";
+        scope[name.substr(6)] = std::move(v);
       } else {
-        raw.emplace_back(name, v);
+        raw.emplace_back(std::move(name), std::move(v));
       }
     }
-    scopes_.push_back(scope);
     for (const auto& [p, uri] : scope) {
       if (uri.empty()) continue;
       m_.start_prefix_mapping(p.empty() ? std::nullopt : std::optional<std::string>(p), uri);
     }
-    std::string tag = element_name(n.name());
+    scopes_.push_back(std::move(scope));
+    std::string_view qname = n.name();
+    if (auto c = qname.find(':'); c != std::string_view::npos && !lookup(qname.substr(0, c)))
+      return "unbound prefix";
+    for (const auto& [qn, v] : raw)
+      if (auto c = qn.find(':'); c != std::string::npos && !lookup(std::string_view(qn).substr(0, c)))
+        return "unbound prefix";
+    std::string tag = element_name(qname);
     // attributes: prefixed with the standard prefix when in a known namespace, and by local name
     Attrs attrs;
     for (const auto& [qn, v] : raw) {
       std::string local = qn, ns;
       if (auto c = qn.find(':'); c != std::string::npos) {
-        ns = lookup(qn.substr(0, c)).value_or("");
+        if (const std::string* u = lookup(std::string_view(qn).substr(0, c))) ns = *u;
         local = qn.substr(c + 1);
       }
-      auto pre = m_.match_namespace(lower(ns));
-      std::string key = (!ns.empty() && pre && !pre->empty()) ? *pre + ":" + local : local;
+      std::string key = local;
+      if (!ns.empty())
+        if (auto pre = m_.match_namespace(lower(ns)); pre && !pre->empty()) key = *pre + ":" + local;
       attr_set(attrs, lower(key), v);
     }
     for (const auto& [qn, v] : raw) {
@@ -258,16 +289,16 @@ class StrictReader {
       if (auto c = qn.find(':'); c != std::string::npos) local = qn.substr(c + 1);
       attr_set(attrs, lower(local), v);
     }
-    m_.unknown_starttag(tag, attrs);
+    m_.unknown_starttag(tag, std::move(attrs));
     for (pugi::xml_node ch : n.children()) {
       switch (ch.type()) {
         case pugi::node_element:
-          emit(ch);
+          if (auto e = emit(ch); !e.empty()) return e;
           break;
         case pugi::node_pcdata: {
-          std::string v, err;
-          expand(ch.value(), v, err, false);
-          m_.handle_data(v);
+          std::string v;
+          if (!expand(ch.value(), v, err, false)) return err;
+          m_.handle_data(std::move(v));
           break;
         }
         case pugi::node_cdata:
@@ -277,32 +308,30 @@ class StrictReader {
           break;
       }
     }
-    m_.unknown_endtag(tag);
+    m_.unknown_endtag(std::move(tag));
     scopes_.pop_back();
+    return {};
   }
 
-  std::string element_name(const std::string& qn) {
-    std::string local = qn, ns;
-    if (auto c = qn.find(':'); c != std::string::npos) {
-      ns = lookup(qn.substr(0, c)).value_or("");
+  std::string element_name(std::string_view qn) {
+    std::string_view local = qn;
+    const std::string* uri = nullptr;
+    if (auto c = qn.find(':'); c != std::string_view::npos) {
+      uri = lookup(qn.substr(0, c));
       local = qn.substr(c + 1);
     } else {
-      ns = lookup("").value_or("");
+      uri = lookup("");
     }
-    std::string lowerns = lower(ns);
-    if (lowerns.find("backend.userland.com/rss") != std::string::npos) {
-      ns = "http://backend.userland.com/rss";
-      lowerns = ns;
-    }
-    local = lower(local);
-    auto prefix = m_.match_namespace(lowerns);
-    if (prefix && !prefix->empty()) return lower(*prefix) + ":" + local;
-    if (!prefix && !ns.empty()) {
+    static const std::string none;
+    const NsInfo& info = ns_info(uri ? *uri : none);
+    const std::string& ns = info.ns;
+    if (info.prefix && !info.prefix->empty()) return *info.prefix + ":" + lower(local);
+    if (!info.prefix && !ns.empty()) {
       for (const auto& [name, value] : m_.namespaces_in_use()) {
-        if (!name.empty() && value == ns) return lower(name + ":" + local);
+        if (!name.empty() && value == ns) return lower(name) + ":" + lower(local);
       }
     }
-    return local;
+    return lower(local);
   }
 };
 

@@ -473,3 +473,34 @@ TEST(FeedHostile, ItemsPastTheLimitAreIgnored) {
     EXPECT_NE(f.bozo_exception.find("ItemLimit: 2500 items past the first"), std::string::npos) << f.bozo_exception;
   }
 }
+
+// The author e-mail is found by a scan with the leftmost-first semantics of feedparser's pattern (no regex); the
+// expected values are what Python's re gives for feedparser's pattern on the same strings.
+TEST(FeedAuthor, EmailSplitLikeFeedparser) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"John Doe (john.doe@example.com)", "john.doe@example.com"},
+      {"me@a.b.c5x", ""},
+      {"x@[10.1.2.3]", "x@[10.1.2.3]"},
+      {"x@[10.1.2.34567] y@mail.vn", "x@[10.1.2.345"},
+      {"a@b@c.com", "b@c.com"},
+      {"T\xC3\xB2" "a so\xE1\xBA\xA1n (toasoan@vnexpress.net)", "toasoan@vnexpress.net"},
+      {"q@host.c?subject=hi there", ""},
+      {"bad@.com ok@x.info.vn", "ok@x.info.vn"},
+      {"n@1.2.3.4", "n@1.2.3.4"},
+      {"mail@ex-ample.museum", "mail@ex-ample.muse"},
+      {"ban.doc@tin.vn?subject=g\xC3\xB3p-\xC3\xBD x", "ban.doc@tin.vn?subject=g\xC3\xB3p-\xC3\xBD"},
+  };
+  for (const auto& [author, email] : cases) {
+    const std::string xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\"><channel><title>t</title>"
+                            "<item><title>a</title><link>http://a.vn/1</link><author>" + author +
+                            "</author></item></channel></rss>";
+    ParsedFeed f = parse_feed(xml);
+    ASSERT_EQ(f.items.size(), 1u) << author;
+    EXPECT_EQ(f.items[0].author_email, email) << author;
+  }
+  ParsedFeed f = parse_feed(
+      "<rss version=\"2.0\"><channel><item><author>John Doe (john.doe@example.com)</author></item></channel></rss>");
+  ASSERT_EQ(f.items.size(), 1u);
+  EXPECT_EQ(f.items[0].author_name, "John Doe");
+  EXPECT_EQ(f.items[0].author, "John Doe (john.doe@example.com)");
+}
