@@ -56,7 +56,7 @@ int follow(const ExportArgs& args, const ExportOptions& opts, std::unique_ptr<St
   while (!g_stop) {
     if (store) {
       try {
-        cursor = write_changes(*store, cursor, opts, out, &g_stop);
+        write_changes(*store, cursor, opts, out, &g_stop, &cursor);
       } catch (const StoreError& ex) {
         // A file the primary removed (compaction, restart) under the secondary: open a fresh view and go on
         // from the cursor, so nothing is skipped or repeated.

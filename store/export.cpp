@@ -374,7 +374,8 @@ uint64_t export_records(const Store& store, const ExportOptions& opts, std::ostr
 }
 
 uint64_t write_changes(const Store& store, uint64_t after, const ExportOptions& opts, std::ostream& out,
-                       const std::atomic<bool>* stop) {
+                       const std::atomic<bool>* stop, uint64_t* progress) {
+  if (progress) *progress = after;
   if (after == UINT64_MAX) return after;
   ExportOptions o = opts;
   o.format = "jsonl";
@@ -386,10 +387,12 @@ uint64_t write_changes(const Store& store, uint64_t after, const ExportOptions& 
     if (stop && stop->load()) return false;
     if (!parse_event(k, v, e)) {
       last = read_be(k);
+      if (progress) *progress = last;
       return true;
     }
     if (!opts.site.empty() && e.site != opts.site) {
       last = e.seq;
+      if (progress) *progress = last;
       return true;
     }
     extra = ",\"change\":" + nlohmann::json(e.type).dump();
@@ -408,6 +411,7 @@ uint64_t write_changes(const Store& store, uint64_t after, const ExportOptions& 
     out.flush();
     if (!out) return false;
     last = e.seq;
+    if (progress) *progress = last;
     return true;
   });
   return last;

@@ -53,8 +53,10 @@ uint64_t export_records(const Store& store, const ExportOptions& opts, std::ostr
 // for a move) added. Filters of `opts` (site, category, language, published window, one_per_cluster) apply;
 // format, versions and since are ignored. The stream is flushed after each line. Returns the last seq examined
 // (every event up to it was written or filtered out); stops early when `stop` becomes true or `out` fails.
+// `progress` (when given) is set to that seq after every event, so that a read error thrown mid-way (StoreError)
+// leaves the caller knowing where to resume without repeating a line.
 uint64_t write_changes(const Store& store, uint64_t after, const ExportOptions& opts, std::ostream& out,
-                       const std::atomic<bool>* stop = nullptr);
+                       const std::atomic<bool>* stop = nullptr, uint64_t* progress = nullptr);
 
 // Whether any change event of the store names `site` (a scan of the change log, stopped at the first match).
 bool store_has_site(const Store& store, const std::string& site);

@@ -432,7 +432,8 @@ TEST(ExportPasses, BoundedPassesAndPointReadsGiveTheSameRecords) {
     auto got = exported(many, &c);
     EXPECT_EQ(c, last);
     std::set<std::pair<std::string, int>> seen;
-    for (const auto& j : got) EXPECT_TRUE(seen.insert({j["id"], j["version"]}).second) << "twice: " << j["id"];
+    for (const auto& j : got)
+      EXPECT_TRUE(seen.insert({j["id"].get<std::string>(), j["version"].get<int>()}).second) << "twice: " << j["id"];
     EXPECT_EQ(by_seq(got), ref);
     many.site = "tuoitre";
     one.site = "tuoitre";
@@ -447,7 +448,7 @@ TEST(ExportPasses, BoundedPassesAndPointReadsGiveTheSameRecords) {
   // Each record carries its latest version and the seq of its last change.
   ExportOptions all;
   for (const auto& j : exported(all)) {
-    const auto a = st->get(j["id"]);
+    const auto a = st->get(j["id"].get<std::string>());
     ASSERT_TRUE(a);
     EXPECT_EQ(j["version"], a->version);
   }
