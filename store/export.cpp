@@ -31,10 +31,8 @@ struct LiteEvent {
   std::string type, id, site, original, at;
 };
 
-bool plain_string_field(std::string_view js, std::string_view key, std::string& out) {
-  std::string pat = "\"";
-  pat += key;
-  pat += "\":";
+// `pat` is the key with its quotes and colon: "\"id\":".
+bool plain_string_field(std::string_view js, std::string_view pat, std::string& out) {
   const size_t p = js.find(pat);
   if (p == std::string_view::npos) return false;
   size_t i = p + pat.size();
@@ -51,10 +49,7 @@ bool plain_string_field(std::string_view js, std::string_view key, std::string& 
   return true;
 }
 
-bool uint_field(std::string_view js, std::string_view key, uint64_t& out) {
-  std::string pat = "\"";
-  pat += key;
-  pat += "\":";
+bool uint_field(std::string_view js, std::string_view pat, uint64_t& out) {
   const size_t p = js.find(pat);
   if (p == std::string_view::npos) return false;
   size_t i = p + pat.size();
@@ -70,12 +65,12 @@ bool parse_event(std::string_view key, std::string_view value, LiteEvent& e) {
   e.seq = read_be(key);
   uint64_t v = 0;
   e.original.clear();
-  if (plain_string_field(value, "type", e.type) && plain_string_field(value, "id", e.id) &&
-      plain_string_field(value, "site", e.site) && uint_field(value, "version", v) && v <= UINT32_MAX) {
+  if (plain_string_field(value, "\"type\":", e.type) && plain_string_field(value, "\"id\":", e.id) &&
+      plain_string_field(value, "\"site\":", e.site) && uint_field(value, "\"version\":", v) && v <= UINT32_MAX) {
     e.version = static_cast<uint32_t>(v);
-    if (value.find("\"original\":") != std::string_view::npos && !plain_string_field(value, "original", e.original))
+    if (value.find("\"original\":") != std::string_view::npos &&
+        !plain_string_field(value, "\"original\":", e.original))
       goto slow;
-    if (!plain_string_field(value, "at", e.at)) e.at.clear();
     return true;
   }
 slow:
@@ -226,10 +221,11 @@ class Emitter {
       if (unreadable <= 10) spdlog::warn("export: the record of change {} is not a JSON object; skipped", seq);
       return false;
     }
-    line_.assign(*body);
-    if (!empty) line_ += ',';
-    line_ += "\"seq\":";
-    line_ += std::to_string(seq);
+    out_.write(body->data(), static_cast<std::streamsize>(body->size()));
+    line_.assign(empty ? "\"seq\":" : ",\"seq\":");
+    char num[24];
+    const int k = std::snprintf(num, sizeof num, "%llu", static_cast<unsigned long long>(seq));
+    line_.append(num, static_cast<size_t>(k));
     line_ += extra;
     line_ += "}\n";
     out_.write(line_.data(), static_cast<std::streamsize>(line_.size()));
@@ -247,6 +243,13 @@ struct Hit {
   uint32_t version = 0;
   bool done = false;
 };
+
+// Keys looked up by string_view (the scanned key) without building a string per record.
+struct KeyHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+using HitMap = std::unordered_map<std::string, Hit, KeyHash, std::equal_to<>>;
 
 // Key of a selected record in its family: the id (articles) or id + big-endian version (versions).
 std::string record_key(const ExportOptions& o, const LiteEvent& e) {
@@ -292,7 +295,8 @@ uint64_t export_records(const Store& store, const ExportOptions& opts, std::ostr
   uint64_t cursor = opts.since;   // the last change examined (fixed by the first pass)
   bool cursor_fixed = false;
   std::string lo;                 // this pass's id range: [lo, hi), hi "" = unbounded
-  std::unordered_map<std::string, Hit> hits;
+  HitMap hits;
+  hits.reserve(std::min<size_t>(budget + 1, opts.since == 0 ? store.estimate_keys(Family::Changes) + 16 : 1024));
   size_t missing = 0;
   LiteEvent e;
   for (;;) {
@@ -335,10 +339,8 @@ uint64_t export_records(const Store& store, const ExportOptions& opts, std::ostr
     const bool scan = split || !lo.empty() || opts.since == 0 || est == 0 || hits.size() * 8 >= est;
     if (!hits.empty() && scan) {
       size_t left = hits.size();
-      std::string key;
       store.scan_family(family, lo, hi, [&](std::string_view k, std::string_view v) {
-        key.assign(k);
-        auto it = hits.find(key);
+        auto it = hits.find(k);
         if (it == hits.end() || it->second.done) return true;
         it->second.done = true;
         emitter.emit(v, it->second.seq);
