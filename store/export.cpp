@@ -93,6 +93,21 @@ slow:
   return true;
 }
 
+// The export pass needs the id and version of every event, the site only with --site and the type only in
+// versions mode: a lean read of just those (the full parse_event() when anything looks unusual).
+bool parse_event_for_export(std::string_view key, std::string_view value, bool need_site, bool need_type, LiteEvent& e) {
+  if (key.size() != 8) return false;
+  uint64_t v = 0;
+  if (plain_string_field(value, "\"id\":", e.id) && uint_field(value, "\"version\":", v) && v <= UINT32_MAX &&
+      (!need_site || plain_string_field(value, "\"site\":", e.site)) &&
+      (!need_type || plain_string_field(value, "\"type\":", e.type))) {
+    e.seq = read_be(key);
+    e.version = static_cast<uint32_t>(v);
+    return true;
+  }
+  return parse_event(key, value, e);
+}
+
 // --- Records
 
 bool ascii_iequal(std::string_view a, std::string_view b) {
@@ -251,11 +266,6 @@ struct KeyHash {
 };
 using HitMap = std::unordered_map<std::string, Hit, KeyHash, std::equal_to<>>;
 
-// Key of a selected record in its family: the id (articles) or id + big-endian version (versions).
-std::string record_key(const ExportOptions& o, const LiteEvent& e) {
-  return o.versions ? e.id + be32(e.version) : e.id;
-}
-
 }  // namespace
 
 const std::vector<std::string>& csv_columns() {
@@ -308,13 +318,15 @@ uint64_t export_records(const Store& store, const ExportOptions& opts, std::ostr
     const std::string log_from = be64(opts.since + 1);
     const std::string log_to = cursor_fixed && cursor < UINT64_MAX ? be64(cursor + 1) : std::string();
     store.scan_family(Family::Changes, log_from, log_to, [&](std::string_view k, std::string_view v) {
-      if (!parse_event(k, v, e)) return true;
+      if (!parse_event_for_export(k, v, !opts.site.empty(), opts.versions, e)) return true;
       if (!cursor_fixed) cursor = std::max(cursor, e.seq);
       if (!opts.site.empty() && e.site != opts.site) return true;
       if (opts.versions && e.type == "cluster_original_moved") return true;  // names no new version
-      std::string key = record_key(opts, e);
+      if (opts.versions) put_be32(e.id, e.version);  // the key in `versions`: id + big-endian version
+      const std::string& key = e.id;
       if (key < lo || (!hi.empty() && key >= hi)) return true;
-      auto& h = hits[std::move(key)];
+      auto found = hits.find(std::string_view(key));
+      Hit& h = found != hits.end() ? found->second : hits.emplace(key, Hit{}).first->second;
       h.seq = e.seq;
       h.version = e.version;
       if (hits.size() > budget) {
