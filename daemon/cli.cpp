@@ -149,10 +149,25 @@ int run_cli(int argc, char** argv) {
             return "";
           },
           "CURSOR"));
-  e->add_option("--site", ex.options.site, "Only this site");
+  e->add_option("--site", ex.options.site, "Only this site (a template name or a site the store holds; else exit 2)");
+  e->add_option("--category", ex.options.category, "Only records with exactly this category");
+  e->add_option("--language", ex.options.language, "Only records in this language (vi, en, ...)");
+  e->add_option("--from", ex.from, "Only records published at or after: YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM] (default +07:00)");
+  e->add_option("--to", ex.to, "Only records published at or before (a date: the whole day), same forms as --from");
   e->add_option("--out,-o", ex.out_file, "Output file ('-' or none: stdout)");
+  e->add_option("--compress", ex.compress, "Compress the output: zstd (a .zst stream, `zstd -d` reads it)")
+      ->check(CLI::IsMember({"zstd"}));
+  e->add_flag("--bom", ex.options.bom, "CSV: start with a UTF-8 byte order mark (for spreadsheets)");
   e->add_flag("--versions", ex.options.versions, "Every version, not only the latest");
   e->add_flag("--one-per-cluster", ex.options.one_per_cluster, "Leave out copies of stories already exported (duplicates)");
+  e->add_flag("--follow,-f", ex.follow, "Stay running: write each new change (JSONL) as it is committed, from --since");
+  e->add_option("--poll-ms", ex.poll_ms, "--follow: milliseconds between looks for new changes (default 200)")
+      ->check(CLI::Range(10, 60000));
+  e->add_option("--pass-records", ex.options.pass_records,
+                "Memory bound: changed records held per pass over the store (default 2000000, ~100 B each)")
+      ->check(CLI::Range(static_cast<size_t>(16), static_cast<size_t>(1) << 40));
+  ex.templates = default_templates_dir();
+  e->add_option("--templates", ex.templates, "Template directory for --site (default: the installed templates)");
 
   cli::ExtractArgs xa;
   xa.templates = default_templates_dir();

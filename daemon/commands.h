@@ -42,7 +42,12 @@ int cmd_parse_feed(const ParseFeedArgs& a);
 struct ExportArgs {
   std::string db;
   ExportOptions options;
-  std::string out_file;  // "" or "-" = stdout
+  std::string out_file;   // "" or "-" = stdout
+  std::string compress;   // "" or "zstd"
+  std::string from, to;   // --from/--to as given (parsed by cmd_export)
+  std::string templates;  // template directory: a --site that names a template is known
+  bool follow = false;    // stay running, print each new change
+  int poll_ms = 200;      // --follow: interval between catch-ups with the primary
 };
 int cmd_export(const ExportArgs& a);
 

@@ -183,6 +183,16 @@ class Store {
   // The last acknowledged (durable) change-log seq; on a secondary the last one it has caught up with.
   uint64_t last_seq() const;
 
+  // Sequential reads for export (store/export.cpp): the stored bytes of one column family in key order, from
+  // `from` (inclusive; "" = the first key) to `to` (exclusive; "" = past the last key), without parsing and
+  // without filling the block cache (a full scan would evict the working set of a running daemon). `fn` gets the
+  // key and the value (valid only during the call) and returns false to stop. Read errors throw StoreError.
+  enum class Family { Articles, Versions, Changes };
+  void scan_family(Family family, std::string_view from, std::string_view to,
+                   const std::function<bool(std::string_view key, std::string_view value)>& fn) const;
+  // RocksDB's estimate of the number of keys in a family ("rocksdb.estimate-num-keys"); 0 when unknown.
+  uint64_t estimate_keys(Family family) const;
+
   std::optional<std::string> get_feed_state(const std::string& feed_url) const;
   void put_feed_state(const std::string& feed_url, const std::string& json);
   std::vector<std::pair<std::string, std::string>> all_feed_states() const;

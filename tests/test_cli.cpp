@@ -347,7 +347,8 @@ TEST(Cli, ExportAndVerifyReportStorageDamage) {
   ASSERT_FALSE(files.empty());
   xor_bytes(files.front(), 40, 16);  // a data block of the version history
 
-  Cmd exp = run(bin + " export --db " + quote(db) + " --format jsonl 2>&1");
+  // `--versions` reads the version history (a plain export reads the latest records, family `articles`).
+  Cmd exp = run(bin + " export --db " + quote(db) + " --format jsonl --versions 2>&1");
   EXPECT_EQ(exp.status, 1) << exp.out;  // not an abort (-1)
   EXPECT_NE(exp.out.find("Corruption"), std::string::npos) << exp.out;
   Cmd ver = run(bin + " verify --db " + quote(db) + " 2>&1");
