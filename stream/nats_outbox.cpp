@@ -348,8 +348,12 @@ bool NatsOutbox::ensure_stream() {
 
 bool NatsOutbox::publish_batch() {
   const uint64_t from = cursor_.load();
+  // Only acknowledged (fsynced) events: with group commit a change is in the log a moment before its WAL sync, and
+  // one lost to a power cut would be re-used by a different article under the same seq.
+  const uint64_t durable = store_.last_seq();
   std::vector<ChangeEvent> evs;
   store_.scan_changes(from, [&](const ChangeEvent& e) {
+    if (e.seq > durable) return false;
     evs.push_back(e);
     return evs.size() < static_cast<size_t>(cfg_.max_in_flight);
   });
