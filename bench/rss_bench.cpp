@@ -4,7 +4,7 @@
 // on the same store.
 //
 //   rss_bench [--stages 10000,100000,1000000] [--dir DIR] [--cache-mb 128] [--pre12-cache-mb 64] [--ops 20000]
-//             [--fill-minutes 60] [--max-gb 15] [--keep]
+//             [--fill-minutes 60] [--max-gb 15] [--put-percent 10] [--keep]
 //
 // Fill: synthetic articles through the real Store API (put_article, sync off, two threads: duplicate look-ups,
 // JSON, zstd of the page, URL map, change log, all families as the daemon writes them). Each record is ~3 KB of
@@ -15,8 +15,8 @@
 //
 // Measure: for each stage, one child process per variant (fork + exec of this binary, so each starts from an
 // empty heap) opens the store as `serve` does (Store::open, fsync per write, defer_dedup_rebuild) and runs a
-// mix: 10% put_article of new articles (with their duplicate look-ups; 1 in 5 of them a copy of a stored
-// article under a new URL), 40% id_for_url + get of a random stored article, 15% raw_html of one, 15%
+// mix: 10% put_article of new articles (--put-percent; with their duplicate look-ups; 1 in 5 of them a copy of a
+// stored article under a new URL), 40% id_for_url + get of a random stored article, 15% raw_html of one, 15%
 // versions of one, 20% id_for_url of an unknown URL; then an export-like scan: scan_changes over the last
 // 200,000 events (all of them below that) reading version_json of each. It reports VmRSS after the open, the
 // largest VmRSS sampled every 500 operations, VmHWM at the end, and the store's memory_usage().
@@ -168,6 +168,8 @@ void settle(const std::string& dir) {
 
 // ---- child: open like the daemon, run the mix, report -------------------------------------------------------
 
+int g_put_percent = 10;  // --put-percent: share of put_article in the mix (the rest split as documented)
+
 int measure(const std::string& dir, const std::string& variant, uint64_t stored, size_t cache_mb, int ops,
             uint64_t new_base) {
   StoreOptions so;
@@ -191,11 +193,14 @@ int measure(const std::string& dir, const std::string& variant, uint64_t stored,
   uint64_t puts = 0, dups = 0, hits = 0, raw_bytes = 0;
   const double t1 = now_s();
   for (int k = 0; k < ops; ++k) {
-    const int r = static_cast<int>(rng() % 100);
+    int r = static_cast<int>(rng() % 100);
     const uint64_t i = rng() % stored;
-    if (r < 10) {
+    // Puts take the first put_percent points; the reads keep their proportions in the rest.
+    const bool put = r < g_put_percent;
+    if (!put) r = 10 + (r - g_put_percent) * 90 / (100 - g_put_percent);
+    if (put) {
       const uint64_t n = new_base + puts;
-      const bool copy = r < 2;  // a copy of stored article i under a new URL
+      const bool copy = r * 5 < g_put_percent;  // 1 in 5: a copy of stored article i under a new URL
       Article a = make_article(n, copy ? i : n);
       auto res = st->put_article(a, make_page(n, a));
       ++puts;
@@ -264,8 +269,10 @@ nlohmann::json run_child(const char* self, const std::string& dir, const std::st
     close(pipefd[1]);
     std::string n = std::to_string(stored), c = std::to_string(cache_mb), o = std::to_string(ops),
                 b = std::to_string(new_base);
+    const std::string pp = std::to_string(g_put_percent);
     execl(self, self, "--measure", variant.c_str(), "--dir", dir.c_str(), "--stored", n.c_str(), "--cache-mb",
-          c.c_str(), "--ops", o.c_str(), "--new-base", b.c_str(), static_cast<char*>(nullptr));
+          c.c_str(), "--ops", o.c_str(), "--new-base", b.c_str(), "--put-percent", pp.c_str(),
+          static_cast<char*>(nullptr));
     _exit(127);
   }
   close(pipefd[1]);
@@ -329,12 +336,13 @@ int main(int argc, char** argv) {
     else if (a == "--fill-minutes") fill_minutes = std::stod(next());
     else if (a == "--max-gb") max_gb = std::stod(next());
     else if (a == "--keep") keep = true;
+    else if (a == "--put-percent") g_put_percent = std::clamp(std::stoi(next()), 1, 99);
     else if (a == "--measure") measure_variant = next();
     else if (a == "--stored") stored = std::stoull(next());
     else if (a == "--new-base") new_base = std::stoull(next());
     else {
       std::fprintf(stderr, "usage: %s [--stages N,N,..] [--dir DIR] [--cache-mb MB] [--pre12-cache-mb MB] [--ops N] "
-                           "[--fill-minutes M] [--max-gb G] [--keep]\n", argv[0]);
+                           "[--fill-minutes M] [--max-gb G] [--put-percent P] [--keep]\n", argv[0]);
       return 2;
     }
   }

@@ -762,23 +762,37 @@ TEST(Store, MemoryBudgetHoldsWithManyTableFiles) {
     auto st = Store::open(so, &err);
     EXPECT_TRUE(st) << err;
     if (!st) return StoreMemoryUsage{};
-    size_t found = 0, max_usage = 0;
+    size_t found = 0, max_usage = 0, max_pinned = 0, max_unpinned = 0;
     for (const auto& id : ids) {
       found += st->get(id).has_value() && st->raw_html(id, 1).has_value() && st->versions(id).size() == 1;
-      max_usage = std::max(max_usage, st->memory_usage().cache_usage);
+      const auto u = st->memory_usage();
+      max_usage = std::max(max_usage, u.cache_usage);
+      max_pinned = std::max(max_pinned, u.cache_pinned);
+      max_unpinned = std::max(max_unpinned, u.cache_usage - std::min(u.cache_usage, u.cache_pinned));
     }
     EXPECT_EQ(found, ids.size());
     auto u = st->memory_usage();
-    u.cache_usage = std::max(u.cache_usage, max_usage);
+    u.cache_usage = max_usage;
+    u.cache_pinned = max_pinned;
+    u.write_buffer_manager = max_unpinned;  // (reused as "largest unpinned usage seen")
     return u;
   };
   StoreOptions budget{path, false, kCacheMb};
   const auto now = read_all(budget);
   EXPECT_EQ(now.cache_capacity, kCacheMb << 20);
-  EXPECT_LE(now.cache_usage, now.cache_capacity);
+  // The cache is not strict (store/options.h): it goes over its capacity only by what is pinned (the L0 and
+  // top-level index/filter blocks, the table readers' charge, the block being read).
+  EXPECT_LE(now.write_buffer_manager, now.cache_capacity);
+  EXPECT_LE(now.cache_usage, now.cache_capacity + now.cache_pinned);
+  // Pinned: mostly the charges' dummy entries, reserved per family in 256 KiB steps (table readers, file
+  // metadata): ~4 MiB whatever the capacity, half of this test's small cache.
+  EXPECT_LE(now.cache_pinned, now.cache_capacity / 2) << now.cache_pinned;
+  EXPECT_LE(now.cache_usage, now.cache_capacity + now.cache_capacity / 4) << now.cache_usage;
   EXPECT_GT(now.cache_usage, now.cache_capacity / 2);  // the pages did fill it: eviction was needed
   StoreOptions pre12 = budget;
   pre12.pre12_memory_options = true;
   const auto before = read_all(pre12);
   EXPECT_LT(now.table_readers, before.table_readers);
+  std::printf("cache %zu / %zu, pinned at most %zu; table readers %zu (pre12 %zu)\n", now.cache_usage,
+              now.cache_capacity, now.cache_pinned, now.table_readers, before.table_readers);
 }
