@@ -81,7 +81,7 @@ struct StoreOptions {
   size_t block_cache_mb = 128;
   // A budget shared with other stores of the process (StoreMemory::make); null: open() makes one of
   // block_cache_mb.
-  std::shared_ptr<StoreMemory> memory;
+  std::shared_ptr<StoreMemory> memory = nullptr;
   // bench/rss_bench only: open with the options before issue 12 (store_family_options_pre12: index and filter
   // blocks outside the cache, unbounded memtables, every table file open), the baseline of the RSS figures.
   bool pre12_memory_options = false;

@@ -61,7 +61,7 @@ TEST(Config, MemoryBudget) {
   {
     baotin::testing::TempDir d("baotin-cfg-mem-store");
     std::string err;
-    auto st = Store::open({(d.path / "db").string(), false, cfg.store_memory_mb()}, &err);  // as serve and backfill
+    auto st = Store::open({.path = (d.path / "db").string(), .sync_writes = false, .block_cache_mb = cfg.store_memory_mb()}, &err);  // as serve and backfill
     ASSERT_TRUE(st) << err;
     EXPECT_EQ(st->memory_usage().cache_capacity, size_t{48} << 20);
   }

@@ -746,7 +746,7 @@ TEST(Store, MemoryBudgetHoldsWithManyTableFiles) {
   };
   for (int round = 0; round < 12; ++round) {  // each close flushes every family: a table file each
     std::string err;
-    auto st = Store::open({path, false, kCacheMb}, &err);
+    auto st = Store::open({.path = path, .sync_writes = false, .block_cache_mb = kCacheMb}, &err);
     ASSERT_TRUE(st) << err;
     for (int i = 0; i < 100; ++i) {
       auto r = st->put_article(story(round * 100 + i), "<html><body>" + noise(20000) + "</body></html>");
@@ -777,7 +777,7 @@ TEST(Store, MemoryBudgetHoldsWithManyTableFiles) {
     u.write_buffer_manager = max_unpinned;  // (reused as "largest unpinned usage seen")
     return u;
   };
-  StoreOptions budget{path, false, kCacheMb};
+  StoreOptions budget{.path = path, .sync_writes = false, .block_cache_mb = kCacheMb};
   const auto now = read_all(budget);
   EXPECT_EQ(now.cache_capacity, kCacheMb << 20);
   // The cache is not strict (store/options.h): it goes over its capacity only by what is pinned (the L0 and
