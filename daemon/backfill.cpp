@@ -101,7 +101,7 @@ int run_backfill(const BackfillOptions& opts) {
     return 2;
   }
   std::string err;
-  auto store = Store::open({cfg.data_dir, true, cfg.block_cache_mb}, &err);
+  auto store = Store::open({.path = cfg.data_dir, .sync_writes = true, .block_cache_mb = cfg.store_memory_mb()}, &err);
   if (!store) {
     std::fprintf(stderr, "backfill: cannot open store %s: %s\n(is `baotin serve` running on it? stop it or use another --data-dir)\n",
                  cfg.data_dir.c_str(), err.c_str());

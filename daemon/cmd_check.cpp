@@ -3,6 +3,7 @@
 // Exit status (README "Exit codes"): 2 when the config is invalid, i.e. when `serve` would refuse to start on it
 // (including a template name in [sites] enabled / [[feeds]] site that no template declares), or when --db names
 // no store; 1 when a template file does not load (serve runs without it) or a template is degraded; else 0.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -68,6 +69,16 @@ nlohmann::json stream_json(const Config& cfg) {
           {"credentials", n.credentials}};
 }
 
+// The memory budget as serve splits it (README "Storage", memory).
+nlohmann::json memory_json(const Config& cfg) {
+  const size_t budget = cfg.memory_budget_mb(), store = cfg.store_memory_mb();
+  return {{"budget_mb", budget},
+          {"store_mb", store},
+          {"memtables_mb", store / 4},
+          {"rest_mb", budget - std::min(budget, store)},
+          {"block_cache_mb_deprecated", cfg.block_cache_mb != 0}};
+}
+
 }  // namespace
 
 int cmd_check(const CheckArgs& args) {
@@ -126,6 +137,7 @@ int cmd_check(const CheckArgs& args) {
                        {"errors", errors_json(template_errs)}}},
         {"feeds", config_ok ? nlohmann::json(feeds.size()) : nlohmann::json(nullptr)},
         {"stream", stream_json(cfg)},
+        {"memory", config_ok ? memory_json(cfg) : nlohmann::json(nullptr)},
         {"health", hj},
         {"degraded", degraded}};
     std::cout << out.dump(2) << "\n";
@@ -149,6 +161,11 @@ int cmd_check(const CheckArgs& args) {
                 servers.c_str(), n.stream.c_str(), n.subject_prefix.c_str(), n.retention.c_str(),
                 static_cast<long long>(n.max_age_s), static_cast<long long>(n.duplicate_window_s));
   }
+  std::printf("memory: budget %zu MiB = store %zu MiB (RocksDB cache: data, index and filter blocks, memtables up to "
+              "%zu MiB) + %zu MiB for the rest of the daemon (fetcher, workers, code)%s\n",
+              cfg.memory_budget_mb(), cfg.store_memory_mb(), cfg.store_memory_mb() / 4,
+              cfg.memory_budget_mb() - std::min(cfg.memory_budget_mb(), cfg.store_memory_mb()),
+              cfg.block_cache_mb ? "; daemon.block_cache_mb is deprecated: set daemon.memory_mb" : "");
   for (const auto& t : reg.all())
     std::printf("  template %-14s rev %-3d hosts %-28s feeds %zu\n", t->name.c_str(), t->revision,
                 t->hosts.front().c_str(), t->feeds.size());

@@ -264,7 +264,7 @@ bool load_config(const std::string& path, Config& cfg, std::vector<TemplateError
   if (auto t = root["daemon"].as_table()) {
     Reader r{*t, path, errors, "daemon."};
     r.check_keys({"data_dir", "templates_dir", "workers", "metrics_listen", "metrics_allow_remote", "log_level",
-                  "log_format", "store_raw_html", "block_cache_mb"});
+                  "log_format", "store_raw_html", "memory_mb", "block_cache_mb"});
     r.get("data_dir", cfg.data_dir);
     r.get("templates_dir", cfg.templates_dir);
     r.get_int("workers", cfg.workers, 1, kMaxWorkers);
@@ -273,7 +273,17 @@ bool load_config(const std::string& path, Config& cfg, std::vector<TemplateError
     r.get("log_level", cfg.log_level);
     r.get("log_format", cfg.log_format);
     r.get("store_raw_html", cfg.store_raw_html);
+    r.get_int("memory_mb", cfg.memory_mb, 64, 1 << 20);
     r.get_int("block_cache_mb", cfg.block_cache_mb, 1, 1 << 20);
+    if (cfg.memory_mb && cfg.block_cache_mb && cfg.block_cache_mb + kMinRestOfProcessMb > cfg.memory_mb) {
+      const toml::node* n = t->get("block_cache_mb");
+      errors.push_back({path, n ? line_of(*n) : line_of(*t),
+                        "daemon.block_cache_mb: " + std::to_string(cfg.block_cache_mb) + " MiB for the store leaves " +
+                            std::to_string(cfg.memory_mb > cfg.block_cache_mb ? cfg.memory_mb - cfg.block_cache_mb : 0) +
+                            " MiB of daemon.memory_mb = " + std::to_string(cfg.memory_mb) +
+                            " for the rest of the daemon (at least " + std::to_string(kMinRestOfProcessMb) +
+                            "); block_cache_mb is deprecated: set only memory_mb"});
+    }
     static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
     if (!kLevels.count(cfg.log_level))
       errors.push_back({path, line_of(*t), "daemon.log_level: one of trace, debug, info, warn, error, critical, off"});
@@ -456,6 +466,14 @@ bool load_config(const std::string& path, Config& cfg, std::vector<TemplateError
   return errors.size() == before;
 }
 
+size_t Config::memory_budget_mb() const {
+  if (memory_mb) return memory_mb;
+  if (block_cache_mb) return block_cache_mb + kDefaultRestOfProcessMb;
+  return kDefaultMemoryMb;
+}
+
+size_t Config::store_memory_mb() const { return block_cache_mb ? block_cache_mb : memory_budget_mb() / 2; }
+
 std::vector<SettingChange> changed_settings(const Config& a, const Config& b) {
   std::vector<SettingChange> out;
   auto cmp = [&](const char* name, const auto& x, const auto& y, bool restart = false) {
@@ -474,6 +492,7 @@ std::vector<SettingChange> changed_settings(const Config& a, const Config& b) {
   cmp("daemon.log_level", a.log_level, b.log_level);
   cmp("daemon.log_format", a.log_format, b.log_format);
   cmp("daemon.store_raw_html", a.store_raw_html, b.store_raw_html);
+  cmp("daemon.memory_mb", a.memory_mb, b.memory_mb, true);
   cmp("daemon.block_cache_mb", a.block_cache_mb, b.block_cache_mb, true);
   cmp("fetch.user_agent", a.fetch.user_agent, b.fetch.user_agent);
   cmp("fetch.max_in_flight", a.fetch.max_in_flight, b.fetch.max_in_flight);

@@ -24,6 +24,9 @@ struct FeedConfig {
 };
 
 inline constexpr int kMaxWorkers = 256;
+inline constexpr size_t kDefaultMemoryMb = 256;
+inline constexpr size_t kMinRestOfProcessMb = 64;  // memory_mb - store share, at least (fetcher, workers, code)
+inline constexpr size_t kDefaultRestOfProcessMb = 128;
 
 struct Config {
   std::string path;           // file it was read from
@@ -35,7 +38,15 @@ struct Config {
   std::string log_level = "info";
   std::string log_format = "text";  // "text" (human lines) or "json" (one JSON object per line)
   bool store_raw_html = true;
-  size_t block_cache_mb = 64;  // RocksDB block cache shared by all column families
+  // Memory budget (README "Storage", memory budget). 0 = not set in the file; use the accessors.
+  size_t memory_mb = 0;       // daemon.memory_mb: what the daemon's RSS stays within
+  size_t block_cache_mb = 0;  // daemon.block_cache_mb (deprecated): the store's share of it, explicitly
+  // The budget: memory_mb, else block_cache_mb + 128 (a config of before memory_mb keeps its cache and gets
+  // the default rest), else 256.
+  size_t memory_budget_mb() const;
+  // The store's share (StoreOptions::block_cache_mb: its one cache, memtables charged to it): block_cache_mb,
+  // else half the budget.
+  size_t store_memory_mb() const;
 
   // The fetcher's settings, handed to the Fetcher as they are; the defaults are FetcherConfig's (fetch/fetcher.h),
   // declared only there. From [fetch] (user_agent, max_in_flight, per_host_concurrency, per_host_min_delay_s,
@@ -68,7 +79,8 @@ bool load_config(const std::string& path, Config& out, std::vector<TemplateError
 
 // One setting that differs between the running config and a reloaded one, by its config-file name
 // ("fetch.user_agent", "poll.min_interval_s", "feeds", ...). `needs_restart`: serve cannot apply it while
-// running (data_dir, workers, metrics_listen, metrics_allow_remote, block_cache_mb, stream.nats) and keeps the running value.
+// running (data_dir, workers, metrics_listen, metrics_allow_remote, memory_mb, block_cache_mb, stream.nats)
+// and keeps the running value.
 struct SettingChange {
   std::string name;
   bool needs_restart = false;

@@ -261,7 +261,10 @@ int run_serve(const ServeOptions& opts) {
   StoreOptions so;
   so.path = cfg.data_dir;
   so.sync_writes = true;
-  so.block_cache_mb = cfg.block_cache_mb;
+  so.block_cache_mb = cfg.store_memory_mb();  // README "Storage": the store's share of daemon.memory_mb
+  spdlog::info("memory budget {} MiB: store {} MiB (memtables up to {} MiB of it), rest of the daemon {} MiB",
+               cfg.memory_budget_mb(), cfg.store_memory_mb(), cfg.store_memory_mb() / 4,
+               cfg.memory_budget_mb() - std::min(cfg.memory_budget_mb(), cfg.store_memory_mb()));
   so.defer_dedup_rebuild = true;  // after READY=1, in the background (systemd's start timeout)
   auto store = Store::open(so, &err);
   if (!store) {
@@ -426,6 +429,7 @@ int run_serve(const ServeOptions& opts) {
             next.workers = cfg.workers;
             next.metrics_listen = cfg.metrics_listen;
             next.metrics_allow_remote = cfg.metrics_allow_remote;
+            next.memory_mb = cfg.memory_mb;
             next.block_cache_mb = cfg.block_cache_mb;
             next.stream_nats = cfg.stream_nats;
             std::vector<TemplateError> terrs;

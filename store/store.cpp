@@ -14,6 +14,7 @@
 #include <rocksdb/table.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/write_batch.h>
+#include <rocksdb/utilities/memory_util.h>
 #include <spdlog/spdlog.h>
 #include <zstd.h>
 #include <fcntl.h>
@@ -170,6 +171,26 @@ struct Store::Listener : rocksdb::EventListener {
   }
 };
 
+namespace {
+// Where index and filter blocks and table-reader memory go (store/options.h StoreMemory): partitioned index and
+// filters in the block cache at high priority, the top level of each and all of L0's pinned there, and the
+// memory RocksDB keeps outside the cache charged to it. (Before issue 12 they stayed in the table readers,
+// outside any budget: +82 B per article of RSS.)
+void set_table_memory_options(rocksdb::BlockBasedTableOptions& t) {
+  t.cache_index_and_filter_blocks = true;
+  t.cache_index_and_filter_blocks_with_high_priority = true;
+  t.pin_l0_filter_and_index_blocks_in_cache = true;
+  t.pin_top_level_index_and_filter = true;
+  t.index_type = rocksdb::BlockBasedTableOptions::kTwoLevelIndexSearch;
+  t.partition_filters = t.filter_policy != nullptr;
+  t.optimize_filters_for_memory = true;
+  using rocksdb::CacheEntryRole;
+  using Charge = rocksdb::CacheEntryRoleOptions::Decision;
+  for (auto role : {CacheEntryRole::kBlockBasedTableReader, CacheEntryRole::kFileMetadata, CacheEntryRole::kFilterConstruction})
+    t.cache_usage_options.options_overrides.insert({role, {Charge::kEnabled}});
+}
+}  // namespace
+
 rocksdb::ColumnFamilyOptions store_family_options(const std::string& name, const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::ColumnFamilyOptions o;
   const auto supported = rocksdb::GetSupportedCompressions();
@@ -193,11 +214,54 @@ rocksdb::ColumnFamilyOptions store_family_options(const std::string& name, const
   rocksdb::BlockBasedTableOptions t;
   if (name == kArticles || name == kUrls || name == kDedup || name == kFeeds)
     t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  // Index and filter blocks stay in the table readers (RocksDB's default): charged to a cache they compete with
-  // data blocks and a 64 MiB cache at a million articles made duplicate look-ups ~1.6x slower (dedup_bench).
   if (cache) t.block_cache = cache;
+  set_table_memory_options(t);
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   return o;
+}
+
+rocksdb::ColumnFamilyOptions store_family_options(const std::string& name, const StoreMemory& memory) {
+  rocksdb::ColumnFamilyOptions o = store_family_options(name, memory.cache);
+  // The WriteBufferManager flushes the largest memtable when all of them together near memtable_bytes; a
+  // family's own limit keeps one busy family from taking it all, and small arena blocks keep the eight idle
+  // memtables from each holding (and charging) a large first block.
+  o.write_buffer_size = std::clamp<size_t>(memory.memtable_bytes / 4, size_t{1} << 20, size_t{64} << 20);
+  o.arena_block_size = std::min<size_t>(o.write_buffer_size / 8, size_t{1} << 20);
+  o.max_write_buffer_number = 2;
+  return o;
+}
+
+rocksdb::ColumnFamilyOptions store_family_options_pre12(const std::string& name, const std::shared_ptr<rocksdb::Cache>& cache) {
+  rocksdb::ColumnFamilyOptions o = store_family_options(name, cache);
+  rocksdb::BlockBasedTableOptions t = *o.table_factory->GetOptions<rocksdb::BlockBasedTableOptions>();
+  const rocksdb::BlockBasedTableOptions defaults;
+  t.cache_index_and_filter_blocks = defaults.cache_index_and_filter_blocks;
+  t.pin_l0_filter_and_index_blocks_in_cache = defaults.pin_l0_filter_and_index_blocks_in_cache;
+  t.index_type = defaults.index_type;
+  t.partition_filters = defaults.partition_filters;
+  t.optimize_filters_for_memory = defaults.optimize_filters_for_memory;
+  t.cache_usage_options = defaults.cache_usage_options;
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  return o;
+}
+
+std::shared_ptr<StoreMemory> StoreMemory::make(size_t cache_mb) {
+  auto m = std::make_shared<StoreMemory>();
+  m->cache_bytes = std::max<size_t>(cache_mb, 8) << 20;
+  m->memtable_bytes = m->cache_bytes / 4;
+  rocksdb::LRUCacheOptions co;
+  co.capacity = m->cache_bytes;
+  co.strict_capacity_limit = false;  // options.h: a strict limit turns a full cache into read errors
+  co.high_pri_pool_ratio = 0.5;      // index and filter blocks (high priority) keep up to half of it
+  m->cache = rocksdb::NewLRUCache(co);
+  // Memtable memory is charged to the cache (dummy entries): what the memtables hold, data blocks cannot.
+  m->write_buffers = std::make_shared<rocksdb::WriteBufferManager>(m->memtable_bytes, m->cache, /*allow_stall=*/false);
+  return m;
+}
+
+void apply_store_memory(rocksdb::DBOptions& dbo, const StoreMemory& memory) {
+  dbo.write_buffer_manager = memory.write_buffers;
+  dbo.max_open_files = 512;  // systemd/baotin.service: LimitNOFILE=65536, and sockets need descriptors too
 }
 
 const char* put_kind_name(PutKind k) {
@@ -250,14 +314,23 @@ std::unique_ptr<Store> Store::open(const StoreOptions& opts, std::string* error)
     if (std::find(all.begin(), all.end(), n) == all.end()) all.push_back(n);
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
-  std::shared_ptr<rocksdb::Cache> cache =
-      rocksdb::NewLRUCache(std::max<size_t>(opts.block_cache_mb, 1) << 20);
-  for (const auto& n : all) descs.emplace_back(n, store_family_options(n, cache));
+  std::shared_ptr<StoreMemory> memory = opts.memory;
+  if (opts.pre12_memory_options) {
+    memory = std::make_shared<StoreMemory>();
+    memory->cache_bytes = std::max<size_t>(opts.block_cache_mb, 1) << 20;
+    memory->cache = rocksdb::NewLRUCache(memory->cache_bytes);
+    for (const auto& n : all) descs.emplace_back(n, store_family_options_pre12(n, memory->cache));
+  } else {
+    if (!memory) memory = StoreMemory::make(opts.block_cache_mb);
+    apply_store_memory(dbo, *memory);
+    for (const auto& n : all) descs.emplace_back(n, store_family_options(n, *memory));
+  }
   if (opts.raw_blob_files)
     for (auto& d : descs)
       if (d.name == kRaw) d.options.enable_blob_files = true;
 
   std::unique_ptr<Store> st(new Store());
+  st->memory_ = memory;
   st->path_ = opts.path;
   st->sync_writes_ = opts.sync_writes;
   st->group_commit_ = opts.group_commit;
@@ -420,9 +493,13 @@ std::unique_ptr<Store> Store::open_secondary(const std::string& path, const std:
   dbo.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   auto wal_log = wal_report_logger(secondary_dir, dbo);
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
-  std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(32u << 20);  // exports scan; little reuse
-  for (const auto& n : names) descs.emplace_back(n, store_family_options(n, cache));
+  // A CLI process's own budget (exports scan; little reuse). A secondary needs every table file open
+  // (max_open_files = -1); their index and filter blocks are in the cache all the same.
+  auto memory = StoreMemory::make(32);
+  for (const auto& n : names) descs.emplace_back(n, store_family_options(n, *memory));
+  dbo.write_buffer_manager = memory->write_buffers;
   std::unique_ptr<Store> st(new Store());
+  st->memory_ = memory;
   st->secondary_ = true;
   st->path_ = path;
   rocksdb::Status s = rocksdb::DB::OpenAsSecondary(dbo, path, secondary_dir, descs, &st->handles_, &st->db_);
@@ -470,9 +547,10 @@ std::unique_ptr<Store> Store::open_readonly(const std::string& path, std::string
   std::filesystem::create_directories(dbo.db_log_dir, ec);
   auto wal_log = wal_report_logger(path, dbo);
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
-  std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(32u << 20);
-  for (const auto& n : names) descs.emplace_back(n, store_family_options(n, cache));
+  auto memory = StoreMemory::make(32);
+  for (const auto& n : names) descs.emplace_back(n, store_family_options(n, *memory));
   std::unique_ptr<Store> st(new Store());
+  st->memory_ = memory;
   st->secondary_ = true;
   st->read_only_ = true;
   st->path_ = path;
@@ -517,6 +595,23 @@ bool Store::catch_up(std::string* error) {
 }
 
 Store::~Store() { close(); }
+
+StoreMemoryUsage Store::memory_usage() const {
+  StoreMemoryUsage u;
+  std::lock_guard lk(write_mu_);  // close() deletes db_ under it
+  if (!db_ || !memory_) return u;
+  u.cache_capacity = memory_->cache->GetCapacity();
+  u.cache_usage = memory_->cache->GetUsage();
+  u.cache_pinned = memory_->cache->GetPinnedUsage();
+  if (memory_->write_buffers) u.write_buffer_manager = memory_->write_buffers->memory_usage();
+  std::map<rocksdb::MemoryUtil::UsageType, uint64_t> by_type;
+  std::unordered_set<const rocksdb::Cache*> caches;  // the cache is counted above, not here
+  if (rocksdb::MemoryUtil::GetApproximateMemoryUsageByType({db_}, caches, &by_type).ok()) {
+    u.memtables = by_type[rocksdb::MemoryUtil::kMemTableTotal];
+    u.table_readers = by_type[rocksdb::MemoryUtil::kTableReadersTotal];
+  }
+  return u;
+}
 
 void Store::close() {
   std::lock_guard lk(write_mu_);

@@ -43,6 +43,17 @@ struct WriteOptions;
 namespace baotin {
 
 class DedupIndex;
+struct StoreMemory;
+
+// What the store's RocksDB holds in memory (Store::memory_usage), in bytes.
+struct StoreMemoryUsage {
+  size_t cache_capacity = 0;  // the block cache's capacity (the store's budget)
+  size_t cache_usage = 0;     // everything in or charged to the cache (rocksdb.block-cache-usage)
+  size_t cache_pinned = 0;    // of it pinned (in use) right now
+  size_t memtables = 0;       // all memtables of all families (MemoryUtil kMemTableTotal)
+  size_t table_readers = 0;   // table readers outside the cache (MemoryUtil kTableReadersTotal)
+  size_t write_buffer_manager = 0;  // what the WriteBufferManager counts (0 without one)
+};
 
 // Thrown by write operations when RocksDB fails (disk full, I/O error), on writes to a secondary
 // (read-only) instance, and for articles that cannot be stored (no URL at all).
@@ -73,9 +84,17 @@ struct StoreOptions {
   // commands open: RocksDB does not support blob files with secondary instances (Debian's 7.8.3 crashes reading
   // a blob through one). For bench/store_bench --amp and tests; values in blob files are read by every open.
   bool raw_blob_files = false;
-  // One LRU block cache for data blocks, shared by all column families. Larger caches speed up duplicate
-  // look-ups at a million articles (bench/dedup_bench).
-  size_t block_cache_mb = 64;
+  // The store's memory in MiB (README "Storage", memory budget; store/options.h StoreMemory): one LRU cache
+  // shared by all column families for data, index and filter blocks, charged with the table readers and the
+  // memtables (a quarter of it). The daemon sets it from the config (daemon.memory_mb / block_cache_mb). Larger
+  // caches speed up duplicate look-ups at a million articles (bench/dedup_bench). Ignored when `memory` is set.
+  size_t block_cache_mb = 128;
+  // A budget shared with other stores of the process (StoreMemory::make); null: open() makes one of
+  // block_cache_mb.
+  std::shared_ptr<StoreMemory> memory = nullptr;
+  // bench/rss_bench only: open with the options before issue 12 (store_family_options_pre12: index and filter
+  // blocks outside the cache, unbounded memtables, every table file open), the baseline of the RSS figures.
+  bool pre12_memory_options = false;
   WalRecovery wal_recovery = WalRecovery::Strict;
   // When the duplicate index must be rebuilt (older format, or an interrupted rebuild), open() does it before
   // returning unless this is set; then the caller runs continue_dedup_rebuild() (serve: in a background
@@ -243,6 +262,9 @@ class Store {
   // change log. Returns the problems found (empty == OK). (A damaged WAL already fails the open.)
   std::vector<std::string> verify(size_t max_problems = 100) const;
 
+  // Memory held by this store's RocksDB and its cache (shared with other stores opened with the same memory).
+  StoreMemoryUsage memory_usage() const;
+
   // Flushes memtables and closes the database. Idempotent; also done by the destructor.
   void close();
 
@@ -292,6 +314,7 @@ class Store {
   bool read_only_ = false;  // open_readonly(): no catch-up either
   bool sync_writes_ = true;
   bool group_commit_ = true;
+  std::shared_ptr<StoreMemory> memory_;  // the cache and WriteBufferManager the DB was opened with
   std::string path_;
   mutable std::mutex write_mu_;  // serialises put_article / dedup rebuild read-modify-writes and every WAL append
   std::atomic<uint64_t> last_seq_{0};     // last change-log seq written (under write_mu_; maybe not yet durable)

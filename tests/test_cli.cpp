@@ -69,6 +69,7 @@ TEST(Cli, ServeExportSigtermAndTools) {
   Cmd check = run(bin + " check --config " + quote((dir / "baotin.toml").string()));
   EXPECT_EQ(check.status, 0) << check.out;
   EXPECT_NE(check.out.find("1 templates, 2 feeds"), std::string::npos) << check.out;
+  EXPECT_NE(check.out.find("memory: budget 256 MiB = store 128 MiB"), std::string::npos) << check.out;
 
   pid_t pid = fork();
   ASSERT_GE(pid, 0);

@@ -7,6 +7,8 @@
 
 #include "daemon/config.h"
 #include "daemon/service.h"
+#include "store/store.h"
+#include "test_util.h"
 
 using namespace baotin;
 
@@ -28,7 +30,8 @@ TEST(Config, ShippedExampleIsValid) {
   reg.load_dir(cfg.templates_dir, errs);
   EXPECT_TRUE(errs.empty());
   EXPECT_FALSE(effective_feeds(cfg, reg).empty());
-  EXPECT_EQ(cfg.block_cache_mb, 64u);
+  EXPECT_EQ(cfg.memory_budget_mb(), 256u);
+  EXPECT_EQ(cfg.store_memory_mb(), 128u);
 }
 
 TEST(Config, BlockCache) {
@@ -40,6 +43,57 @@ TEST(Config, BlockCache) {
   EXPECT_FALSE(load_config(write_tmp("baotin_cfg_cache_bad.toml", "[daemon]\nblock_cache_mb = -5\n"), bad, errs));
   ASSERT_FALSE(errs.empty());
   EXPECT_NE(errs.back().message.find("block_cache_mb"), std::string::npos) << errs.back().message;
+}
+
+// daemon.memory_mb: the budget, range-checked with file:line; the store gets half of it (or the deprecated
+// block_cache_mb), which must leave the rest of the daemon 64 MiB; what reaches Store::open is that share.
+TEST(Config, MemoryBudget) {
+  Config def;
+  std::vector<TemplateError> errs;
+  ASSERT_TRUE(load_config(write_tmp("baotin_cfg_mem0.toml", "# nothing\n"), def, errs));
+  EXPECT_EQ(def.memory_budget_mb(), 256u);
+  EXPECT_EQ(def.store_memory_mb(), 128u);
+
+  Config cfg;
+  ASSERT_TRUE(load_config(write_tmp("baotin_cfg_mem.toml", "[daemon]\nmemory_mb = 96\n"), cfg, errs));
+  EXPECT_EQ(cfg.memory_budget_mb(), 96u);
+  EXPECT_EQ(cfg.store_memory_mb(), 48u);
+  {
+    baotin::testing::TempDir d("baotin-cfg-mem-store");
+    std::string err;
+    auto st = Store::open({.path = (d.path / "db").string(), .sync_writes = false, .block_cache_mb = cfg.store_memory_mb()}, &err);  // as serve and backfill
+    ASSERT_TRUE(st) << err;
+    EXPECT_EQ(st->memory_usage().cache_capacity, size_t{48} << 20);
+  }
+
+  Config old;  // a config of before memory_mb: its cache stays, the rest gets the default 128 MiB
+  ASSERT_TRUE(load_config(write_tmp("baotin_cfg_mem_old.toml", "[daemon]\nblock_cache_mb = 512\n"), old, errs));
+  EXPECT_EQ(old.store_memory_mb(), 512u);
+  EXPECT_EQ(old.memory_budget_mb(), 640u);
+
+  Config both;
+  ASSERT_TRUE(load_config(write_tmp("baotin_cfg_mem_both.toml", "[daemon]\nmemory_mb = 1024\nblock_cache_mb = 700\n"),
+                          both, errs));
+  EXPECT_EQ(both.store_memory_mb(), 700u);
+  EXPECT_EQ(both.memory_budget_mb(), 1024u);
+
+  struct Bad {
+    const char* toml;
+    int line;
+    const char* says;
+  };
+  for (const Bad& b : {Bad{"[daemon]\n\nmemory_mb = 32\n", 3, "daemon.memory_mb: 32 is out of range [64, 1048576]"},
+                       Bad{"[daemon]\nmemory_mb = 2000000\n", 2, "daemon.memory_mb: 2000000 is out of range"},
+                       Bad{"[daemon]\nmemory_mb = \"1G\"\n", 2, "daemon.memory_mb: expected an integer"},
+                       Bad{"[daemon]\nmemory_mb = 256\nblock_cache_mb = 200\n", 3,
+                           "daemon.block_cache_mb: 200 MiB for the store leaves 56 MiB of daemon.memory_mb = 256"}}) {
+    Config c;
+    errs.clear();
+    EXPECT_FALSE(load_config(write_tmp("baotin_cfg_mem_bad.toml", b.toml), c, errs)) << b.toml;
+    ASSERT_EQ(errs.size(), 1u) << b.toml;
+    EXPECT_EQ(errs[0].line, b.line) << b.toml;
+    EXPECT_NE(errs[0].message.find(b.says), std::string::npos) << errs[0].message;
+  }
 }
 
 // The fetch and poll defaults are declared once (FetcherConfig, PollPolicy) and are what an empty config gives:
@@ -254,6 +308,7 @@ TEST(Config, ChangedSettingsNameEveryKeyAndTheRestartOnes) {
       {"[daemon]\nlog_format = \"json\"\n", "daemon.log_format", false},
       {"[daemon]\nstore_raw_html = false\n", "daemon.store_raw_html", false},
       {"[daemon]\nblock_cache_mb = 256\n", "daemon.block_cache_mb", true},
+      {"[daemon]\nmemory_mb = 512\n", "daemon.memory_mb", true},
       {"[fetch]\nuser_agent = \"other/1.0\"\n", "fetch.user_agent", false},
       {"[fetch]\nmax_in_flight = 5\n", "fetch.max_in_flight", false},
       {"[fetch]\nper_host_concurrency = 5\n", "fetch.per_host_concurrency", false},
