@@ -497,3 +497,33 @@ TEST(Revisit, EmptyScheduleTurnsRevisitsOff) {
   EXPECT_EQ(h.ing->revisits_due(), 0u);
   EXPECT_EQ(h.ing->dispatch_revisits(), 0u);
 }
+
+TEST(RevisitSchedule, MetaWritesRefuseReservedKeysAndScanOnlyTheDuePrefix) {
+  Harness h("meta");
+  EXPECT_THROW(h.store->write_meta({{"last_seq", "7"}}, {}), StoreError);
+  EXPECT_THROW(h.store->write_meta({}, {"schema_version"}), StoreError);
+  RevisitSchedule sched(*h.store);
+  RevisitEntry a{"a", "http://127.0.0.1:1/bai/a-1.html", "site", "", kT0, kT0 + 10, 0, 0, "", ""};
+  RevisitEntry b = a;
+  b.id = "b";
+  b.due = kT0 + 20;
+  sched.add(b);
+  sched.add(a);
+  h.store->put_meta("template_health", "{}");  // another meta key: never read as an entry
+  h.store->write_meta({{revisit_key(kT0 + 5, "bad"), "{not json"}}, {});
+  size_t malformed = 0;
+  auto due = sched.due(kT0 + 10, 10, 100, {}, &malformed);
+  ASSERT_EQ(due.size(), 1u);  // b is not due yet; the malformed entry is dropped
+  EXPECT_EQ(due[0].id, "a");
+  EXPECT_EQ(malformed, 1u);
+  EXPECT_EQ(sched.count_due(kT0 + 100, 100), 2u);
+  EXPECT_EQ(sched.count_due(kT0 + 100, 1), 1u);  // capped
+  RevisitEntry next = a;
+  next.due = kT0 + 30;
+  next.step = 1;
+  sched.advance(a, next);
+  EXPECT_EQ(sched.count_due(kT0 + 20, 100), 1u);  // b only: a moved to +30
+  sched.advance(next, std::nullopt);
+  EXPECT_EQ(sched.count_due(kT0 + 1000, 100), 1u);
+  EXPECT_TRUE(h.store->get_meta("template_health"));
+}
