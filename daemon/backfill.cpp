@@ -140,7 +140,10 @@ int run_backfill(const BackfillOptions& opts) {
   }
 
   Metrics metrics;
-  Ingestor ing(cfg, *store, fetcher, metrics, templates);
+  // Re-visits are serve's work: a backfill starts none, and the archive pages it stores get no schedule.
+  Config ingest_cfg = cfg;
+  ingest_cfg.revisit.after_s.clear();
+  Ingestor ing(ingest_cfg, *store, fetcher, metrics, templates);
   std::atomic<size_t> done{0}, failed{0}, skipped_known{0};
   ing.set_outcome_listener([&](const IngestOutcome& o) {
     ++done;

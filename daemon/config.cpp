@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
+#include <optional>
 #include <set>
 #include <tuple>
 #include <sstream>
@@ -241,6 +243,56 @@ void read_stream_nats(const toml::table& t, const std::string& file, const std::
       if (!in) err("credentials", "cannot read '" + c.credentials + "'");
     }
   }
+// [revisit]: after = ["1h", "6h", "24h", "72h", "7d"] (or integer seconds; [] = off), per_tick, max_in_flight.
+void read_revisit(const toml::table& t, const std::string& path, RevisitPolicy& out, std::vector<TemplateError>& errors) {
+  Reader r{t, path, errors, "revisit."};
+  r.check_keys({"after", "per_tick", "max_in_flight"});
+  r.get_int("per_tick", out.per_tick, 1, 10000);
+  r.get_int("max_in_flight", out.max_in_flight, 1, 256);
+  const toml::node* n = t.get("after");
+  if (!n) return;
+  const auto* arr = n->as_array();
+  if (!arr) {
+    errors.push_back({path, line_of(*n), "revisit.after: expected a list of durations (\"1h\", \"7d\", or seconds)"});
+    return;
+  }
+  constexpr int64_t kMin = 60, kMax = 365 * 86400;
+  constexpr size_t kMaxSteps = 32;
+  std::vector<int64_t> steps;
+  for (const auto& e : *arr) {
+    std::optional<int64_t> secs;
+    std::string shown;
+    if (auto i = e.as_integer()) {
+      secs = i->get();
+      shown = std::to_string(i->get());
+    } else if (auto s = e.as_string()) {
+      shown = "'" + s->get() + "'";
+      const std::string& v = s->get();
+      static const std::map<char, int64_t> kUnit = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
+      if (v.size() >= 2 && v.size() <= 12 && kUnit.count(v.back()) &&
+          std::all_of(v.begin(), v.end() - 1, [](char c) { return c >= '0' && c <= '9'; }))
+        secs = std::stoll(v.substr(0, v.size() - 1)) * kUnit.at(v.back());
+      else {
+        errors.push_back({path, line_of(e), "revisit.after: " + shown + " is not a duration (a number followed by s, m, h or d)"});
+        continue;
+      }
+    } else {
+      errors.push_back({path, line_of(e), "revisit.after: expected durations (\"1h\", \"7d\") or integer seconds"});
+      continue;
+    }
+    if (*secs < kMin || *secs > kMax) {
+      errors.push_back({path, line_of(e), "revisit.after: " + shown + " is out of range [60 s, 365 d]"});
+      continue;
+    }
+    if (!steps.empty() && *secs <= steps.back()) {
+      errors.push_back({path, line_of(e), "revisit.after: " + shown + " must be later than the step before it"});
+      continue;
+    }
+    steps.push_back(*secs);
+  }
+  if (steps.size() > kMaxSteps)
+    errors.push_back({path, line_of(*n), "revisit.after: at most " + std::to_string(kMaxSteps) + " steps"});
+  out.after_s = std::move(steps);
 }
 
 }  // namespace
@@ -259,7 +311,8 @@ bool load_config(const std::string& path, Config& cfg, std::vector<TemplateError
   if (base.empty()) base = ".";
 
   Reader top{root, path, errors, ""};
-  top.check_keys({"daemon", "fetch", "poll", "sites", "feeds", "robots_override", "host_min_delay", "stream"});
+  top.check_keys({"daemon", "fetch", "poll", "sites", "feeds", "robots_override", "host_min_delay", "stream",
+                  "revisit"});
 
   if (auto t = root["daemon"].as_table()) {
     Reader r{*t, path, errors, "daemon."};
@@ -340,6 +393,7 @@ bool load_config(const std::string& path, Config& cfg, std::vector<TemplateError
     if (cfg.poll.max_backoff_s < cfg.poll.min_interval_s)
       errors.push_back({path, line_of(*t), "poll.max_backoff_s must not be below poll.min_interval_s"});
   }
+  if (auto t = root["revisit"].as_table()) read_revisit(*t, path, cfg.revisit, errors);
   if (auto t = root["sites"].as_table()) {
     Reader r{*t, path, errors, "sites."};
     r.check_keys({"enabled", "template_feeds"});
@@ -513,6 +567,9 @@ std::vector<SettingChange> changed_settings(const Config& a, const Config& b) {
   cmp("poll.max_new_per_poll", a.max_new_per_poll, b.max_new_per_poll);
   cmp("poll.max_queued_articles", a.max_queued_articles, b.max_queued_articles);
   cmp("poll.max_retry_after_s", a.max_retry_after_s, b.max_retry_after_s);
+  cmp("revisit.after", a.revisit.after_s, b.revisit.after_s);
+  cmp("revisit.per_tick", a.revisit.per_tick, b.revisit.per_tick);
+  cmp("revisit.max_in_flight", a.revisit.max_in_flight, b.revisit.max_in_flight);
   cmp("sites.enabled", a.sites, b.sites);
   cmp("sites.template_feeds", a.template_feeds, b.template_feeds);
   cmp("feeds", feeds_key(a.feeds), feeds_key(b.feeds));

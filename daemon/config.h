@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "daemon/poll_schedule.h"
+#include "daemon/revisit.h"
 #include "fetch/fetcher.h"
 #include "extract/template.h"
 #include "stream/nats_config.h"
@@ -62,6 +63,8 @@ struct Config {
   int max_new_per_poll = 100;          // new items queued from one poll; the rest wait for the next poll
   int max_queued_articles = 20000;     // article fetches outstanding at once, all feeds together
   double max_retry_after_s = 600;      // a server's Retry-After on an article is honoured up to this
+  // [revisit]: when new articles are fetched again to catch corrections (daemon/revisit.h).
+  RevisitPolicy revisit;
 
   // [sites] / [[feeds]]
   std::vector<std::string> sites;   // template names whose feeds are polled; empty = all templates

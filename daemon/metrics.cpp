@@ -395,6 +395,19 @@ std::string Metrics::prometheus(bool process) const {
           "max_queued_articles.",
           articles_in_flight);
   e.gauge("baotin_feeds", "Feeds configured.", feeds_total);
+  e.counter("baotin_revisits_total", "Re-visits of stored articles done (any outcome).", revisits);
+  e.counter("baotin_revisits_not_modified_total", "Re-visits answered 304 Not Modified.", revisits_not_modified);
+  e.counter("baotin_revisits_corrections_total", "Re-visits that stored a new version (the page was edited).",
+            revisits_corrections);
+  e.counter("baotin_revisits_failed_total",
+            "Re-visits that failed (transport error, HTTP error, nothing extracted); retried at the next step.",
+            revisits_failed);
+  e.counter("baotin_revisits_abandoned_total",
+            "Re-visit schedules ended because the last step kept failing.", revisits_abandoned);
+  e.counter("baotin_revisits_scheduled_total", "New articles given a re-visit schedule.", revisits_scheduled);
+  e.gauge("baotin_revisits_due", "Re-visits due and not yet dispatched (sampled every 10 s, counted up to 100000).",
+          revisits_due);
+  e.gauge("baotin_revisits_in_flight", "Re-visits being fetched or stored.", revisits_in_flight);
   e.counter("baotin_template_load_errors_total", "Template files that failed to load (start and reloads).",
             template_load_errors);
   std::lock_guard lk(mu_);

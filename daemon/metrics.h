@@ -138,6 +138,12 @@ class Metrics {
   // Template files that failed to load (at start and on each reload; a failing file on reload keeps its
   // previous version).
   std::atomic<uint64_t> template_load_errors{0};
+  // Re-visits (daemon/revisit.h): visits done (every outcome), answered 304, new versions found (corrections),
+  // failed (retried at the next step), schedules ended by failures; entries due and not yet dispatched (sampled,
+  // counted up to a cap), visits in flight.
+  std::atomic<uint64_t> revisits{0}, revisits_not_modified{0}, revisits_corrections{0}, revisits_failed{0},
+      revisits_abandoned{0}, revisits_scheduled{0};
+  std::atomic<int64_t> revisits_due{0}, revisits_in_flight{0};
 
   // Histograms (seconds). Fetch: the transfer time of requests actually made (FetchResult::seconds).
   Histogram fetch_feed_seconds{kFetchBuckets}, fetch_article_seconds{kFetchBuckets};

@@ -46,7 +46,7 @@ std::pair<DropReason, std::string> url_rule_verdict(const SiteTemplate& t, std::
 Ingestor::Ingestor(const Config& cfg, Store& store, Fetcher& fetcher, Metrics& metrics,
                    std::shared_ptr<const TemplateRegistry> templates)
     : cfg_(std::make_shared<const Config>(cfg)), store_(store), fetcher_(fetcher), metrics_(metrics),
-      pool_(cfg.workers), templates_(std::move(templates)) {}
+      pool_(cfg.workers), revisits_(store), templates_(std::move(templates)) {}
 
 std::shared_ptr<const Config> Ingestor::config() const {
   std::lock_guard lk(cfg_mu_);
@@ -381,7 +381,7 @@ void Ingestor::on_feed_result(const FeedConfig& feed, FetchResult r) {
       deferred = parsed.items.size() - i;
       break;
     }
-    switch (queue_article({link, feed.url, t ? t->name : feed.site, gen, refetch, item.published})) {
+    switch (queue_article({link, feed.url, t ? t->name : feed.site, gen, refetch, item.published, {}})) {
       case QueueResult::Queued:
         ++queued;
         if (!refetch && !item.published.empty())
@@ -497,6 +497,7 @@ Ingestor::QueueResult Ingestor::queue_article(ArticleJob job) {
     if (articles_in_flight_.count(key)) return QueueResult::InFlight;  // already being fetched
     if (articles_in_flight_.size() >= static_cast<size_t>(config()->max_queued_articles)) return QueueResult::Full;
     articles_in_flight_.insert(key);
+    ++new_per_host_[url_host(job.url)];
     if (job.batch) {
       auto it = batches_.find(job.feed);
       if (it != batches_.end() && it->second.gen == job.batch) ++it->second.pending;
@@ -510,7 +511,7 @@ Ingestor::QueueResult Ingestor::queue_article(ArticleJob job) {
 
 Ingestor::QueueResult Ingestor::ingest_url(const std::string& url, const std::string& feed, const std::string& site,
                                            bool refetch) {
-  return queue_article({url, feed, site, 0, refetch});
+  return queue_article({url, feed, site, 0, refetch, "", {}});
 }
 
 void Ingestor::fetch_article(const ArticleJob& job, int attempt) {
@@ -529,6 +530,10 @@ void Ingestor::fetch_article(const ArticleJob& job, int attempt) {
 void Ingestor::submit_article(const ArticleJob& job, int attempt) {
   FetchRequest req;
   req.url = job.url;
+  if (job.revisit) {  // conditional GET with the validators of the last fetch
+    req.etag = job.revisit->etag;
+    req.last_modified = job.revisit->last_modified;
+  }
   {
     std::lock_guard lk(mu_);
     if (auto it = feed_allow_.find(job.feed); it != feed_allow_.end()) req.allow_private = it->second;
@@ -537,7 +542,7 @@ void Ingestor::submit_article(const ArticleJob& job, int attempt) {
     const size_t bytes = r.body.size();
     {
       std::lock_guard lk(mu_);
-      --submitted_;
+      if (!job.revisit) --submitted_;  // re-visits have their own bound (max_in_flight), not kArticleSlots
       work_bytes_ += bytes;
     }
     ++metrics_.queue_work;
@@ -579,17 +584,25 @@ void Ingestor::pump() {
   }
 }
 
-void Ingestor::finish_job(const ArticleJob& job, const IngestOutcome& o, bool settled) {
+void Ingestor::finish_job(const ArticleJob& job, const IngestOutcome& o, bool settled, const FetchResult* r) {
   const std::string key = inflight_key(job.url);
   {
     std::lock_guard lk(mu_);
     articles_in_flight_.erase(key);
     if (o.stored) failed_.erase(failure_key(key));
+    if (!job.revisit)
+      if (auto h = new_per_host_.find(url_host(job.url)); h != new_per_host_.end() && --h->second == 0)
+        new_per_host_.erase(h);
   }
   --metrics_.articles_in_flight;
   batch_item_done(job.feed, job.batch, settled);
+  IngestOutcome out = o;
+  if (job.revisit) {
+    out.revisit = true;
+    revisit_finished(job, o, r);
+  }
   try {
-    report(o);
+    report(out);
   } catch (const std::exception& e) {
     spdlog::error("outcome listener: {}", e.what());
   }
@@ -634,6 +647,149 @@ void Ingestor::tick() {
     done_one();
   }
   pump();
+  if (!accepting_) return;
+  try {
+    dispatch_revisits();
+    if (monotonic_seconds() - last_due_sample_ >= 10) revisits_due();
+  } catch (const std::exception& e) {  // a store read error: new articles go on; tried again next tick
+    spdlog::error("revisit: {}", e.what());
+  }
+}
+
+size_t Ingestor::revisits_in_flight() const {
+  std::lock_guard lk(mu_);
+  return revisits_in_flight_.size();
+}
+
+size_t Ingestor::revisits_due(size_t cap) {
+  const size_t n = revisits_.count_due(now(), cap);
+  metrics_.revisits_due = static_cast<int64_t>(n);
+  last_due_sample_ = monotonic_seconds();
+  return n;
+}
+
+size_t Ingestor::dispatch_revisits() {
+  const auto cfg = config();
+  const RevisitPolicy& pol = cfg->revisit;
+  if (!accepting_ || pol.after_s.empty()) return 0;
+  std::set<std::string> busy_keys;
+  std::unordered_map<std::string, size_t> busy_hosts;
+  size_t room;
+  {
+    std::lock_guard lk(mu_);
+    // New articles first: none while a new article waits for a fetch slot.
+    if (!waiting_.empty()) return 0;
+    const size_t cap = static_cast<size_t>(pol.max_in_flight);
+    if (revisits_in_flight_.size() >= cap) return 0;
+    room = std::min(cap - revisits_in_flight_.size(), static_cast<size_t>(pol.per_tick));
+    busy_keys = revisits_in_flight_;
+    busy_hosts = new_per_host_;
+  }
+  size_t malformed = 0;
+  auto due = revisits_.due(
+      now(), room, room * 8 + 64,
+      [&](const RevisitEntry& e) {
+        // A host with a new article queued or fetching is left alone; so is an entry already in flight.
+        return !busy_keys.count(revisit_key(e.due, e.id)) && !busy_hosts.count(url_host(e.url));
+      },
+      &malformed);
+  size_t started = 0;
+  for (auto& e : due) {
+    const std::string key = inflight_key(e.url);
+    {
+      std::lock_guard lk(mu_);
+      if (!accepting_) break;
+      if (articles_in_flight_.count(key) || new_per_host_.count(url_host(e.url))) continue;  // a feed took it meanwhile
+      articles_in_flight_.insert(key);
+      revisits_in_flight_.insert(revisit_key(e.due, e.id));
+    }
+    ++metrics_.articles_in_flight;
+    ++metrics_.revisits_in_flight;
+    ++outstanding_;  // released by submit_article's pool job
+    ArticleJob job{e.url, e.feed, e.site, 0, true, "", {}};
+    spdlog::debug("revisit {}: step {} ({}s after first seen){}", redact_url(e.url), e.step + 1, e.due - e.first_seen,
+                  e.etag.empty() && e.last_modified.empty() ? "" : ", conditional");
+    job.revisit = std::make_shared<const RevisitEntry>(std::move(e));
+    submit_article(job, 0);
+    ++started;
+  }
+  return started;
+}
+
+void Ingestor::schedule_revisits(const ArticleJob& job, const std::string& id, const FetchResult& r) {
+  const auto cfg = config();
+  if (cfg->revisit.after_s.empty() || job.revisit || id.empty()) return;
+  RevisitEntry e;
+  e.id = id;
+  e.url = job.url;
+  e.site = job.site;
+  e.feed = job.feed;
+  e.first_seen = now();
+  e.step = 0;
+  e.due = e.first_seen + cfg->revisit.after_s.front();
+  e.etag = r.etag;
+  e.last_modified = r.last_modified;
+  try {
+    revisits_.add(e);
+    ++metrics_.revisits_scheduled;
+  } catch (const std::exception& ex) {
+    spdlog::error("article {}: re-visit schedule not stored: {}", redact_url(job.url), ex.what());
+  }
+}
+
+void Ingestor::revisit_finished(const ArticleJob& job, const IngestOutcome& o, const FetchResult* r) {
+  const RevisitEntry& cur = *job.revisit;
+  // Leaves the in-flight set only once the store holds the next entry, so that no dispatch meanwhile picks the
+  // old one again.
+  struct Release {
+    Ingestor* self;
+    std::string key;
+    ~Release() {
+      {
+        std::lock_guard lk(self->mu_);
+        self->revisits_in_flight_.erase(key);
+      }
+      --self->metrics_.revisits_in_flight;
+    }
+  } release{this, revisit_key(cur.due, cur.id)};
+  // Stopping: the entry stays as it is and is visited after the restart.
+  if (!accepting_) return;
+  ++metrics_.revisits;
+  const bool not_modified = r && r->not_modified;
+  const bool ok = not_modified || o.stored || o.kind == "unchanged";
+  if (not_modified) ++metrics_.revisits_not_modified;
+  if (o.kind == "updated") ++metrics_.revisits_corrections;
+  if (!ok) ++metrics_.revisits_failed;
+  const int64_t now = this->now();
+  const auto cfg = config();
+  std::optional<RevisitEntry> next = cur;
+  next->failures = ok ? 0 : cur.failures + 1;
+  if (ok && r && r->ok() && (!r->etag.empty() || !r->last_modified.empty())) {
+    next->etag = r->etag;
+    next->last_modified = r->last_modified;
+  }
+  if (auto step = next_revisit_step(cfg->revisit.after_s, cur.first_seen, cur.step, now)) {
+    next->step = *step;
+    next->due = cur.first_seen + cfg->revisit.after_s[*step];
+  } else if (!ok && next->failures <= RevisitPolicy::kLastStepRetries) {
+    next->due = now + RevisitPolicy::kLastStepRetryS;  // the last step failed: tried again later
+  } else {
+    if (!ok) {
+      ++metrics_.revisits_abandoned;
+      spdlog::warn("revisit {}: last step failed {} times ({}), schedule ended", redact_url(cur.url), next->failures,
+                   o.error);
+    }
+    next.reset();
+  }
+  if (!ok)
+    spdlog::warn("revisit {}: failed ({}){}", redact_url(cur.url), o.error,
+                 next ? ", tried again in " + std::to_string(next->due - now) + "s" : std::string());
+  try {
+    revisits_.advance(cur, next);
+  } catch (const std::exception& ex) {
+    // The old entry stays: visited again at the next tick (nothing lost).
+    spdlog::error("revisit {}: schedule not updated: {}", redact_url(cur.url), ex.what());
+  }
 }
 
 std::string Ingestor::shutdown_summary() const {
@@ -650,13 +806,22 @@ void Ingestor::on_article_result(const ArticleJob& job, int attempt, FetchResult
   // `settled`: the item needs nothing more from its feed (stored, unchanged, or failed for good).
   auto finish_url = [&](IngestOutcome o, bool settled) {
     finished = true;
-    finish_job(job, o, settled);
+    finish_job(job, o, settled, &r);
   };
   if (!accepting_) {
     // Shutting down: a fetched page or a cancelled transfer is not processed now. Counted, not logged
     // one by one; the item is rediscovered on the next run (its feed's validators were not committed).
     ++dropped_at_shutdown_;
     return finish_url({url, false, "failed", "not processed: the daemon is stopping"}, false);
+  }
+  if (job.revisit) {
+    // A re-visit: 304 = unchanged (nothing parsed or written); any failure waits for the next step (no retries
+    // here, no pause of the URL for the feeds).
+    if (r.not_modified) return finish_url({url, false, "unchanged", ""}, true);
+    if (!r.ok() && !r.too_large) {
+      std::string err = r.error.empty() ? "HTTP " + std::to_string(r.status) : redact_url(r.error);
+      return finish_url({url, false, "failed", err}, true);
+    }
   }
   if (r.blocked_by_robots) {  // a real Disallow (an unreachable robots.txt is robots_unavailable: transient)
     ++metrics_.fetch_robots_blocked;
@@ -759,13 +924,17 @@ void Ingestor::on_article_result(const ArticleJob& job, int attempt, FetchResult
   }
   switch (res.kind) {
     case PutKind::New:
+      schedule_revisits(job, res.id, r);
       ++metrics_.articles_new;
       if (published) metrics_.observe_publish_delay(now(), *published);  // the injected clock
       if (claimed_future) ++metrics_.published_in_future;
       break;
     case PutKind::Updated: ++metrics_.articles_updated; break;
     case PutKind::Unchanged: ++metrics_.articles_unchanged; break;
-    case PutKind::Duplicate: ++metrics_.articles_duplicate; break;
+    case PutKind::Duplicate:
+      schedule_revisits(job, res.id, r);
+      ++metrics_.articles_duplicate;
+      break;
   }
   spdlog::info("article {}: {} (id {}, version {}{}{})", redact_url(url), put_kind_name(res.kind), res.id, res.version,
                res.duplicate_of.empty() ? "" : ", duplicate of " + res.duplicate_of,

@@ -21,6 +21,7 @@
 #include "daemon/metrics.h"
 #include "core/clock.h"
 #include "daemon/poll_schedule.h"
+#include "daemon/revisit.h"
 #include "daemon/worker_pool.h"
 #include "fetch/fetcher.h"
 #include "feed/feed.h"
@@ -40,6 +41,7 @@ struct IngestOutcome {
   bool stored = false;
   std::string kind;   // new | updated | unchanged | duplicate | failed | skipped
   std::string error;
+  bool revisit = false;  // a scheduled re-visit (daemon/revisit.h), not a feed item
 };
 
 class Ingestor {
@@ -64,8 +66,17 @@ class Ingestor {
   // Feeds (of `feeds`) whose next poll time has come and that are not being polled now.
   std::vector<FeedConfig> due_feeds(const std::vector<FeedConfig>& feeds, int64_t now);
 
-  // Runs delayed retries that are due. Called by the scheduler loop.
+  // Runs delayed retries that are due, then dispatches due re-visits (dispatch_revisits). Called by the
+  // scheduler loop.
   void tick();
+  // Re-visits (README "Re-visits"): starts fetches of re-visits that are due by the injected clock, at a lower
+  // priority than new articles: nothing while a new article waits for a fetch slot, none of a host that has a new
+  // article queued or fetching, at most [revisit] per_tick per call and max_in_flight at once. Returns how many
+  // were started.
+  size_t dispatch_revisits();
+  size_t revisits_in_flight() const;
+  // Entries due now (counted up to `cap`); also sets the baotin_revisits_due gauge.
+  size_t revisits_due(size_t cap = 100000);
   // Blocks until no work is outstanding (polls, fetches, extractions, pending retries).
   // Returns false on timeout (seconds <= 0: wait forever).
   bool wait_idle(double seconds = 0);
@@ -107,6 +118,7 @@ class Ingestor {
     uint64_t batch = 0;  // Batch::gen of the poll that queued it (0: not from a poll)
     bool refetch = false;
     std::string feed_published;  // the feed item's date (used when the page shows none)
+    std::shared_ptr<const RevisitEntry> revisit;  // set for a re-visit: its schedule entry
   };
   // Recently failed article URLs (canonical form): not re-queued before retry_at.
   struct FailedUrl {
@@ -127,7 +139,12 @@ class Ingestor {
   void submit_article(const ArticleJob& job, int attempt);
   void pump();
   // The end of an article job, whatever its outcome: in-flight entry, metrics, listener, its poll's batch.
-  void finish_job(const ArticleJob& job, const IngestOutcome& o, bool settled);
+  // `r`: the fetch result when there is one (a re-visit's next schedule entry keeps its validators).
+  void finish_job(const ArticleJob& job, const IngestOutcome& o, bool settled, const FetchResult* r = nullptr);
+  // A new article's first re-visit entry (after it was stored as new or duplicate).
+  void schedule_revisits(const ArticleJob& job, const std::string& id, const FetchResult& r);
+  // A re-visit ended: its entry is replaced by the next step's (or removed), unless the daemon is stopping.
+  void revisit_finished(const ArticleJob& job, const IngestOutcome& o, const FetchResult* r);
   static std::string inflight_key(const std::string& url);
   static uint64_t failure_key(const std::string& inflight_key);
   QueueResult queue_article(ArticleJob job);
@@ -152,6 +169,7 @@ class Ingestor {
   Fetcher& fetcher_;
   Metrics& metrics_;
   WorkerPool pool_;
+  RevisitSchedule revisits_;
   std::atomic<bool> accepting_{true};
   std::atomic<uint64_t> dropped_at_shutdown_{0};
 
@@ -168,6 +186,9 @@ class Ingestor {
   std::deque<std::pair<ArticleJob, int>> waiting_;  // admitted jobs not yet submitted (job, attempt)
   size_t submitted_ = 0;   // article fetches submitted to the fetcher and not yet answered
   size_t work_bytes_ = 0;  // bodies of fetched pages waiting for or in a worker
+  std::set<std::string> revisits_in_flight_;  // schedule keys of re-visits being fetched or stored
+  std::unordered_map<std::string, size_t> new_per_host_;  // host -> new-article jobs queued or fetching
+  double last_due_sample_ = -1e300;  // monotonic time the due gauge was last sampled
   std::map<std::string, std::vector<std::string>> feed_allow_;  // feed URL -> network-policy allow entries
   std::multimap<double, std::function<void()>> delayed_;  // monotonic seconds -> task
   std::mt19937_64 rng_{std::random_device{}()};

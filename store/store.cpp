@@ -1157,4 +1157,34 @@ void Store::put_meta(const std::string& key, const std::string& value) {
 
 std::optional<std::string> Store::get_meta(const std::string& key) const { return get_raw(meta_, key); }
 
+void Store::write_meta(const std::vector<std::pair<std::string, std::string>>& puts,
+                       const std::vector<std::string>& deletes) {
+  require_writable("write_meta");
+  rocksdb::WriteBatch batch;
+  for (const auto& [k, v] : puts) {
+    if (reserved_meta(k)) throw StoreError("write_meta: key '" + k + "' is reserved");
+    batch.Put(meta_, k, v);
+  }
+  for (const auto& k : deletes) {
+    if (reserved_meta(k)) throw StoreError("write_meta: key '" + k + "' is reserved");
+    batch.Delete(meta_, k);
+  }
+  if (batch.Count() == 0) return;
+  rocksdb::WriteOptions wo;
+  wo.sync = sync_writes_;
+  write_or_throw(wo, batch);
+}
+
+void Store::scan_meta(const std::string& from, const std::string& to,
+                      const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  if (!db_) return;
+  rocksdb::ReadOptions ro;
+  const rocksdb::Slice upper(to);
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, meta_));
+  for (it->Seek(from); it->Valid(); it->Next())
+    if (!fn(it->key().ToStringView(), it->value().ToStringView())) break;
+  if (!it->status().ok()) throw StoreError("store read failed: " + status_text(it->status()));
+}
+
 }  // namespace baotin

@@ -249,6 +249,12 @@ class Store {
   // Free-form metadata. Keys "schema_version", "last_seq" and "dedup_index_format" are reserved (StoreError).
   void put_meta(const std::string& key, const std::string& value);
   std::optional<std::string> get_meta(const std::string& key) const;
+  // `meta` keys under a caller's own prefix (the re-visit schedule, daemon/revisit.h): puts and deletes in one
+  // atomic batch (reserved keys refused), and an ordered scan of the keys in [from, to) (`fn` returns false to
+  // stop). Throws StoreError on a write or read failure.
+  void write_meta(const std::vector<std::pair<std::string, std::string>>& puts, const std::vector<std::string>& deletes);
+  void scan_meta(const std::string& from, const std::string& to,
+                 const std::function<bool(std::string_view key, std::string_view value)>& fn) const;
 
   // Secondary only: applies the primary's new writes. Returns false (and *error) on failure.
   bool catch_up(std::string* error = nullptr);
