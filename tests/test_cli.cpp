@@ -371,11 +371,13 @@ TEST(Cli, ReadOnlyCommandsBesideARunningDaemonWithBlobFiles) {
   baotin::testing::TempDir dir("baotin-cli-blobs");
   const std::string db = (dir.path / "db").string();
   const std::string bin = BAOTIN_BINARY;
-  const std::string page = "<html><body>" + std::string(4000, 'p') + "</body></html>";  // > min_blob_size
+  auto page = [](int n) {  // compressed well above the blob threshold (512 bytes)
+    return "<html><body><p>" + baotin::testing::vn_words(n * 17 + 3, 2000) + "</p></body></html>";
+  };
   {
     auto st = baotin::Store::open({db}, nullptr);
     ASSERT_TRUE(st);
-    for (int i = 0; i < 10; ++i) st->put_article(fault_article(i), page);
+    for (int i = 0; i < 10; ++i) st->put_article(fault_article(i), page(i));
   }  // flushed: the pages are in a blob file
   bool blob = false;
   for (const auto& e : std::filesystem::directory_iterator(db)) blob |= e.path().extension() == ".blob";
@@ -384,7 +386,7 @@ TEST(Cli, ReadOnlyCommandsBesideARunningDaemonWithBlobFiles) {
   ASSERT_TRUE(st);
   baotin::Article v2 = fault_article(3);
   v2.title += " (cập nhật)";
-  const auto r = st->put_article(v2, page + "v2");  // unflushed: WAL and memtable
+  const auto r = st->put_article(v2, page(30));  // unflushed: WAL and memtable
   ASSERT_EQ(r.version, 2u);
   st->put_feed_state("https://cli-faults.test/rss", R"({"url":"https://cli-faults.test/rss"})");
   // (Store::in_use is false in this process: POSIX locks are per process; the commands below see the lock.)
