@@ -101,7 +101,10 @@ int run_backfill(const BackfillOptions& opts) {
     return 2;
   }
   std::string err;
-  auto store = Store::open({.path = cfg.data_dir, .sync_writes = true, .block_cache_mb = cfg.store_memory_mb()}, &err);
+  StoreOptions so;  // the daemon's defaults (raw pages in blob files); named fields, not positional
+  so.path = cfg.data_dir;
+  so.block_cache_mb = cfg.store_memory_mb();
+  auto store = Store::open(so, &err);
   if (!store) {
     std::fprintf(stderr, "backfill: cannot open store %s: %s\n(is `baotin serve` running on it? stop it or use another --data-dir)\n",
                  cfg.data_dir.c_str(), err.c_str());

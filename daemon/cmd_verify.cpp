@@ -17,17 +17,22 @@ namespace {
 // The report on stdout: text lines and a summary, or with --json one object
 //   {"db": PATH, "consistent": BOOL, "last_seq": N|null, "salvaged_wal": BOOL, "problems": [STRING...]}
 // (last_seq is null when the store could not be opened).
-int report(const VerifyArgs& args, const std::vector<std::string>& problems, std::optional<uint64_t> last_seq) {
+// raw_checked false: the store was checked through a secondary (a running daemon), which cannot read raw pages.
+int report(const VerifyArgs& args, const std::vector<std::string>& problems, std::optional<uint64_t> last_seq,
+           bool raw_checked = true) {
   const bool ok = problems.empty();
   if (args.json) {
     nlohmann::json j{{"db", args.db},
                      {"consistent", ok},
                      {"last_seq", last_seq ? nlohmann::json(*last_seq) : nlohmann::json(nullptr)},
                      {"salvaged_wal", args.salvage_wal},
+                     {"raw_pages_checked", raw_checked},
                      {"problems", problems}};
     std::cout << j.dump(2) << "\n";
   } else {
     for (const auto& p : problems) std::printf("%s\n", p.c_str());
+    if (!raw_checked)
+      std::printf("raw pages: checked only with the daemon stopped (RocksDB secondaries cannot read blob files)\n");
     if (!last_seq)
       std::printf("%s: PROBLEMS FOUND (cannot open)\n", args.db.c_str());
     else
@@ -81,7 +86,7 @@ int cmd_verify(const VerifyArgs& args) {
     store = open_reader(db);
   }
   if (!store) return 1;
-  return run_on_store("verify", *store, [&](Store& s) { return report(args, s.verify(), s.last_seq()); });
+  return run_on_store("verify", *store, [&](Store& s) { return report(args, s.verify(), s.last_seq(), s.raw_pages_readable()); });
 }
 
 }  // namespace baotin::cli

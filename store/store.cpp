@@ -197,10 +197,9 @@ rocksdb::ColumnFamilyOptions store_family_options(const std::string& name, const
   auto has = [&](rocksdb::CompressionType t) { return std::find(supported.begin(), supported.end(), t) != supported.end(); };
   if (name == kRaw) {
     o.compression = rocksdb::kNoCompression;  // values are zstd frames already
-    // Blob files (integrated BlobDB) would keep raw pages out of compaction, but RocksDB does not support them
-    // with secondary instances (the read-only commands' open; 7.8.3 crashes reading a blob through one), so
-    // they are off unless StoreOptions::raw_blob_files (bench/store_bench --amp). Values inline in SSTs and in
-    // blob files are read alike.
+    // Blob files (integrated BlobDB) keep raw pages out of compaction; Store::open turns them on unless
+    // StoreOptions::raw_blob_files is false. They only decide where new values go: values inline in SSTs and in
+    // blob files are read alike. Secondaries never open this family (RocksDB does not support blob files there).
     o.enable_blob_files = false;
     o.min_blob_size = 512;
     o.blob_file_size = 256u << 20;
@@ -492,6 +491,9 @@ std::unique_ptr<Store> Store::open_secondary(const std::string& path, const std:
   // The same WAL recovery as the primary's open (verify and serve agree): a damaged record fails the open.
   dbo.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   auto wal_log = wal_report_logger(secondary_dir, dbo);
+  // Every family but `raw`: RocksDB secondaries do not support blob files (7.8.3's ReactiveVersionSet hands
+  // BlobSource references to temporary db_id strings: reading a blob crashes). OpenAsSecondary takes a subset.
+  names.erase(std::remove(names.begin(), names.end(), std::string(kRaw)), names.end());
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
   // A CLI process's own budget (exports scan; little reuse). A secondary needs every table file open
   // (max_open_files = -1); their index and filter blocks are in the cache all the same.
@@ -1057,6 +1059,9 @@ std::optional<std::string> Store::version_json(const std::string& id, uint32_t v
 }
 
 std::optional<std::string> Store::raw_html(const std::string& id, uint32_t v) const {
+  if (db_ && !raw_)
+    throw StoreError("raw pages cannot be read through a secondary instance (RocksDB secondaries cannot read blob "
+                     "files); stop the daemon and open the store read-only");
   auto raw = get_raw(raw_, version_key(id, v));
   if (!raw) return std::nullopt;
   auto html = zstd_decompress(*raw);

@@ -80,10 +80,11 @@ struct StoreOptions {
   // With sync_writes: concurrent writers share one WAL fsync (group commit). false = the former behaviour, one
   // fsync per write under the write lock (bench/store_bench compares the two).
   bool group_commit = true;
-  // Raw pages in RocksDB blob files (integrated BlobDB), out of compaction. NOT for a store that read-only
-  // commands open: RocksDB does not support blob files with secondary instances (Debian's 7.8.3 crashes reading
-  // a blob through one). For bench/store_bench --amp and tests; values in blob files are read by every open.
-  bool raw_blob_files = false;
+  // Raw pages in RocksDB blob files (integrated BlobDB), out of compaction (the default for every writer). RocksDB
+  // does not support blob files with secondary instances (Debian's 7.8.3 crashes reading a blob through one), so
+  // open_secondary() leaves the `raw` family out; open() and open_readonly() read inline and blob values alike.
+  // false: new raw pages stay inline in the SSTs (the former layout; bench/store_bench --amp compares the two).
+  bool raw_blob_files = true;
   // The store's memory in MiB (README "Storage", memory budget; store/options.h StoreMemory): one LRU cache
   // shared by all column families for data, index and filter blocks, charged with the table readers and the
   // memtables (a quarter of it). The daemon sets it from the config (daemon.memory_mb / block_cache_mb). Larger
@@ -161,7 +162,9 @@ class Store {
   static std::unique_ptr<Store> open(const StoreOptions& opts, std::string* error);
   // Read-only view that can run while the daemon holds the store open (RocksDB secondary instance).
   // `secondary_dir` is a private scratch directory for the secondary's info log (created if missing).
-  // Call catch_up() to see writes the primary made after the open.
+  // Call catch_up() to see writes the primary made after the open. The `raw` family (raw pages, in blob files)
+  // is not opened: RocksDB secondaries cannot read blob files, so raw_html() throws and verify() skips raw pages
+  // (raw_pages_readable() is false).
   static std::unique_ptr<Store> open_secondary(const std::string& path, const std::string& secondary_dir,
                                                std::string* error);
 
@@ -191,7 +194,10 @@ class Store {
   std::optional<std::string> id_for_url(const std::string& url) const;  // any alias or canonical
   std::vector<Article> versions(const std::string& id) const;            // oldest first
   std::optional<Article> version(const std::string& id, uint32_t version) const;
+  // Throws StoreError through a secondary (see open_secondary()).
   std::optional<std::string> raw_html(const std::string& id, uint32_t version) const;
+  // false for a secondary: raw pages cannot be read (nor checked by verify()) while the daemon runs.
+  bool raw_pages_readable() const { return raw_ != nullptr; }
   // The stored JSON text of one version, unparsed (fast path for JSONL export).
   std::optional<std::string> version_json(const std::string& id, uint32_t version) const;
 

@@ -240,8 +240,9 @@ std::vector<std::string> Store::verify(size_t max_problems) const {
     }
     read_error("versions", *it);
   }
-  // Raw pages: belong to a stored version and decompress.
-  {
+  // Raw pages: belong to a stored version and decompress. Not through a secondary, which does not open the `raw`
+  // family (RocksDB secondaries cannot read blob files): `verify` says so, see raw_pages_readable().
+  if (raw_) {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, raw_));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       auto key = versioned_key(it->key().ToStringView(), "raw");

@@ -365,6 +365,64 @@ TEST(Cli, ExportAndVerifyReportStorageDamage) {
       << ver_json.out;
 }
 
+// Raw pages are in blob files (the default); RocksDB secondaries cannot read them (Debian's 7.8.3 crashed trying),
+// so the read-only commands' secondary leaves the raw family out. With the "daemon" (a primary open in this
+// process, holding the store's lock) running, every read-only command works and `verify` says that raw pages
+// are checked only with the daemon stopped; stopped, `verify` reads them.
+TEST(Cli, ReadOnlyCommandsBesideARunningDaemonWithBlobFiles) {
+  baotin::testing::TempDir dir("baotin-cli-blobs");
+  const std::string db = (dir.path / "db").string();
+  const std::string bin = BAOTIN_BINARY;
+  auto page = [](int n) {  // compressed well above the blob threshold (512 bytes)
+    return "<html><body><p>" + baotin::testing::vn_words(n * 17 + 3, 2000) + "</p></body></html>";
+  };
+  {
+    auto st = baotin::Store::open({db}, nullptr);
+    ASSERT_TRUE(st);
+    for (int i = 0; i < 10; ++i) st->put_article(fault_article(i), page(i));
+  }  // flushed: the pages are in a blob file
+  bool blob = false;
+  for (const auto& e : std::filesystem::directory_iterator(db)) blob |= e.path().extension() == ".blob";
+  ASSERT_TRUE(blob);
+  auto st = baotin::Store::open({db}, nullptr);
+  ASSERT_TRUE(st);
+  baotin::Article v2 = fault_article(3);
+  v2.title += " (cập nhật)";
+  const auto r = st->put_article(v2, page(30));  // unflushed: WAL and memtable
+  ASSERT_EQ(r.version, 2u);
+  st->put_feed_state("https://cli-faults.test/rss", R"({"url":"https://cli-faults.test/rss"})");
+  // (Store::in_use is false in this process: POSIX locks are per process; the commands below see the lock.)
+
+  Cmd exp = run(bin + " export --db " + quote(db) + " --format jsonl");
+  EXPECT_EQ(exp.status, 0) << exp.out;
+  EXPECT_EQ(count_lines(exp.out), 10u) << exp.out;
+  EXPECT_NE(exp.out.find("(cập nhật)"), std::string::npos) << exp.out;
+  Cmd diff = run(bin + " diff --db " + quote(db) + " " + r.id);
+  EXPECT_EQ(diff.status, 0) << diff.out;
+  EXPECT_NE(diff.out.find("cập nhật"), std::string::npos) << diff.out;
+  Cmd feeds = run(bin + " feeds --db " + quote(db));
+  EXPECT_EQ(feeds.status, 0) << feeds.out;
+  EXPECT_NE(feeds.out.find("cli-faults.test/rss"), std::string::npos) << feeds.out;
+  const std::string note =
+      "raw pages: checked only with the daemon stopped (RocksDB secondaries cannot read blob files)";
+  Cmd ver = run(bin + " verify --db " + quote(db));
+  EXPECT_EQ(ver.status, 0) << ver.out;
+  EXPECT_NE(ver.out.find(note), std::string::npos) << ver.out;
+  EXPECT_NE(ver.out.find("consistent"), std::string::npos) << ver.out;
+  Cmd ver_json = run(bin + " verify --json --db " + quote(db));
+  EXPECT_EQ(ver_json.status, 0) << ver_json.out;
+  auto vj = nlohmann::json::parse(ver_json.out);
+  EXPECT_EQ(vj["consistent"], true);
+  EXPECT_EQ(vj["raw_pages_checked"], false);
+
+  st.reset();  // the daemon stops
+  Cmd stopped = run(bin + " verify --db " + quote(db));
+  EXPECT_EQ(stopped.status, 0) << stopped.out;
+  EXPECT_EQ(stopped.out.find(note), std::string::npos) << stopped.out;
+  auto sj = nlohmann::json::parse(run(bin + " verify --json --db " + quote(db)).out);
+  EXPECT_EQ(sj["raw_pages_checked"], true);
+}
+
 TEST(Cli, VerifyRefusesDamagedWalAndSalvages) {
   baotin::testing::TempDir dir("baotin-cli-wal");
   const std::string db = (dir.path / "db").string();

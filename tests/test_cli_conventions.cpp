@@ -377,6 +377,7 @@ TEST(CliConventions, VerifyJson) {
   EXPECT_TRUE(j["problems"].is_array() && j["problems"].empty());
   EXPECT_GT(j["last_seq"].get<uint64_t>(), 0u);
   EXPECT_EQ(j["salvaged_wal"], false);
+  EXPECT_EQ(j["raw_pages_checked"], true);  // no daemon: a read-only open reads raw pages
   // A store that does not open (its CURRENT names a missing manifest): exit 1, the problem in the document.
   std::ofstream(fs::path(db) / "CURRENT", std::ios::trunc) << "MANIFEST-999999\n";
   Cmd broken = baotin_cmd("verify --json --db " + quote(db));
