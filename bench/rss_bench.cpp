@@ -47,6 +47,7 @@
 
 #include "store/options.h"
 #include "store/store.h"
+#include "bench/words.h"
 
 using namespace baotin;
 namespace fs = std::filesystem;
@@ -55,25 +56,7 @@ namespace {
 
 const char* kFamilies[] = {"default", "articles", "versions", "urls", "feeds", "raw", "changes", "dedup", "meta"};
 
-// Syllables from onset x rhyme, seeded: unrelated articles share about as few shingles as real ones do.
-std::string words(uint64_t seed, int n) {
-  static const char* kOnset[] = {"", "b", "c", "ch", "d", "đ", "g", "gi", "h", "kh", "l", "m", "n", "ng",
-                                 "nh", "ph", "qu", "r", "s", "t", "th", "tr", "v", "x"};
-  static const char* kRhyme[] = {"a", "à", "á", "ả", "ã", "ạ", "an", "ang", "anh", "ao", "ay", "âm", "ân", "ất",
-                                 "e", "em", "en", "ê", "ên", "i", "im", "in", "inh", "o", "oa", "oan", "ong",
-                                 "ô", "ông", "ơ", "ơn", "u", "um", "un", "ung", "ư", "ươ", "ương", "uy", "ưu"};
-  uint64_t x = seed * 0x9E3779B97F4A7C15ull | 1;
-  std::string s;
-  for (int i = 0; i < n; ++i) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    if (i) s += ' ';
-    s += kOnset[x % (sizeof kOnset / sizeof *kOnset)];
-    s += kRhyme[(x >> 20) % (sizeof kRhyme / sizeof *kRhyme)];
-  }
-  return s;
-}
+using baotin::bench::words;
 
 std::vector<std::string> g_pages;  // real pages of the corpus
 

@@ -243,6 +243,8 @@ void read_stream_nats(const toml::table& t, const std::string& file, const std::
       if (!in) err("credentials", "cannot read '" + c.credentials + "'");
     }
   }
+}
+
 // [revisit]: after = ["1h", "6h", "24h", "72h", "7d"] (or integer seconds; [] = off), per_tick, max_in_flight.
 void read_revisit(const toml::table& t, const std::string& path, RevisitPolicy& out, std::vector<TemplateError>& errors) {
   Reader r{t, path, errors, "revisit."};

@@ -403,7 +403,8 @@ std::string Metrics::prometheus(bool process) const {
             "Re-visits that failed (transport error, HTTP error, nothing extracted); retried at the next step.",
             revisits_failed);
   e.counter("baotin_revisits_abandoned_total",
-            "Re-visit schedules ended because the last step kept failing.", revisits_abandoned);
+            "Re-visit schedules ended early: the last step kept failing, or the URL now redirects to another page.",
+            revisits_abandoned);
   e.counter("baotin_revisits_scheduled_total", "New articles given a re-visit schedule.", revisits_scheduled);
   e.gauge("baotin_revisits_due", "Re-visits due and not yet dispatched (sampled every 10 s, counted up to 100000).",
           revisits_due);

@@ -756,7 +756,8 @@ void Ingestor::revisit_finished(const ArticleJob& job, const IngestOutcome& o, c
   if (!accepting_) return;
   ++metrics_.revisits;
   const bool not_modified = r && r->not_modified;
-  const bool ok = not_modified || o.stored || o.kind == "unchanged";
+  const bool gone = o.kind == "gone";  // redirects to another page: nothing more to re-visit
+  const bool ok = not_modified || o.stored || o.kind == "unchanged" || gone;
   if (not_modified) ++metrics_.revisits_not_modified;
   if (o.kind == "updated") ++metrics_.revisits_corrections;
   if (!ok) ++metrics_.revisits_failed;
@@ -768,7 +769,10 @@ void Ingestor::revisit_finished(const ArticleJob& job, const IngestOutcome& o, c
     next->etag = r->etag;
     next->last_modified = r->last_modified;
   }
-  if (auto step = next_revisit_step(cfg->revisit.after_s, cur.first_seen, cur.step, now)) {
+  if (gone) {
+    ++metrics_.revisits_abandoned;
+    next.reset();
+  } else if (auto step = next_revisit_step(cfg->revisit.after_s, cur.first_seen, cur.step, now)) {
     next->step = *step;
     next->due = cur.first_seen + cfg->revisit.after_s[*step];
   } else if (!ok && next->failures <= RevisitPolicy::kLastStepRetries) {
@@ -891,8 +895,15 @@ void Ingestor::on_article_result(const ArticleJob& job, int attempt, FetchResult
   a.fetched_at = now_iso_vn();
   // The fetched and final URLs, and their spellings on the outlet's current domain (extraction already chose
   // and moved the canonical URL).
-  const std::vector<std::string> aliases =
-      identify(url, r.final_url, a.canonical_url, t ? t->outlet() : OutletHosts{}).aliases;
+  const ArticleUrls ids = identify(url, r.final_url, a.canonical_url, t ? t->outlet() : OutletHosts{});
+  const std::vector<std::string>& aliases = ids.aliases;
+  if (job.revisit && !r.final_url.empty() && url_key(r.final_url) != url_key(url) && ids.id != job.revisit->id) {
+    // The stored article's URL now redirects to another page (taken down and sent to the homepage or a section,
+    // or moved under a new slug): that page is not a new version of the article. The schedule ends.
+    spdlog::info("revisit {}: now redirects to {}, which is not this article; not stored, re-visits end",
+                 redact_url(url), redact_url(r.final_url));
+    return finish_url({url, false, "gone", "redirects to another page"}, true);
+  }
   // Never replace a complete stored version by a partial one (truncated page, cut body). Looked up under the
   // keys the store resolves the id with, the canonical URL first.
   if (a.partial) {

@@ -39,7 +39,7 @@ double article_retry_delay(int attempt, std::optional<double> retry_after_s, dou
 struct IngestOutcome {
   std::string url;
   bool stored = false;
-  std::string kind;   // new | updated | unchanged | duplicate | failed | skipped
+  std::string kind;   // new | updated | unchanged | duplicate | failed | skipped | gone (a re-visit redirected away)
   std::string error;
   bool revisit = false;  // a scheduled re-visit (daemon/revisit.h), not a feed item
 };

@@ -716,6 +716,17 @@ bool Store::try_recover() {
     set_health(false, "store write failed, recovery failed: " + status_text(s));
     return false;
   }
+  {
+    // The memtables are flushed: what the damaged WAL held is in synced table files now. Appends up to here stay
+    // unacknowledged (their writers were told so); later ones are synced normally.
+    std::lock_guard sl(sync_mu_);
+    if (wal_poisoned_) {
+      if (poisoned_after_ < written_ticket_) failed_syncs_.push_back({poisoned_after_, written_ticket_, poison_error_});
+      synced_ticket_ = std::max(synced_ticket_, written_ticket_);
+      wal_poisoned_ = false;
+      sync_cv_.notify_all();
+    }
+  }
   set_health(true, "");
   return true;
 }
@@ -751,6 +762,9 @@ void Store::wait_durable(uint64_t ticket) {
   for (;;) {
     for (const auto& f : failed_syncs_)  // before synced_ticket_: a later sync does not make it acknowledged
       if (ticket > f.after && ticket <= f.through) throw StoreError("store write failed: " + f.error);
+    // After a failed sync every later append shares the damaged WAL (the kernel may have dropped its pages, and a
+    // second fsync of the file can report success): nothing after the failure is acknowledged until recovery.
+    if (wal_poisoned_ && ticket > poisoned_after_) throw StoreError("store write failed: " + poison_error_);
     if (synced_ticket_ >= ticket) return;
     if (!syncing_ && !closing_) break;
     sync_cv_.wait(sl);
@@ -765,10 +779,16 @@ void Store::wait_durable(uint64_t ticket) {
   syncing_ = false;
   if (s.ok()) {
     synced_ticket_ = std::max(synced_ticket_, target);
-  } else if (synced_ticket_ < target) {
+  } else {
     // Never acknowledged, even if a later sync succeeds: after a failed fsync the kernel may have dropped
-    // the pages. RocksDB turns the failure into a background error; recovery (Resume) flushes the memtables.
-    failed_syncs_.push_back({synced_ticket_, target, "WAL sync failed: " + status_text(s)});
+    // the pages, of this group and of every write appended since. RocksDB turns the failure into a background
+    // error; recovery (Resume) flushes the memtables and starts a new WAL, and only then do appends count again.
+    if (synced_ticket_ < target) failed_syncs_.push_back({synced_ticket_, target, "WAL sync failed: " + status_text(s)});
+    if (!wal_poisoned_) {
+      wal_poisoned_ = true;
+      poisoned_after_ = synced_ticket_;
+      poison_error_ = "WAL sync failed: " + status_text(s);
+    }
   }
   sync_cv_.notify_all();
   sl.unlock();
@@ -1166,7 +1186,6 @@ std::optional<std::string> Store::get_meta(const std::string& key) const { retur
 
 void Store::write_meta(const std::vector<std::pair<std::string, std::string>>& puts,
                        const std::vector<std::string>& deletes) {
-  require_writable("write_meta");
   rocksdb::WriteBatch batch;
   for (const auto& [k, v] : puts) {
     if (reserved_meta(k)) throw StoreError("write_meta: key '" + k + "' is reserved");
@@ -1177,9 +1196,7 @@ void Store::write_meta(const std::vector<std::pair<std::string, std::string>>& p
     batch.Delete(meta_, k);
   }
   if (batch.Count() == 0) return;
-  rocksdb::WriteOptions wo;
-  wo.sync = sync_writes_;
-  write_or_throw(wo, batch);
+  commit_batch(batch);  // under the write lock, sharing the group commit's fsync
 }
 
 void Store::scan_meta(const std::string& from, const std::string& to,
@@ -1187,7 +1204,7 @@ void Store::scan_meta(const std::string& from, const std::string& to,
   if (!db_) return;
   rocksdb::ReadOptions ro;
   const rocksdb::Slice upper(to);
-  ro.iterate_upper_bound = &upper;
+  if (!to.empty()) ro.iterate_upper_bound = &upper;  // "" = to the end
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, meta_));
   for (it->Seek(from); it->Valid(); it->Next())
     if (!fn(it->key().ToStringView(), it->value().ToStringView())) break;

@@ -342,6 +342,10 @@ class Store {
   };
   std::vector<FailedSync> failed_syncs_;  // rare (each failure makes the store unhealthy); kept for late waiters
   bool syncing_ = false;  // a thread is in SyncWAL
+  // A sync failed: every ticket after poisoned_after_ fails until try_recover() succeeds (sync_mu_).
+  bool wal_poisoned_ = false;
+  uint64_t poisoned_after_ = 0;
+  std::string poison_error_;
   bool closing_ = false;  // close() owns the WAL; it settles every waiting ticket
   std::atomic<uint64_t> wal_syncs_{0};
 

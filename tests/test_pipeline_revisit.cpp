@@ -53,6 +53,10 @@ class EditableSite {
       log_.push_back(slug);
       ++requests_[slug];
       cv_.wait(lk, [&] { return !held_.count(slug) || stopping_; });
+      if (auto r = redirects_.find(slug); r != redirects_.end()) {
+        res.set_redirect(base() + r->second, 301);
+        return;
+      }
       if (auto f = faults_.find(slug); f != faults_.end() && f->second > 0) {
         --f->second;
         res.status = 500;
@@ -73,6 +77,11 @@ class EditableSite {
       conditional_[slug] += req.has_header("If-None-Match") ? 1 : 0;
       res.set_header("ETag", etag);
       res.set_content(baotin::testing::article_html(it->second, base()), "text/html; charset=utf-8");
+    });
+    // The homepage: where outlets send the URLs of articles they took down.
+    svr_.Get("/", [this](const httplib::Request&, httplib::Response& res) {
+      Story home = story_for_home();
+      res.set_content(baotin::testing::article_html(home, base()), "text/html; charset=utf-8");
     });
     port_ = svr_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { svr_.listen_after_bind(); });
@@ -100,6 +109,11 @@ class EditableSite {
     std::lock_guard lk(mu_);
     stories_.at(slug).paragraphs.push_back(new_paragraph);
     ++edits_[slug];
+  }
+  // The article's URL now answers 301 to `path` (e.g. "/": taken down, sent to the homepage).
+  void redirect(const std::string& slug, const std::string& path) {
+    std::lock_guard lk(mu_);
+    redirects_[slug] = path;
   }
   void fail(const std::string& slug, int times) {
     std::lock_guard lk(mu_);
@@ -144,13 +158,19 @@ class EditableSite {
   std::map<std::string, Story> stories_;
   std::vector<std::string> feed_slugs_, log_;
   std::map<std::string, int> requests_, not_modified_, conditional_, edits_, faults_;
+  std::map<std::string, std::string> redirects_;
   std::set<std::string> held_;
+  static Story story_for_home();
 };
 
 Story story(const std::string& slug, const std::string& title) {
   return {slug, title, "Tóm tắt của bài " + title + ".", "2025-01-20T08:15:00+07:00",
           {"Đoạn thứ nhất của bài " + title + " kể lại diễn biến trong ngày tại Hà Nội.",
            "Đoạn thứ hai của bài " + title + " nêu ý kiến của các chuyên gia giao thông."}};
+}
+
+Story EditableSite::story_for_home() {
+  return story("trang-chu", "Trang chủ: tin tức mới nhất trong ngày hôm nay");
 }
 
 struct Harness {
@@ -328,6 +348,31 @@ TEST(Revisit, EditedPageBecomesVersion2WithoutAnyFeedChange) {
   const std::string prom = h.metrics->prometheus(false);
   EXPECT_NE(prom.find("baotin_revisits_corrections_total 1"), std::string::npos);
   EXPECT_NE(prom.find("baotin_revisits_total 1"), std::string::npos);
+}
+
+// An article taken down and redirected to the homepage: the homepage is not stored as its new version (nor is the
+// homepage's URL mapped to it), and its re-visits end.
+TEST(Revisit, RedirectToAnotherPageIsNotANewVersion) {
+  EditableSite site;
+  site.add(story("bai-go-5009", "Bài viết sắp bị gỡ xuống"));
+  Harness h("gone");
+  h.ing->poll_feed({site.base() + "/rss.xml", ""});
+  h.wait();
+  const std::string id = h.id(site.url("bai-go-5009"));
+  ASSERT_FALSE(id.empty());
+  const uint64_t seq = h.store->last_seq();
+  site.redirect("bai-go-5009", "/");
+  h.clock = kT0 + 3601;
+  EXPECT_EQ(h.ing->dispatch_revisits(), 1u);
+  h.wait();
+  EXPECT_EQ(site.requests("bai-go-5009"), 2);
+  EXPECT_EQ(h.store->versions(id).size(), 1u);
+  EXPECT_EQ(h.store->last_seq(), seq);  // nothing stored
+  EXPECT_EQ(h.metrics->revisits_corrections.load(), 0u);
+  EXPECT_EQ(h.metrics->revisits_abandoned.load(), 1u);
+  EXPECT_FALSE(h.store->id_for_url(site.base() + "/"));
+  h.clock = kT0 + 7 * 86400 + 1;
+  EXPECT_EQ(h.ing->revisits_due(), 0u);  // the schedule ended
 }
 
 TEST(Revisit, UnchangedPageAnswers304AndStoresNothing) {

@@ -569,6 +569,7 @@ class WalSyncs : public rocksdb::FileSystemWrapper {
   const char* Name() const override { return "WalSyncs"; }
   std::atomic<bool> fail_sync{false};
   std::atomic<bool> fail_with_enospc{false};  // else EIO
+  std::atomic<int> fail_next{0};  // the next N syncs fail, later ones succeed (as a second fsync on Linux can)
   std::atomic<int> syncs{0}, appends{0};
   std::mutex mu;
   std::condition_variable cv;
@@ -617,6 +618,11 @@ class WalSyncs : public rocksdb::FileSystemWrapper {
         cv.wait_for(lk, std::chrono::seconds(30), [&] { return appends.load() >= hold_until; });
         hold = false;
       }
+    }
+    if (fail_next > 0) {
+      --fail_next;
+      return fail_with_enospc ? rocksdb::IOStatus::NoSpace("injected fsync failure")
+                              : rocksdb::IOStatus::IOError("injected fsync failure");
     }
     if (fail_sync)
       return fail_with_enospc ? rocksdb::IOStatus::NoSpace("injected fsync failure")
@@ -727,6 +733,55 @@ TEST(StoreFaults, FailedWalFsyncIsNotAcknowledged) {
   EXPECT_TRUE(st->id_for_url(make(3).url));
   EXPECT_TRUE(st->verify().empty());
   }
+}
+
+// A write appended while a sync that fails is under way is not covered by that sync's range, and the next fsync of
+// the same file may report success although the kernel dropped the pages: it must not be acknowledged either. Only
+// after recovery (Resume: memtables flushed, a new WAL) do writes count again.
+TEST(StoreFaults, WriteAppendedDuringAFailedSyncIsNotAcknowledged) {
+  TempDir d;
+  auto disk = std::make_shared<WalSyncs>(rocksdb::FileSystem::Default());
+  disk->fail_with_enospc = true;
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(disk);
+  auto st = open_store(d.str(), nullptr, false, env.get());
+  ASSERT_TRUE(st);
+  const auto first = st->put_article(make(0), html(0));
+  ASSERT_EQ(first.kind, PutKind::New);
+  const int base = disk->appends.load();
+  {
+    std::lock_guard lk(disk->mu);
+    disk->hold = true;  // writer 1's fsync waits until writer 2 has appended too
+    disk->hold_until = base + 2;
+  }
+  disk->fail_next = 1;  // writer 1's fsync fails; writer 2's own fsync would succeed
+  std::atomic<int> threw{0};
+  std::thread w1([&] {
+    try {
+      st->put_article(make(1), html(1));
+    } catch (const StoreError&) {
+      ++threw;
+    }
+  });
+  {
+    std::unique_lock lk(disk->mu);
+    disk->cv.wait_for(lk, std::chrono::seconds(30), [&] { return disk->appends.load() >= base + 1; });
+  }
+  std::thread w2([&] {
+    try {
+      st->put_article(make(2), html(2));
+    } catch (const StoreError&) {
+      ++threw;
+    }
+  });
+  w1.join();
+  w2.join();
+  EXPECT_EQ(threw.load(), 2);
+  EXPECT_EQ(st->last_seq(), first.seq);  // neither acknowledged
+  EXPECT_TRUE(st->try_recover()) << st->health().reason;
+  const auto r3 = st->put_article(make(3), html(3));
+  EXPECT_EQ(r3.kind, PutKind::New);
+  EXPECT_EQ(st->last_seq(), r3.seq);
+  EXPECT_TRUE(st->health().ok);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
