@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "feed/feed.h"
+#include "bench/tsv.h"
 
 namespace fs = std::filesystem;
 
@@ -53,20 +54,7 @@ std::string slurp(const fs::path& p) {
   return ss.str();
 }
 
-std::vector<std::string> split_tab(const std::string& line) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : line) {
-    if (c == '\t') {
-      out.push_back(cur);
-      cur.clear();
-    } else if (c != '\r') {
-      cur += c;
-    }
-  }
-  out.push_back(cur);
-  return out;
-}
+using baotin::bench::split_tab;
 
 // Files of a conformance manifest (with their simulated HTTP headers, as tests/test_feed_conformance does).
 std::vector<Feed> read_manifest(const fs::path& root) {

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "feed/feed.h"
+#include "bench/tsv.h"
 
 namespace fs = std::filesystem;
 
@@ -29,20 +30,7 @@ struct Row {
   std::string bytes;
 };
 
-std::vector<std::string> split_tab(const std::string& line) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : line) {
-    if (c == '\t') {
-      out.push_back(cur);
-      cur.clear();
-    } else if (c != '\r') {
-      cur += c;
-    }
-  }
-  out.push_back(cur);
-  return out;
-}
+using baotin::bench::split_tab;
 
 void usage() {
   std::cerr << "usage: feed_conformance --manifest M.tsv --root DIR --out OUTDIR [--repeat N]\n";

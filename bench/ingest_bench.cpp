@@ -49,6 +49,7 @@ struct Page {
   std::string site;       // template name (the directory)
   std::string canonical;  // the page's own URL (golden truth's "url")
   std::string title;      // golden truth's expected "title"
+  std::string origin, path;  // the canonical URL split before its path ("https://host", "/a/b.html"; path "" if none)
   std::string html;
 };
 
@@ -72,6 +73,10 @@ std::vector<Page> load_pages(const fs::path& dir) {
       if (j.is_discarded() || !j.contains("url") || !j["url"].is_string()) continue;
       p.site = d.path().filename().string();
       p.canonical = j["url"];
+      const size_t scheme = p.canonical.find("://");
+      const size_t path = p.canonical.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+      p.origin = p.canonical.substr(0, path);
+      if (path != std::string::npos) p.path = p.canonical.substr(path);
       if (j.contains("expected") && j["expected"].is_object() && j["expected"].contains("title") &&
           j["expected"]["title"].is_string())
         p.title = j["expected"]["title"];
@@ -121,10 +126,7 @@ void insert_after(std::string& s, const std::string& open, const std::string& te
 // Item `n` of the benchmark: its page with headline and canonical URL made unique.
 std::string variant(const Page& p, int n) {
   std::string html = p.html;
-  auto scheme = p.canonical.find("://");
-  auto path = p.canonical.find('/', scheme == std::string::npos ? 0 : scheme + 3);
-  if (path != std::string::npos)
-    replace_all(html, p.canonical, p.canonical.substr(0, path) + "/b" + std::to_string(n) + p.canonical.substr(path));
+  if (!p.path.empty()) replace_all(html, p.canonical, p.origin + "/b" + std::to_string(n) + p.path);
   const std::string mark = item_mark(n);
   // The headline as the page spells it, and every h1 (some pages write the headline with character references).
   bool found = replace_all(html, p.title, mark + p.title) > 0;
@@ -138,9 +140,7 @@ std::string variant(const Page& p, int n) {
 
 // Path of item n on the bench server: /<n>/<the page's own path>, so template URL rules see the outlet's path shape.
 std::string item_path(const Page& p, int n) {
-  auto scheme = p.canonical.find("://");
-  auto path = p.canonical.find('/', scheme == std::string::npos ? 0 : scheme + 3);
-  return "/" + std::to_string(n) + (path == std::string::npos ? std::string("/") : p.canonical.substr(path));
+  return "/" + std::to_string(n) + (p.path.empty() ? std::string("/") : p.path);
 }
 
 std::string response(const std::string& type, const std::string& body, bool gzipped) {

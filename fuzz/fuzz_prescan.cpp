@@ -10,56 +10,11 @@
 #include <string_view>
 
 #include "extract/html.h"
+#include "tests/html_tree.h"
 
 namespace {
 
-void text_of(pugi::xml_node n, std::string& out) {
-  for (pugi::xml_node c = n.first_child(); c; c = c.next_sibling()) {
-    if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) out += c.value();
-    else if (c.type() == pugi::node_element) text_of(c, out);
-  }
-}
-
-void canon(pugi::xml_node n, std::string& out) {
-  for (pugi::xml_node c = n.first_child(); c; c = c.next_sibling()) {
-    if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) {
-      out += '"';
-      out += c.value();
-      out += '"';
-      continue;
-    }
-    if (c.type() != pugi::node_element) continue;
-    out += '<';
-    out += c.name();
-    for (pugi::xml_attribute a : c.attributes()) {
-      out += ' ';
-      out += a.name();
-      out += "='";
-      out += a.value();
-      out += '\'';
-    }
-    out += '>';
-    if (std::string_view(c.name()) == "svg") {
-      std::string t;
-      text_of(c, t);
-      out += "svg-text\"" + t + '"';
-    } else {
-      canon(c, out);
-    }
-    out += "</>";
-  }
-}
-
-std::string tree(std::string_view html, bool prescan) {
-  baotin::HtmlParseOptions o;
-  o.prescan = prescan;
-  o.max_depth = 256;
-  auto d = baotin::parse_html(html, o);
-  std::string s = d->depth_limited ? "[depth-limited]" : "";
-  s += d->truncated ? "[truncated]" : "";
-  canon(d->doc, s);
-  return s;
-}
+std::string tree(std::string_view html, bool prescan) { return baotin::testing::parsed_tree(html, prescan, 256); }
 
 }  // namespace
 

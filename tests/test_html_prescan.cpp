@@ -17,59 +17,15 @@
 #include "extract/html.h"
 #include "extract/template.h"
 #include "test_util.h"
+#include "tests/html_tree.h"
 
 namespace fs = std::filesystem;
 using namespace baotin;
 
 namespace {
 
-void text_of(pugi::xml_node n, std::string& out) {
-  for (pugi::xml_node c = n.first_child(); c; c = c.next_sibling()) {
-    if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) out += c.value();
-    else if (c.type() == pugi::node_element) text_of(c, out);
-  }
-}
-
-// The tree as a string; an <svg> element stands for its attributes and its text (the prescan empties icons made
-// of whitespace and shapes, keeping the whitespace).
-void canon(pugi::xml_node n, std::string& out) {
-  for (pugi::xml_node c = n.first_child(); c; c = c.next_sibling()) {
-    if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) {
-      out += "\"";
-      out += c.value();
-      out += "\"";
-      continue;
-    }
-    if (c.type() != pugi::node_element) continue;
-    out += "<";
-    out += c.name();
-    for (pugi::xml_attribute a : c.attributes()) {
-      out += " ";
-      out += a.name();
-      out += "='";
-      out += a.value();
-      out += "'";
-    }
-    out += ">";
-    if (std::string_view(c.name()) == "svg") {
-      std::string t;
-      text_of(c, t);
-      out += "svg-text\"" + t + "\"";
-    } else {
-      canon(c, out);
-    }
-    out += "</>";
-  }
-}
-
 std::string tree(std::string_view html, bool prescan, size_t max_depth = 512) {
-  HtmlParseOptions o;
-  o.prescan = prescan;
-  o.max_depth = max_depth;
-  auto d = parse_html(html, o);
-  std::string s = d->depth_limited ? "[depth-limited]" : "";
-  canon(d->doc, s);
-  return s;
+  return baotin::testing::parsed_tree(html, prescan, max_depth);
 }
 
 // Tokenizer corner cases; the comment says what each must keep.
