@@ -784,7 +784,7 @@ TEST(Diff, VersionsFieldByField) {
 TEST(Store, MemoryBudgetHoldsWithManyTableFiles) {
   TempDir d;
   const std::string path = d.str();
-  constexpr size_t kCacheMb = 8;
+  constexpr size_t kCacheMb = 10;  // pinned charges are ~4 MiB whatever the capacity: at 8 MiB "half" was at the edge
   std::vector<std::string> ids;
   uint64_t x = 0x9E3779B97F4A7C15ull;
   auto noise = [&](size_t n) {  // incompressible bytes: the raw pages add up to ~3x the cache
@@ -838,7 +838,7 @@ TEST(Store, MemoryBudgetHoldsWithManyTableFiles) {
   EXPECT_LE(now.write_buffer_manager, now.cache_capacity);
   EXPECT_LE(now.cache_usage, now.cache_capacity + now.cache_pinned);
   // Pinned: mostly the charges' dummy entries, reserved per family in 256 KiB steps (table readers, file
-  // metadata): ~4 MiB whatever the capacity, half of this test's small cache.
+  // metadata): ~4 MiB whatever the capacity, under half of this test's small cache.
   EXPECT_LE(now.cache_pinned, now.cache_capacity / 2) << now.cache_pinned;
   EXPECT_LE(now.cache_usage, now.cache_capacity + now.cache_capacity / 4) << now.cache_usage;
   EXPECT_GT(now.cache_usage, now.cache_capacity / 2);  // the pages did fill it: eviction was needed
