@@ -42,6 +42,8 @@ nlohmann::json to_json(const Article& a) {
       {"fields", a.fields},
       {"partial", a.partial},
       {"warnings", a.warnings},
+      {"reason", opt(a.reason)},
+      {"content_type", opt(a.content_type)},
       {"duplicate_of", opt(a.duplicate_of)},
       {"cluster", opt(a.cluster)},
   };
@@ -87,9 +89,18 @@ Article article_from_json(const nlohmann::json& j) {
   a.fields = strs("fields");
   a.partial = j.value("partial", false);
   a.warnings = strs("warnings");
+  a.reason = str("reason");
+  a.content_type = str("content_type");
   a.duplicate_of = str("duplicate_of");
   a.cluster = str("cluster");
   return a;
+}
+
+bool same_extraction(const Article& a, const Article& b) {
+  return a.title == b.title && a.lead == b.lead && a.body == b.body && a.authors == b.authors &&
+         a.source == b.source && a.published == b.published && a.published_source == b.published_source &&
+         a.updated == b.updated && a.category == b.category && a.tags == b.tags && a.images == b.images &&
+         a.language == b.language && a.canonical_url == b.canonical_url && a.partial == b.partial;
 }
 
 std::string body_text(const Article& a) {

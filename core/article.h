@@ -47,6 +47,10 @@ struct Article {
   std::vector<std::string> fields;    // which fields were filled (template health)
   bool partial = false;               // extraction incomplete (truncated page, missing body...)
   std::vector<std::string> warnings;  // human-readable reasons for partial / fallbacks
+  // Why this version was written: "fetch" (a feed item or a backfill), "revisit" (a scheduled re-visit found an
+  // edit), "reprocess" (`baotin reprocess` re-extracted the stored page); "" in versions stored before it was kept.
+  std::string reason;
+  std::string content_type;           // the HTTP Content-Type the page was served with (its charset, for reprocess)
 
   // Deduplication (set by the store).
   std::string duplicate_of;           // id of the earliest published copy, if this is a copy
@@ -58,6 +62,11 @@ Article article_from_json(const nlohmann::json& j);
 
 // Hash of the normalised content (title, lead, body): equal hashes == same content version.
 std::string content_hash(const Article& a);
+
+// Whether two extractions of a page say the same thing: every extracted field (title, lead, body, authors,
+// source, dates and their source, category, tags, images, language, canonical URL, partial), not only the
+// content hash's title/lead/body. `baotin reprocess` writes a version only when this is false.
+bool same_extraction(const Article& a, const Article& b);
 
 // Body joined with "\n\n".
 std::string body_text(const Article& a);

@@ -1,4 +1,9 @@
+#include "daemon/backfill.h"
+
+#include <signal.h>
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 #include <fstream>
 #include <iostream>
@@ -10,6 +15,7 @@
 #include "core/text.h"
 #include "core/url.h"
 #include "daemon/config.h"
+#include "daemon/control.h"
 #include "daemon/metrics.h"
 #include "daemon/pipeline.h"
 #include "daemon/service.h"
@@ -83,37 +89,211 @@ struct SitemapWalk {
 
 }  // namespace
 
+nlohmann::json BackfillSpec::to_json() const {
+  return {{"site", site}, {"sitemap", sitemap}, {"from", from}, {"to", to}, {"refetch", refetch}, {"urls_given", urls_given}};
+}
+
+BackfillSpec BackfillSpec::from_json(const nlohmann::json& j) {
+  BackfillSpec s;
+  if (!j.is_object()) return s;
+  s.site = j.value("site", "");
+  s.sitemap = j.value("sitemap", "");
+  s.from = j.value("from", "");
+  s.to = j.value("to", "");
+  s.refetch = j.value("refetch", false);
+  s.urls_given = j.value("urls_given", false);
+  return s;
+}
+
+std::optional<std::string> check_backfill_spec(const BackfillSpec& spec, const TemplateRegistry& templates) {
+  auto tpl = templates.by_name(spec.site);
+  if (!tpl) return "no template named '" + spec.site + "'";
+  if ((!spec.from.empty() && !bound(spec.from, false)) || (!spec.to.empty() && !bound(spec.to, true)))
+    return "cannot read --from/--to dates (use YYYY-MM-DD)";
+  if (!spec.urls_given && spec.sitemap.empty() && tpl->sitemaps.empty())
+    return "template '" + spec.site + "' lists no sitemaps; give --urls or --sitemap";
+  return std::nullopt;
+}
+
+std::optional<std::vector<std::string>> backfill_urls(const BackfillSpec& spec, const SiteTemplate& tpl,
+                                                      Fetcher& fetcher, std::vector<std::string> given,
+                                                      std::string* error) {
+  std::vector<std::string> urls;
+  if (spec.urls_given) {
+    urls = std::move(given);
+  } else {
+    std::vector<std::string> maps;
+    if (!spec.sitemap.empty()) maps.push_back(spec.sitemap);
+    else maps = tpl.sitemaps;
+    SitemapWalk w{fetcher, bound(spec.from, false), bound(spec.to, true), {}, {}, 0};
+    for (const auto& m : maps) w.walk(m, 0);
+    urls = std::move(w.urls);
+    if (urls.empty() && w.errors) {
+      if (error) *error = "no URLs: every sitemap failed";
+      return std::nullopt;
+    }
+  }
+  // Sorted: a resumed job lists the same URLs in the same order, and its cursor (an index) still applies.
+  std::sort(urls.begin(), urls.end());
+  urls.erase(std::unique(urls.begin(), urls.end()), urls.end());
+  return urls;
+}
+
+void BackfillRun::snapshot_locked() {
+  job_.progress = {{"listed", listed_}, {"skipped_known", skipped_}, {"queued", queued_},
+                   {"done", done_},     {"stored", stored_},       {"failed", failed_}};
+  size_t low = next_;
+  for (const auto& [u, i] : in_flight_) low = std::min(low, i);
+  job_.cursor = std::to_string(low);
+}
+
+void BackfillRun::on_outcome(const IngestOutcome& o) {
+  std::lock_guard lk(mu_);
+  auto it = in_flight_.find(o.url);
+  if (it == in_flight_.end()) return;
+  in_flight_.erase(it);
+  ++done_;
+  if (o.stored) ++stored_;
+  if (o.kind == "failed") {
+    ++failed_;
+    spdlog::warn("backfill job {}: FAILED {}: {}", job_.id, redact_url(o.url), redact_url(o.error));
+  }
+  cv_.notify_all();
+}
+
+bool BackfillRun::run(const std::vector<std::string>& urls, const std::atomic<bool>& stop, bool drive,
+                      size_t max_outstanding, const std::function<void(Job&)>& checkpoint) {
+  auto n = [&](const char* k) {
+    return job_.progress.contains(k) && job_.progress[k].is_number() ? job_.progress[k].get<uint64_t>() : uint64_t{0};
+  };
+  {
+    std::lock_guard lk(mu_);
+    skipped_ = n("skipped_known");
+    queued_ = n("queued");
+    done_ = n("done");
+    stored_ = n("stored");
+    failed_ = n("failed");
+    listed_ = urls.size();
+    next_ = std::min<size_t>(urls.size(), std::strtoull(job_.cursor.c_str(), nullptr, 10));
+  }
+  double last_checkpoint = monotonic_seconds();
+  auto maybe_checkpoint = [&](bool force) {
+    if (!force && monotonic_seconds() - last_checkpoint < 1.0) return;
+    last_checkpoint = monotonic_seconds();
+    {
+      std::lock_guard lk(mu_);
+      snapshot_locked();
+    }
+    checkpoint(job_);
+  };
+  auto wait_a_bit = [&] {
+    if (drive) {
+      ing_.tick();
+      ing_.wait_idle(0.2);
+    } else {
+      std::unique_lock lk(mu_);
+      cv_.wait_for(lk, std::chrono::milliseconds(200));
+    }
+  };
+  while (!stop) {
+    size_t i;
+    {
+      std::lock_guard lk(mu_);
+      if (next_ >= urls.size()) break;
+      i = next_;
+    }
+    const std::string& u = urls[i];
+    bool skip = !tpl_.is_article_url(url_key(u));  // URL rules: on the canonical form
+    // Known, also under the outlet's current domain?
+    if (!skip && !spec_.refetch && find_known(u, tpl_.outlet(), [&](const std::string& k) { return store_.id_for_url(k); })) {
+      std::lock_guard lk(mu_);
+      ++skipped_;
+      skip = true;
+    }
+    if (!skip) {
+      // Room: the ingestor bounds outstanding URLs (max_queued_articles); a daemon's job leaves room for feeds.
+      if (!drive && ing_.outstanding() >= max_outstanding) {
+        wait_a_bit();
+        maybe_checkpoint(false);
+        continue;
+      }
+      {
+        std::lock_guard lk(mu_);
+        in_flight_[u] = i;  // before queueing: the outcome may come at once
+      }
+      const Ingestor::QueueResult qr = ing_.ingest_url(u, "", tpl_.name, spec_.refetch, job_.id);
+      if (qr == Ingestor::QueueResult::Full) {
+        {
+          std::lock_guard lk(mu_);
+          in_flight_.erase(u);
+        }
+        wait_a_bit();
+        maybe_checkpoint(false);
+        continue;
+      }
+      std::lock_guard lk(mu_);
+      if (qr == Ingestor::QueueResult::Queued) ++queued_;
+      else in_flight_.erase(u);  // the same article under another URL is in flight, or the ingestor stops
+      if (qr == Ingestor::QueueResult::Stopped) break;
+    }
+    {
+      std::lock_guard lk(mu_);
+      ++next_;
+    }
+    maybe_checkpoint(false);
+  }
+  // Every queued URL settled?
+  for (;;) {
+    {
+      std::lock_guard lk(mu_);
+      if (in_flight_.empty()) break;
+    }
+    if (stop) {
+      maybe_checkpoint(true);
+      return false;
+    }
+    wait_a_bit();
+    maybe_checkpoint(false);
+  }
+  maybe_checkpoint(true);
+  std::lock_guard lk(mu_);
+  return next_ >= urls.size();
+}
+
+std::string backfill_progress_line(const nlohmann::json& p, double rate) {
+  auto n = [&](const char* k) { return p.contains(k) && p[k].is_number() ? p[k].get<uint64_t>() : uint64_t{0}; };
+  std::string s = group_thousands(n("done")) + "/" + group_thousands(n("queued")) + " fetched (" +
+                  group_thousands(n("listed")) + " listed, " + group_thousands(n("skipped_known")) +
+                  " already stored), " + group_thousands(n("stored")) + " stored, " + group_thousands(n("failed")) +
+                  " failed";
+  if (rate > 0) {
+    char buf[48];
+    std::snprintf(buf, sizeof buf, ", %.1f pages/s", rate);
+    s += buf;
+  }
+  return s;
+}
+
+namespace {
+std::atomic<bool> g_stop{false};
+extern "C" void on_backfill_stop(int) { g_stop = true; }
+}  // namespace
+
 int run_backfill(const BackfillOptions& opts) {
   auto loaded = load_run_config(opts.config_path, opts.data_dir);
   if (!loaded) return 2;
   Config cfg = std::move(*loaded);
   setup_logging(cfg.log_level == "info" ? "warn" : cfg.log_level, cfg.log_format);  // progress lines replace per-article logs
 
-  auto templates = load_templates(cfg, true);
-  auto tpl = templates->by_name(opts.site);
-  if (!tpl) {
-    std::fprintf(stderr, "backfill: no template named '%s' in %s\n", opts.site.c_str(), cfg.templates_dir.c_str());
-    return 2;
-  }
-  auto from = bound(opts.from, false), to = bound(opts.to, true);
-  if ((!opts.from.empty() && !from) || (!opts.to.empty() && !to)) {
-    std::fprintf(stderr, "backfill: cannot read --from/--to dates (use YYYY-MM-DD)\n");
-    return 2;
-  }
-  std::string err;
-  StoreOptions so;  // the daemon's defaults (raw pages in blob files); named fields, not positional
-  so.path = cfg.data_dir;
-  so.block_cache_mb = cfg.store_memory_mb();
-  auto store = Store::open(so, &err);
-  if (!store) {
-    std::fprintf(stderr, "backfill: cannot open store %s: %s\n(is `baotin serve` running on it? stop it or use another --data-dir)\n",
-                 cfg.data_dir.c_str(), err.c_str());
-    return 1;
-  }
-  Fetcher fetcher(cfg.fetch);
-
-  std::vector<std::string> urls;
-  if (!opts.urls_file.empty()) {
+  BackfillSpec spec;
+  spec.site = opts.site;
+  spec.sitemap = opts.sitemap;
+  spec.from = opts.from;
+  spec.to = opts.to;
+  spec.refetch = opts.refetch;
+  spec.urls_given = !opts.urls_file.empty();
+  std::vector<std::string> given;
+  if (spec.urls_given) {
     std::ifstream file;
     if (opts.urls_file != "-") file.open(opts.urls_file);  // "-": stdin
     std::istream& in = opts.urls_file == "-" ? std::cin : file;
@@ -123,23 +303,33 @@ int run_backfill(const BackfillOptions& opts) {
     }
     for (std::string line; std::getline(in, line);) {
       std::string u(trim(line));
-      if (!u.empty() && u[0] != '#') urls.push_back(u);
+      if (!u.empty() && u[0] != '#') given.push_back(u);
     }
-  } else {
-    std::vector<std::string> maps;
-    if (!opts.sitemap.empty()) maps.push_back(opts.sitemap);
-    else maps = tpl->sitemaps;
-    if (maps.empty()) {
-      std::fprintf(stderr, "backfill: template '%s' lists no sitemaps; give --urls or --sitemap\n", opts.site.c_str());
-      return 2;
-    }
-    SitemapWalk w{fetcher, from, to, {}, {}, 0};
-    for (const auto& m : maps) w.walk(m, 0);
-    urls = std::move(w.urls);
-    if (urls.empty() && w.errors) {
-      std::fprintf(stderr, "backfill: no URLs: every sitemap failed\n");
-      return 1;
-    }
+  }
+
+  // A daemon holds the store: hand the job over (it runs beside feed polling) and show its progress.
+  if (Store::in_use(cfg.data_dir)) return hand_over_job(cfg.data_dir, "backfill", spec.to_json(), given, opts.detach);
+
+  auto templates = load_templates(cfg, true);
+  if (auto why = check_backfill_spec(spec, *templates)) {
+    std::fprintf(stderr, "backfill: %s\n", why->c_str());
+    return 2;
+  }
+  auto tpl = templates->by_name(spec.site);
+  std::string err;
+  StoreOptions so;  // the daemon's defaults (raw pages in blob files); named fields, not positional
+  so.path = cfg.data_dir;
+  so.block_cache_mb = cfg.store_memory_mb();
+  auto store = Store::open(so, &err);
+  if (!store) {
+    std::fprintf(stderr, "backfill: cannot open store %s: %s\n", cfg.data_dir.c_str(), err.c_str());
+    return 1;
+  }
+  Fetcher fetcher(cfg.fetch);
+  auto urls = backfill_urls(spec, *tpl, fetcher, std::move(given), &err);
+  if (!urls) {
+    std::fprintf(stderr, "backfill: %s\n", err.c_str());
+    return 1;
   }
 
   Metrics metrics;
@@ -147,53 +337,50 @@ int run_backfill(const BackfillOptions& opts) {
   Config ingest_cfg = cfg;
   ingest_cfg.revisit.after_s.clear();
   Ingestor ing(ingest_cfg, *store, fetcher, metrics, templates);
-  std::atomic<size_t> done{0}, failed{0}, skipped_known{0};
+  Job job;  // not persisted: an in-process backfill is continued by running it again (stored URLs are skipped)
+  job.kind = "backfill";
+  job.spec = spec.to_json();
+  job.id = 1;
+  BackfillRun run(ing, *store, *tpl, spec, job);
   ing.set_outcome_listener([&](const IngestOutcome& o) {
-    ++done;
-    if (o.kind == "failed") {
-      ++failed;
-      std::fprintf(stderr, "backfill: FAILED %s: %s\n", redact_url(o.url).c_str(), redact_url(o.error).c_str());
+    if (o.job == job.id) run.on_outcome(o);
+  });
+  struct sigaction sa {};
+  sa.sa_handler = on_backfill_stop;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  const double start = monotonic_seconds();
+  double last_line = start;
+  bool announced = false;
+  const bool complete = run.run(*urls, g_stop, true, 0, [&](Job& j) {
+    auto n = [&](const char* k) { return j.progress.value(k, uint64_t{0}); };
+    if (!announced) {
+      std::fprintf(stderr, "backfill %s: %zu URLs listed\n", spec.site.c_str(), urls->size());
+      announced = true;
+    }
+    if (monotonic_seconds() - last_line >= 1.0) {
+      last_line = monotonic_seconds();
+      std::fprintf(stderr, "backfill: %s\n",
+                   backfill_progress_line(j.progress, n("done") / std::max(1e-3, monotonic_seconds() - start)).c_str());
     }
   });
-  size_t queued = 0;
-  std::set<std::string> unique;
-  for (const auto& u : urls) {
-    if (!unique.insert(u).second) continue;
-    if (!tpl->is_article_url(url_key(u))) continue;  // URL rules: on the canonical form
-    // Known, also under the outlet's current domain?
-    if (!opts.refetch && find_known(u, tpl->outlet(), [&](const std::string& k) { return store->id_for_url(k); })) {
-      ++skipped_known;
-      continue;
-    }
-    // The ingestor bounds outstanding URLs (max_queued_articles): wait for room rather than lose the URL.
-    Ingestor::QueueResult qr;
-    while ((qr = ing.ingest_url(u, "", tpl->name, opts.refetch)) == Ingestor::QueueResult::Full) {
-      ing.tick();
-      ing.wait_idle(0.2);
-    }
-    if (qr != Ingestor::QueueResult::Queued) continue;  // the same article under another URL is in flight
-    ++queued;
-  }
-  std::fprintf(stderr, "backfill %s: %zu URLs to fetch (%zu already stored, %zu listed)\n", opts.site.c_str(), queued,
-               skipped_known.load(), urls.size());
-  double start = monotonic_seconds();
-  while (!ing.wait_idle(1.0)) {
-    ing.tick();
-    std::fprintf(stderr, "backfill: %zu/%zu done, new %llu, updated %llu, duplicate %llu, failed %zu, %.1f pages/s\n",
-                 done.load(), queued, (unsigned long long)metrics.articles_new.load(),
-                 (unsigned long long)metrics.articles_updated.load(),
-                 (unsigned long long)metrics.articles_duplicate.load(), failed.load(),
-                 done.load() / std::max(1e-3, monotonic_seconds() - start));
-  }
+  if (!complete) ing.stop_accepting();
+  ing.wait_idle(complete ? 0 : 10);
   ing.finish();
   fetcher.shutdown(true);
-  std::fprintf(stderr, "backfill: finished: %zu/%zu done, new %llu, updated %llu, unchanged %llu, duplicate %llu, failed %zu\n",
-               done.load(), queued, (unsigned long long)metrics.articles_new.load(),
-               (unsigned long long)metrics.articles_updated.load(),
+  auto n = [&](const char* k) { return job.progress.value(k, uint64_t{0}); };
+  std::fprintf(stderr,
+               "backfill: %s: %llu/%llu done, new %llu, updated %llu, unchanged %llu, duplicate %llu, failed %llu "
+               "; %llu URLs to fetch (%llu already stored, %zu listed)\n",
+               complete ? "finished" : "interrupted (run it again to continue: stored URLs are skipped)",
+               (unsigned long long)n("done"), (unsigned long long)n("queued"),
+               (unsigned long long)metrics.articles_new.load(), (unsigned long long)metrics.articles_updated.load(),
                (unsigned long long)metrics.articles_unchanged.load(),
-               (unsigned long long)metrics.articles_duplicate.load(), failed.load());
+               (unsigned long long)metrics.articles_duplicate.load(), (unsigned long long)n("failed"),
+               (unsigned long long)n("queued"), (unsigned long long)n("skipped_known"), urls->size());
   store->close();
-  return failed ? 1 : 0;
+  return n("failed") || !complete ? 1 : 0;
 }
 
 }  // namespace baotin

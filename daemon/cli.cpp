@@ -134,6 +134,24 @@ int run_cli(int argc, char** argv) {
   b->add_option("--to", bf.to, "Only articles published on or before this date (YYYY-MM-DD)");
   b->add_flag("--refetch", bf.refetch, "Fetch URLs that are already stored too (new version if changed)");
   urls->excludes(sm);
+  b->add_flag("--detach", bf.detach, "With a running daemon: return once it accepted the job (`baotin jobs` follows it)");
+
+  ReprocessOptions rp;
+  auto* rpc = app.add_subcommand("reprocess", "Re-extract stored raw pages with the current templates (new version only if changed)");
+  rpc->add_option("--config,-c", rp.config_path, "Config file (TOML)")->required()->check(kConfigFile);
+  rpc->add_option("--data-dir", rp.data_dir, "RocksDB directory (overrides [daemon].data_dir)");
+  rpc->add_option("--site", rp.site, "Only records of this site (a template name, or a host for generic pages)");
+  rpc->add_option("--since", rp.since, "Only pages fetched on or after this date (YYYY-MM-DD)");
+  rpc->add_option("--template", rp.template_name, "Only pages this template applies to, or extracted before");
+  rpc->add_flag("--restart", rp.restart, "Start over instead of continuing an interrupted run of the same selection");
+  rpc->add_flag("--detach", rp.detach, "With a running daemon: return once it accepted the job");
+
+  JobsOptions jo;
+  auto* jbc = app.add_subcommand("jobs", "List backfill/reprocess jobs (a running daemon's, or the store's)");
+  jbc->add_option("--config,-c", jo.config_path, "Config file (TOML)")->required()->check(kConfigFile);
+  jbc->add_option("--data-dir", jo.data_dir, "RocksDB directory (overrides [daemon].data_dir)");
+  jbc->add_option("--cancel", jo.cancel, "Cancel this job of the running daemon");
+  jbc->add_flag("--json", jo.json, "A JSON array of the jobs");
 
   cli::ExportArgs ex;
   auto* e = app.add_subcommand("export", "Write stored records as JSONL or CSV (safe while serve runs)");
@@ -279,6 +297,8 @@ int run_cli(int argc, char** argv) {
     }
     return run_backfill(bf);
   }
+  if (*rpc) return run_reprocess_command(rp);
+  if (*jbc) return run_jobs_command(jo);
   if (*x) {
     if (xa.file.empty() && xa.url.empty()) {
       std::fprintf(stderr, "extract: give FILE ('-': stdin) or --url URL (fetched)\n");

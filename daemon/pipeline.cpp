@@ -510,8 +510,8 @@ Ingestor::QueueResult Ingestor::queue_article(ArticleJob job) {
 }
 
 Ingestor::QueueResult Ingestor::ingest_url(const std::string& url, const std::string& feed, const std::string& site,
-                                           bool refetch) {
-  return queue_article({url, feed, site, 0, refetch, "", {}});
+                                           bool refetch, uint64_t job) {
+  return queue_article({url, feed, site, 0, refetch, "", {}, job});
 }
 
 void Ingestor::fetch_article(const ArticleJob& job, int attempt) {
@@ -597,6 +597,7 @@ void Ingestor::finish_job(const ArticleJob& job, const IngestOutcome& o, bool se
   --metrics_.articles_in_flight;
   batch_item_done(job.feed, job.batch, settled);
   IngestOutcome out = o;
+  out.job = job.job;
   if (job.revisit) {
     out.revisit = true;
     revisit_finished(job, o, r);
@@ -717,6 +718,7 @@ size_t Ingestor::dispatch_revisits() {
 }
 
 void Ingestor::schedule_revisits(const ArticleJob& job, const std::string& id, const FetchResult& r) {
+  if (job.job) return;  // a backfill job's archive pages get no re-visits (as an in-process backfill)
   const auto cfg = config();
   if (cfg->revisit.after_s.empty() || job.revisit || id.empty()) return;
   RevisitEntry e;
@@ -893,6 +895,8 @@ void Ingestor::on_article_result(const ArticleJob& job, int attempt, FetchResult
 
   a.feed = job.feed;
   a.fetched_at = now_iso_vn();
+  a.reason = job.revisit ? "revisit" : "fetch";
+  a.content_type = r.content_type;
   // The fetched and final URLs, and their spellings on the outlet's current domain (extraction already chose
   // and moved the canonical URL).
   const ArticleUrls ids = identify(url, r.final_url, a.canonical_url, t ? t->outlet() : OutletHosts{});

@@ -42,6 +42,7 @@ struct IngestOutcome {
   std::string kind;   // new | updated | unchanged | duplicate | failed | skipped | gone (a re-visit redirected away)
   std::string error;
   bool revisit = false;  // a scheduled re-visit (daemon/revisit.h), not a feed item
+  uint64_t job = 0;      // the one-shot job (daemon/jobs.h) that queued the URL; 0: none
 };
 
 class Ingestor {
@@ -56,9 +57,10 @@ class Ingestor {
   enum class QueueResult { Queued, InFlight, Full, Stopped };
   // Fetches, extracts and stores one article URL (asynchronous, retried on transient errors). `Full` when
   // max_queued_articles URLs are outstanding (nothing was queued: call again after tick()/wait_idle()),
-  // `InFlight` when the URL is already being fetched, `Stopped` after stop_accepting().
+  // `InFlight` when the URL is already being fetched, `Stopped` after stop_accepting(). `job` tags the outcome
+  // (IngestOutcome::job: the backfill job that queued it).
   QueueResult ingest_url(const std::string& url, const std::string& feed, const std::string& site,
-                         bool refetch = false);
+                         bool refetch = false, uint64_t job = 0);
 
   // Feed state (persisted in the store).
   FeedState feed_state(const std::string& url);
@@ -83,6 +85,10 @@ class Ingestor {
   size_t outstanding() const { return outstanding_.load(); }
 
   void set_templates(std::shared_ptr<const TemplateRegistry> t);
+  std::shared_ptr<const TemplateRegistry> templates() const;  // the templates in force (set_templates)
+  // The settings in force: replaced whole by reconfigure() (SIGHUP), read through config() (a snapshot that
+  // stays valid for the caller however long it keeps it).
+  std::shared_ptr<const Config> config() const;
   // SIGHUP: the [poll] and [fetch]-derived settings (retries, per-poll and queue caps, Retry-After cap, body
   // limit, poll policy) and store_raw_html take effect for work that starts from now on. `workers` is not
   // changed (the pool is fixed at construction).
@@ -119,6 +125,7 @@ class Ingestor {
     bool refetch = false;
     std::string feed_published;  // the feed item's date (used when the page shows none)
     std::shared_ptr<const RevisitEntry> revisit;  // set for a re-visit: its schedule entry
+    uint64_t job = 0;  // IngestOutcome::job
   };
   // Recently failed article URLs (canonical form): not re-queued before retry_at.
   struct FailedUrl {
@@ -158,11 +165,7 @@ class Ingestor {
                            std::optional<double> retry_after);
   void batch_item_done(const std::string& feed, uint64_t gen, bool settled);
   void remember_failure(const std::string& key, bool permanent);
-  std::shared_ptr<const TemplateRegistry> templates() const;
 
-  // The settings in force: replaced whole by reconfigure() (SIGHUP), read through config() (a snapshot that
-  // stays valid for the caller however long it keeps it).
-  std::shared_ptr<const Config> config() const;
   mutable std::mutex cfg_mu_;  // guards cfg_ only; a leaf lock (taken under mu_ or state_write_mu_ too)
   std::shared_ptr<const Config> cfg_;
   Store& store_;

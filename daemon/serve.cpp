@@ -19,7 +19,9 @@
 #include "core/date.h"
 #include "core/url.h"
 #include "daemon/config.h"
+#include "daemon/control.h"
 #include "daemon/http_endpoint.h"
+#include "daemon/job_runner.h"
 #include "daemon/metrics.h"
 #include "daemon/pipeline.h"
 #include "daemon/service.h"
@@ -295,6 +297,16 @@ int run_serve(const ServeOptions& opts) {
   metrics.set_configured_feeds(feeds);
   if (feeds.empty()) spdlog::warn("no feeds configured: nothing to poll (see [[feeds]] and [sites] in the config)");
   for (const auto& f : feeds) ing.feed_state(f.url);  // load persisted schedule: no burst after a restart
+  // One-shot jobs (backfill, reprocess) handed over on the control socket, run beside polling (README "Jobs").
+  JobRunner jobs(*store, ing, fetcher);
+  ing.set_outcome_listener([&jobs](const IngestOutcome& o) { jobs.on_outcome(o); });
+  std::unique_ptr<ControlServer> control;
+  {
+    std::string why;
+    control = ControlServer::bind(control_socket_path(cfg.data_dir), &why);
+    if (!control)
+      spdlog::error("control socket: {}; `baotin backfill`/`reprocess` cannot hand jobs to this daemon", why);
+  }
 
   uint64_t health_watchdog_usec = 0;  // the scheduler loop's heartbeat, for /healthz
   HealthState health(monotonic_seconds(), HealthState::stuck_after_for_watchdog(
@@ -319,6 +331,7 @@ int run_serve(const ServeOptions& opts) {
       auto j = status_json(ing, metrics);
       j["store"] = store_status_json(*store);
       if (outbox) j["stream"] = outbox->status_json();
+      j["jobs"] = jobs.active_jobs();
       return HttpResponse{200, "application/json", j.dump(2)};
     });
     // 503 while store writes fail (disk full, I/O error): nothing is being stored; or while the scheduler loop
@@ -335,6 +348,14 @@ int run_serve(const ServeOptions& opts) {
   uint64_t watchdog_usec = 0;
   bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
   if (outbox) outbox->start();
+  jobs.start();
+  if (control) {
+    control->start([&jobs](ControlConnection& c, const nlohmann::json& req, const std::atomic<bool>& st) {
+      jobs.handle(c, req, st);
+    });
+    spdlog::info("control socket: {} (jobs: `baotin backfill`, `baotin reprocess`, `baotin jobs`)",
+                 control_socket_path(cfg.data_dir));
+  }
   sd_notify(0, "READY=1");
   sd_notifyf(0, "STATUS=polling %zu feeds", feeds.size());
   {
@@ -478,6 +499,8 @@ int run_serve(const ServeOptions& opts) {
 
   sd_notify(0, "STOPPING=1");
   rebuild_stop = true;  // the rebuild pauses after its current chunk and continues on the next start
+  if (control) control->stop();  // progress streams end; clients say the job resumes
+  jobs.stop();                    // a running job stops at its next checkpoint and resumes on the next start
   try {
     ing.stop_accepting();
     ing.tick();  // drops pending retries

@@ -24,8 +24,28 @@ struct BackfillOptions {
   std::string sitemap;       // sitemap or sitemap index URL
   std::string from, to;      // date range (YYYY-MM-DD or any normalize_date form), inclusive
   bool refetch = false;      // also fetch URLs already stored
+  bool detach = false;       // with a running daemon: return once it accepted the job
 };
+// Without a daemon on the store: runs in-process. With one (the store is locked): hands the job to it over the
+// control socket (daemon/control.h) and prints its progress.
 int run_backfill(const BackfillOptions& opts);
+
+struct ReprocessOptions {
+  std::string config_path;
+  std::string data_dir;
+  std::string site, since, template_name;  // ReprocessSpec (daemon/reprocess.h)
+  bool restart = false;  // in-process: start over instead of continuing an interrupted run of the same selection
+  bool detach = false;   // with a running daemon: return once it accepted the job
+};
+int run_reprocess_command(const ReprocessOptions& opts);
+
+struct JobsOptions {
+  std::string config_path;
+  std::string data_dir;
+  uint64_t cancel = 0;  // cancel this job (daemon jobs only)
+  bool json = false;    // a JSON array
+};
+int run_jobs_command(const JobsOptions& opts);
 
 // Shared by serve and backfill: the config (errors printed as file:line, nullopt when invalid; a
 // non-empty data_dir overrides [daemon].data_dir; Config::fetch goes to the Fetcher as it is) and the

@@ -278,6 +278,7 @@ const char* put_kind_name(PutKind k) {
 nlohmann::json to_json(const ChangeEvent& e) {
   nlohmann::json j = {{"seq", e.seq}, {"type", e.type}, {"id", e.id}, {"version", e.version}, {"site", e.site}, {"at", e.at}};
   if (!e.original.empty()) j["original"] = e.original;
+  if (!e.reason.empty()) j["reason"] = e.reason;
   return j;
 }
 
@@ -1032,6 +1033,89 @@ PutResult Store::put_article(Article a, std::string_view raw_html, const std::ve
   return r;
 }
 
+Store::ReprocessResult Store::put_reprocessed(const std::string& id, uint32_t based_on, Article a) {
+  require_writable("put_reprocessed");
+  // Outside the lock: the new text's fingerprints and the canonical URL's key.
+  std::string canonical;
+  if (!a.canonical_url.empty()) canonical = record_keys(a.canonical_url, "", {}).canonical;
+  a.content_hash = content_hash(a);
+  const std::string fp = exact_fingerprint(a);
+  const NearSketch sketch = near_sketch(a);
+  const bool is_dedupable = dedupable(a, fp, sketch);
+
+  std::unique_lock lk(write_mu_);
+  require_writable("put_reprocessed");
+  ReprocessResult r;
+  auto cur_raw = get_raw(articles_, id);
+  if (!cur_raw) {
+    r.outcome = ReprocessOutcome::Missing;
+    return r;
+  }
+  auto j = parse_json(*cur_raw);
+  if (!j) throw StoreError("put_reprocessed: latest record of " + id + " is not valid JSON");
+  const Article cur = article_from_json(*j);
+  r.version = cur.version;
+  if (cur.version != based_on) {
+    r.outcome = ReprocessOutcome::Stale;
+    return r;
+  }
+  // The stored record's identity, provenance and duplicate links; the new extraction's fields.
+  a.id = id;
+  a.url = cur.url;
+  a.canonical_url = canonical.empty() ? cur.canonical_url : canonical;
+  a.feed = cur.feed;
+  a.fetched_at = cur.fetched_at;
+  a.content_type = cur.content_type;
+  a.duplicate_of = cur.duplicate_of;
+  a.cluster = cur.cluster.empty() ? id : cur.cluster;
+  if (same_extraction(a, cur)) {
+    r.outcome = ReprocessOutcome::Unchanged;
+    lk.unlock();
+    // The record compared against may have been appended by a writer that has not synced yet.
+    if (sync_writes_ && group_commit_) {
+      uint64_t ticket;
+      {
+        std::lock_guard sl(sync_mu_);
+        ticket = written_ticket_;
+      }
+      wait_durable(ticket);
+    }
+    return r;
+  }
+  a.version = cur.version + 1;
+  a.reason = "reprocess";
+
+  rocksdb::WriteBatch batch;
+  const std::string json = dump(to_json(a));
+  batch.Put(articles_, id, json);
+  batch.Put(versions_, version_key(id, a.version), json);
+  if (raw_)
+    if (auto packed = get_raw(raw_, version_key(id, based_on))) batch.Put(raw_, version_key(id, a.version), *packed);
+  if (!canonical.empty() && !get_raw(urls_, canonical)) batch.Put(urls_, canonical, id);
+  const uint64_t seq = last_seq_.load() + 1;
+  ChangeEvent ev;
+  ev.seq = seq;
+  ev.type = "updated";
+  ev.id = id;
+  ev.version = a.version;
+  ev.site = a.site;
+  ev.at = now_iso_vn();
+  ev.reason = a.reason;
+  batch.Put(changes_, be64(seq), dump(to_json(ev)));
+  batch.Put(meta_, kMetaLastSeq, std::to_string(seq));
+  if (is_dedupable && a.content_hash != cur.content_hash) dedup_->add(batch, id, fp, sketch);
+  const uint64_t ticket = write_locked(batch);
+  last_seq_ = seq;
+  lk.unlock();
+  wait_durable(ticket);  // throws when the sync fails: not acknowledged
+  for (uint64_t d = durable_seq_.load(); d < seq && !durable_seq_.compare_exchange_weak(d, seq);) {
+  }
+  r.outcome = ReprocessOutcome::Changed;
+  r.version = a.version;
+  r.seq = seq;
+  return r;
+}
+
 std::optional<Article> Store::get(const std::string& id) const {
   auto raw = get_raw(articles_, id);
   if (!raw) return std::nullopt;
@@ -1110,6 +1194,7 @@ void Store::scan_changes(uint64_t after_seq, const std::function<bool(const Chan
     e.site = j->value("site", "");
     e.at = j->value("at", "");
     e.original = j->value("original", "");
+    e.reason = j->value("reason", "");
     if (!fn(e)) return;
   }
   if (!it->status().ok()) throw StoreError("store read failed: " + status_text(it->status()));

@@ -146,6 +146,7 @@ struct ChangeEvent {
   std::string type;
   std::string id;
   std::string original;  // cluster_original_moved only
+  std::string reason;    // "updated" by `baotin reprocess`: "reprocess" ("" otherwise)
   uint32_t version = 0;
   std::string site;
   std::string at;  // ISO 8601, +07:00
@@ -189,6 +190,22 @@ class Store {
   // near-duplicate detection (title-only stubs) are not deduplicated. Updates keep duplicate_of/cluster.
   // Thread-safe. Throws StoreError on write failure, on a secondary, or when the article has no URL.
   PutResult put_article(Article a, std::string_view raw_html, const std::vector<std::string>& alias_urls = {});
+
+  // `baotin reprocess` (daemon/reprocess.h): `a` is a new extraction of the stored page of version `based_on` of
+  // article `id`. Under the write lock: Missing when the article is gone, Stale when its latest version is no longer
+  // `based_on` (the daemon stored a newer one meanwhile, extracted by the running templates), Unchanged when
+  // same_extraction() says the extraction equals the latest record; otherwise version based_on + 1 is written with
+  // reason "reprocess": identity, provenance (url, feed, fetched_at, content_type) and duplicate links are the
+  // stored record's, the extracted fields are `a`'s, the raw page of `based_on` is copied to the new version, a new
+  // canonical URL is mapped to the id (when no other article claims it), the duplicate index gets the new text, and
+  // an "updated" change event with reason "reprocess" goes with it, in one atomic batch. Throws StoreError.
+  enum class ReprocessOutcome { Changed, Unchanged, Stale, Missing };
+  struct ReprocessResult {
+    ReprocessOutcome outcome = ReprocessOutcome::Unchanged;
+    uint32_t version = 0;  // the latest version after the call
+    uint64_t seq = 0;      // the change event written (Changed only)
+  };
+  ReprocessResult put_reprocessed(const std::string& id, uint32_t based_on, Article a);
 
   std::optional<Article> get(const std::string& id) const;
   std::optional<std::string> id_for_url(const std::string& url) const;  // any alias or canonical

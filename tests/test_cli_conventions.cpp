@@ -171,7 +171,7 @@ TEST(CliConventions, UnknownCommandSuggestsTheNearest) {
   EXPECT_EQ(far.status, 2);
   EXPECT_TRUE(contains(far.err, "unknown command 'frobnicate'")) << far.err;
   EXPECT_FALSE(contains(far.err, "did you mean")) << far.err;
-  EXPECT_TRUE(contains(far.err, "serve, backfill, export")) << far.err;
+  EXPECT_TRUE(contains(far.err, "serve, backfill, reprocess, jobs, export")) << far.err;
   Cmd help_serv = baotin_cmd("help serv");
   EXPECT_EQ(help_serv.status, 2);
   EXPECT_TRUE(contains(help_serv.err, "did you mean 'serve'?")) << help_serv.err;
