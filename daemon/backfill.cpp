@@ -169,8 +169,8 @@ bool BackfillRun::run(const std::vector<std::string>& urls, const std::atomic<bo
   {
     std::lock_guard lk(mu_);
     skipped_ = n("skipped_known");
-    queued_ = n("queued");
     done_ = n("done");
+    queued_ = done_;  // URLs in flight when a run stopped were not settled: they are queued (and counted) again
     stored_ = n("stored");
     failed_ = n("failed");
     listed_ = urls.size();

@@ -10,7 +10,10 @@ namespace baotin {
 JobRunner::JobRunner(Store& store, Ingestor& ing, Fetcher& fetcher)
     : store_(store), ing_(ing), fetcher_(fetcher), jobs_(store) {}
 
-JobRunner::~JobRunner() { stop(); }
+JobRunner::~JobRunner() {
+  stop();
+  ing_.set_outcome_listener(nullptr);  // the Ingestor may outlive this runner (an early return of serve)
+}
 
 void JobRunner::start() {
   {
@@ -203,8 +206,7 @@ void JobRunner::handle(ControlConnection& conn, const nlohmann::json& req, const
   Job job;
   {
     std::lock_guard lk(mu_);
-    job = jobs_.create(kind, spec, "daemon");
-    if (!urls.empty()) jobs_.put_urls(job.id, urls);
+    job = jobs_.create(kind, spec, "daemon", urls);
     queue_.push_back(job.id);
   }
   cv_.notify_all();

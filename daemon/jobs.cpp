@@ -42,7 +42,8 @@ Job job_from_json(const nlohmann::json& j) {
   return job;
 }
 
-Job JobStore::create(const std::string& kind, const nlohmann::json& spec, const std::string& origin) {
+Job JobStore::create(const std::string& kind, const nlohmann::json& spec, const std::string& origin,
+                     const std::vector<std::string>& urls) {
   prune();
   uint64_t last = 0;
   for (const auto& j : list()) last = std::max(last, j.id);
@@ -52,6 +53,17 @@ Job JobStore::create(const std::string& kind, const nlohmann::json& spec, const 
   job.spec = spec;
   job.origin = origin;
   job.created = now_iso_vn();
+  // Data left by a job of this id that was never written (a crash between its URLs and its record) is replaced.
+  {
+    std::vector<std::string> stale;
+    const std::string from = data_prefix(job.id);
+    store_.scan_meta(from, prefix_end(from), [&](std::string_view k, std::string_view) {
+      stale.emplace_back(k);
+      return true;
+    });
+    if (!stale.empty()) store_.write_meta({}, stale);
+  }
+  if (!urls.empty()) put_urls(job.id, urls);
   save(job);
   return job;
 }

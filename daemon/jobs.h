@@ -40,18 +40,20 @@ Job job_from_json(const nlohmann::json& j);
 class JobStore {
  public:
   explicit JobStore(Store& store) : store_(store) {}
-  // A new job (state "queued"), persisted. Throws StoreError.
-  Job create(const std::string& kind, const nlohmann::json& spec, const std::string& origin);
+  // A new job (state "queued"), persisted; `urls` (a backfill's list) are written before the job itself, so a job
+  // that exists has all of them. Throws StoreError.
+  Job create(const std::string& kind, const nlohmann::json& spec, const std::string& origin,
+             const std::vector<std::string>& urls = {});
   void save(Job& job);  // sets `updated`; throws StoreError
   std::optional<Job> get(uint64_t id) const;
   std::vector<Job> list() const;  // oldest first
   // A backfill's URL list (kept until the job is removed).
-  void put_urls(uint64_t id, const std::vector<std::string>& urls);
   std::vector<std::string> urls(uint64_t id) const;
   // Finished jobs beyond the newest `keep` are removed with their data (called when a job is created).
   void prune(size_t keep = 100);
 
  private:
+  void put_urls(uint64_t id, const std::vector<std::string>& urls);
   Store& store_;
 };
 

@@ -190,7 +190,8 @@ std::vector<std::string> csv_row(const Article& a, uint64_t seq) {
           a.partial ? "true" : "false",
           json_array(a.warnings),
           a.duplicate_of,
-          a.cluster};
+          a.cluster,
+          a.reason};
 }
 
 // The stored JSON object without its closing brace (and trailing whitespace), or nullopt when it is not an
@@ -273,7 +274,7 @@ const std::vector<std::string>& csv_columns() {
       "seq",       "id",         "version",  "url",          "canonical_url", "site",      "feed",
       "title",     "lead",       "body",     "authors",      "published",     "updated",   "fetched_at",
       "category",  "tags",       "images",   "language",     "content_hash",  "template",  "extractor",
-      "fields",    "partial",    "warnings", "duplicate_of", "cluster"};
+      "fields",    "partial",    "warnings", "duplicate_of", "cluster",   "reason"};
   return cols;
 }
 
