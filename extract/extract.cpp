@@ -122,9 +122,16 @@ Article extract_article(std::string_view raw, std::string_view url, std::string_
       a.warnings.push_back("template " + t->id() + ": body short (" + std::to_string(body_chars(a)) + " bytes)");
     if (a.title.empty()) a.warnings.push_back("template " + t->id() + ": title empty");
   }
+  // The page's JSON-LD and meta tags, read once for the generic extractor and the record rules (nullopt when they
+  // cannot be read: each reader then reads, and handles the failure, as it would alone).
+  std::optional<PageMeta> meta;
+  try {
+    meta = read_page_meta(doc->doc, url);
+  } catch (const std::exception&) {
+  }
   const bool need_generic = !t || !template_ok || a.published.empty() || a.canonical_url.empty() || a.lead.empty();
   if (opts.allow_generic && need_generic) {
-    Article g = extract_generic(doc->doc, url);
+    Article g = extract_generic(doc->doc, url, meta ? &*meta : nullptr);
     if (!t && !g.language.empty()) a.language = g.language;  // no template: the page's <html lang>, else "vi"
     merge_missing(a, std::move(g), /*take_body=*/!template_ok && a.body.empty());
   }
@@ -146,11 +153,9 @@ Article extract_article(std::string_view raw, std::string_view url, std::string_
     rc.feed_published = opts.feed_published;
     rc.now = opts.now;
     rc.detect_language = !t;
-    try {
-      PageMeta m = read_page_meta(doc->doc, url);
-      if (!m.og_site_name.empty()) rc.site_names.push_back(m.og_site_name);
-      rc.html_lang = m.language;
-    } catch (const std::exception&) {
+    if (meta) {
+      if (!meta->og_site_name.empty()) rc.site_names.push_back(meta->og_site_name);
+      rc.html_lang = meta->language;
     }
     if (t) {
       rc.site_names.push_back(t->name);

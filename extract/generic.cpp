@@ -1168,12 +1168,14 @@ std::vector<std::string> generic_body(const pugi::xml_document& doc) {
   }
 }
 
-Article extract_generic(const pugi::xml_document& doc, std::string_view page_url) {
+Article extract_generic(const pugi::xml_document& doc, std::string_view page_url, const PageMeta* meta) {
   Article a;
   a.url = std::string(page_url);
   a.extractor = "generic";
   try {
-    PageMeta m = read_page_meta(doc, page_url);
+    std::optional<PageMeta> own;
+    if (!meta) own = read_page_meta(doc, page_url);
+    const PageMeta& m = meta ? *meta : *own;
     std::string host = url_host(page_url);
 
     // Title.

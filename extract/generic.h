@@ -9,12 +9,15 @@
 #include <pugixml.hpp>
 
 #include "core/article.h"
+#include "extract/jsonld.h"
 
 namespace baotin {
 
 // Fills every content field it can find into a fresh Article (title, lead, body, authors, published,
 // updated, category, tags, images, canonical_url) and lists them in .fields. Never throws.
-Article extract_generic(const pugi::xml_document& doc, std::string_view page_url);
+// `meta`: read_page_meta(doc, page_url) when the caller has it already (extract_article reads it once per page);
+// null: read here.
+Article extract_generic(const pugi::xml_document& doc, std::string_view page_url, const PageMeta* meta = nullptr);
 
 // Only the body (paragraphs) by DOM scoring; used by extract_generic and by the benchmark.
 std::vector<std::string> generic_body(const pugi::xml_document& doc);
