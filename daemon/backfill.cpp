@@ -40,6 +40,7 @@ std::optional<int64_t> bound(const std::string& s, bool end_of_day) {
 
 struct SitemapWalk {
   Fetcher& fetcher;
+  const std::atomic<bool>* stop;
   std::optional<int64_t> from, to;
   std::vector<std::string> urls;
   std::set<std::string> seen_maps;
@@ -55,7 +56,7 @@ struct SitemapWalk {
   }
 
   void walk(const std::string& url, int depth) {
-    if (depth > 4 || !seen_maps.insert(url).second) return;
+    if (depth > 4 || (stop && *stop) || !seen_maps.insert(url).second) return;
     FetchRequest req;
     req.url = url;
     FetchResult r = fetcher.fetch(std::move(req));
@@ -117,7 +118,7 @@ std::optional<std::string> check_backfill_spec(const BackfillSpec& spec, const T
 
 std::optional<std::vector<std::string>> backfill_urls(const BackfillSpec& spec, const SiteTemplate& tpl,
                                                       Fetcher& fetcher, std::vector<std::string> given,
-                                                      std::string* error) {
+                                                      std::string* error, const std::atomic<bool>* stop) {
   std::vector<std::string> urls;
   if (spec.urls_given) {
     urls = std::move(given);
@@ -125,8 +126,12 @@ std::optional<std::vector<std::string>> backfill_urls(const BackfillSpec& spec, 
     std::vector<std::string> maps;
     if (!spec.sitemap.empty()) maps.push_back(spec.sitemap);
     else maps = tpl.sitemaps;
-    SitemapWalk w{fetcher, bound(spec.from, false), bound(spec.to, true), {}, {}, 0};
+    SitemapWalk w{fetcher, stop, bound(spec.from, false), bound(spec.to, true), {}, {}, 0};
     for (const auto& m : maps) w.walk(m, 0);
+    if (stop && *stop) {
+      if (error) *error = "stopped";
+      return std::nullopt;
+    }
     urls = std::move(w.urls);
     if (urls.empty() && w.errors) {
       if (error) *error = "no URLs: every sitemap failed";
@@ -140,11 +145,18 @@ std::optional<std::vector<std::string>> backfill_urls(const BackfillSpec& spec, 
 }
 
 void BackfillRun::snapshot_locked() {
-  job_.progress = {{"listed", listed_}, {"skipped_known", skipped_}, {"queued", queued_},
-                   {"done", done_},     {"stored", stored_},       {"failed", failed_}};
-  size_t low = next_;
-  for (const auto& [u, i] : in_flight_) low = std::min(low, i);
-  job_.cursor = std::to_string(low);
+  if (!job_.progress.is_object()) job_.progress = nlohmann::json::object();
+  job_.progress["listed"] = listed_;
+  job_.progress["skipped_known"] = skipped_;
+  job_.progress["queued"] = queued_;
+  job_.progress["done"] = done_;
+  job_.progress["stored"] = stored_;
+  job_.progress["failed"] = failed_;
+  std::vector<size_t> in_flight = redo_;  // not queued again yet: still to do
+  for (const auto& [u, i] : in_flight_) in_flight.push_back(i);
+  std::sort(in_flight.begin(), in_flight.end());
+  in_flight.erase(std::unique(in_flight.begin(), in_flight.end()), in_flight.end());
+  job_.cursor = nlohmann::json{{"next", next_}, {"in_flight", in_flight}}.dump();
 }
 
 void BackfillRun::on_outcome(const IngestOutcome& o) {
@@ -156,7 +168,10 @@ void BackfillRun::on_outcome(const IngestOutcome& o) {
   if (o.stored) ++stored_;
   if (o.kind == "failed") {
     ++failed_;
-    spdlog::warn("backfill job {}: FAILED {}: {}", job_.id, redact_url(o.url), redact_url(o.error));
+    if (print_failures_)
+      std::fprintf(stderr, "backfill: FAILED %s: %s\n", redact_url(o.url).c_str(), redact_url(o.error).c_str());
+    else
+      spdlog::warn("backfill job {}: FAILED {}: {}", job_.id, redact_url(o.url), redact_url(o.error));
   }
   cv_.notify_all();
 }
@@ -174,7 +189,18 @@ bool BackfillRun::run(const std::vector<std::string>& urls, const std::atomic<bo
     stored_ = n("stored");
     failed_ = n("failed");
     listed_ = urls.size();
-    next_ = std::min<size_t>(urls.size(), std::strtoull(job_.cursor.c_str(), nullptr, 10));
+    next_ = 0;
+    redo_.clear();
+    if (!job_.cursor.empty()) {
+      auto c = nlohmann::json::parse(job_.cursor, nullptr, false);
+      if (c.is_object()) {
+        next_ = std::min<size_t>(urls.size(), c.value("next", size_t{0}));
+        if (c.contains("in_flight") && c["in_flight"].is_array())
+          for (const auto& i : c["in_flight"])
+            if (i.is_number_unsigned() && i.get<size_t>() < next_) redo_.push_back(i.get<size_t>());
+        std::reverse(redo_.begin(), redo_.end());  // taken from the back: lowest first
+      }
+    }
   }
   double last_checkpoint = monotonic_seconds();
   auto maybe_checkpoint = [&](bool force) {
@@ -197,10 +223,17 @@ bool BackfillRun::run(const std::vector<std::string>& urls, const std::atomic<bo
   };
   while (!stop) {
     size_t i;
+    bool redo = false;
     {
       std::lock_guard lk(mu_);
-      if (next_ >= urls.size()) break;
-      i = next_;
+      if (!redo_.empty()) {
+        i = redo_.back();
+        redo = true;
+      } else if (next_ >= urls.size()) {
+        break;
+      } else {
+        i = next_;
+      }
     }
     const std::string& u = urls[i];
     bool skip = !tpl_.is_article_url(url_key(u));  // URL rules: on the canonical form
@@ -234,11 +267,12 @@ bool BackfillRun::run(const std::vector<std::string>& urls, const std::atomic<bo
       std::lock_guard lk(mu_);
       if (qr == Ingestor::QueueResult::Queued) ++queued_;
       else in_flight_.erase(u);  // the same article under another URL is in flight, or the ingestor stops
-      if (qr == Ingestor::QueueResult::Stopped) break;
+      if (qr == Ingestor::QueueResult::Stopped) break;  // not settled: stays in the cursor (next / redo)
     }
     {
       std::lock_guard lk(mu_);
-      ++next_;
+      if (redo) redo_.pop_back();
+      else ++next_;
     }
     maybe_checkpoint(false);
   }
@@ -257,7 +291,7 @@ bool BackfillRun::run(const std::vector<std::string>& urls, const std::atomic<bo
   }
   maybe_checkpoint(true);
   std::lock_guard lk(mu_);
-  return next_ >= urls.size();
+  return next_ >= urls.size() && redo_.empty();
 }
 
 std::string backfill_progress_line(const nlohmann::json& p, double rate) {
@@ -341,7 +375,7 @@ int run_backfill(const BackfillOptions& opts) {
   job.kind = "backfill";
   job.spec = spec.to_json();
   job.id = 1;
-  BackfillRun run(ing, *store, *tpl, spec, job);
+  BackfillRun run(ing, *store, *tpl, spec, job, /*print_failures=*/true);
   ing.set_outcome_listener([&](const IngestOutcome& o) {
     if (o.job == job.id) run.on_outcome(o);
   });
@@ -365,10 +399,17 @@ int run_backfill(const BackfillOptions& opts) {
                    backfill_progress_line(j.progress, n("done") / std::max(1e-3, monotonic_seconds() - start)).c_str());
     }
   });
-  if (!complete) ing.stop_accepting();
-  ing.wait_idle(complete ? 0 : 10);
-  ing.finish();
-  fetcher.shutdown(true);
+  if (complete) {
+    ing.wait_idle(0);
+    ing.finish();
+    fetcher.shutdown(true);
+  } else {  // Ctrl-C: as serve stops (pending retries dropped, transfers cancelled, pages being stored finish)
+    ing.stop_accepting();
+    ing.tick();
+    fetcher.shutdown(false);
+    ing.wait_idle(10);
+    ing.finish();
+  }
   auto n = [&](const char* k) { return job.progress.value(k, uint64_t{0}); };
   std::fprintf(stderr,
                "backfill: %s: %llu/%llu done, new %llu, updated %llu, unchanged %llu, duplicate %llu, failed %llu "

@@ -34,17 +34,21 @@ std::optional<std::string> check_backfill_spec(const BackfillSpec& spec, const T
 
 // The URLs to backfill, sorted and without repeats: `given` when spec.urls_given, else the sitemaps walked (entries
 // dated outside [from, to] left out; undated ones kept). nullopt with *error when every sitemap failed.
+// `stop` (may be null) ends a sitemap walk early: nullopt, *error "stopped".
 std::optional<std::vector<std::string>> backfill_urls(const BackfillSpec& spec, const SiteTemplate& tpl,
                                                       Fetcher& fetcher, std::vector<std::string> given,
-                                                      std::string* error);
+                                                      std::string* error, const std::atomic<bool>* stop = nullptr);
 
 // The part of a backfill that feeds the Ingestor. Outcomes reach it through on_outcome() (the Ingestor's listener
-// forwards those tagged with job.id). job.cursor is the index below which every URL is settled, so a resumed job
-// skips them; job.progress counts listed, skipped_known, queued, done, stored, failed.
+// forwards those tagged with job.id). job.cursor is {"next": the first index not yet queued, "in_flight": indices
+// queued and not settled}: a resumed job queues those again, then goes on from "next", so every URL is counted
+// once; job.progress counts listed, skipped_known, queued, done, stored, failed (other keys are kept).
 class BackfillRun {
  public:
-  BackfillRun(Ingestor& ing, Store& store, const SiteTemplate& tpl, const BackfillSpec& spec, Job& job)
-      : ing_(ing), store_(store), tpl_(tpl), spec_(spec), job_(job) {}
+  // `print_failures`: each failed URL on stderr (in-process); else in the log.
+  BackfillRun(Ingestor& ing, Store& store, const SiteTemplate& tpl, const BackfillSpec& spec, Job& job,
+              bool print_failures = false)
+      : ing_(ing), store_(store), tpl_(tpl), spec_(spec), job_(job), print_failures_(print_failures) {}
   void on_outcome(const IngestOutcome& o);
   // Queues `urls` from job.cursor on and waits until every queued one is settled or `stop` is true (false).
   // `drive` (in-process): this thread runs the Ingestor's ticks; else the daemon's scheduler does, and at most
@@ -60,10 +64,12 @@ class BackfillRun {
   const SiteTemplate& tpl_;
   BackfillSpec spec_;
   Job& job_;
+  bool print_failures_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, size_t> in_flight_;  // URL -> index in the list
   size_t next_ = 0;                          // the next index to queue
+  std::vector<size_t> redo_;                 // in flight when the previous run stopped: queued first
   uint64_t listed_ = 0, skipped_ = 0, queued_ = 0, done_ = 0, stored_ = 0, failed_ = 0;
 };
 

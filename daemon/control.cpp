@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -147,10 +148,11 @@ std::unique_ptr<ControlServer> ControlServer::bind(const std::string& path, std:
     return nullptr;
   }
   ::unlink(path.c_str());  // a stale socket of a daemon that was killed
-  const mode_t old = ::umask(0177);  // srw------- from the start: no window with a wider mode
-  const int rc = ::bind(s->fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  ::umask(old);
-  if (rc != 0 || ::chmod(path.c_str(), 0600) != 0 || ::listen(s->fd_, 16) != 0) {
+  // Connecting needs write permission on the socket file: with the usual umask (022) it is created without it for
+  // others, and chmod makes it srw------- before listen() accepts anyone. (The umask is not changed: it is the
+  // whole process's, and RocksDB's threads create files meanwhile.)
+  if (::bind(s->fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::chmod(path.c_str(), 0600) != 0 ||
+      ::listen(s->fd_, 16) != 0) {
     if (error) *error = "cannot listen on " + path + ": " + std::strerror(errno);
     return nullptr;
   }
@@ -172,7 +174,14 @@ void ControlServer::accept_loop() {
     pollfd p{fd_, POLLIN, 0};
     if (::poll(&p, 1, 200) <= 0) continue;
     const int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (c < 0) continue;
+    if (c < 0) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));  // out of descriptors: do not spin
+      continue;
+    }
+    // A client that stops reading (suspended, a full pipe) must not block a handler, nor serve's shutdown.
+    const timeval send_timeout{2, 0};
+    ::setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
     // Owner-only: the socket file's mode already says so; the peer's credentials say it again.
     ucred cred{};
     socklen_t len = sizeof cred;
@@ -197,21 +206,26 @@ void ControlServer::accept_loop() {
       it = handlers_.erase(it);
     }
     auto done = std::make_shared<std::atomic<bool>>(false);
+    try {
     handlers_.push_back({std::thread([this, conn, done] {
-      std::string err;
-      if (auto req = conn->receive(10, &err)) {
-        try {
+      try {
+        std::string err;
+        if (auto req = conn->receive(10, &err)) {
           handler_(*conn, *req, stop_);
-        } catch (const std::exception& e) {
-          spdlog::error("control: {}", e.what());
-          conn->send({{"event", "error"}, {"error", e.what()}});
+        } else {
+          conn->send({{"event", "error"}, {"error", "no request: " + err}});
         }
-      } else {
-        conn->send({{"event", "error"}, {"error", "no request: " + err}});
+      } catch (const std::exception& e) {  // a store error, bad_alloc: this request fails, nothing else
+        spdlog::error("control: {}", e.what());
+        conn->send({{"event", "error"}, {"error", e.what()}});
       }
       --active_;
       *done = true;
     }), done});
+    } catch (const std::exception& e) {  // no thread (resource limits): the request is refused, the daemon goes on
+      --active_;
+      spdlog::error("control: cannot start a handler: {}", e.what());
+    }
   }
 }
 
@@ -249,13 +263,18 @@ int hand_over_job(const std::string& data_dir, const std::string& kind, const nl
   auto conn = control_connect(path, &err);
   if (!conn) {
     std::fprintf(stderr,
-                 "%s: the store %s is in use (a running `baotin serve`?) and no daemon answers on its control socket: "
-                 "%s\n",
+                 "%s: the store %s is in use by another process (a `baotin serve`, or another backfill/reprocess) and "
+                 "no daemon answers on its control socket: %s\n",
                  kind.c_str(), data_dir.c_str(), err.c_str());
     return 1;
   }
   nlohmann::json req = {{"op", "submit"}, {"kind", kind}, {"spec", spec}, {"wait", !detach}};
   if (!urls.empty()) req["urls"] = urls;
+  if (const size_t bytes = req.dump().size(); bytes > kMaxLine) {
+    std::fprintf(stderr, "%s: the URL list is %zu bytes; a hand-over takes at most %zu: split it into several jobs\n",
+                 kind.c_str(), bytes, kMaxLine);
+    return 2;
+  }
   if (!conn->send(req)) {
     std::fprintf(stderr, "%s: the daemon closed the control connection\n", kind.c_str());
     return 1;
@@ -279,14 +298,22 @@ int hand_over_job(const std::string& data_dir, const std::string& kind, const nl
                      (unsigned long long)id);
         return 1;
       }
-      std::fprintf(stderr, "\n%s: lost the daemon (%s); job %llu is persisted and resumes when it starts again\n",
-                   kind.c_str(), err.c_str(), (unsigned long long)id);
+      if (id == 0)
+        std::fprintf(stderr, "%s: the daemon did not accept the job (%s); nothing was queued\n", kind.c_str(),
+                     err.c_str());
+      else
+        std::fprintf(stderr, "\n%s: lost the daemon (%s); job %llu is persisted and resumes when it starts again\n",
+                     kind.c_str(), err.c_str(), (unsigned long long)id);
       return 1;
     }
     const std::string ev = m->value("event", "");
     if (ev == "error") {
-      std::fprintf(stderr, "%s: refused by the daemon: %s\n", kind.c_str(), m->value("error", "").c_str());
-      return 2;
+      // A refused job (an unknown site, a bad date) is a usage error; anything else (the daemon's store failed, too
+      // many connections) a failure.
+      const bool usage = m->value("usage", false);
+      std::fprintf(stderr, "%s: %s by the daemon: %s\n", kind.c_str(), usage ? "refused" : "failed",
+                   m->value("error", "").c_str());
+      return usage ? 2 : 1;
     }
     const nlohmann::json job = m->contains("job") ? (*m)["job"] : nlohmann::json::object();
     if (ev == "accepted") {

@@ -7,6 +7,10 @@
 
 namespace baotin {
 
+namespace {
+struct Interrupted {};  // the job's stop flag ended it before it was complete
+}  // namespace
+
 JobRunner::JobRunner(Store& store, Ingestor& ing, Fetcher& fetcher)
     : store_(store), ing_(ing), fetcher_(fetcher), jobs_(store) {}
 
@@ -52,6 +56,7 @@ void JobRunner::checkpoint(Job& job) {
 std::optional<Job> JobRunner::snapshot(uint64_t id) const {
   std::lock_guard lk(mu_);
   if (current_ && current_->id == id) return current_;
+  if (auto e = ended_.find(id); e != ended_.end()) return e->second;
   return jobs_.get(id);
 }
 
@@ -111,14 +116,26 @@ void JobRunner::run_one(Job& job) {
       const BackfillSpec spec = BackfillSpec::from_json(job.spec);
       if (auto why = check_backfill_spec(spec, *templates)) throw std::runtime_error(*why);
       auto tpl = templates->by_name(spec.site);
+      // A sitemap job's list is walked once and kept with the job: a resumed job works through the same list
+      // (its cursor is an index into it), whatever the sitemaps say by then.
+      const bool listed = job.progress.value("urls_stored", false);
+      BackfillSpec list_spec = spec;
       std::vector<std::string> given;
-      {
+      if (spec.urls_given || listed) {
         std::lock_guard lk(mu_);
-        if (spec.urls_given) given = jobs_.urls(job.id);
+        given = jobs_.urls(job.id);
+        list_spec.urls_given = true;
       }
       std::string err;
-      auto urls = backfill_urls(spec, *tpl, fetcher_, std::move(given), &err);
+      auto urls = backfill_urls(list_spec, *tpl, fetcher_, std::move(given), &err, &stop);
+      if (!urls && stop) throw Interrupted();
       if (!urls) throw std::runtime_error(err);
+      if (!spec.urls_given && !listed) {
+        std::lock_guard lk(mu_);
+        jobs_.store_urls(job.id, *urls);
+        job.progress["urls_stored"] = true;
+        jobs_.save(job);
+      }
       BackfillRun run(ing_, store_, *tpl, spec, job);
       {
         std::lock_guard lk(mu_);
@@ -140,6 +157,8 @@ void JobRunner::run_one(Job& job) {
     if (complete) job.state = "done";
     else if (cancel_) job.state = "cancelled";
     // else: the daemon stops; the job stays "running" and resumes at the next start.
+  } catch (const Interrupted&) {
+    if (cancel_) job.state = "cancelled";  // else: stays "running", resumed at the next start
   } catch (const std::exception& e) {
     job.state = "failed";
     job.error = e.what();
@@ -150,6 +169,11 @@ void JobRunner::run_one(Job& job) {
   spdlog::info("jobs: {}", job_summary(to_json(job)));
   std::lock_guard lk(mu_);
   current_.reset();
+  // Served from memory too: a client waiting for the end gets it even if the store could not save it (disk full).
+  if (job.finished()) {
+    ended_[job.id] = job;
+    while (ended_.size() > 100) ended_.erase(ended_.begin());
+  }
 }
 
 void JobRunner::handle(ControlConnection& conn, const nlohmann::json& req, const std::atomic<bool>& server_stop) {
@@ -182,7 +206,7 @@ void JobRunner::handle(ControlConnection& conn, const nlohmann::json& req, const
     return;
   }
   if (op != "submit") {
-    conn.send({{"event", "error"}, {"error", "unknown op '" + op + "' (submit, list, cancel)"}});
+    conn.send({{"event", "error"}, {"error", "unknown op '" + op + "' (submit, list, cancel)"}, {"usage", true}});
     return;
   }
   const std::string kind = req.value("kind", "");
@@ -200,7 +224,7 @@ void JobRunner::handle(ControlConnection& conn, const nlohmann::json& req, const
     if (!why) why = check_backfill_spec(b, *templates);
   } else why = "unknown job kind '" + kind + "' (backfill, reprocess)";
   if (why) {
-    conn.send({{"event", "error"}, {"error", *why}});
+    conn.send({{"event", "error"}, {"error", *why}, {"usage", true}});
     return;
   }
   Job job;

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -49,6 +50,7 @@ class JobRunner {
   JobStore jobs_;
   std::deque<uint64_t> queue_;
   std::optional<Job> current_;  // the running job as of its last checkpoint
+  std::map<uint64_t, Job> ended_;  // the last jobs that finished here (a save of the end may have failed)
   BackfillRun* backfill_ = nullptr;
   std::atomic<bool> stop_{false}, cancel_{false};
   std::thread thread_;

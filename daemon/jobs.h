@@ -47,8 +47,10 @@ class JobStore {
   void save(Job& job);  // sets `updated`; throws StoreError
   std::optional<Job> get(uint64_t id) const;
   std::vector<Job> list() const;  // oldest first
-  // A backfill's URL list (kept until the job is removed).
+  // A backfill's URL list (kept until the job is removed). store_urls() saves one for an existing job (a sitemap
+  // job's walked list, so that a resumed job works through the same list).
   std::vector<std::string> urls(uint64_t id) const;
+  void store_urls(uint64_t id, const std::vector<std::string>& urls) { put_urls(id, urls); }
   // Finished jobs beyond the newest `keep` are removed with their data (called when a job is created).
   void prune(size_t keep = 100);
 

@@ -1084,6 +1084,48 @@ Store::ReprocessResult Store::put_reprocessed(const std::string& id, uint32_t ba
   }
   a.version = cur.version + 1;
   a.reason = "reprocess";
+  if (a.content_hash != cur.content_hash) {
+    // The new text decides this record's copy link (a broken template that extracted the same boilerplate from many
+    // pages made them "copies" of each other): a link the new text still verifies is kept; otherwise the earliest
+    // verified match published before this record becomes its original, or it has none (its own cluster). Records
+    // that point at this one keep doing so (their own re-extraction checks them).
+    std::vector<std::string> matches;
+    if (is_dedupable) {
+      if (auto m = dedup_->find_exact(fp); m && *m != id) matches.push_back(*m);
+      if (sketch.indexable())
+        for (auto& m : dedup_->find_near(sketch, id)) matches.push_back(std::move(m.id));
+    }
+    const bool kept = !cur.duplicate_of.empty() &&
+                      std::find(matches.begin(), matches.end(), cur.duplicate_of) != matches.end();
+    if (!kept) {
+      const Age mine = age_of(a);
+      std::optional<Article> best;
+      std::optional<Age> best_age;
+      std::unordered_set<std::string> seen{id};
+      auto consider = [&](const std::string& mid) -> std::optional<Article> {
+        if (!seen.insert(mid).second) return std::nullopt;
+        auto raw = get_raw(articles_, mid);
+        auto mj = raw ? parse_json(*raw) : std::nullopt;
+        if (!mj) return std::nullopt;
+        Article m = article_from_json(*mj);
+        const Age ag = age_of(m);
+        if (ag < mine && (!best_age || ag < *best_age)) {
+          best_age = ag;
+          best = m;
+        }
+        return m;
+      };
+      for (const auto& mid : matches)
+        if (auto m = consider(mid); m && !m->duplicate_of.empty()) consider(m->duplicate_of);
+      if (best) {
+        a.duplicate_of = best->id;
+        a.cluster = best->cluster.empty() ? best->id : best->cluster;
+      } else if (!a.duplicate_of.empty()) {
+        a.duplicate_of.clear();
+        a.cluster = id;
+      }
+    }
+  }
 
   rocksdb::WriteBatch batch;
   const std::string json = dump(to_json(a));

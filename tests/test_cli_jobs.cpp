@@ -244,6 +244,51 @@ TEST(Reprocess, StaleExtractionIsNotWritten) {
   EXPECT_TRUE(store->verify().empty());
 }
 
+// A re-extraction's new text decides the record's copy link: a "copy" that only shared a broken template's
+// boilerplate is no copy any more; a record whose real text is another article's becomes its copy.
+TEST(Reprocess, NewTextDecidesTheDuplicateLink) {
+  Dir dir("baotin-reprocess-dedup");
+  std::string err;
+  baotin::StoreOptions so;
+  so.path = (dir.path / "data").string();
+  auto store = baotin::Store::open(so, &err);
+  ASSERT_TRUE(store) << err;
+  const auto stories = baotin::testing::default_stories();
+  auto article = [&](const std::string& url, const Story& s, const std::string& published) {
+    baotin::Article a;
+    a.url = url;
+    a.title = s.title;
+    a.lead = s.sapo;
+    a.body = s.paragraphs;
+    a.published = published;
+    a.published_source = "page-visible";
+    a.fetched_at = published;
+    return a;
+  };
+  auto orig = store->put_article(article("http://a.example/1.html", stories[0], "2025-01-27T14:30:00+07:00"), "<p>a</p>");
+  // The broken template gave this page the first story's text.
+  auto copy = store->put_article(article("http://b.example/2.html", stories[0], "2025-01-28T09:00:00+07:00"), "<p>b</p>");
+  ASSERT_EQ(copy.duplicate_of, orig.id);
+  auto other = store->put_article(article("http://c.example/3.html", stories[2], "2025-01-29T09:00:00+07:00"), "<p>c</p>");
+  ASSERT_TRUE(other.duplicate_of.empty());
+
+  // Re-extracted: its real text is the second story, no copy of anything.
+  auto r = store->put_reprocessed(copy.id, 1, article("http://b.example/2.html", stories[1], "2025-01-28T09:00:00+07:00"));
+  ASSERT_EQ(r.outcome, baotin::Store::ReprocessOutcome::Changed);
+  auto b = store->get(copy.id);
+  EXPECT_TRUE(b->duplicate_of.empty());
+  EXPECT_EQ(b->cluster, copy.id);
+  // Re-extracted: its real text is the first story, published after it: a copy of the original.
+  r = store->put_reprocessed(other.id, 1, article("http://c.example/3.html", stories[0], "2025-01-29T09:00:00+07:00"));
+  ASSERT_EQ(r.outcome, baotin::Store::ReprocessOutcome::Changed);
+  auto c = store->get(other.id);
+  EXPECT_EQ(c->duplicate_of, orig.id);
+  EXPECT_EQ(c->cluster, orig.cluster);
+  // The original itself is untouched.
+  EXPECT_EQ(store->get(orig.id)->version, 1u);
+  EXPECT_TRUE(store->verify().empty());
+}
+
 namespace {
 // A daemon polling `feed_site`'s feed, with the control socket in its data directory.
 std::string serve_config(const NewsServer& feed_site, int metrics_port) {
@@ -318,6 +363,15 @@ TEST(Jobs, BackfillAndReprocessWhileServeRuns) {
   EXPECT_EQ(jobs[0]["state"], "done");
   EXPECT_EQ(jobs[1]["kind"], "reprocess");
   EXPECT_EQ(jobs[1]["state"], "done");
+  // A sitemap job: the walked list is kept with the job (a resume works through the same list); all 12 are stored.
+  Cmd sm = run(kBin + " backfill" + common + " --site site --sitemap " + archive.base() + "/sitemap.xml 2>&1");
+  EXPECT_EQ(sm.status, 0) << sm.out;
+  EXPECT_NE(sm.out.find("job 3 done"), std::string::npos) << sm.out;
+  auto after_sm = nlohmann::json::parse(run(kBin + " jobs" + common + " --json 2>/dev/null").out);
+  ASSERT_EQ(after_sm.size(), 3u);
+  EXPECT_EQ(after_sm[2]["progress"]["urls_stored"], true) << after_sm[2].dump();
+  EXPECT_EQ(after_sm[2]["progress"]["listed"], 12) << after_sm[2].dump();
+  EXPECT_EQ(after_sm[2]["progress"]["skipped_known"], 12) << after_sm[2].dump();
   serve.signal(SIGTERM);
   EXPECT_TRUE(wait_for([&] { return !serve.running(); }, 20));
   EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(db) / "control.sock"));
@@ -364,6 +418,12 @@ TEST(Jobs, JobResumesAfterDaemonSigkill) {
     auto j = nlohmann::json::parse(list.out, nullptr, false);
     return !j.is_discarded() && j.size() == 1 && j[0]["state"] == "done";
   }, 30)) << list.out;
+  // Counted once each across the restart: every listed URL was fetched or found stored, none twice.
+  const auto progress = nlohmann::json::parse(list.out)[0]["progress"];
+  EXPECT_EQ(progress["listed"], 40) << progress.dump();
+  EXPECT_EQ(progress["done"].get<int>() + progress["skipped_known"].get<int>(), 40) << progress.dump();
+  EXPECT_EQ(progress["queued"], progress["done"]) << progress.dump();
+  EXPECT_EQ(progress["failed"], 0) << progress.dump();
   // Every URL fetched once per successful store: nothing lost, no duplicate records.
   auto all = jsonl(run(kBin + " export --db " + quote(db) + " 2>/dev/null").out);
   std::set<std::string> ids;
