@@ -359,10 +359,9 @@ std::string drop_entity_semicolons(const std::string& s) {
 
 }  // namespace
 
-std::optional<std::string> FeedMachine::pop(const std::string& element, bool strip) {
+std::optional<std::string> FeedMachine::pop(const std::string& element, bool strip, bool keep) {
   if (stack_.empty() || stack_.back().element != element) return std::nullopt;
-  StackEntry e = std::move(stack_.back());
-  stack_.pop_back();
+  StackEntry& e = stack_.pop();
   auto& pieces = e.pieces;
   if (version == "atom10"sv && (cp_type_ ? *cp_type_ : std::string("text")) == "application/xhtml+xml"sv) {
     // remove the enclosing <div> when all the remaining content is nested under it
@@ -415,9 +414,18 @@ std::optional<std::string> FeedMachine::pop(const std::string& element, bool str
     std::string dec = b64_decode_lenient(output, ok);
     if (ok && is_valid_utf8(dec)) output = dec;
   }
-  static const std::set<std::string> relative = {"comments", "docs", "href", "icon", "id", "link", "logo", "url",
-                                                 "wfw_comment", "wfw_commentrss"};
-  if (relative.count(element) && !output.empty()) {
+  auto relative = [](std::string_view e) {
+    switch (e.size()) {
+      case 2: return e == "id"sv;
+      case 3: return e == "url"sv;
+      case 4: return e == "docs"sv || e == "href"sv || e == "icon"sv || e == "link"sv || e == "logo"sv;
+      case 8: return e == "comments"sv;
+      case 11: return e == "wfw_comment"sv;
+      case 14: return e == "wfw_commentrss"sv;
+      default: return false;
+    }
+  };
+  if (!output.empty() && relative(element)) {
     if (element != "id"sv || guidislink_) output = resolve_uri(output);
   }
   if (!(has_contentparams_ && cp_base64_)) output = decode_entities(std::move(output));
@@ -433,7 +441,7 @@ std::optional<std::string> FeedMachine::pop(const std::string& element, bool str
   if (inentry_ && !insource_ && !entries.empty()) {
     Ctx& ent = entries.back();
     if (element == "content"sv) {
-      ent.content.push_back({ctype(), output});
+      ent.content.push_back({ctype(), keep ? output : std::move(output)});
     } else if (element == "link"sv) {
       if (!inimage_) {
         replace_all(output, "&amp;", "&");
@@ -443,10 +451,11 @@ std::optional<std::string> FeedMachine::pop(const std::string& element, bool str
       }
     } else {
       std::string el = element == "description"sv ? "summary" : element;
-      auto it = ent.depth.find(el);
-      if (it == ent.depth.end() || depth_ <= it->second) {
-        ent.depth[el] = depth_;
-        ent.kv[el] = output;
+      auto [it, added] = ent.depth.try_emplace(el, depth_);
+      if (added || depth_ <= it->second) {
+        it->second = depth_;
+        if (keep) ent.kv[el] = output;
+        else ent.kv[el] = std::move(output);
       }
       if (incontent_) ent.detail_type[el] = ctype();
     }
@@ -1383,7 +1392,7 @@ void FeedMachine::unknown_endtag(std::string tag) {
   std::string name = prefix + suffix;
   bool handled = false;
   if (!svg_ok_) handled = dispatch_end(name);
-  if (!handled) pop(name);
+  if (!handled) pop(name, true, false);
 
   if (incontent_ && !ctype_endswith_xml()) {
     if (same(tag, "xhtml:div"sv) || same(tag, "div"sv)) return;

@@ -143,6 +143,28 @@ struct StackEntry {
   std::vector<std::string> pieces;
 };
 
+// The element stack; entries past the top keep their storage (one push and pop per element, no allocation
+// once the stack has been as deep before).
+class ElementStack {
+ public:
+  bool empty() const { return n_ == 0; }
+  StackEntry& back() { return v_[n_ - 1]; }
+  const StackEntry& back() const { return v_[n_ - 1]; }
+  void push(std::string_view element, bool expecting_text) {
+    if (n_ == v_.size()) v_.emplace_back();
+    StackEntry& e = v_[n_++];
+    e.element.assign(element);
+    e.expecting_text = expecting_text;
+    e.pieces.clear();
+  }
+  // Removes the top entry; the reference stays valid until the next push.
+  StackEntry& pop() { return v_[--n_]; }
+
+ private:
+  std::vector<StackEntry> v_;
+  size_t n_ = 0;
+};
+
 class FeedMachine {
  public:
   FeedMachine(std::string baseuri, std::string baselang, bool loose, std::map<std::string, std::string> entities,
@@ -203,7 +225,7 @@ class FeedMachine {
   std::optional<std::string> cp_type_;
   bool cp_base64_ = false;
   std::string summary_key_;  // "", "content", "summary"
-  std::vector<StackEntry> stack_;
+  ElementStack stack_;
   // xml:base and xml:lang of the open elements; slots past *_n_ are kept to reuse their storage (one push
   // and pop per element).
   std::vector<std::string> basestack_;
@@ -272,8 +294,10 @@ class FeedMachine {
     return feed_;
   }
 
-  void push(const std::string& element, bool expecting_text) { stack_.push_back({element, expecting_text, {}}); }
-  std::optional<std::string> pop(const std::string& element, bool strip = true);
+  void push(const std::string& element, bool expecting_text) { stack_.push(element, expecting_text); }
+  // The element's text (also stored where feedparser stores it). keep = false: the caller does not read the
+  // result (which is then unspecified), so the text is moved into its place instead of copied.
+  std::optional<std::string> pop(const std::string& element, bool strip = true, bool keep = true);
   void push_content(const std::string& tag, const Attrs& a, const std::string& default_type, bool expecting_text) {
     ++incontent_;
     if (!lang_.empty()) lang_ = replace_us(lang_);
@@ -283,8 +307,8 @@ class FeedMachine {
     cp_base64_ = is_base64(a);
     push(tag, expecting_text);
   }
-  std::optional<std::string> pop_content(const std::string& tag) {
-    auto v = pop(tag);
+  std::optional<std::string> pop_content(const std::string& tag, bool keep = true) {
+    auto v = pop(tag, true, keep);
     --incontent_;
     has_contentparams_ = false;
     cp_type_.reset();
@@ -379,7 +403,7 @@ class FeedMachine {
   }
   void end_description() {
     if (summary_key_ == "content"sv) end_content();
-    else pop_content("description");
+    else pop_content("description", false);
     summary_key_.clear();
   }
   void start_summary(Attrs& a) {
@@ -394,7 +418,7 @@ class FeedMachine {
   }
   void end_summary() {
     if (summary_key_ == "content"sv) end_content();
-    else pop_content(summary_key_.empty() ? "summary" : summary_key_);
+    else pop_content(summary_key_.empty() ? "summary" : summary_key_, false);
     summary_key_.clear();
   }
   void start_content(Attrs& a) {
@@ -406,7 +430,7 @@ class FeedMachine {
     bool copy = false;
     std::string t = map_content_type(ctype());
     copy = t == "text/plain"sv || is_html_type(t);
-    auto v = pop_content("content");
+    auto v = pop_content("content", copy);
     if (copy) save("summary", v ? *v : std::string());
   }
   void start_category(Attrs& a) {
