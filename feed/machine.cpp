@@ -1296,12 +1296,23 @@ bool FeedMachine::dispatch_end(const std::string& name) {
 void FeedMachine::unknown_starttag(std::string tag, Attrs attrs) {
   ++depth_;
   if (first_tag.empty()) first_tag = tag;
+  auto lower_in_place = [](std::string& s) {
+    for (char& ch : s)
+      if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+  };
   for (auto& kv : attrs) {
-    kv.first = lower(kv.first);
-    if (kv.first == "rel"sv || kv.first == "type"sv) kv.second = lower(kv.second);
+    lower_in_place(kv.first);
+    if (kv.first == "rel"sv || kv.first == "type"sv) lower_in_place(kv.second);
     if (loose_) replace_all(kv.second, "&amp;", "&");
   }
-  Attrs ad = attr_dict(attrs);
+  // dict(attrs): the attributes themselves when no name repeats (the usual case; they are not read again
+  // after the handlers, which may change them)
+  bool repeats = attrs.size() > 8;
+  for (size_t i = 1; i < attrs.size() && !repeats; ++i)
+    for (size_t j = 0; j < i && !repeats; ++j) repeats = attrs[i].first == attrs[j].first;
+  Attrs dict;
+  if (repeats) dict = attr_dict(attrs);
+  Attrs& ad = repeats ? dict : attrs;
   const std::string* xb = attr_get(ad, "xml:base");
   if (!xb) xb = attr_get(ad, "base");
   if (xb && !xb->empty()) {

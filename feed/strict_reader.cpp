@@ -176,23 +176,29 @@ class StrictReader {
           return false;
         }
         put_utf8(out, cp);
+      } else if (ref == "lt") {  // the predefined entities first: valid names, and most references
+        out += '<';
+      } else if (ref == "gt") {
+        out += '>';
+      } else if (ref == "amp") {
+        out += '&';
+      } else if (ref == "quot") {
+        out += '"';
+      } else if (ref == "apos") {
+        out += '\'';
       } else {
-        bool name_ok = std::isalpha(static_cast<unsigned char>(ref[0])) || ref[0] == '_' || ref[0] == ':' ||
+        auto alpha = [](unsigned char k) { return (k >= 'a' && k <= 'z') || (k >= 'A' && k <= 'Z'); };
+        bool name_ok = alpha(static_cast<unsigned char>(ref[0])) || ref[0] == '_' || ref[0] == ':' ||
                        static_cast<unsigned char>(ref[0]) >= 0x80;
         for (char k : ref)
-          if (!(std::isalnum(static_cast<unsigned char>(k)) || k == '_' || k == ':' || k == '-' || k == '.' ||
-                static_cast<unsigned char>(k) >= 0x80))
+          if (!(alpha(static_cast<unsigned char>(k)) || (k >= '0' && k <= '9') || k == '_' || k == ':' || k == '-' ||
+                k == '.' || static_cast<unsigned char>(k) >= 0x80))
             name_ok = false;
         if (!name_ok) {
           err = "not well-formed (invalid token)";
           return false;
         }
-        if (ref == "lt") out += '<';
-        else if (ref == "gt") out += '>';
-        else if (ref == "amp") out += '&';
-        else if (ref == "quot") out += '"';
-        else if (ref == "apos") out += '\'';
-        else if (auto it = entities_.find(std::string(ref)); it != entities_.end()) {
+        if (auto it = entities_.find(std::string(ref)); it != entities_.end()) {
           if (!budget_.take(it->second.size())) {
             i = semi;
             continue;
