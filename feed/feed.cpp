@@ -151,12 +151,15 @@ ParsedFeed parse_feed(std::string_view bytes, const FeedHttpHeaders& headers, st
   budget.limit = std::min(limits::kMaxEntityExpansionBytes, limits::kEntityExpansionFactor * bytes.size());
   if (!dec.encoding.empty()) {
     machine = std::make_unique<FeedMachine>(baseuri, headers.content_language, false, dt.entities, budget);
-    std::string err = run_strict_reader(*machine, dt.entities, budget, text);
+    std::string err = run_strict_reader(*machine, dt.entities, budget, text);  // consumes `text`
     if (err.empty()) {
       strict_ok = true;
     } else {
       out.bozo = true;
       out.bozo_exception = "SAXParseException: " + err;
+      // the same text again for the loose reader (the strict reader parsed it in place)
+      text = convert_to_utf8(bytes, headers).text;
+      replace_doctype(text);
     }
   }
   if (!strict_ok) {

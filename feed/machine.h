@@ -430,7 +430,8 @@ class FeedMachine {
     bool copy = false;
     std::string t = map_content_type(ctype());
     copy = t == "text/plain"sv || is_html_type(t);
-    auto v = pop_content("content", copy);
+    // save() below only writes a summary the context does not have yet (pop does not store one for content)
+    auto v = pop_content("content", copy && !context().kv.count("summary"));
     if (copy) save("summary", v ? *v : std::string());
   }
   void start_category(Attrs& a) {
@@ -461,9 +462,10 @@ class FeedMachine {
 };
 
 // --- The readers that drive the machine
-// Strict reader (strict_reader.cpp): "" on success or the SAX-style error message.
+// Strict reader (strict_reader.cpp): "" on success or the SAX-style error message. pugixml parses `text` in
+// place (no copy of the document): afterwards its content is unspecified.
 std::string run_strict_reader(FeedMachine& m, const std::map<std::string, std::string>& entities,
-                              EntityBudget& budget, const std::string& text);
+                              EntityBudget& budget, std::string& text);
 // Loose reader (loose_reader.cpp), for documents that are not well-formed.
 void run_loose_reader(FeedMachine& m, std::string data);
 

@@ -28,12 +28,12 @@ class StrictReader {
       : m_(m), entities_(entities), budget_(budget) {}
 
   // Returns "" on success or the SAX-style error message.
-  std::string run(const std::string& text) {
+  std::string run(std::string& text) {
     if (auto e = check_chars(text); !e.empty()) return e;
     pugi::xml_document doc;
     unsigned flags = pugi::parse_cdata | pugi::parse_wconv_attribute | pugi::parse_eol | pugi::parse_ws_pcdata |
                      pugi::parse_declaration;
-    pugi::xml_parse_result r = doc.load_buffer(text.data(), text.size(), flags, pugi::encoding_utf8);
+    pugi::xml_parse_result r = doc.load_buffer_inplace(text.data(), text.size(), flags, pugi::encoding_utf8);
     if (!r) {
       switch (r.status) {
         case pugi::status_end_element_mismatch:
@@ -366,7 +366,7 @@ class StrictReader {
 }  // namespace
 
 std::string run_strict_reader(FeedMachine& m, const std::map<std::string, std::string>& entities,
-                              EntityBudget& budget, const std::string& text) {
+                              EntityBudget& budget, std::string& text) {
   StrictReader reader(m, entities, budget);
   return reader.run(text);
 }
