@@ -207,12 +207,12 @@ ParsedFeed parse_feed(std::string_view bytes, const FeedHttpHeaders& headers, st
     FeedItem it;
     it.title = kv_take(e, "title", &it.has_title);
     it.title_type = detail_of(e, "title");
-    it.link = kv_get(e, "link", &it.has_link);
-    it.id = kv_get(e, "id", &it.has_id);
+    it.link = kv_take(e, "link", &it.has_link);
+    it.id = kv_take(e, "id", &it.has_id);
     if (e.published_parsed && *e.published_parsed) it.published = format_utc(**e.published_parsed);
     if (e.updated_parsed && *e.updated_parsed) it.updated = format_utc(**e.updated_parsed);
-    it.published_raw = kv_get(e, "published", &it.has_published);
-    it.updated_raw = kv_get(e, "updated", &it.has_updated);
+    it.published_raw = kv_take(e, "published", &it.has_published);
+    it.updated_raw = kv_take(e, "updated", &it.has_updated);
     it.summary = kv_take(e, "summary", &it.has_summary);
     it.summary_type = detail_of(e, "summary");
     if (!e.content.empty()) {

@@ -1293,6 +1293,19 @@ bool FeedMachine::dispatch_end(const std::string& name) {
   return true;
 }
 
+const std::pair<std::string, bool>& FeedMachine::handler_name(const std::string& tag) {
+  if (auto it = handler_names_.find(tag); it != handler_names_.end()) return it->second;
+  std::string prefix, suffix = tag;
+  if (auto c = tag.find(':'); c != std::string::npos) {
+    prefix = tag.substr(0, c);
+    suffix = tag.substr(c + 1);
+  }
+  prefix = map_prefix(prefix);
+  if (!prefix.empty()) prefix += "_";
+  const bool no_prefix = prefix.empty();
+  return handler_names_.emplace(tag, std::pair<std::string, bool>(prefix + suffix, no_prefix)).first->second;
+}
+
 void FeedMachine::unknown_starttag(std::string tag, Attrs attrs) {
   ++depth_;
   if (first_tag.empty()) first_tag = tag;
@@ -1373,34 +1386,22 @@ void FeedMachine::unknown_starttag(std::string tag, Attrs attrs) {
     return;
   }
 
-  std::string prefix, suffix = tag;
-  if (auto c = tag.find(':'); c != std::string::npos) {
-    prefix = tag.substr(0, c);
-    suffix = tag.substr(c + 1);
-  }
-  prefix = map_prefix(prefix);
-  if (!prefix.empty()) prefix += "_";
-  if (prefix.empty() && !same(tag, "title"sv) && !same(tag, "link"sv) && !same(tag, "description"sv) && !same(tag, "name"sv)) intextinput_ = false;
-  if (prefix.empty() && !same(tag, "title"sv) && !same(tag, "link"sv) && !same(tag, "description"sv) && !same(tag, "url"sv) && !same(tag, "href"sv) &&
+  const auto& [name, no_prefix] = handler_name(tag);
+  if (no_prefix && !same(tag, "title"sv) && !same(tag, "link"sv) && !same(tag, "description"sv) && !same(tag, "name"sv)) intextinput_ = false;
+  if (no_prefix && !same(tag, "title"sv) && !same(tag, "link"sv) && !same(tag, "description"sv) && !same(tag, "url"sv) && !same(tag, "href"sv) &&
       !same(tag, "width"sv) && !same(tag, "height"sv))
     inimage_ = false;
 
-  std::string name = prefix + suffix;
   if (dispatch_start(name, ad)) return;
   if (ad.empty()) push(name, true);
   // elements with attributes but no handler are stored as dicts by feedparser: not output
 }
 
 void FeedMachine::unknown_endtag(std::string tag) {
-  std::string prefix, suffix = tag;
-  if (auto c = tag.find(':'); c != std::string::npos) {
-    prefix = tag.substr(0, c);
-    suffix = tag.substr(c + 1);
-  }
-  prefix = map_prefix(prefix);
-  if (!prefix.empty()) prefix += "_";
+  std::string_view suffix = tag;
+  if (auto c = tag.find(':'); c != std::string::npos) suffix.remove_prefix(c + 1);
   if (suffix == "svg"sv && svg_ok_) --svg_ok_;
-  std::string name = prefix + suffix;
+  const std::string& name = handler_name(tag).first;
   bool handled = false;
   if (!svg_ok_) handled = dispatch_end(name);
   if (!handled) pop(name, true, false);

@@ -269,6 +269,7 @@ class FeedMachine {
       loweruri = uri;
     }
     auto m = match_namespace(loweruri);
+    handler_names_.clear();
     std::string key = prefix ? *prefix : std::string();
     if (m) {
       namespacemap_[prefix ? *prefix : std::string("\x01none")] = *m;
@@ -277,6 +278,10 @@ class FeedMachine {
       namespaces_in_use_[key] = uri;
     }
   }
+  // The handler name of a tag ("dc:creator" -> "dc_creator": the document prefix mapped to the standard one) and
+  // whether it has no prefix; cached per tag until the prefix map changes (track_namespace clears it).
+  std::unordered_map<std::string, std::pair<std::string, bool>> handler_names_;
+  const std::pair<std::string, bool>& handler_name(const std::string& tag);
   std::string map_prefix(const std::string& p) const {
     // namespacemap.get(prefix, prefix); the default namespace is keyed by None, never by ''
     auto it = namespacemap_.find(p);

@@ -296,8 +296,10 @@ class StrictReader {
         local = qn.substr(c + 1);
       }
       std::string key = local;
+      // the standard prefix of the namespace (ns_info: match_namespace of the lowered URI, itself lowered, as
+      // the key is lowered below; the userland variants it rewrites have no prefix either way)
       if (!ns.empty())
-        if (auto pre = m_.match_namespace(lower(ns)); pre && !pre->empty()) key = *pre + ":" + local;
+        if (const NsInfo& info = ns_info(ns); info.prefix && !info.prefix->empty()) key = *info.prefix + ":" + local;
       attr_set(attrs, lower(key), v);
     }
     for (const auto& [qn, v] : raw) {
