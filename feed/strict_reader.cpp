@@ -127,6 +127,95 @@ class StrictReader {
     return {};
   }
 
+  // expand() for a document without internal entities (nearly every feed): the same results and errors, in one
+  // pass writing into a buffer of the input's size (predefined and character references never grow the text).
+  static bool expand_predefined(std::string_view in, size_t amp, std::string& out, std::string& err) {
+    const size_t n = in.size();
+    out.resize(n);
+    char* o = out.data();
+    std::memcpy(o, in.data(), amp);
+    o += amp;
+    size_t i = amp;
+    auto name_char = [](unsigned char k) {
+      return (k >= 'a' && k <= 'z') || (k >= 'A' && k <= 'Z') || (k >= '0' && k <= '9') || k == '_' || k == ':' ||
+             k == '-' || k == '.' || k >= 0x80;
+    };
+    auto bad = [&](const char* msg) {
+      err = msg;
+      return false;
+    };
+    while (i < n) {
+      // here in[i] == '&': the reference runs to the next ';' (a character that cannot be in any reference
+      // before it makes the reference invalid either way)
+      size_t j = i + 1;
+      while (j < n && in[j] != ';' && (name_char(static_cast<unsigned char>(in[j])) || in[j] == '#')) ++j;
+      if (j >= n || in[j] != ';' || j == i + 1) return bad("not well-formed (invalid token)");
+      std::string_view ref = in.substr(i + 1, j - i - 1);
+      if (ref[0] == '#') {
+        char32_t cp = 0;
+        bool ok = ref.size() > 1;
+        if (ok && ref[1] == 'x') {
+          ok = ref.size() > 2 && ref.size() <= 10;
+          for (size_t k = 2; ok && k < ref.size(); ++k) {
+            char h = ref[k];
+            if (h >= '0' && h <= '9') cp = cp * 16 + static_cast<char32_t>(h - '0');
+            else if (h >= 'a' && h <= 'f') cp = cp * 16 + static_cast<char32_t>(h - 'a' + 10);
+            else if (h >= 'A' && h <= 'F') cp = cp * 16 + static_cast<char32_t>(h - 'A' + 10);
+            else ok = false;
+          }
+        } else {
+          ok = ok && ref.size() <= 9;
+          for (size_t k = 1; ok && k < ref.size(); ++k) {
+            if (ref[k] < '0' || ref[k] > '9') ok = false;
+            else cp = cp * 10 + static_cast<char32_t>(ref[k] - '0');
+          }
+        }
+        if (!ok) return bad("not well-formed (invalid token)");
+        bool legal = cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
+                     (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
+        if (!legal) return bad("reference to invalid character number");
+        if (cp < 0x80) {
+          *o++ = static_cast<char>(cp);
+        } else if (cp < 0x800) {
+          *o++ = static_cast<char>(0xC0 | (cp >> 6));
+          *o++ = static_cast<char>(0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+          *o++ = static_cast<char>(0xE0 | (cp >> 12));
+          *o++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+          *o++ = static_cast<char>(0x80 | (cp & 0x3F));
+        } else {
+          *o++ = static_cast<char>(0xF0 | (cp >> 18));
+          *o++ = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+          *o++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+          *o++ = static_cast<char>(0x80 | (cp & 0x3F));
+        }
+      } else if (ref == "lt") {
+        *o++ = '<';
+      } else if (ref == "gt") {
+        *o++ = '>';
+      } else if (ref == "amp") {
+        *o++ = '&';
+      } else if (ref == "quot") {
+        *o++ = '"';
+      } else if (ref == "apos") {
+        *o++ = '\'';
+      } else {
+        unsigned char f = static_cast<unsigned char>(ref[0]);
+        bool name_ok = (f >= 'a' && f <= 'z') || (f >= 'A' && f <= 'Z') || f == '_' || f == ':' || f >= 0x80;
+        for (char k : ref) name_ok = name_ok && name_char(static_cast<unsigned char>(k));
+        return bad(name_ok ? "undefined entity" : "not well-formed (invalid token)");
+      }
+      i = j + 1;
+      const void* next = i < n ? std::memchr(in.data() + i, '&', n - i) : nullptr;
+      size_t stop = next ? static_cast<size_t>(static_cast<const char*>(next) - in.data()) : n;
+      std::memcpy(o, in.data() + i, stop - i);
+      o += stop - i;
+      i = stop;
+    }
+    out.resize(static_cast<size_t>(o - out.data()));
+    return true;
+  }
+
   // Expands references in character data / attribute values. Returns false (with err) when the
   // text is not well-formed XML.
   bool expand(std::string_view in, std::string& out, std::string& err, bool attribute) const {
@@ -140,6 +229,7 @@ class StrictReader {
       out.assign(in);
       return true;
     }
+    if (entities_.empty()) return expand_predefined(in, amp, out, err);
     out.reserve(in.size());
     out.append(in.substr(0, amp));
     for (size_t i = amp; i < in.size(); ++i) {
