@@ -627,7 +627,6 @@ void FeedMachine::start_link(Attrs a) {
   }
   if (const std::string* hr = attr_get(a, "href")) attr_set(a, "href", resolve_uri(*hr));
   bool expecting = infeed_ || inentry_ || insource_;
-  if (!(inentry_ && inimage_)) c.links.push_back(a);
   if (const std::string* hr = attr_get(a, "href")) {
     const std::string* rel = attr_get(a, "rel");
     const std::string* type = attr_get(a, "type");
@@ -635,6 +634,7 @@ void FeedMachine::start_link(Attrs a) {
   } else {
     push("link", expecting);
   }
+  if (!(inentry_ && inimage_)) c.links.push_back(std::move(a));
 }
 
 // The element names the handlers know, found by one hash lookup per element (the handler chains below
@@ -960,7 +960,7 @@ bool FeedMachine::dispatch_start(const std::string& name, Attrs& a) {
       break;
     }
     case El::link: {
-      start_link(a);
+      start_link(std::move(a));
       break;
     }
     case El::guid: case El::id: {

@@ -348,6 +348,7 @@ class StrictReader {
     }
     Scope scope;
     Attrs raw;
+    raw.reserve(n_attrs);
     size_t index = 0;
     std::string err;
     for (pugi::xml_attribute a : n.attributes()) {
@@ -379,6 +380,7 @@ class StrictReader {
     std::string tag = cached_element_name(qname);
     // attributes: prefixed with the standard prefix when in a known namespace, and by local name
     Attrs attrs;
+    attrs.reserve(raw.size());
     for (const auto& [qn, v] : raw) {
       std::string local = qn, ns;
       if (auto c = qn.find(':'); c != std::string::npos) {
