@@ -830,9 +830,9 @@ El element_id(std::string_view n) {
 }
 }  // namespace
 
-bool FeedMachine::dispatch_start(const std::string& name, Attrs& a) {
+bool FeedMachine::dispatch_start(const std::string& name, uint8_t id, Attrs& a) {
   const std::string_view n = name;
-  switch (element_id(n)) {
+  switch (static_cast<El>(id)) {
     case El::rss: {
       if (version.empty() || !starts_with(version, "rss")) {
         const std::string* v = attr_get(a, "version");
@@ -1086,9 +1086,9 @@ bool FeedMachine::dispatch_start(const std::string& name, Attrs& a) {
   return true;
 }
 
-bool FeedMachine::dispatch_end(const std::string& name) {
+bool FeedMachine::dispatch_end(const std::string& name, uint8_t id) {
   const std::string_view n = name;
-  switch (element_id(n)) {
+  switch (static_cast<El>(id)) {
     case El::channel: case El::feed: {
       infeed_ = false;
       break;
@@ -1293,7 +1293,7 @@ bool FeedMachine::dispatch_end(const std::string& name) {
   return true;
 }
 
-const std::pair<std::string, bool>& FeedMachine::handler_name(const std::string& tag) {
+const FeedMachine::HandlerName& FeedMachine::handler_name(const std::string& tag) {
   if (auto it = handler_names_.find(tag); it != handler_names_.end()) return it->second;
   std::string prefix, suffix = tag;
   if (auto c = tag.find(':'); c != std::string::npos) {
@@ -1303,7 +1303,9 @@ const std::pair<std::string, bool>& FeedMachine::handler_name(const std::string&
   prefix = map_prefix(prefix);
   if (!prefix.empty()) prefix += "_";
   const bool no_prefix = prefix.empty();
-  return handler_names_.emplace(tag, std::pair<std::string, bool>(prefix + suffix, no_prefix)).first->second;
+  std::string name = prefix + suffix;
+  const auto id = static_cast<uint8_t>(element_id(name));
+  return handler_names_.emplace(tag, HandlerName{std::move(name), no_prefix, id}).first->second;
 }
 
 void FeedMachine::unknown_starttag(std::string tag, Attrs attrs) {
@@ -1386,13 +1388,15 @@ void FeedMachine::unknown_starttag(std::string tag, Attrs attrs) {
     return;
   }
 
-  const auto& [name, no_prefix] = handler_name(tag);
+  const HandlerName& hn = handler_name(tag);
+  const std::string& name = hn.name;
+  const bool no_prefix = hn.no_prefix;
   if (no_prefix && !same(tag, "title"sv) && !same(tag, "link"sv) && !same(tag, "description"sv) && !same(tag, "name"sv)) intextinput_ = false;
   if (no_prefix && !same(tag, "title"sv) && !same(tag, "link"sv) && !same(tag, "description"sv) && !same(tag, "url"sv) && !same(tag, "href"sv) &&
       !same(tag, "width"sv) && !same(tag, "height"sv))
     inimage_ = false;
 
-  if (dispatch_start(name, ad)) return;
+  if (dispatch_start(name, hn.id, ad)) return;
   if (ad.empty()) push(name, true);
   // elements with attributes but no handler are stored as dicts by feedparser: not output
 }
@@ -1401,9 +1405,10 @@ void FeedMachine::unknown_endtag(std::string tag) {
   std::string_view suffix = tag;
   if (auto c = tag.find(':'); c != std::string::npos) suffix.remove_prefix(c + 1);
   if (suffix == "svg"sv && svg_ok_) --svg_ok_;
-  const std::string& name = handler_name(tag).first;
+  const HandlerName& hn = handler_name(tag);
+  const std::string& name = hn.name;
   bool handled = false;
-  if (!svg_ok_) handled = dispatch_end(name);
+  if (!svg_ok_) handled = dispatch_end(name, hn.id);
   if (!handled) pop(name, true, false);
 
   if (incontent_ && !ctype_endswith_xml()) {

@@ -280,8 +280,13 @@ class FeedMachine {
   }
   // The handler name of a tag ("dc:creator" -> "dc_creator": the document prefix mapped to the standard one) and
   // whether it has no prefix; cached per tag until the prefix map changes (track_namespace clears it).
-  std::unordered_map<std::string, std::pair<std::string, bool>> handler_names_;
-  const std::pair<std::string, bool>& handler_name(const std::string& tag);
+  struct HandlerName {
+    std::string name;
+    bool no_prefix;
+    uint8_t id;  // the element id the handler chains switch on (machine.cpp)
+  };
+  std::unordered_map<std::string, HandlerName> handler_names_;
+  const HandlerName& handler_name(const std::string& tag);
   std::string map_prefix(const std::string& p) const {
     // namespacemap.get(prefix, prefix); the default namespace is keyed by None, never by ''
     auto it = namespacemap_.find(p);
@@ -362,8 +367,8 @@ class FeedMachine {
     if (!stack_.empty()) stack_.back().pieces = {v};
   }
 
-  bool dispatch_start(const std::string& name, Attrs& a);
-  bool dispatch_end(const std::string& name);
+  bool dispatch_start(const std::string& name, uint8_t id, Attrs& a);
+  bool dispatch_end(const std::string& name, uint8_t id);
 
   // handlers
   void start_item(Attrs& a);
