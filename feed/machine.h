@@ -91,6 +91,44 @@ inline Attrs attr_dict(const Attrs& in) {  // dict(attrs): last wins, first posi
 
 using Dict = std::map<std::string, std::string>;
 
+// The few keyed values of one feed, entry or source (fewer than a dozen keys): a vector searched linearly, no
+// node per value. Only what the machine uses of std::map; an insertion invalidates iterators.
+template <class V>
+class FlatMap {
+ public:
+  using value_type = std::pair<std::string, V>;
+  using iterator = typename std::vector<value_type>::iterator;
+  using const_iterator = typename std::vector<value_type>::const_iterator;
+  iterator find(std::string_view k) {
+    for (auto it = v_.begin(); it != v_.end(); ++it)
+      if (it->first == k) return it;
+    return v_.end();
+  }
+  const_iterator find(std::string_view k) const {
+    for (auto it = v_.begin(); it != v_.end(); ++it)
+      if (it->first == k) return it;
+    return v_.end();
+  }
+  iterator end() { return v_.end(); }
+  const_iterator end() const { return v_.end(); }
+  size_t count(std::string_view k) const { return find(k) != end() ? 1 : 0; }
+  V& operator[](std::string_view k) {
+    if (auto it = find(k); it != end()) return it->second;
+    if (v_.empty()) v_.reserve(8);
+    v_.emplace_back(std::string(k), V());
+    return v_.back().second;
+  }
+  std::pair<iterator, bool> try_emplace(std::string_view k, const V& value) {
+    if (auto it = find(k); it != end()) return {it, false};
+    if (v_.empty()) v_.reserve(8);
+    v_.emplace_back(std::string(k), value);
+    return {v_.end() - 1, true};
+  }
+
+ private:
+  std::vector<value_type> v_;
+};
+
 struct TagV {
   std::optional<std::string> term, scheme, label;
   bool operator==(const TagV& o) const { return term == o.term && scheme == o.scheme && label == o.label; }
@@ -101,9 +139,9 @@ struct ContentV {
 };
 
 struct Ctx {
-  Dict kv;                               // plain string values by key
-  std::map<std::string, int> depth;      // property_depth_map
-  std::map<std::string, std::string> detail_type;  // "title" -> type of title_detail
+  FlatMap<std::string> kv;               // plain string values by key
+  FlatMap<int> depth;                    // property_depth_map
+  FlatMap<std::string> detail_type;      // "title" -> type of title_detail
   bool has_author_detail = false;
   Dict author_detail;
   std::vector<Dict> authors;
