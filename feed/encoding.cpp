@@ -131,7 +131,7 @@ std::string header_param_charset(std::string_view ct, std::string& media_type) {
 
 }  // namespace
 
-Decoded convert_to_utf8(std::string_view data, const FeedHttpHeaders& hdr) {
+Decoded convert_to_utf8(std::string_view data, const FeedHttpHeaders& hdr, const Decoded* again) {
   Decoded r;
   std::string bom_encoding, xml_encoding;
   auto pre = [&](const char* p, size_t n) { return data.size() >= n && std::memcmp(data.data(), p, n) == 0; };
@@ -203,7 +203,10 @@ Decoded convert_to_utf8(std::string_view data, const FeedHttpHeaders& hdr) {
       sniffed = true;
       // Bytes that are valid UTF-8 are UTF-8 (statistical detectors sometimes say otherwise for
       // short, mostly-ASCII text); only sniff when that fails.
-      p = valid_utf8(data) ? "utf-8" : sniff_charset(data);
+      if (again && again->sniffed) p = again->sniffed_as;
+      else p = valid_utf8(data) ? "utf-8" : sniff_charset(data);
+      r.sniffed = true;
+      r.sniffed_as = p;
     }
     if (p.empty()) continue;
     if (std::find(tried.begin(), tried.end(), p) != tried.end()) continue;
@@ -283,8 +286,15 @@ Doctype replace_doctype(std::string& data) {
     for (const auto& e : ents)
       if (safe_re.search(e, 0, m)) d.entities[std::string(m[1])] = std::string(m[2]);
   }
+  d.cut = true;
+  d.head_len = start + 1;
+  d.new_head = head;
   data = head + rest;
   return d;
+}
+
+void reapply_doctype(std::string& data, const Doctype& d) {
+  if (d.cut) data = d.new_head + data.substr(std::min(d.head_len, data.size()));
 }
 
 }  // namespace baotin::feed_internal

@@ -151,15 +151,23 @@ ParsedFeed parse_feed(std::string_view bytes, const FeedHttpHeaders& headers, st
   budget.limit = std::min(limits::kMaxEntityExpansionBytes, limits::kEntityExpansionFactor * bytes.size());
   if (!dec.encoding.empty()) {
     machine = std::make_unique<FeedMachine>(baseuri, headers.content_language, false, dt.entities, budget);
-    std::string err = run_strict_reader(*machine, dt.entities, budget, text);  // consumes `text`
+    // The strict reader parses `text` in place. A small document is copied first (cheaper than decoding it
+    // again should it not be well-formed); a large one is decoded again only if the loose reader needs it.
+    constexpr size_t kCopyBelow = 16 * 1024;
+    std::string spare;
+    if (text.size() < kCopyBelow) spare = text;
+    std::string err = run_strict_reader(*machine, dt.entities, budget, text);
     if (err.empty()) {
       strict_ok = true;
     } else {
       out.bozo = true;
       out.bozo_exception = "SAXParseException: " + err;
-      // the same text again for the loose reader (the strict reader parsed it in place)
-      text = convert_to_utf8(bytes, headers).text;
-      replace_doctype(text);
+      if (text.size() < kCopyBelow) {
+        text = std::move(spare);
+      } else {
+        text = convert_to_utf8(bytes, headers, &dec).text;
+        reapply_doctype(text, dt);
+      }
     }
   }
   if (!strict_ok) {

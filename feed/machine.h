@@ -47,18 +47,28 @@ struct Decoded {
   std::string text;        // UTF-8
   std::string encoding;    // "" when nothing worked
   std::string error;       // bozo message or ""
+  bool sniffed = false;    // the sniffing step ran; its answer:
+  std::string sniffed_as;
 };
 
-Decoded convert_to_utf8(std::string_view data, const FeedHttpHeaders& hdr);
+// `again`: the result of an earlier call on the same bytes and headers, whose sniffing answer is reused (the
+// text is decoded again without running ICU's detector a second time).
+Decoded convert_to_utf8(std::string_view data, const FeedHttpHeaders& hdr, const Decoded* again = nullptr);
 
 // DOCTYPE handling (feedparser's replace_doctype): netscape DOCTYPE -> rss091n; "safe" internal
 // entity declarations are kept as a name -> replacement map; the DOCTYPE itself is removed.
 struct Doctype {
   std::string version;
   std::map<std::string, std::string> entities;
+  // what was done to the text: its first head_len bytes became new_head (cut is false when nothing changed)
+  bool cut = false;
+  size_t head_len = 0;
+  std::string new_head;
 };
 
 Doctype replace_doctype(std::string& data);
+// The same change applied again to the same text (decoded again after the strict reader parsed it in place).
+void reapply_doctype(std::string& data, const Doctype& d);
 
 // ---------------------------------------------------------------------------------------------
 // The feed state machine: a port of feedparser's _FeedParserMixin and its namespace handlers.
