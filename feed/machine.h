@@ -188,6 +188,7 @@ struct EntityBudget {
 struct StackEntry {
   std::string element;
   bool expecting_text;
+  bool text_unused;  // an item: its own text is never read (end_item drops what pop returns), so none is kept
   std::vector<std::string> pieces;
 };
 
@@ -203,6 +204,7 @@ class ElementStack {
     StackEntry& e = v_[n_++];
     e.element.assign(element);
     e.expecting_text = expecting_text;
+    e.text_unused = element == "item";
     e.pieces.clear();
   }
   // Removes the top entry; the reference stays valid until the next push.
@@ -238,8 +240,10 @@ class FeedMachine {
 
   void unknown_starttag(std::string tag, Attrs attrs_in);
   void unknown_endtag(std::string tag);
+  // Whether character data would be kept now (the strict reader skips copying text that is not).
+  bool wants_data() const { return !stack_.empty() && !stack_.back().text_unused; }
   void handle_data(std::string text, bool escape = true) {
-    if (stack_.empty()) return;
+    if (!wants_data()) return;
     if (escape && ctype() == "application/xhtml+xml"sv) stack_.back().pieces.push_back(xml_escape(text, false));
     else stack_.back().pieces.push_back(std::move(text));
   }

@@ -406,8 +406,11 @@ class StrictReader {
           if (auto e = emit(ch); !e.empty()) return e;
           break;
         case pugi::node_pcdata: {
+          std::string_view value = ch.value();
+          // text the machine drops is still checked (and its entities counted) when it has references
+          if (!m_.wants_data() && value.find('&') == std::string_view::npos) break;
           std::string v;
-          if (!expand(ch.value(), v, err, false)) return err;
+          if (!expand(value, v, err, false)) return err;
           m_.handle_data(std::move(v));
           break;
         }
