@@ -383,8 +383,108 @@ std::optional<int64_t> date_korean(std::string_view in) {
 
 }  // namespace
 
+// The two forms nearly every feed uses, read without the dispatcher's splitting (one date per item). Each
+// accepts only strings for which the dispatcher's answer is known: W3DTF "YYYY-MM-DDTHH:MM:SS[.f](Z|+HH:MM)"
+// is what date_w3dtf (tried first) returns, and RFC 822 "[Ddd, ]D[D] Mon YYYY HH:MM:SS (+HHMM|GMT)" is
+// rejected by date_w3dtf (no four-digit year before a 't' or '-') and read by date_rfc822. A string that
+// matches but is out of range goes through the dispatcher as before.
+namespace {
+
+bool digits(std::string_view s, size_t at, size_t n, int64_t& v) {
+  if (at + n > s.size()) return false;
+  v = 0;
+  for (size_t i = at; i < at + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  return true;
+}
+
+std::optional<int64_t> fast_w3dtf(std::string_view s) {
+  int64_t y, mo, d, h, mi, sec;
+  if (s.size() < 20 || !digits(s, 0, 4, y) || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' ||
+      !digits(s, 8, 2, d) || (s[10] != 'T' && s[10] != 't') || !digits(s, 11, 2, h) || s[13] != ':' ||
+      !digits(s, 14, 2, mi) || s[16] != ':' || !digits(s, 17, 2, sec))
+    return std::nullopt;
+  size_t i = 19;
+  if (i < s.size() && s[i] == '.') {
+    size_t b = ++i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    if (i == b) return std::nullopt;
+  }
+  int64_t tz = 0;
+  if (i + 1 == s.size() && (s[i] == 'Z' || s[i] == 'z')) {
+    tz = 0;
+  } else if (i + 6 == s.size() && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
+    int64_t th, tm;
+    if (!digits(s, i + 1, 2, th) || !digits(s, i + 4, 2, tm)) return std::nullopt;
+    tz = th * 60 + tm;
+    if (s[i] == '-') tz = -tz;
+  } else {
+    return std::nullopt;
+  }
+  return checked_stamp(y, mo, d, h, mi, sec, tz);
+}
+
+int month_abbrev(std::string_view s, size_t at) {
+  static constexpr std::string_view names[] = {"jan", "feb", "mar", "apr", "may", "jun",
+                                               "jul", "aug", "sep", "oct", "nov", "dec"};
+  if (at + 3 > s.size()) return 0;
+  char m[3];
+  for (int k = 0; k < 3; ++k) m[k] = static_cast<char>(std::tolower(static_cast<unsigned char>(s[at + k])));
+  for (int k = 0; k < 12; ++k)
+    if (std::string_view(m, 3) == names[k]) return k + 1;
+  return 0;
+}
+
+std::optional<int64_t> fast_rfc822(std::string_view s) {
+  size_t i = 0;
+  if (s.size() >= 5 && s[3] == ',' && s[4] == ' ') {
+    static constexpr std::string_view days[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+    char dn[3];
+    for (int k = 0; k < 3; ++k) dn[k] = static_cast<char>(std::tolower(static_cast<unsigned char>(s[k])));
+    bool ok = false;
+    for (auto x : days) ok = ok || std::string_view(dn, 3) == x;
+    if (!ok) return std::nullopt;
+    i = 5;
+  }
+  int64_t d, y, h, mi, sec;
+  size_t dl = i + 1 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '9' ? 2 : 1;
+  if (!digits(s, i, dl, d)) return std::nullopt;
+  i += dl;
+  if (i >= s.size() || s[i] != ' ') return std::nullopt;
+  int mo = month_abbrev(s, i + 1);
+  i += 4;
+  if (!mo || i >= s.size() || s[i] != ' ' || !digits(s, i + 1, 4, y)) return std::nullopt;
+  i += 5;
+  if (i >= s.size() || s[i] != ' ' || !digits(s, i + 1, 2, h) || i + 3 >= s.size() || s[i + 3] != ':' ||
+      !digits(s, i + 4, 2, mi) || i + 6 >= s.size() || s[i + 6] != ':' || !digits(s, i + 7, 2, sec))
+    return std::nullopt;
+  i += 9;
+  if (i >= s.size() || s[i] != ' ') return std::nullopt;
+  std::string_view z = s.substr(i + 1);
+  int64_t tz = 0;
+  if (z.size() == 5 && (z[0] == '+' || z[0] == '-')) {
+    int64_t th, tm;
+    if (!digits(z, 1, 2, th) || !digits(z, 3, 2, tm)) return std::nullopt;
+    tz = th * 60 + tm;
+    if (z[0] == '-') tz = -tz;
+  } else if (z.size() == 3 && std::tolower(static_cast<unsigned char>(z[0])) == 'g' &&
+             std::tolower(static_cast<unsigned char>(z[1])) == 'm' &&
+             std::tolower(static_cast<unsigned char>(z[2])) == 't') {
+    tz = 0;
+  } else {
+    return std::nullopt;
+  }
+  return checked_stamp(y, mo, d, h, mi, sec, tz);
+}
+
+}  // namespace
+
 std::optional<int64_t> parse_feed_date(std::string_view s) {
   if (s.empty() || s.size() > limits::kMaxDateBytes) return std::nullopt;
+  if (auto r = fast_w3dtf(s)) return r;
+  if (auto r = fast_rfc822(s)) return r;
   for (auto* fn : {date_w3dtf, date_rfc822, date_iso8601, date_asctime, date_perforce, date_hungarian, date_greek, date_korean}) {
     if (auto r = fn(s)) return r;
   }

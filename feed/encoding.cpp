@@ -1,5 +1,7 @@
 #include "feed/machine.h"
 
+#include <unicode/ustring.h>
+
 #include "core/charset.h"
 #include "core/limits.h"
 #include "core/regex.h"
@@ -13,13 +15,13 @@ namespace baotin::feed_internal {
 
 namespace {
 
-// is_valid_utf8 with the ASCII runs skipped eight bytes at a time; each run of non-ASCII bytes (which starts and
-// ends on character boundaries, ASCII bytes never being part of a multi-byte sequence) is checked by
-// is_valid_utf8 itself.
+// is_valid_utf8 (the same sequences accepted: no overlong forms, surrogates or code points past U+10FFFF) with
+// ASCII skipped eight bytes at a time and each multi-byte sequence checked in place.
 bool valid_utf8(std::string_view s) {
-  const char* p = s.data();
-  const char* e = p + s.size();
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* e = p + s.size();
   constexpr uint64_t highs = ~uint64_t{0} / 255 * 0x80;
+  auto cont = [](unsigned char b) { return (b & 0xC0) == 0x80; };
   while (p < e) {
     while (e - p >= 8) {
       uint64_t x;
@@ -27,11 +29,26 @@ bool valid_utf8(std::string_view s) {
       if (x & highs) break;
       p += 8;
     }
-    while (p < e && static_cast<unsigned char>(*p) < 0x80) ++p;
-    const char* q = p;
-    while (q < e && static_cast<unsigned char>(*q) >= 0x80) ++q;
-    if (q > p && !is_valid_utf8(std::string_view(p, static_cast<size_t>(q - p)))) return false;
-    p = q;
+    if (p >= e) break;
+    const unsigned char c = *p;
+    if (c < 0x80) {
+      ++p;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      if (e - p < 2 || !cont(p[1])) return false;
+      p += 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      if (e - p < 3 || !cont(p[1]) || !cont(p[2])) return false;
+      if (c == 0xE0 && p[1] < 0xA0) return false;  // overlong
+      if (c == 0xED && p[1] >= 0xA0) return false;  // surrogates
+      p += 3;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      if (e - p < 4 || !cont(p[1]) || !cont(p[2]) || !cont(p[3])) return false;
+      if (c == 0xF0 && p[1] < 0x90) return false;  // overlong
+      if (c == 0xF4 && p[1] >= 0x90) return false;  // past U+10FFFF
+      p += 4;
+    } else {
+      return false;
+    }
   }
   return true;
 }
@@ -66,18 +83,14 @@ bool strict_decode(std::string_view bytes, const std::string& charset, std::stri
   UChar* dst = u16.data();
   ucnv_toUnicode(conv, &dst, u16.data() + u16.size(), &src, src_end, nullptr, true, &err);
   if (U_FAILURE(err)) return false;
-  out.clear();
-  out.reserve(static_cast<size_t>(dst - u16.data()) * 2);
-  for (const UChar* p = u16.data(); p < dst; ++p) {
-    char32_t c = *p;
-    if (c >= 0xD800 && c <= 0xDBFF && p + 1 < dst && p[1] >= 0xDC00 && p[1] <= 0xDFFF) {
-      c = 0x10000 + ((c - 0xD800) << 10) + (p[1] - 0xDC00);
-      ++p;
-    } else if (c >= 0xD800 && c <= 0xDFFF) {
-      return false;
-    }
-    put_utf8(out, c);
-  }
+  // UTF-16 -> UTF-8 in one call; an unpaired surrogate is an error (U_INVALID_CHAR_FOUND), as before
+  const int32_t n16 = static_cast<int32_t>(dst - u16.data());
+  out.resize(static_cast<size_t>(n16) * 3);
+  int32_t n8 = 0;
+  err = U_ZERO_ERROR;
+  u_strToUTF8(out.data(), static_cast<int32_t>(out.size()), &n8, u16.data(), n16, &err);
+  if (U_FAILURE(err)) return false;
+  out.resize(static_cast<size_t>(n8));
   return true;
 }
 
@@ -118,7 +131,7 @@ std::string header_param_charset(std::string_view ct, std::string& media_type) {
 
 }  // namespace
 
-Decoded convert_to_utf8(std::string_view data, const FeedHttpHeaders& hdr) {
+Decoded convert_to_utf8(std::string_view data, const FeedHttpHeaders& hdr, const Decoded* again) {
   Decoded r;
   std::string bom_encoding, xml_encoding;
   auto pre = [&](const char* p, size_t n) { return data.size() >= n && std::memcmp(data.data(), p, n) == 0; };
@@ -190,7 +203,10 @@ Decoded convert_to_utf8(std::string_view data, const FeedHttpHeaders& hdr) {
       sniffed = true;
       // Bytes that are valid UTF-8 are UTF-8 (statistical detectors sometimes say otherwise for
       // short, mostly-ASCII text); only sniff when that fails.
-      p = valid_utf8(data) ? "utf-8" : sniff_charset(data);
+      if (again && again->sniffed) p = again->sniffed_as;
+      else p = valid_utf8(data) ? "utf-8" : sniff_charset(data);
+      r.sniffed = true;
+      r.sniffed_as = p;
     }
     if (p.empty()) continue;
     if (std::find(tried.begin(), tried.end(), p) != tried.end()) continue;
@@ -270,8 +286,15 @@ Doctype replace_doctype(std::string& data) {
     for (const auto& e : ents)
       if (safe_re.search(e, 0, m)) d.entities[std::string(m[1])] = std::string(m[2]);
   }
+  d.cut = true;
+  d.head_len = start + 1;
+  d.new_head = head;
   data = head + rest;
   return d;
+}
+
+void reapply_doctype(std::string& data, const Doctype& d) {
+  if (d.cut) data = d.new_head + data.substr(std::min(d.head_len, data.size()));
 }
 
 }  // namespace baotin::feed_internal

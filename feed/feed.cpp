@@ -151,12 +151,23 @@ ParsedFeed parse_feed(std::string_view bytes, const FeedHttpHeaders& headers, st
   budget.limit = std::min(limits::kMaxEntityExpansionBytes, limits::kEntityExpansionFactor * bytes.size());
   if (!dec.encoding.empty()) {
     machine = std::make_unique<FeedMachine>(baseuri, headers.content_language, false, dt.entities, budget);
+    // The strict reader parses `text` in place. A small document is copied first (cheaper than decoding it
+    // again should it not be well-formed); a large one is decoded again only if the loose reader needs it.
+    constexpr size_t kCopyBelow = 16 * 1024;
+    std::string spare;
+    if (text.size() < kCopyBelow) spare = text;
     std::string err = run_strict_reader(*machine, dt.entities, budget, text);
     if (err.empty()) {
       strict_ok = true;
     } else {
       out.bozo = true;
       out.bozo_exception = "SAXParseException: " + err;
+      if (text.size() < kCopyBelow) {
+        text = std::move(spare);
+      } else {
+        text = convert_to_utf8(bytes, headers, &dec).text;
+        reapply_doctype(text, dt);
+      }
     }
   }
   if (!strict_ok) {
@@ -204,12 +215,12 @@ ParsedFeed parse_feed(std::string_view bytes, const FeedHttpHeaders& headers, st
     FeedItem it;
     it.title = kv_take(e, "title", &it.has_title);
     it.title_type = detail_of(e, "title");
-    it.link = kv_get(e, "link", &it.has_link);
-    it.id = kv_get(e, "id", &it.has_id);
+    it.link = kv_take(e, "link", &it.has_link);
+    it.id = kv_take(e, "id", &it.has_id);
     if (e.published_parsed && *e.published_parsed) it.published = format_utc(**e.published_parsed);
     if (e.updated_parsed && *e.updated_parsed) it.updated = format_utc(**e.updated_parsed);
-    it.published_raw = kv_get(e, "published", &it.has_published);
-    it.updated_raw = kv_get(e, "updated", &it.has_updated);
+    it.published_raw = kv_take(e, "published", &it.has_published);
+    it.updated_raw = kv_take(e, "updated", &it.has_updated);
     it.summary = kv_take(e, "summary", &it.has_summary);
     it.summary_type = detail_of(e, "summary");
     if (!e.content.empty()) {

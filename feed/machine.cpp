@@ -3,6 +3,10 @@
 #include <cstdint>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "core/charset.h"
 #include "core/limits.h"
 #include "core/text.h"
@@ -101,6 +105,10 @@ std::string fix_value(std::string s) {
   bool all_ascii = true, latin_ok = true;
   size_t i = 0;
   constexpr uint64_t highs = ~uint64_t{0} / 255 * 0x80;
+#if defined(__SSE2__)
+  for (; i + 16 <= s.size(); i += 16)  // ASCII sixteen bytes at a time
+    if (_mm_movemask_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i))) != 0) break;
+#endif
   for (; i + 8 <= s.size(); i += 8) {  // ASCII eight bytes at a time
     uint64_t x;
     std::memcpy(&x, s.data() + i, 8);
@@ -359,10 +367,9 @@ std::string drop_entity_semicolons(const std::string& s) {
 
 }  // namespace
 
-std::optional<std::string> FeedMachine::pop(const std::string& element, bool strip) {
+std::optional<std::string> FeedMachine::pop(const std::string& element, bool strip, bool keep) {
   if (stack_.empty() || stack_.back().element != element) return std::nullopt;
-  StackEntry e = std::move(stack_.back());
-  stack_.pop_back();
+  StackEntry& e = stack_.pop();
   auto& pieces = e.pieces;
   if (version == "atom10"sv && (cp_type_ ? *cp_type_ : std::string("text")) == "application/xhtml+xml"sv) {
     // remove the enclosing <div> when all the remaining content is nested under it
@@ -415,9 +422,18 @@ std::optional<std::string> FeedMachine::pop(const std::string& element, bool str
     std::string dec = b64_decode_lenient(output, ok);
     if (ok && is_valid_utf8(dec)) output = dec;
   }
-  static const std::set<std::string> relative = {"comments", "docs", "href", "icon", "id", "link", "logo", "url",
-                                                 "wfw_comment", "wfw_commentrss"};
-  if (relative.count(element) && !output.empty()) {
+  auto relative = [](std::string_view e) {
+    switch (e.size()) {
+      case 2: return e == "id"sv;
+      case 3: return e == "url"sv;
+      case 4: return e == "docs"sv || e == "href"sv || e == "icon"sv || e == "link"sv || e == "logo"sv;
+      case 8: return e == "comments"sv;
+      case 11: return e == "wfw_comment"sv;
+      case 14: return e == "wfw_commentrss"sv;
+      default: return false;
+    }
+  };
+  if (!output.empty() && relative(element)) {
     if (element != "id"sv || guidislink_) output = resolve_uri(output);
   }
   if (!(has_contentparams_ && cp_base64_)) output = decode_entities(std::move(output));
@@ -433,7 +449,7 @@ std::optional<std::string> FeedMachine::pop(const std::string& element, bool str
   if (inentry_ && !insource_ && !entries.empty()) {
     Ctx& ent = entries.back();
     if (element == "content"sv) {
-      ent.content.push_back({ctype(), output});
+      ent.content.push_back({ctype(), keep ? output : std::move(output)});
     } else if (element == "link"sv) {
       if (!inimage_) {
         replace_all(output, "&amp;", "&");
@@ -443,10 +459,11 @@ std::optional<std::string> FeedMachine::pop(const std::string& element, bool str
       }
     } else {
       std::string el = element == "description"sv ? "summary" : element;
-      auto it = ent.depth.find(el);
-      if (it == ent.depth.end() || depth_ <= it->second) {
-        ent.depth[el] = depth_;
-        ent.kv[el] = output;
+      auto [it, added] = ent.depth.try_emplace(el, depth_);
+      if (added || depth_ <= it->second) {
+        it->second = depth_;
+        if (keep) ent.kv[el] = output;
+        else ent.kv[el] = std::move(output);
       }
       if (incontent_) ent.detail_type[el] = ctype();
     }
@@ -618,7 +635,6 @@ void FeedMachine::start_link(Attrs a) {
   }
   if (const std::string* hr = attr_get(a, "href")) attr_set(a, "href", resolve_uri(*hr));
   bool expecting = infeed_ || inentry_ || insource_;
-  if (!(inentry_ && inimage_)) c.links.push_back(a);
   if (const std::string* hr = attr_get(a, "href")) {
     const std::string* rel = attr_get(a, "rel");
     const std::string* type = attr_get(a, "type");
@@ -626,307 +642,700 @@ void FeedMachine::start_link(Attrs a) {
   } else {
     push("link", expecting);
   }
+  if (!(inentry_ && inimage_)) c.links.push_back(std::move(a));
 }
 
-// Element names are compared as string_views (length first): these chains run for every element.
-bool FeedMachine::dispatch_start(const std::string& name, Attrs& a) {
-  const std::string_view n = name;
-  auto is = [&](std::initializer_list<std::string_view> names) {
-    for (std::string_view x : names)
-      if (same(n, x)) return true;
-    return false;
-  };
-  if (same(n, "rss"sv)) {
-    if (version.empty() || !starts_with(version, "rss")) {
-      const std::string* v = attr_get(a, "version");
-      std::string av = v ? *v : "";
-      if (av == "0.91"sv) version = "rss091u";
-      else if (av == "0.92"sv) version = "rss092";
-      else if (av == "0.93"sv) version = "rss093";
-      else if (av == "0.94"sv) version = "rss094";
-      else if (starts_with(av, "2.")) version = "rss20";
-      else version = "rss";
-    }
-  } else if (same(n, "channel"sv)) {
-    infeed_ = true;
-    cdf_common(a);
-  } else if (same(n, "feed"sv)) {
-    infeed_ = true;
-    if (version.empty()) {
-      const std::string* v = attr_get(a, "version");
-      std::string av = v ? *v : "";
-      version = av == "0.1"sv ? "atom01" : av == "0.2"sv ? "atom02" : av == "0.3"sv ? "atom03" : "atom";
-    }
-  } else if (same(n, "image"sv)) {
-    if (!inentry_ && &context() == &feed_ && !feed_.image) feed_.image = std::make_unique<Ctx>();
-    inimage_ = true;
-    title_depth_ = -1;
-    push("image", false);
-  } else if (same(n, "textinput"sv)) {
-    if (!feed_.textinput) feed_.textinput = std::make_unique<Ctx>();
-    intextinput_ = true;
-    title_depth_ = -1;
-    push("textinput", false);
-  } else if (is({"author", "managingeditor", "dc_author", "dc_creator", "itunes_author"})) {
-    start_author();
-  } else if (same(n, "contributor"sv)) {
-    incontributor_ = true;
-    push("contributor", false);
-  } else if (same(n, "dc_contributor"sv)) {
-    incontributor_ = true;
-    push("name", false);
-  } else if (is({"name", "itunes_name"})) {
-    push("name", false);
-  } else if (is({"width", "height"})) {
-    push(name, false);
-  } else if (is({"url", "homepage", "uri"})) {
-    push("href", true);
-  } else if (is({"email", "itunes_email"})) {
-    push("email", false);
-  } else if (is({"subtitle", "tagline", "itunes_subtitle"})) {
-    push_content("subtitle", a, "text/plain", true);
-  } else if (is({"rights", "copyright", "dc_rights"})) {
-    push_content("rights", a, "text/plain", true);
-  } else if (is({"item", "entry"})) {
-    start_item(a);
-  } else if (is({"language", "dc_language"})) {
-    push("language", true);
-  } else if (is({"webmaster", "dc_publisher"})) {
-    push("publisher", true);
-  } else if (is({"published", "issued", "pubdate", "dcterms_issued"})) {
-    push("published", true);
-  } else if (is({"updated", "modified", "lastbuilddate", "dc_date", "dcterms_modified"})) {
-    push("updated", true);
-  } else if (is({"created", "dcterms_created"})) {
-    push("created", true);
-  } else if (same(n, "expirationdate"sv)) {
-    push("expired", true);
-  } else if (is({"category", "keywords", "dc_subject"})) {
-    start_category(a);
-  } else if (same(n, "media_category"sv)) {
-    attr_setdefault(a, "scheme", "http://search.yahoo.com/mrss/category_schema");
-    start_category(a);
-  } else if (same(n, "itunes_category"sv)) {
-    const std::string* t = attr_get(a, "text");
-    add_tag(t ? std::optional<std::string>(*t) : std::nullopt, std::string("http://www.itunes.com/"), std::nullopt);
-    push("category", true);
-  } else if (same(n, "cloud"sv)) {
-    // stored as a dict by feedparser; not part of the output
-  } else if (same(n, "link"sv)) {
-    start_link(a);
-  } else if (is({"guid", "id"})) {
-    const std::string* p = attr_get(a, "ispermalink");
-    guidislink_ = !p || *p == "true"sv;
-    push("id", true);
-  } else if (is({"title", "dc_title", "media_title"})) {
-    start_title(a);
-  } else if (is({"description", "dc_description", "media_description"})) {
-    start_description(a);
-  } else if (same(n, "abstract"sv)) {
-    push_content("description", a, "text/plain", infeed_ || inentry_ || insource_);
-  } else if (is({"info", "feedburner_browserfriendly"})) {
-    push_content("info", a, "text/plain", true);
-  } else if (same(n, "generator"sv)) {
-    push("generator", true);
-  } else if (is({"summary", "itunes_summary"})) {
-    start_summary(a);
-  } else if (same(n, "enclosure"sv)) {
-    const std::string* h = attr_get(a, "url");
-    if (!h) h = attr_get(a, "uri");
-    if (!h) h = attr_get(a, "href");
-    if (h && !h->empty()) {
-      std::string v = *h;
-      attr_del(a, "url");
-      attr_del(a, "uri");
-      attr_set(a, "href", v);
-    }
-    attr_set(a, "rel", "enclosure");
-    context().links.push_back(a);
-  } else if (same(n, "source"sv)) {
-    if (const std::string* u = attr_get(a, "url")) sourcedata_.kv["href"] = *u;
-    push("source", true);
-    insource_ = true;
-    title_depth_ = -1;
-  } else if (same(n, "content"sv)) {
-    start_content(a);
-  } else if (is({"body", "xhtml_body"})) {
-    push_content("content", a, "application/xhtml+xml", true);
-  } else if (is({"content_encoded", "fullitem"})) {
-    has_content_ = true;
-    push_content("content", a, "text/html", true);
-  } else if (same(n, "newlocation"sv)) {
-    push("newlocation", true);
-  } else if (same(n, "tags"sv)) {
-    push("tags", true);
-  } else if (same(n, "media_group"sv)) {
-  } else if (same(n, "media_rating"sv)) {
-    push("rating", true);
-  } else if (same(n, "media_credit"sv)) {
-    push("credit", true);
-  } else if (same(n, "media_restriction"sv)) {
-    push("restriction", true);
-  } else if (same(n, "media_license"sv)) {
-    push("license", true);
-  } else if (same(n, "media_content"sv)) {
-    context().media_content.push_back(a);
-  } else if (same(n, "media_thumbnail"sv)) {
-    push("url", true);
-    context().media_thumbnail.push_back(a);
-  } else if (same(n, "media_player"sv)) {
-    push("media_player", false);
-  } else if (same(n, "itunes_owner"sv)) {
-    inpublisher_ = true;
-    push("publisher", false);
-  } else if (is({"itunes_image", "itunes_link"})) {
-    push("itunes_image", false);
-  } else if (same(n, "dcterms_valid"sv)) {
-    push("validity", true);
-  } else {
-    return false;
-  }
-  return true;
-}
+// The element names the handlers know, found by one hash lookup per element (the handler chains below
+// switch on it).
+namespace {
+enum class El : uint8_t {
+  none,
+  rss,
+  channel,
+  feed,
+  image,
+  textinput,
+  author,
+  managingeditor,
+  dc_author,
+  dc_creator,
+  itunes_author,
+  contributor,
+  dc_contributor,
+  name,
+  itunes_name,
+  width,
+  height,
+  url,
+  homepage,
+  uri,
+  email,
+  itunes_email,
+  subtitle,
+  tagline,
+  itunes_subtitle,
+  rights,
+  copyright,
+  dc_rights,
+  item,
+  entry,
+  language,
+  dc_language,
+  webmaster,
+  dc_publisher,
+  published,
+  issued,
+  pubdate,
+  dcterms_issued,
+  updated,
+  modified,
+  lastbuilddate,
+  dc_date,
+  dcterms_modified,
+  created,
+  dcterms_created,
+  expirationdate,
+  category,
+  keywords,
+  dc_subject,
+  media_category,
+  itunes_category,
+  cloud,
+  link,
+  guid,
+  id,
+  title,
+  dc_title,
+  media_title,
+  description,
+  dc_description,
+  media_description,
+  abstract,
+  info,
+  feedburner_browserfriendly,
+  generator,
+  summary,
+  itunes_summary,
+  enclosure,
+  source,
+  content,
+  body,
+  xhtml_body,
+  content_encoded,
+  fullitem,
+  newlocation,
+  tags,
+  media_group,
+  media_rating,
+  media_credit,
+  media_restriction,
+  media_license,
+  media_content,
+  media_thumbnail,
+  media_player,
+  itunes_owner,
+  itunes_image,
+  itunes_link,
+  dcterms_valid,
+  media_keywords,
+  itunes_keywords,
+};
 
-bool FeedMachine::dispatch_end(const std::string& name) {
-  const std::string_view n = name;
-  auto is = [&](std::initializer_list<std::string_view> names) {
-    for (std::string_view x : names)
-      if (same(n, x)) return true;
-    return false;
+El element_id(std::string_view n) {
+  static const std::unordered_map<std::string_view, El> m = {
+      {"rss", El::rss},
+      {"channel", El::channel},
+      {"feed", El::feed},
+      {"image", El::image},
+      {"textinput", El::textinput},
+      {"author", El::author},
+      {"managingeditor", El::managingeditor},
+      {"dc_author", El::dc_author},
+      {"dc_creator", El::dc_creator},
+      {"itunes_author", El::itunes_author},
+      {"contributor", El::contributor},
+      {"dc_contributor", El::dc_contributor},
+      {"name", El::name},
+      {"itunes_name", El::itunes_name},
+      {"width", El::width},
+      {"height", El::height},
+      {"url", El::url},
+      {"homepage", El::homepage},
+      {"uri", El::uri},
+      {"email", El::email},
+      {"itunes_email", El::itunes_email},
+      {"subtitle", El::subtitle},
+      {"tagline", El::tagline},
+      {"itunes_subtitle", El::itunes_subtitle},
+      {"rights", El::rights},
+      {"copyright", El::copyright},
+      {"dc_rights", El::dc_rights},
+      {"item", El::item},
+      {"entry", El::entry},
+      {"language", El::language},
+      {"dc_language", El::dc_language},
+      {"webmaster", El::webmaster},
+      {"dc_publisher", El::dc_publisher},
+      {"published", El::published},
+      {"issued", El::issued},
+      {"pubdate", El::pubdate},
+      {"dcterms_issued", El::dcterms_issued},
+      {"updated", El::updated},
+      {"modified", El::modified},
+      {"lastbuilddate", El::lastbuilddate},
+      {"dc_date", El::dc_date},
+      {"dcterms_modified", El::dcterms_modified},
+      {"created", El::created},
+      {"dcterms_created", El::dcterms_created},
+      {"expirationdate", El::expirationdate},
+      {"category", El::category},
+      {"keywords", El::keywords},
+      {"dc_subject", El::dc_subject},
+      {"media_category", El::media_category},
+      {"itunes_category", El::itunes_category},
+      {"cloud", El::cloud},
+      {"link", El::link},
+      {"guid", El::guid},
+      {"id", El::id},
+      {"title", El::title},
+      {"dc_title", El::dc_title},
+      {"media_title", El::media_title},
+      {"description", El::description},
+      {"dc_description", El::dc_description},
+      {"media_description", El::media_description},
+      {"abstract", El::abstract},
+      {"info", El::info},
+      {"feedburner_browserfriendly", El::feedburner_browserfriendly},
+      {"generator", El::generator},
+      {"summary", El::summary},
+      {"itunes_summary", El::itunes_summary},
+      {"enclosure", El::enclosure},
+      {"source", El::source},
+      {"content", El::content},
+      {"body", El::body},
+      {"xhtml_body", El::xhtml_body},
+      {"content_encoded", El::content_encoded},
+      {"fullitem", El::fullitem},
+      {"newlocation", El::newlocation},
+      {"tags", El::tags},
+      {"media_group", El::media_group},
+      {"media_rating", El::media_rating},
+      {"media_credit", El::media_credit},
+      {"media_restriction", El::media_restriction},
+      {"media_license", El::media_license},
+      {"media_content", El::media_content},
+      {"media_thumbnail", El::media_thumbnail},
+      {"media_player", El::media_player},
+      {"itunes_owner", El::itunes_owner},
+      {"itunes_image", El::itunes_image},
+      {"itunes_link", El::itunes_link},
+      {"dcterms_valid", El::dcterms_valid},
+      {"media_keywords", El::media_keywords},
+      {"itunes_keywords", El::itunes_keywords},
   };
-  if (is({"channel", "feed"})) {
-    infeed_ = false;
-  } else if (same(n, "image"sv)) {
-    pop("image");
-    inimage_ = false;
-  } else if (same(n, "textinput"sv)) {
-    pop("textinput");
-    intextinput_ = false;
-  } else if (is({"author", "managingeditor", "dc_author", "dc_creator", "itunes_author"})) {
-    end_author();
-  } else if (same(n, "contributor"sv)) {
-    pop("contributor");
-    incontributor_ = false;
-  } else if (is({"name", "itunes_name", "dc_contributor"})) {
-    auto v = pop("name");
-    std::string val = v ? *v : "";
-    if (inpublisher_) {
-    } else if (inauthor_) {
-      save_author("name", val);
-    } else if (incontributor_) {
-    } else if (intextinput_) {
-      context().kv["name"] = val;
-    }
-    if (same(n, "dc_contributor"sv)) incontributor_ = false;
-  } else if (is({"width", "height"})) {
-    pop(name);
-  } else if (is({"url", "homepage", "uri"})) {
-    auto v = pop("href");
-    if (inauthor_) save_author("href", v ? *v : "");
-  } else if (is({"email", "itunes_email"})) {
-    auto v = pop("email");
-    if (!inpublisher_ && inauthor_) save_author("email", v ? *v : "");
-  } else if (is({"subtitle", "tagline", "itunes_subtitle"})) {
-    pop_content("subtitle");
-  } else if (is({"rights", "copyright", "dc_rights"})) {
-    pop_content("rights");
-  } else if (is({"item", "entry"})) {
-    end_item();
-  } else if (is({"language", "dc_language"})) {
-    auto v = pop("language");
-    lang_ = v ? *v : "";
-    lang_null_ = !v;
-  } else if (is({"webmaster", "dc_publisher"})) {
-    pop("publisher");
-  } else if (is({"published", "issued", "pubdate", "dcterms_issued"})) {
-    end_date("published");
-  } else if (is({"updated", "modified", "lastbuilddate", "dc_date", "dcterms_modified"})) {
-    end_date("updated");
-  } else if (is({"created", "dcterms_created"})) {
-    pop("created");
-  } else if (same(n, "expirationdate"sv)) {
-    pop("expired");
-  } else if (is({"category", "keywords", "dc_subject", "media_category", "itunes_category"})) {
-    end_category();
-  } else if (same(n, "link"sv)) {
-    pop("link");
-  } else if (is({"guid", "id"})) {
-    auto v = pop("id");
-    Ctx& c = context();
-    if (!c.guidislink) c.guidislink = guidislink_ && !c.kv.count("link");
-    if (guidislink_) save("link", v ? *v : "");
-  } else if (is({"title", "dc_title"})) {
-    if (svg_ok_) return true;
-    end_title();
-  } else if (same(n, "media_title"sv)) {
-    int td = title_depth_;
-    end_title();
-    title_depth_ = td;
-  } else if (is({"description", "abstract", "dc_description", "media_description"})) {
-    end_description();
-  } else if (is({"info", "feedburner_browserfriendly"})) {
-    pop_content("info");
-  } else if (same(n, "generator"sv)) {
-    pop("generator");
-  } else if (is({"summary", "itunes_summary"})) {
-    end_summary();
-  } else if (same(n, "source"sv)) {
-    insource_ = false;
-    auto v = pop("source");
-    sourcedata_ = Ctx();
-    (void)v;
-  } else if (is({"content", "body", "xhtml_body", "content_encoded", "fullitem"})) {
-    end_content();
-  } else if (same(n, "newlocation"sv)) {
-    pop("newlocation");
-  } else if (same(n, "tags"sv)) {
-    auto v = pop("tags");
-    if (v)
-      for (auto& t : py_split(*v, ',')) add_tag(py_strip(t), std::nullopt, std::nullopt);
-  } else if (same(n, "media_keywords"sv) || same(n, "itunes_keywords"sv)) {
-    auto v = pop(name);
-    if (v)
-      for (auto& t : py_split(*v, ',')) {
-        std::string s = py_strip(t);
-        if (s.empty()) continue;
-        if (same(n, "itunes_keywords"sv)) add_tag(s, std::string("http://www.itunes.com/"), std::nullopt);
-        else add_tag(s, std::nullopt, std::nullopt);
+  auto it = m.find(n);
+  return it == m.end() ? El::none : it->second;
+}
+}  // namespace
+
+bool FeedMachine::dispatch_start(const std::string& name, uint8_t id, Attrs& a) {
+  const std::string_view n = name;
+  switch (static_cast<El>(id)) {
+    case El::rss: {
+      if (version.empty() || !starts_with(version, "rss")) {
+        const std::string* v = attr_get(a, "version");
+        std::string av = v ? *v : "";
+        if (av == "0.91"sv) version = "rss091u";
+        else if (av == "0.92"sv) version = "rss092";
+        else if (av == "0.93"sv) version = "rss093";
+        else if (av == "0.94"sv) version = "rss094";
+        else if (starts_with(av, "2.")) version = "rss20";
+        else version = "rss";
       }
-  } else if (same(n, "media_rating"sv)) {
-    pop("rating");
-  } else if (same(n, "media_credit"sv)) {
-    pop("credit");
-  } else if (same(n, "media_restriction"sv)) {
-    pop("restriction");
-  } else if (same(n, "media_license"sv)) {
-    pop("license");
-  } else if (same(n, "media_thumbnail"sv)) {
-    auto url = pop("url");
-    Ctx& c = context();
-    if (url && !py_strip(*url).empty() && !c.media_thumbnail.empty() && !attr_get(c.media_thumbnail.back(), "url"))
-      attr_set(c.media_thumbnail.back(), "url", *url);
-  } else if (same(n, "media_player"sv)) {
-    pop("media_player");
-  } else if (same(n, "itunes_owner"sv)) {
-    pop("publisher");
-    inpublisher_ = false;
-  } else if (same(n, "dcterms_valid"sv)) {
-    pop("validity");
-  } else {
-    return false;
+      break;
+    }
+    case El::channel: {
+      infeed_ = true;
+      cdf_common(a);
+      break;
+    }
+    case El::feed: {
+      infeed_ = true;
+      if (version.empty()) {
+        const std::string* v = attr_get(a, "version");
+        std::string av = v ? *v : "";
+        version = av == "0.1"sv ? "atom01" : av == "0.2"sv ? "atom02" : av == "0.3"sv ? "atom03" : "atom";
+      }
+      break;
+    }
+    case El::image: {
+      if (!inentry_ && &context() == &feed_ && !feed_.image) feed_.image = std::make_unique<Ctx>();
+      inimage_ = true;
+      title_depth_ = -1;
+      push("image", false);
+      break;
+    }
+    case El::textinput: {
+      if (!feed_.textinput) feed_.textinput = std::make_unique<Ctx>();
+      intextinput_ = true;
+      title_depth_ = -1;
+      push("textinput", false);
+      break;
+    }
+    case El::author: case El::managingeditor: case El::dc_author: case El::dc_creator: case El::itunes_author: {
+      start_author();
+      break;
+    }
+    case El::contributor: {
+      incontributor_ = true;
+      push("contributor", false);
+      break;
+    }
+    case El::dc_contributor: {
+      incontributor_ = true;
+      push("name", false);
+      break;
+    }
+    case El::name: case El::itunes_name: {
+      push("name", false);
+      break;
+    }
+    case El::width: case El::height: {
+      push(name, false);
+      break;
+    }
+    case El::url: case El::homepage: case El::uri: {
+      push("href", true);
+      break;
+    }
+    case El::email: case El::itunes_email: {
+      push("email", false);
+      break;
+    }
+    case El::subtitle: case El::tagline: case El::itunes_subtitle: {
+      push_content("subtitle", a, "text/plain", true);
+      break;
+    }
+    case El::rights: case El::copyright: case El::dc_rights: {
+      push_content("rights", a, "text/plain", true);
+      break;
+    }
+    case El::item: case El::entry: {
+      start_item(a);
+      break;
+    }
+    case El::language: case El::dc_language: {
+      push("language", true);
+      break;
+    }
+    case El::webmaster: case El::dc_publisher: {
+      push("publisher", true);
+      break;
+    }
+    case El::published: case El::issued: case El::pubdate: case El::dcterms_issued: {
+      push("published", true);
+      break;
+    }
+    case El::updated: case El::modified: case El::lastbuilddate: case El::dc_date: case El::dcterms_modified: {
+      push("updated", true);
+      break;
+    }
+    case El::created: case El::dcterms_created: {
+      push("created", true);
+      break;
+    }
+    case El::expirationdate: {
+      push("expired", true);
+      break;
+    }
+    case El::category: case El::keywords: case El::dc_subject: {
+      start_category(a);
+      break;
+    }
+    case El::media_category: {
+      attr_setdefault(a, "scheme", "http://search.yahoo.com/mrss/category_schema");
+      start_category(a);
+      break;
+    }
+    case El::itunes_category: {
+      const std::string* t = attr_get(a, "text");
+      add_tag(t ? std::optional<std::string>(*t) : std::nullopt, std::string("http://www.itunes.com/"), std::nullopt);
+      push("category", true);
+      break;
+    }
+    case El::cloud: {
+      // stored as a dict by feedparser; not part of the output
+      break;
+    }
+    case El::link: {
+      start_link(std::move(a));
+      break;
+    }
+    case El::guid: case El::id: {
+      const std::string* p = attr_get(a, "ispermalink");
+      guidislink_ = !p || *p == "true"sv;
+      push("id", true);
+      break;
+    }
+    case El::title: case El::dc_title: case El::media_title: {
+      start_title(a);
+      break;
+    }
+    case El::description: case El::dc_description: case El::media_description: {
+      start_description(a);
+      break;
+    }
+    case El::abstract: {
+      push_content("description", a, "text/plain", infeed_ || inentry_ || insource_);
+      break;
+    }
+    case El::info: case El::feedburner_browserfriendly: {
+      push_content("info", a, "text/plain", true);
+      break;
+    }
+    case El::generator: {
+      push("generator", true);
+      break;
+    }
+    case El::summary: case El::itunes_summary: {
+      start_summary(a);
+      break;
+    }
+    case El::enclosure: {
+      const std::string* h = attr_get(a, "url");
+      if (!h) h = attr_get(a, "uri");
+      if (!h) h = attr_get(a, "href");
+      if (h && !h->empty()) {
+        std::string v = *h;
+        attr_del(a, "url");
+        attr_del(a, "uri");
+        attr_set(a, "href", v);
+      }
+      attr_set(a, "rel", "enclosure");
+      context().links.push_back(a);
+      break;
+    }
+    case El::source: {
+      if (const std::string* u = attr_get(a, "url")) sourcedata_.kv["href"] = *u;
+      push("source", true);
+      insource_ = true;
+      title_depth_ = -1;
+      break;
+    }
+    case El::content: {
+      start_content(a);
+      break;
+    }
+    case El::body: case El::xhtml_body: {
+      push_content("content", a, "application/xhtml+xml", true);
+      break;
+    }
+    case El::content_encoded: case El::fullitem: {
+      has_content_ = true;
+      push_content("content", a, "text/html", true);
+      break;
+    }
+    case El::newlocation: {
+      push("newlocation", true);
+      break;
+    }
+    case El::tags: {
+      push("tags", true);
+      break;
+    }
+    case El::media_group: {
+      break;
+    }
+    case El::media_rating: {
+      push("rating", true);
+      break;
+    }
+    case El::media_credit: {
+      push("credit", true);
+      break;
+    }
+    case El::media_restriction: {
+      push("restriction", true);
+      break;
+    }
+    case El::media_license: {
+      push("license", true);
+      break;
+    }
+    case El::media_content: {
+      context().media_content.push_back(a);
+      break;
+    }
+    case El::media_thumbnail: {
+      push("url", true);
+      context().media_thumbnail.push_back(a);
+      break;
+    }
+    case El::media_player: {
+      push("media_player", false);
+      break;
+    }
+    case El::itunes_owner: {
+      inpublisher_ = true;
+      push("publisher", false);
+      break;
+    }
+    case El::itunes_image: case El::itunes_link: {
+      push("itunes_image", false);
+      break;
+    }
+    case El::dcterms_valid: {
+      push("validity", true);
+      break;
+    }
+    default:
+      return false;
   }
   return true;
+}
+
+bool FeedMachine::dispatch_end(const std::string& name, uint8_t id) {
+  const std::string_view n = name;
+  switch (static_cast<El>(id)) {
+    case El::channel: case El::feed: {
+      infeed_ = false;
+      break;
+    }
+    case El::image: {
+      pop("image");
+      inimage_ = false;
+      break;
+    }
+    case El::textinput: {
+      pop("textinput");
+      intextinput_ = false;
+      break;
+    }
+    case El::author: case El::managingeditor: case El::dc_author: case El::dc_creator: case El::itunes_author: {
+      end_author();
+      break;
+    }
+    case El::contributor: {
+      pop("contributor");
+      incontributor_ = false;
+      break;
+    }
+    case El::name: case El::itunes_name: case El::dc_contributor: {
+      auto v = pop("name");
+      std::string val = v ? *v : "";
+      if (inpublisher_) {
+      } else if (inauthor_) {
+        save_author("name", val);
+      } else if (incontributor_) {
+      } else if (intextinput_) {
+        context().kv["name"] = val;
+      }
+      if (same(n, "dc_contributor"sv)) incontributor_ = false;
+      break;
+    }
+    case El::width: case El::height: {
+      pop(name);
+      break;
+    }
+    case El::url: case El::homepage: case El::uri: {
+      auto v = pop("href");
+      if (inauthor_) save_author("href", v ? *v : "");
+      break;
+    }
+    case El::email: case El::itunes_email: {
+      auto v = pop("email");
+      if (!inpublisher_ && inauthor_) save_author("email", v ? *v : "");
+      break;
+    }
+    case El::subtitle: case El::tagline: case El::itunes_subtitle: {
+      pop_content("subtitle");
+      break;
+    }
+    case El::rights: case El::copyright: case El::dc_rights: {
+      pop_content("rights");
+      break;
+    }
+    case El::item: case El::entry: {
+      end_item();
+      break;
+    }
+    case El::language: case El::dc_language: {
+      auto v = pop("language");
+      lang_ = v ? *v : "";
+      lang_null_ = !v;
+      break;
+    }
+    case El::webmaster: case El::dc_publisher: {
+      pop("publisher");
+      break;
+    }
+    case El::published: case El::issued: case El::pubdate: case El::dcterms_issued: {
+      end_date("published");
+      break;
+    }
+    case El::updated: case El::modified: case El::lastbuilddate: case El::dc_date: case El::dcterms_modified: {
+      end_date("updated");
+      break;
+    }
+    case El::created: case El::dcterms_created: {
+      pop("created");
+      break;
+    }
+    case El::expirationdate: {
+      pop("expired");
+      break;
+    }
+    case El::category: case El::keywords: case El::dc_subject: case El::media_category: case El::itunes_category: {
+      end_category();
+      break;
+    }
+    case El::link: {
+      pop("link");
+      break;
+    }
+    case El::guid: case El::id: {
+      auto v = pop("id");
+      Ctx& c = context();
+      if (!c.guidislink) c.guidislink = guidislink_ && !c.kv.count("link");
+      if (guidislink_) save("link", v ? *v : "");
+      break;
+    }
+    case El::title: case El::dc_title: {
+      if (svg_ok_) return true;
+      end_title();
+      break;
+    }
+    case El::media_title: {
+      int td = title_depth_;
+      end_title();
+      title_depth_ = td;
+      break;
+    }
+    case El::description: case El::abstract: case El::dc_description: case El::media_description: {
+      end_description();
+      break;
+    }
+    case El::info: case El::feedburner_browserfriendly: {
+      pop_content("info");
+      break;
+    }
+    case El::generator: {
+      pop("generator");
+      break;
+    }
+    case El::summary: case El::itunes_summary: {
+      end_summary();
+      break;
+    }
+    case El::source: {
+      insource_ = false;
+      auto v = pop("source");
+      sourcedata_ = Ctx();
+      (void)v;
+      break;
+    }
+    case El::content: case El::body: case El::xhtml_body: case El::content_encoded: case El::fullitem: {
+      end_content();
+      break;
+    }
+    case El::newlocation: {
+      pop("newlocation");
+      break;
+    }
+    case El::tags: {
+      auto v = pop("tags");
+      if (v)
+        for (auto& t : py_split(*v, ',')) add_tag(py_strip(t), std::nullopt, std::nullopt);
+      break;
+    }
+    case El::media_keywords: case El::itunes_keywords: {
+      auto v = pop(name);
+      if (v)
+        for (auto& t : py_split(*v, ',')) {
+          std::string s = py_strip(t);
+          if (s.empty()) continue;
+          if (same(n, "itunes_keywords"sv)) add_tag(s, std::string("http://www.itunes.com/"), std::nullopt);
+          else add_tag(s, std::nullopt, std::nullopt);
+        }
+      break;
+    }
+    case El::media_rating: {
+      pop("rating");
+      break;
+    }
+    case El::media_credit: {
+      pop("credit");
+      break;
+    }
+    case El::media_restriction: {
+      pop("restriction");
+      break;
+    }
+    case El::media_license: {
+      pop("license");
+      break;
+    }
+    case El::media_thumbnail: {
+      auto url = pop("url");
+      Ctx& c = context();
+      if (url && !py_strip(*url).empty() && !c.media_thumbnail.empty() && !attr_get(c.media_thumbnail.back(), "url"))
+        attr_set(c.media_thumbnail.back(), "url", *url);
+      break;
+    }
+    case El::media_player: {
+      pop("media_player");
+      break;
+    }
+    case El::itunes_owner: {
+      pop("publisher");
+      inpublisher_ = false;
+      break;
+    }
+    case El::dcterms_valid: {
+      pop("validity");
+      break;
+    }
+    default:
+      return false;
+  }
+  return true;
+}
+
+const FeedMachine::HandlerName& FeedMachine::handler_name(const std::string& tag) {
+  if (auto it = handler_names_.find(tag); it != handler_names_.end()) return it->second;
+  std::string prefix, suffix = tag;
+  if (auto c = tag.find(':'); c != std::string::npos) {
+    prefix = tag.substr(0, c);
+    suffix = tag.substr(c + 1);
+  }
+  prefix = map_prefix(prefix);
+  if (!prefix.empty()) prefix += "_";
+  const bool no_prefix = prefix.empty();
+  std::string name = prefix + suffix;
+  const auto id = static_cast<uint8_t>(element_id(name));
+  return handler_names_.emplace(tag, HandlerName{std::move(name), no_prefix, id}).first->second;
 }
 
 void FeedMachine::unknown_starttag(std::string tag, Attrs attrs) {
   ++depth_;
   if (first_tag.empty()) first_tag = tag;
+  auto lower_in_place = [](std::string& s) {
+    for (char& ch : s)
+      if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+  };
   for (auto& kv : attrs) {
-    kv.first = lower(kv.first);
-    if (kv.first == "rel"sv || kv.first == "type"sv) kv.second = lower(kv.second);
+    lower_in_place(kv.first);
+    if (kv.first == "rel"sv || kv.first == "type"sv) lower_in_place(kv.second);
     if (loose_) replace_all(kv.second, "&amp;", "&");
   }
-  Attrs ad = attr_dict(attrs);
+  // dict(attrs): the attributes themselves when no name repeats (the usual case; they are not read again
+  // after the handlers, which may change them)
+  bool repeats = attrs.size() > 8;
+  for (size_t i = 1; i < attrs.size() && !repeats; ++i)
+    for (size_t j = 0; j < i && !repeats; ++j) repeats = attrs[i].first == attrs[j].first;
+  Attrs dict;
+  if (repeats) dict = attr_dict(attrs);
+  Attrs& ad = repeats ? dict : attrs;
   const std::string* xb = attr_get(ad, "xml:base");
   if (!xb) xb = attr_get(ad, "base");
   if (xb && !xb->empty()) {
@@ -987,37 +1396,28 @@ void FeedMachine::unknown_starttag(std::string tag, Attrs attrs) {
     return;
   }
 
-  std::string prefix, suffix = tag;
-  if (auto c = tag.find(':'); c != std::string::npos) {
-    prefix = tag.substr(0, c);
-    suffix = tag.substr(c + 1);
-  }
-  prefix = map_prefix(prefix);
-  if (!prefix.empty()) prefix += "_";
-  if (prefix.empty() && !same(tag, "title"sv) && !same(tag, "link"sv) && !same(tag, "description"sv) && !same(tag, "name"sv)) intextinput_ = false;
-  if (prefix.empty() && !same(tag, "title"sv) && !same(tag, "link"sv) && !same(tag, "description"sv) && !same(tag, "url"sv) && !same(tag, "href"sv) &&
+  const HandlerName& hn = handler_name(tag);
+  const std::string& name = hn.name;
+  const bool no_prefix = hn.no_prefix;
+  if (no_prefix && !same(tag, "title"sv) && !same(tag, "link"sv) && !same(tag, "description"sv) && !same(tag, "name"sv)) intextinput_ = false;
+  if (no_prefix && !same(tag, "title"sv) && !same(tag, "link"sv) && !same(tag, "description"sv) && !same(tag, "url"sv) && !same(tag, "href"sv) &&
       !same(tag, "width"sv) && !same(tag, "height"sv))
     inimage_ = false;
 
-  std::string name = prefix + suffix;
-  if (dispatch_start(name, ad)) return;
+  if (dispatch_start(name, hn.id, ad)) return;
   if (ad.empty()) push(name, true);
   // elements with attributes but no handler are stored as dicts by feedparser: not output
 }
 
 void FeedMachine::unknown_endtag(std::string tag) {
-  std::string prefix, suffix = tag;
-  if (auto c = tag.find(':'); c != std::string::npos) {
-    prefix = tag.substr(0, c);
-    suffix = tag.substr(c + 1);
-  }
-  prefix = map_prefix(prefix);
-  if (!prefix.empty()) prefix += "_";
+  std::string_view suffix = tag;
+  if (auto c = tag.find(':'); c != std::string::npos) suffix.remove_prefix(c + 1);
   if (suffix == "svg"sv && svg_ok_) --svg_ok_;
-  std::string name = prefix + suffix;
+  const HandlerName& hn = handler_name(tag);
+  const std::string& name = hn.name;
   bool handled = false;
-  if (!svg_ok_) handled = dispatch_end(name);
-  if (!handled) pop(name);
+  if (!svg_ok_) handled = dispatch_end(name, hn.id);
+  if (!handled) pop(name, true, false);
 
   if (incontent_ && !ctype_endswith_xml()) {
     if (same(tag, "xhtml:div"sv) || same(tag, "div"sv)) return;

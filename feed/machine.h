@@ -47,18 +47,28 @@ struct Decoded {
   std::string text;        // UTF-8
   std::string encoding;    // "" when nothing worked
   std::string error;       // bozo message or ""
+  bool sniffed = false;    // the sniffing step ran; its answer:
+  std::string sniffed_as;
 };
 
-Decoded convert_to_utf8(std::string_view data, const FeedHttpHeaders& hdr);
+// `again`: the result of an earlier call on the same bytes and headers, whose sniffing answer is reused (the
+// text is decoded again without running ICU's detector a second time).
+Decoded convert_to_utf8(std::string_view data, const FeedHttpHeaders& hdr, const Decoded* again = nullptr);
 
 // DOCTYPE handling (feedparser's replace_doctype): netscape DOCTYPE -> rss091n; "safe" internal
 // entity declarations are kept as a name -> replacement map; the DOCTYPE itself is removed.
 struct Doctype {
   std::string version;
   std::map<std::string, std::string> entities;
+  // what was done to the text: its first head_len bytes became new_head (cut is false when nothing changed)
+  bool cut = false;
+  size_t head_len = 0;
+  std::string new_head;
 };
 
 Doctype replace_doctype(std::string& data);
+// The same change applied again to the same text (decoded again after the strict reader parsed it in place).
+void reapply_doctype(std::string& data, const Doctype& d);
 
 // ---------------------------------------------------------------------------------------------
 // The feed state machine: a port of feedparser's _FeedParserMixin and its namespace handlers.
@@ -91,6 +101,44 @@ inline Attrs attr_dict(const Attrs& in) {  // dict(attrs): last wins, first posi
 
 using Dict = std::map<std::string, std::string>;
 
+// The few keyed values of one feed, entry or source (fewer than a dozen keys): a vector searched linearly, no
+// node per value. Only what the machine uses of std::map; an insertion invalidates iterators.
+template <class V>
+class FlatMap {
+ public:
+  using value_type = std::pair<std::string, V>;
+  using iterator = typename std::vector<value_type>::iterator;
+  using const_iterator = typename std::vector<value_type>::const_iterator;
+  iterator find(std::string_view k) {
+    for (auto it = v_.begin(); it != v_.end(); ++it)
+      if (it->first == k) return it;
+    return v_.end();
+  }
+  const_iterator find(std::string_view k) const {
+    for (auto it = v_.begin(); it != v_.end(); ++it)
+      if (it->first == k) return it;
+    return v_.end();
+  }
+  iterator end() { return v_.end(); }
+  const_iterator end() const { return v_.end(); }
+  size_t count(std::string_view k) const { return find(k) != end() ? 1 : 0; }
+  V& operator[](std::string_view k) {
+    if (auto it = find(k); it != end()) return it->second;
+    if (v_.empty()) v_.reserve(8);
+    v_.emplace_back(std::string(k), V());
+    return v_.back().second;
+  }
+  std::pair<iterator, bool> try_emplace(std::string_view k, const V& value) {
+    if (auto it = find(k); it != end()) return {it, false};
+    if (v_.empty()) v_.reserve(8);
+    v_.emplace_back(std::string(k), value);
+    return {v_.end() - 1, true};
+  }
+
+ private:
+  std::vector<value_type> v_;
+};
+
 struct TagV {
   std::optional<std::string> term, scheme, label;
   bool operator==(const TagV& o) const { return term == o.term && scheme == o.scheme && label == o.label; }
@@ -101,9 +149,9 @@ struct ContentV {
 };
 
 struct Ctx {
-  Dict kv;                               // plain string values by key
-  std::map<std::string, int> depth;      // property_depth_map
-  std::map<std::string, std::string> detail_type;  // "title" -> type of title_detail
+  FlatMap<std::string> kv;               // plain string values by key
+  FlatMap<int> depth;                    // property_depth_map
+  FlatMap<std::string> detail_type;      // "title" -> type of title_detail
   bool has_author_detail = false;
   Dict author_detail;
   std::vector<Dict> authors;
@@ -140,7 +188,31 @@ struct EntityBudget {
 struct StackEntry {
   std::string element;
   bool expecting_text;
+  bool text_unused;  // an item: its own text is never read (end_item drops what pop returns), so none is kept
   std::vector<std::string> pieces;
+};
+
+// The element stack; entries past the top keep their storage (one push and pop per element, no allocation
+// once the stack has been as deep before).
+class ElementStack {
+ public:
+  bool empty() const { return n_ == 0; }
+  StackEntry& back() { return v_[n_ - 1]; }
+  const StackEntry& back() const { return v_[n_ - 1]; }
+  void push(std::string_view element, bool expecting_text) {
+    if (n_ == v_.size()) v_.emplace_back();
+    StackEntry& e = v_[n_++];
+    e.element.assign(element);
+    e.expecting_text = expecting_text;
+    e.text_unused = element == "item";
+    e.pieces.clear();
+  }
+  // Removes the top entry; the reference stays valid until the next push.
+  StackEntry& pop() { return v_[--n_]; }
+
+ private:
+  std::vector<StackEntry> v_;
+  size_t n_ = 0;
 };
 
 class FeedMachine {
@@ -168,8 +240,10 @@ class FeedMachine {
 
   void unknown_starttag(std::string tag, Attrs attrs_in);
   void unknown_endtag(std::string tag);
+  // Whether character data would be kept now (the strict reader skips copying text that is not).
+  bool wants_data() const { return !stack_.empty() && !stack_.back().text_unused; }
   void handle_data(std::string text, bool escape = true) {
-    if (stack_.empty()) return;
+    if (!wants_data()) return;
     if (escape && ctype() == "application/xhtml+xml"sv) stack_.back().pieces.push_back(xml_escape(text, false));
     else stack_.back().pieces.push_back(std::move(text));
   }
@@ -203,7 +277,7 @@ class FeedMachine {
   std::optional<std::string> cp_type_;
   bool cp_base64_ = false;
   std::string summary_key_;  // "", "content", "summary"
-  std::vector<StackEntry> stack_;
+  ElementStack stack_;
   // xml:base and xml:lang of the open elements; slots past *_n_ are kept to reuse their storage (one push
   // and pop per element).
   std::vector<std::string> basestack_;
@@ -247,6 +321,7 @@ class FeedMachine {
       loweruri = uri;
     }
     auto m = match_namespace(loweruri);
+    handler_names_.clear();
     std::string key = prefix ? *prefix : std::string();
     if (m) {
       namespacemap_[prefix ? *prefix : std::string("\x01none")] = *m;
@@ -255,6 +330,15 @@ class FeedMachine {
       namespaces_in_use_[key] = uri;
     }
   }
+  // The handler name of a tag ("dc:creator" -> "dc_creator": the document prefix mapped to the standard one) and
+  // whether it has no prefix; cached per tag until the prefix map changes (track_namespace clears it).
+  struct HandlerName {
+    std::string name;
+    bool no_prefix;
+    uint8_t id;  // the element id the handler chains switch on (machine.cpp)
+  };
+  std::unordered_map<std::string, HandlerName> handler_names_;
+  const HandlerName& handler_name(const std::string& tag);
   std::string map_prefix(const std::string& p) const {
     // namespacemap.get(prefix, prefix); the default namespace is keyed by None, never by ''
     auto it = namespacemap_.find(p);
@@ -272,8 +356,10 @@ class FeedMachine {
     return feed_;
   }
 
-  void push(const std::string& element, bool expecting_text) { stack_.push_back({element, expecting_text, {}}); }
-  std::optional<std::string> pop(const std::string& element, bool strip = true);
+  void push(const std::string& element, bool expecting_text) { stack_.push(element, expecting_text); }
+  // The element's text (also stored where feedparser stores it). keep = false: the caller does not read the
+  // result (which is then unspecified), so the text is moved into its place instead of copied.
+  std::optional<std::string> pop(const std::string& element, bool strip = true, bool keep = true);
   void push_content(const std::string& tag, const Attrs& a, const std::string& default_type, bool expecting_text) {
     ++incontent_;
     if (!lang_.empty()) lang_ = replace_us(lang_);
@@ -283,8 +369,8 @@ class FeedMachine {
     cp_base64_ = is_base64(a);
     push(tag, expecting_text);
   }
-  std::optional<std::string> pop_content(const std::string& tag) {
-    auto v = pop(tag);
+  std::optional<std::string> pop_content(const std::string& tag, bool keep = true) {
+    auto v = pop(tag, true, keep);
     --incontent_;
     has_contentparams_ = false;
     cp_type_.reset();
@@ -333,8 +419,8 @@ class FeedMachine {
     if (!stack_.empty()) stack_.back().pieces = {v};
   }
 
-  bool dispatch_start(const std::string& name, Attrs& a);
-  bool dispatch_end(const std::string& name);
+  bool dispatch_start(const std::string& name, uint8_t id, Attrs& a);
+  bool dispatch_end(const std::string& name, uint8_t id);
 
   // handlers
   void start_item(Attrs& a);
@@ -379,7 +465,7 @@ class FeedMachine {
   }
   void end_description() {
     if (summary_key_ == "content"sv) end_content();
-    else pop_content("description");
+    else pop_content("description", false);
     summary_key_.clear();
   }
   void start_summary(Attrs& a) {
@@ -394,7 +480,7 @@ class FeedMachine {
   }
   void end_summary() {
     if (summary_key_ == "content"sv) end_content();
-    else pop_content(summary_key_.empty() ? "summary" : summary_key_);
+    else pop_content(summary_key_.empty() ? "summary" : summary_key_, false);
     summary_key_.clear();
   }
   void start_content(Attrs& a) {
@@ -406,7 +492,8 @@ class FeedMachine {
     bool copy = false;
     std::string t = map_content_type(ctype());
     copy = t == "text/plain"sv || is_html_type(t);
-    auto v = pop_content("content");
+    // save() below only writes a summary the context does not have yet (pop does not store one for content)
+    auto v = pop_content("content", copy && !context().kv.count("summary"));
     if (copy) save("summary", v ? *v : std::string());
   }
   void start_category(Attrs& a) {
@@ -437,9 +524,10 @@ class FeedMachine {
 };
 
 // --- The readers that drive the machine
-// Strict reader (strict_reader.cpp): "" on success or the SAX-style error message.
+// Strict reader (strict_reader.cpp): "" on success or the SAX-style error message. pugixml parses `text` in
+// place (no copy of the document): afterwards its content is unspecified.
 std::string run_strict_reader(FeedMachine& m, const std::map<std::string, std::string>& entities,
-                              EntityBudget& budget, const std::string& text);
+                              EntityBudget& budget, std::string& text);
 // Loose reader (loose_reader.cpp), for documents that are not well-formed.
 void run_loose_reader(FeedMachine& m, std::string data);
 

@@ -4,6 +4,10 @@
 #include <cstring>
 #include <unordered_map>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "core/text.h"
 
 namespace baotin::feed_internal {
@@ -24,12 +28,12 @@ class StrictReader {
       : m_(m), entities_(entities), budget_(budget) {}
 
   // Returns "" on success or the SAX-style error message.
-  std::string run(const std::string& text) {
+  std::string run(std::string& text) {
     if (auto e = check_chars(text); !e.empty()) return e;
     pugi::xml_document doc;
     unsigned flags = pugi::parse_cdata | pugi::parse_wconv_attribute | pugi::parse_eol | pugi::parse_ws_pcdata |
                      pugi::parse_declaration;
-    pugi::xml_parse_result r = doc.load_buffer(text.data(), text.size(), flags, pugi::encoding_utf8);
+    pugi::xml_parse_result r = doc.load_buffer_inplace(text.data(), text.size(), flags, pugi::encoding_utf8);
     if (!r) {
       switch (r.status) {
         case pugi::status_end_element_mismatch:
@@ -96,26 +100,120 @@ class StrictReader {
     // control characters other than tab, LF and CR; U+FFFE and U+FFFF (EF BF BE, EF BF BF)
     const unsigned char* p = reinterpret_cast<const unsigned char*>(s.data());
     const size_t n = s.size();
-    constexpr uint64_t ones = ~uint64_t{0} / 255, highs = ones * 0x80;
-    for (size_t i = 0; i < n; ++i) {
-      // eight bytes at a time while none is below 0x20 or equal to 0xEF
-      while (i + 8 <= n) {
-        uint64_t x;
-        std::memcpy(&x, p + i, 8);
-        uint64_t below = (x - ones * 0x20) & ~x & highs;
-        uint64_t y = x ^ (ones * 0xEF);
-        uint64_t ef = (y - ones) & ~y & highs;
-        if (below | ef) break;
-        i += 8;
+    size_t i = 0;
+    // a byte that needs a look: below 0x20 and not tab/LF/CR, or 0xEF
+    auto scalar = [&](size_t from, size_t to) -> bool {
+      for (size_t k = from; k < to; ++k) {
+        unsigned char c = p[k];
+        if (c >= 0x20 && c != 0xEF) continue;
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') return false;
+        if (c == 0xEF && k + 2 < n && p[k + 1] == 0xBF && (p[k + 2] == 0xBE || p[k + 2] == 0xBF)) return false;
       }
-      if (i >= n) break;
-      unsigned char c = p[i];
-      if (c >= 0x20 && c != 0xEF) continue;
-      if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') return "not well-formed (invalid token)";
-      if (c == 0xEF && i + 2 < n && p[i + 1] == 0xBF && (p[i + 2] == 0xBE || p[i + 2] == 0xBF))
-        return "not well-formed (invalid token)";
+      return true;
+    };
+#if defined(__SSE2__)
+    // sixteen bytes at a time (tabs and line ends, which every feed has, stay on the fast path)
+    const __m128i c1f = _mm_set1_epi8(0x1F), tab = _mm_set1_epi8('\t'), lf = _mm_set1_epi8('\n'),
+                  cr = _mm_set1_epi8('\r'), ef = _mm_set1_epi8(static_cast<char>(0xEF));
+    for (; i + 16 <= n; i += 16) {
+      __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+      __m128i below = _mm_cmpeq_epi8(_mm_min_epu8(x, c1f), x);
+      __m128i allowed = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, tab), _mm_cmpeq_epi8(x, lf)), _mm_cmpeq_epi8(x, cr));
+      __m128i look = _mm_or_si128(_mm_andnot_si128(allowed, below), _mm_cmpeq_epi8(x, ef));
+      if (_mm_movemask_epi8(look) != 0 && !scalar(i, i + 16)) return "not well-formed (invalid token)";
     }
+#endif
+    if (!scalar(i, n)) return "not well-formed (invalid token)";
     return {};
+  }
+
+  // expand() for a document without internal entities (nearly every feed): the same results and errors, in one
+  // pass writing into a buffer of the input's size (predefined and character references never grow the text).
+  static bool expand_predefined(std::string_view in, size_t amp, std::string& out, std::string& err) {
+    const size_t n = in.size();
+    out.resize(n);
+    char* o = out.data();
+    std::memcpy(o, in.data(), amp);
+    o += amp;
+    size_t i = amp;
+    auto name_char = [](unsigned char k) {
+      return (k >= 'a' && k <= 'z') || (k >= 'A' && k <= 'Z') || (k >= '0' && k <= '9') || k == '_' || k == ':' ||
+             k == '-' || k == '.' || k >= 0x80;
+    };
+    auto bad = [&](const char* msg) {
+      err = msg;
+      return false;
+    };
+    while (i < n) {
+      // here in[i] == '&': the reference runs to the next ';' (a character that cannot be in any reference
+      // before it makes the reference invalid either way)
+      size_t j = i + 1;
+      while (j < n && in[j] != ';' && (name_char(static_cast<unsigned char>(in[j])) || in[j] == '#')) ++j;
+      if (j >= n || in[j] != ';' || j == i + 1) return bad("not well-formed (invalid token)");
+      std::string_view ref = in.substr(i + 1, j - i - 1);
+      if (ref[0] == '#') {
+        char32_t cp = 0;
+        bool ok = ref.size() > 1;
+        if (ok && ref[1] == 'x') {
+          ok = ref.size() > 2 && ref.size() <= 10;
+          for (size_t k = 2; ok && k < ref.size(); ++k) {
+            char h = ref[k];
+            if (h >= '0' && h <= '9') cp = cp * 16 + static_cast<char32_t>(h - '0');
+            else if (h >= 'a' && h <= 'f') cp = cp * 16 + static_cast<char32_t>(h - 'a' + 10);
+            else if (h >= 'A' && h <= 'F') cp = cp * 16 + static_cast<char32_t>(h - 'A' + 10);
+            else ok = false;
+          }
+        } else {
+          ok = ok && ref.size() <= 9;
+          for (size_t k = 1; ok && k < ref.size(); ++k) {
+            if (ref[k] < '0' || ref[k] > '9') ok = false;
+            else cp = cp * 10 + static_cast<char32_t>(ref[k] - '0');
+          }
+        }
+        if (!ok) return bad("not well-formed (invalid token)");
+        bool legal = cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
+                     (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
+        if (!legal) return bad("reference to invalid character number");
+        if (cp < 0x80) {
+          *o++ = static_cast<char>(cp);
+        } else if (cp < 0x800) {
+          *o++ = static_cast<char>(0xC0 | (cp >> 6));
+          *o++ = static_cast<char>(0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+          *o++ = static_cast<char>(0xE0 | (cp >> 12));
+          *o++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+          *o++ = static_cast<char>(0x80 | (cp & 0x3F));
+        } else {
+          *o++ = static_cast<char>(0xF0 | (cp >> 18));
+          *o++ = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+          *o++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+          *o++ = static_cast<char>(0x80 | (cp & 0x3F));
+        }
+      } else if (ref == "lt") {
+        *o++ = '<';
+      } else if (ref == "gt") {
+        *o++ = '>';
+      } else if (ref == "amp") {
+        *o++ = '&';
+      } else if (ref == "quot") {
+        *o++ = '"';
+      } else if (ref == "apos") {
+        *o++ = '\'';
+      } else {
+        unsigned char f = static_cast<unsigned char>(ref[0]);
+        bool name_ok = (f >= 'a' && f <= 'z') || (f >= 'A' && f <= 'Z') || f == '_' || f == ':' || f >= 0x80;
+        for (char k : ref) name_ok = name_ok && name_char(static_cast<unsigned char>(k));
+        return bad(name_ok ? "undefined entity" : "not well-formed (invalid token)");
+      }
+      i = j + 1;
+      const void* next = i < n ? std::memchr(in.data() + i, '&', n - i) : nullptr;
+      size_t stop = next ? static_cast<size_t>(static_cast<const char*>(next) - in.data()) : n;
+      std::memcpy(o, in.data() + i, stop - i);
+      o += stop - i;
+      i = stop;
+    }
+    out.resize(static_cast<size_t>(o - out.data()));
+    return true;
   }
 
   // Expands references in character data / attribute values. Returns false (with err) when the
@@ -131,6 +229,7 @@ class StrictReader {
       out.assign(in);
       return true;
     }
+    if (entities_.empty()) return expand_predefined(in, amp, out, err);
     out.reserve(in.size());
     out.append(in.substr(0, amp));
     for (size_t i = amp; i < in.size(); ++i) {
@@ -176,23 +275,29 @@ class StrictReader {
           return false;
         }
         put_utf8(out, cp);
+      } else if (ref == "lt") {  // the predefined entities first: valid names, and most references
+        out += '<';
+      } else if (ref == "gt") {
+        out += '>';
+      } else if (ref == "amp") {
+        out += '&';
+      } else if (ref == "quot") {
+        out += '"';
+      } else if (ref == "apos") {
+        out += '\'';
       } else {
-        bool name_ok = std::isalpha(static_cast<unsigned char>(ref[0])) || ref[0] == '_' || ref[0] == ':' ||
+        auto alpha = [](unsigned char k) { return (k >= 'a' && k <= 'z') || (k >= 'A' && k <= 'Z'); };
+        bool name_ok = alpha(static_cast<unsigned char>(ref[0])) || ref[0] == '_' || ref[0] == ':' ||
                        static_cast<unsigned char>(ref[0]) >= 0x80;
         for (char k : ref)
-          if (!(std::isalnum(static_cast<unsigned char>(k)) || k == '_' || k == ':' || k == '-' || k == '.' ||
-                static_cast<unsigned char>(k) >= 0x80))
+          if (!(alpha(static_cast<unsigned char>(k)) || (k >= '0' && k <= '9') || k == '_' || k == ':' || k == '-' ||
+                k == '.' || static_cast<unsigned char>(k) >= 0x80))
             name_ok = false;
         if (!name_ok) {
           err = "not well-formed (invalid token)";
           return false;
         }
-        if (ref == "lt") out += '<';
-        else if (ref == "gt") out += '>';
-        else if (ref == "amp") out += '&';
-        else if (ref == "quot") out += '"';
-        else if (ref == "apos") out += '\'';
-        else if (auto it = entities_.find(std::string(ref)); it != entities_.end()) {
+        if (auto it = entities_.find(std::string(ref)); it != entities_.end()) {
           if (!budget_.take(it->second.size())) {
             i = semi;
             continue;
@@ -243,6 +348,7 @@ class StrictReader {
     }
     Scope scope;
     Attrs raw;
+    raw.reserve(n_attrs);
     size_t index = 0;
     std::string err;
     for (pugi::xml_attribute a : n.attributes()) {
@@ -264,15 +370,17 @@ class StrictReader {
       m_.start_prefix_mapping(p.empty() ? std::nullopt : std::optional<std::string>(p), uri);
     }
     scopes_.push_back(std::move(scope));
+    if (!scopes_.back().empty()) names_.clear();  // the names below depend on the bindings in scope
     std::string_view qname = n.name();
     if (auto c = qname.find(':'); c != std::string_view::npos && !lookup(qname.substr(0, c)))
       return "unbound prefix";
     for (const auto& [qn, v] : raw)
       if (auto c = qn.find(':'); c != std::string::npos && !lookup(std::string_view(qn).substr(0, c)))
         return "unbound prefix";
-    std::string tag = element_name(qname);
+    std::string tag = cached_element_name(qname);
     // attributes: prefixed with the standard prefix when in a known namespace, and by local name
     Attrs attrs;
+    attrs.reserve(raw.size());
     for (const auto& [qn, v] : raw) {
       std::string local = qn, ns;
       if (auto c = qn.find(':'); c != std::string::npos) {
@@ -280,8 +388,10 @@ class StrictReader {
         local = qn.substr(c + 1);
       }
       std::string key = local;
+      // the standard prefix of the namespace (ns_info: match_namespace of the lowered URI, itself lowered, as
+      // the key is lowered below; the userland variants it rewrites have no prefix either way)
       if (!ns.empty())
-        if (auto pre = m_.match_namespace(lower(ns)); pre && !pre->empty()) key = *pre + ":" + local;
+        if (const NsInfo& info = ns_info(ns); info.prefix && !info.prefix->empty()) key = *info.prefix + ":" + local;
       attr_set(attrs, lower(key), v);
     }
     for (const auto& [qn, v] : raw) {
@@ -296,8 +406,11 @@ class StrictReader {
           if (auto e = emit(ch); !e.empty()) return e;
           break;
         case pugi::node_pcdata: {
+          std::string_view value = ch.value();
+          // text the machine drops is still checked (and its entities counted) when it has references
+          if (!m_.wants_data() && value.find('&') == std::string_view::npos) break;
           std::string v;
-          if (!expand(ch.value(), v, err, false)) return err;
+          if (!expand(value, v, err, false)) return err;
           m_.handle_data(std::move(v));
           break;
         }
@@ -309,8 +422,20 @@ class StrictReader {
       }
     }
     m_.unknown_endtag(std::move(tag));
+    if (!scopes_.back().empty()) names_.clear();
     scopes_.pop_back();
     return {};
+  }
+
+  // element_name for the namespace bindings in scope, computed once per distinct qualified name (the cache is
+  // cleared whenever an element binds or unbinds a prefix; the machine's namespaces in use only change then).
+  std::unordered_map<std::string, std::string> names_;
+  const std::string& cached_element_name(std::string_view qn) {
+    std::string key(qn);
+    auto it = names_.find(key);
+    if (it != names_.end()) return it->second;
+    std::string v = element_name(qn);
+    return names_.emplace(std::move(key), std::move(v)).first->second;
   }
 
   std::string element_name(std::string_view qn) {
@@ -338,7 +463,7 @@ class StrictReader {
 }  // namespace
 
 std::string run_strict_reader(FeedMachine& m, const std::map<std::string, std::string>& entities,
-                              EntityBudget& budget, const std::string& text) {
+                              EntityBudget& budget, std::string& text) {
   StrictReader reader(m, entities, budget);
   return reader.run(text);
 }

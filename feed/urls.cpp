@@ -78,6 +78,15 @@ bool uses_relative(const std::string& s) {
 std::string py_urljoin(std::string_view base, std::string_view url) {
   if (base.empty()) return std::string(url);
   if (url.empty()) return std::string(base);
+  // The usual case without splitting: an absolute http(s) URL with a host is returned as it is (whether or not
+  // the base has the same scheme), unless a bracket makes either side invalid (then the full path decides).
+  if ((starts_with(url, "http://") || starts_with(url, "https://")) && base.find_first_of("[]") == std::string_view::npos) {
+    const size_t p = url[4] == ':' ? 7 : 8;
+    if (p < url.size() && url[p] != '/' && url[p] != '?' && url[p] != '#') {
+      std::string_view netloc = url.substr(p, url.find_first_of("/?#", p) - p);
+      if (netloc.find_first_of("[]") == std::string_view::npos) return std::string(url);
+    }
+  }
   SplitUrl b = url_split(base, "");
   SplitUrl u = url_split(url, b.scheme);
   if (b.invalid || u.invalid) return {};

@@ -376,6 +376,22 @@ TEST(FeedDateHostile, DispatcherOnLongInputs) {
   EXPECT_TRUE(baotin::parse_feed_date("Thu, 06 Feb 2025 20:45:46 +0700"));
 }
 
+// The usual W3DTF and RFC 822 forms, which parse_feed_date reads without the dispatcher's splitting (issue 12),
+// give the dispatcher's values (expected epochs from Python's datetime); out-of-range fields in those forms still
+// reach the dispatcher: RFC 822 rejects 31 February, the ISO 8601 reader rolls hour 25 over to the next day.
+TEST(FeedDate, UsualFormsReadDirectly) {
+  const int64_t midnight = 1738800000;  // 2025-02-06T00:00:00Z
+  EXPECT_EQ(baotin::parse_feed_date("2025-02-06T07:00:00+07:00"), midnight);
+  EXPECT_EQ(baotin::parse_feed_date("2025-02-06t07:00:00.999z"), midnight + 7 * 3600);
+  EXPECT_EQ(baotin::parse_feed_date("2025-02-06T07:00:00-05:30"), 1738845000);
+  EXPECT_EQ(baotin::parse_feed_date("Thu, 06 Feb 2025 07:00:00 +0700"), midnight);
+  EXPECT_EQ(baotin::parse_feed_date("thu, 06 feb 2025 07:00:00 gmt"), midnight + 7 * 3600);
+  EXPECT_EQ(baotin::parse_feed_date("6 Feb 2025 07:00:00 GMT"), midnight + 7 * 3600);
+  EXPECT_EQ(baotin::format_utc(*baotin::parse_feed_date("Thu, 06 Feb 2025 20:45:46 +0700")), "2025-02-06T13:45:46Z");
+  EXPECT_FALSE(baotin::parse_feed_date("Thu, 31 Feb 2025 07:00:00 +0700"));
+  EXPECT_EQ(baotin::format_utc(baotin::parse_feed_date("2025-02-06T25:00:00Z").value_or(0)), "2025-02-07T01:00:00Z");
+}
+
 // Issue 13: "3/24/2024 7:12:35 AM" (an ASP.NET page's US order) is a date; an ambiguous "3/4/2024" stays day-first.
 TEST(NormalizeDate, UsMonthFirstOnlyWhenUnambiguous) {
   EXPECT_EQ(normalize_date("3/24/2024 7:12:35 AM").value_or(""), "2024-03-24T07:12:35+07:00");
