@@ -1033,6 +1033,73 @@ PutResult Store::put_article(Article a, std::string_view raw_html, const std::ve
   return r;
 }
 
+size_t Store::bulk_put_new(std::vector<std::pair<Article, std::string>> items) {
+  require_writable("bulk_put_new");
+  struct Prepared {
+    std::string id, json, packed, fp, site;
+    std::vector<std::string> url_keys;
+    NearSketch sketch;
+    bool dedupable = false;
+  };
+  // Outside the lock, as in put_article: identity, hashes, fingerprints, compression, the record's JSON.
+  std::vector<Prepared> ps;
+  ps.reserve(items.size());
+  for (auto& [a, raw] : items) {
+    RecordKeys rk = record_keys(a.canonical_url, a.url, {});
+    if (rk.canonical.empty()) throw StoreError("bulk_put_new: article has neither url nor canonical_url");
+    Prepared p;
+    a.canonical_url = std::move(rk.canonical);
+    p.url_keys = std::move(rk.keys);
+    a.content_hash = content_hash(a);
+    p.fp = exact_fingerprint(a);
+    p.sketch = near_sketch(a);
+    p.dedupable = dedupable(a, p.fp, p.sketch);
+    if (!raw.empty()) p.packed = zstd_compress(raw);
+    p.id = article_id(a.canonical_url);
+    a.id = p.id;
+    a.version = 1;
+    a.duplicate_of.clear();
+    a.cluster = p.id;
+    p.json = dump(to_json(a));
+    p.site = a.site;
+    ps.push_back(std::move(p));
+  }
+  std::unique_lock lk(write_mu_);
+  require_writable("bulk_put_new");
+  const std::string at = now_iso_vn();
+  rocksdb::WriteBatch batch;
+  uint64_t seq = last_seq_.load();
+  struct BulkMode {
+    DedupIndex& d;
+    explicit BulkMode(DedupIndex& x) : d(x) { d.set_bulk_load(true); }
+    ~BulkMode() { d.set_bulk_load(false); }
+  };
+  {
+    BulkMode bulk(*dedup_);
+    for (const auto& p : ps) {
+      batch.Put(articles_, p.id, p.json);
+      batch.Put(versions_, version_key(p.id, 1), p.json);
+      if (!p.packed.empty()) batch.Put(raw_, version_key(p.id, 1), p.packed);
+      for (const auto& k : p.url_keys) batch.Put(urls_, k, p.id);
+      ChangeEvent ev;
+      ev.seq = ++seq;
+      ev.type = "new";
+      ev.id = p.id;
+      ev.version = 1;
+      ev.site = p.site;
+      ev.at = at;
+      batch.Put(changes_, be64(seq), dump(to_json(ev)));
+      if (p.dedupable) dedup_->add(batch, p.id, p.fp, p.sketch);
+    }
+  }
+  batch.Put(meta_, kMetaLastSeq, std::to_string(seq));
+  write_or_throw(rocksdb::WriteOptions(), batch);
+  last_seq_ = seq;
+  for (uint64_t d = durable_seq_.load(); d < seq && !durable_seq_.compare_exchange_weak(d, seq);) {
+  }
+  return ps.size();
+}
+
 Store::ReprocessResult Store::put_reprocessed(const std::string& id, uint32_t based_on, Article a) {
   require_writable("put_reprocessed");
   // Outside the lock: the new text's fingerprints and the canonical URL's key.

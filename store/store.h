@@ -191,6 +191,16 @@ class Store {
   // Thread-safe. Throws StoreError on write failure, on a secondary, or when the article has no URL.
   PutResult put_article(Article a, std::string_view raw_html, const std::vector<std::string>& alias_urls = {});
 
+  // Bulk fill for benchmarks (bench/rss_bench --fill bulk): stores each (article, raw page) as a NEW article,
+  // encoded exactly as put_article encodes a new article that is no copy (record, version 1, zstd raw page, URL
+  // keys, "new" change event, last_seq, duplicate index entries), but without put_article's look-ups: no duplicate
+  // search, no check that an id or URL is already stored, and the duplicate index written in bulk-load mode (exact
+  // fingerprints without a read, as the index rebuild does). The caller guarantees that every URL is new and
+  // distinct and that the texts are distinct. Fingerprints, sketches, JSON and zstd run outside the write lock,
+  // so several threads may call it at once; one WriteBatch per call, never fsynced (close() flushes it). Returns
+  // the number of articles stored. Throws StoreError as put_article does.
+  size_t bulk_put_new(std::vector<std::pair<Article, std::string>> items);
+
   // `baotin reprocess` (daemon/reprocess.h): `a` is a new extraction of the stored page of version `based_on` of
   // article `id`. Under the write lock: Missing when the article is gone, Stale when its latest version is no longer
   // `based_on` (the daemon stored a newer one meanwhile, extracted by the running templates), Unchanged when

@@ -849,3 +849,54 @@ TEST(Store, MemoryBudgetHoldsWithManyTableFiles) {
   std::printf("cache %zu / %zu, pinned at most %zu; table readers %zu (pre12 %zu)\n", now.cache_usage,
               now.cache_capacity, now.cache_pinned, now.table_readers, before.table_readers);
 }
+
+// bench/rss_bench's bulk fill: bulk_put_new writes what put_article writes for new articles that are no copies
+// (record, version, raw page, URL map, change events, duplicate index), and the store opens and verifies clean.
+TEST(Store, BulkPutNewStoresWhatPutArticleStores) {
+  TempDir d;
+  constexpr int kN = 40;
+  {
+    auto a = open_store(d.str("a"));
+    auto b = open_store(d.str("b"));
+    for (int i = 0; i < kN; ++i) {
+      auto r = a->put_article(story(i), "<html>trang " + std::to_string(i) + "</html>");
+      ASSERT_EQ(r.kind, PutKind::New) << i;
+    }
+    for (int half = 0; half < 2; ++half) {
+      std::vector<std::pair<Article, std::string>> items;
+      for (int i = half * kN / 2; i < (half + 1) * kN / 2; ++i)
+        items.emplace_back(story(i), "<html>trang " + std::to_string(i) + "</html>");
+      EXPECT_EQ(b->bulk_put_new(std::move(items)), static_cast<size_t>(kN / 2));
+    }
+    EXPECT_EQ(b->last_seq(), static_cast<uint64_t>(kN));
+    for (int i = 0; i < kN; ++i) {
+      const auto ida = a->id_for_url(story(i).url), idb = b->id_for_url(story(i).url);
+      ASSERT_TRUE(ida && idb) << i;
+      EXPECT_EQ(*ida, *idb);
+      EXPECT_EQ(a->version_json(*ida, 1), b->version_json(*idb, 1)) << i;
+      ASSERT_TRUE(b->raw_html(*idb, 1));
+      EXPECT_EQ(*a->raw_html(*ida, 1), *b->raw_html(*idb, 1));
+      auto ra = a->get(*ida), rb = b->get(*idb);
+      ASSERT_TRUE(ra && rb);
+      EXPECT_EQ(to_json(*ra), to_json(*rb));
+    }
+    uint64_t expect = 1;
+    b->scan_changes(0, [&](const ChangeEvent& e) {
+      EXPECT_EQ(e.seq, expect++);
+      EXPECT_EQ(e.type, "new");
+      EXPECT_EQ(e.version, 1u);
+      return true;
+    });
+    EXPECT_EQ(expect, static_cast<uint64_t>(kN) + 1);
+  }
+  auto b = open_store(d.str("b"));
+  EXPECT_FALSE(b->dedup_rebuild_progress().pending);
+  EXPECT_TRUE(b->verify().empty());
+  // The duplicate index has the bulk-written articles: a copy under another URL is found.
+  Article copy = story(7);
+  copy.url = copy.canonical_url = "https://baomoi.com/ban-sao-7.html";
+  copy.site = "baomoi";
+  auto r = b->put_article(copy, "");
+  EXPECT_EQ(r.kind, PutKind::Duplicate);
+  EXPECT_EQ(r.duplicate_of, *b->id_for_url(story(7).url));
+}
