@@ -14,6 +14,7 @@
 #include "core/date.h"
 #include "core/text.h"
 #include "core/url.h"
+#include "daemon/commands.h"
 #include "daemon/config.h"
 #include "daemon/control.h"
 #include "daemon/metrics.h"
@@ -308,11 +309,6 @@ std::string backfill_progress_line(const nlohmann::json& p, double rate) {
   return s;
 }
 
-namespace {
-std::atomic<bool> g_stop{false};
-extern "C" void on_backfill_stop(int) { g_stop = true; }
-}  // namespace
-
 int run_backfill(const BackfillOptions& opts) {
   auto loaded = load_run_config(opts.config_path, opts.data_dir);
   if (!loaded) return 2;
@@ -379,11 +375,7 @@ int run_backfill(const BackfillOptions& opts) {
   ing.set_outcome_listener([&](const IngestOutcome& o) {
     if (o.job == job.id) run.on_outcome(o);
   });
-  struct sigaction sa {};
-  sa.sa_handler = on_backfill_stop;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  std::atomic<bool>& g_stop = cli::install_stop_handlers();
   const double start = monotonic_seconds();
   double last_line = start;
   bool announced = false;

@@ -118,15 +118,18 @@ int run_cli(int argc, char** argv) {
   app.footer("Exit status: 0 ok, 1 failure or problems found, 2 usage or configuration error.\n"
              "A FILE argument '-' means stdin (an output file '-' means stdout).");
 
+  // The commands that run on a config's store: --config (required) and --data-dir.
+  auto config_options = [](CLI::App* sub, std::string& config, std::string& data_dir) {
+    sub->add_option("--config,-c", config, "Config file (TOML)")->required()->check(kConfigFile);
+    sub->add_option("--data-dir", data_dir, "RocksDB directory (overrides [daemon].data_dir)");
+  };
   ServeOptions serve;
   auto* s = app.add_subcommand("serve", "Run the daemon: poll feeds, fetch, extract and store articles");
-  s->add_option("--config,-c", serve.config_path, "Config file (TOML)")->required()->check(kConfigFile);
-  s->add_option("--data-dir", serve.data_dir, "RocksDB directory (overrides [daemon].data_dir)");
+  config_options(s, serve.config_path, serve.data_dir);
 
   BackfillOptions bf;
   auto* b = app.add_subcommand("backfill", "One-shot: fetch and store a site's articles from URLs or sitemaps");
-  b->add_option("--config,-c", bf.config_path, "Config file (TOML)")->required()->check(kConfigFile);
-  b->add_option("--data-dir", bf.data_dir, "RocksDB directory (overrides [daemon].data_dir)");
+  config_options(b, bf.config_path, bf.data_dir);
   b->add_option("--site", bf.site, "Template name (sites/NAME.toml)")->required();
   auto* urls = b->add_option("--urls", bf.urls_file, "File with one article URL per line ('-': stdin)")->check(kInputFile);
   auto* sm = b->add_option("--sitemap", bf.sitemap, "Sitemap or sitemap index URL");
@@ -138,8 +141,7 @@ int run_cli(int argc, char** argv) {
 
   ReprocessOptions rp;
   auto* rpc = app.add_subcommand("reprocess", "Re-extract stored raw pages with the current templates (new version only if changed)");
-  rpc->add_option("--config,-c", rp.config_path, "Config file (TOML)")->required()->check(kConfigFile);
-  rpc->add_option("--data-dir", rp.data_dir, "RocksDB directory (overrides [daemon].data_dir)");
+  config_options(rpc, rp.config_path, rp.data_dir);
   rpc->add_option("--site", rp.site, "Only records of this site (a template name, or a host for generic pages)");
   rpc->add_option("--since", rp.since, "Only pages fetched on or after this date (YYYY-MM-DD)");
   rpc->add_option("--template", rp.template_name, "Only pages this template applies to, or extracted before");
@@ -148,8 +150,7 @@ int run_cli(int argc, char** argv) {
 
   JobsOptions jo;
   auto* jbc = app.add_subcommand("jobs", "List backfill/reprocess jobs (a running daemon's, or the store's)");
-  jbc->add_option("--config,-c", jo.config_path, "Config file (TOML)")->required()->check(kConfigFile);
-  jbc->add_option("--data-dir", jo.data_dir, "RocksDB directory (overrides [daemon].data_dir)");
+  config_options(jbc, jo.config_path, jo.data_dir);
   jbc->add_option("--cancel", jo.cancel, "Cancel this job of the running daemon");
   jbc->add_flag("--json", jo.json, "A JSON array of the jobs");
 

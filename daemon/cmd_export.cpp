@@ -22,17 +22,7 @@ namespace baotin::cli {
 
 namespace {
 
-std::atomic<bool> g_stop{false};
-extern "C" void on_stop_signal(int) { g_stop = true; }
-
-void install_stop_handlers() {
-  struct sigaction sa {};
-  sa.sa_handler = on_stop_signal;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0;  // no SA_RESTART: a sleep or a blocked write returns
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-}
+std::atomic<bool>& g_stop = stop_flag();
 
 // --site names a template (in --templates) or a site the store holds records of; anything else is a usage error.
 bool site_known(const Store& store, const std::string& site, const std::string& templates) {

@@ -16,17 +16,6 @@
 namespace baotin {
 
 namespace {
-std::atomic<bool> g_stop{false};
-extern "C" void on_reprocess_stop(int) { g_stop = true; }
-
-void catch_stop_signals() {
-  struct sigaction sa {};
-  sa.sa_handler = on_reprocess_stop;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-}
-
 // A bar for a terminal: [#########...........] 45%
 std::string bar(uint64_t done, uint64_t total) {
   constexpr int kWidth = 24;
@@ -91,7 +80,7 @@ int run_reprocess_command(const ReprocessOptions& opts) {
     return 1;
   }
 
-  catch_stop_signals();
+  std::atomic<bool>& g_stop = cli::install_stop_handlers();
   const bool tty = ::isatty(2);
   const double start = monotonic_seconds();
   const uint64_t scanned_before = job->progress.value("scanned", uint64_t{0});

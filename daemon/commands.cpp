@@ -1,5 +1,6 @@
 #include "daemon/commands.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -11,10 +12,25 @@
 namespace baotin::cli {
 
 namespace {
+std::atomic<bool> g_stop{false};
+extern "C" void baotin_cli_on_stop_signal(int) { g_stop = true; }
+
 std::filesystem::path reader_scratch() {
   return std::filesystem::temp_directory_path() / ("baotin-reader-" + std::to_string(::getpid()));
 }
 }  // namespace
+
+std::atomic<bool>& stop_flag() { return g_stop; }
+
+std::atomic<bool>& install_stop_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = baotin_cli_on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  return g_stop;
+}
 
 bool read_whole_file(const std::string& path, std::string& out) {
   std::ostringstream ss;

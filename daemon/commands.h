@@ -4,6 +4,7 @@
 // or configuration error: a file that cannot be read, no store at --db, an invalid config). README "Exit codes".
 // A file argument "-" is stdin (an output file "-" is stdout).
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -86,6 +87,11 @@ struct VerifyArgs {
 int cmd_verify(const VerifyArgs& a);
 
 // --- Shared by the commands (daemon/commands.cpp).
+
+// SIGINT/SIGTERM set stop_flag() once install_stop_handlers() ran (no SA_RESTART: a blocked sleep, read or write
+// returns). One flag for the process: `export --follow`, in-process backfill/reprocess, a job hand-over's wait.
+std::atomic<bool>& stop_flag();
+std::atomic<bool>& install_stop_handlers();
 
 // Reads a whole file ("-" = all of stdin); false when it cannot be opened or read.
 bool read_whole_file(const std::string& path, std::string& out);

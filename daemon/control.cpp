@@ -18,6 +18,7 @@
 
 #include "core/clock.h"
 #include "daemon/backfill.h"
+#include "daemon/commands.h"
 #include "daemon/reprocess.h"
 
 namespace baotin {
@@ -37,9 +38,6 @@ bool fill_addr(const std::string& path, sockaddr_un& addr, std::string* error) {
   std::memcpy(addr.sun_path, path.data(), path.size());
   return true;
 }
-
-std::atomic<bool> g_client_stop{false};
-extern "C" void on_client_stop(int) { g_client_stop = true; }
 }  // namespace
 
 std::string control_socket_path(const std::string& data_dir) {
@@ -96,7 +94,7 @@ std::optional<nlohmann::json> ControlConnection::receive(double timeout_s, std::
       return std::nullopt;
     }
     if (pr <= 0) {
-      if (g_client_stop) {
+      if (cli::stop_flag()) {  // Ctrl-C of a client (cli::install_stop_handlers)
         if (error) *error = "interrupted";
         return std::nullopt;
       }
@@ -279,11 +277,7 @@ int hand_over_job(const std::string& data_dir, const std::string& kind, const nl
     std::fprintf(stderr, "%s: the daemon closed the control connection\n", kind.c_str());
     return 1;
   }
-  struct sigaction sa {};
-  sa.sa_handler = on_client_stop;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  cli::install_stop_handlers();
   const bool tty = ::isatty(2);
   const char* counter = kind == "reprocess" ? "scanned" : "done";
   double last_t = monotonic_seconds(), last_line = 0;
@@ -293,7 +287,7 @@ int hand_over_job(const std::string& data_dir, const std::string& kind, const nl
   for (;;) {
     auto m = conn->receive(0, &err);
     if (!m) {
-      if (g_client_stop) {
+      if (cli::stop_flag()) {
         std::fprintf(stderr, "\n%s: job %llu goes on in the daemon (`baotin jobs` shows it)\n", kind.c_str(),
                      (unsigned long long)id);
         return 1;
