@@ -205,21 +205,21 @@ void ControlServer::accept_loop() {
     }
     auto done = std::make_shared<std::atomic<bool>>(false);
     try {
-    handlers_.push_back({std::thread([this, conn, done] {
-      try {
-        std::string err;
-        if (auto req = conn->receive(10, &err)) {
-          handler_(*conn, *req, stop_);
-        } else {
-          conn->send({{"event", "error"}, {"error", "no request: " + err}});
+      handlers_.push_back({std::thread([this, conn, done] {
+        try {
+          std::string err;
+          if (auto req = conn->receive(10, &err)) {
+            handler_(*conn, *req, stop_);
+          } else {
+            conn->send({{"event", "error"}, {"error", "no request: " + err}});
+          }
+        } catch (const std::exception& e) {  // a store error, bad_alloc: this request fails, nothing else
+          spdlog::error("control: {}", e.what());
+          conn->send({{"event", "error"}, {"error", e.what()}});
         }
-      } catch (const std::exception& e) {  // a store error, bad_alloc: this request fails, nothing else
-        spdlog::error("control: {}", e.what());
-        conn->send({{"event", "error"}, {"error", e.what()}});
-      }
-      --active_;
-      *done = true;
-    }), done});
+        --active_;
+        *done = true;
+      }), done});
     } catch (const std::exception& e) {  // no thread (resource limits): the request is refused, the daemon goes on
       --active_;
       spdlog::error("control: cannot start a handler: {}", e.what());
