@@ -347,14 +347,8 @@ int run_backfill(const BackfillOptions& opts) {
   }
   auto tpl = templates->by_name(spec.site);
   std::string err;
-  StoreOptions so;  // the daemon's defaults (raw pages in blob files); named fields, not positional
-  so.path = cfg.data_dir;
-  so.block_cache_mb = cfg.store_memory_mb();
-  auto store = Store::open(so, &err);
-  if (!store) {
-    std::fprintf(stderr, "backfill: cannot open store %s: %s\n", cfg.data_dir.c_str(), err.c_str());
-    return 1;
-  }
+  auto store = open_run_store(cfg, "backfill");
+  if (!store) return 1;
   Fetcher fetcher(cfg.fetch);
   auto urls = backfill_urls(spec, *tpl, fetcher, std::move(given), &err);
   if (!urls) {

@@ -46,15 +46,8 @@ int run_reprocess_command(const ReprocessOptions& opts) {
     std::fprintf(stderr, "reprocess: %s\n", why->c_str());
     return 2;
   }
-  std::string err;
-  StoreOptions so;
-  so.path = cfg.data_dir;
-  so.block_cache_mb = cfg.store_memory_mb();
-  auto store = Store::open(so, &err);
-  if (!store) {
-    std::fprintf(stderr, "reprocess: cannot open store %s: %s\n", cfg.data_dir.c_str(), err.c_str());
-    return 1;
-  }
+  auto store = open_run_store(cfg, "reprocess");
+  if (!store) return 1;
   JobStore jobs(*store);
   std::optional<Job> job;
   try {

@@ -117,6 +117,16 @@ std::optional<Config> load_run_config(const std::string& path, const std::string
   return cfg;
 }
 
+std::unique_ptr<Store> open_run_store(const Config& cfg, const char* command) {
+  std::string err;
+  StoreOptions so;  // the daemon's defaults (raw pages in blob files); named fields, not positional
+  so.path = cfg.data_dir;
+  so.block_cache_mb = cfg.store_memory_mb();
+  auto store = Store::open(so, &err);
+  if (!store) std::fprintf(stderr, "%s: cannot open store %s: %s\n", command, cfg.data_dir.c_str(), err.c_str());
+  return store;
+}
+
 std::shared_ptr<const TemplateRegistry> load_templates(const Config& cfg, bool log_errors) {
   auto reg = std::make_shared<TemplateRegistry>();
   std::vector<TemplateError> errs;

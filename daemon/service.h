@@ -7,6 +7,7 @@
 
 #include "daemon/config.h"
 #include "fetch/fetcher.h"
+#include "store/store.h"
 
 namespace baotin {
 
@@ -52,6 +53,9 @@ int run_jobs_command(const JobsOptions& opts);
 // templates (broken files logged and skipped).
 std::optional<Config> load_run_config(const std::string& path, const std::string& data_dir);
 std::shared_ptr<const TemplateRegistry> load_templates(const Config& cfg, bool log_errors);
+// The store of cfg.data_dir opened for writing as the one-shot commands do (the config's memory share); nullptr
+// after "<command>: cannot open store <dir>: <why>" on stderr.
+std::unique_ptr<Store> open_run_store(const Config& cfg, const char* command);
 // Loads cfg.templates_dir for a (re)load: errors are logged (file:line) and appended to `errors`; a template of
 // `previous` whose file now fails to load is kept (logged); *failed_files = files that failed.
 std::shared_ptr<const TemplateRegistry> reload_templates(const Config& cfg, const TemplateRegistry& previous,
