@@ -145,6 +145,11 @@ std::optional<std::vector<std::string>> backfill_urls(const BackfillSpec& spec, 
   return urls;
 }
 
+void BackfillRun::snapshot() {
+  std::lock_guard lk(mu_);
+  snapshot_locked();
+}
+
 void BackfillRun::snapshot_locked() {
   if (!job_.progress.is_object()) job_.progress = nlohmann::json::object();
   job_.progress["listed"] = listed_;
@@ -194,6 +199,7 @@ bool BackfillRun::run(const std::vector<std::string>& urls, const std::atomic<bo
     redo_.clear();
     if (!job_.cursor.empty()) {
       auto c = nlohmann::json::parse(job_.cursor, nullptr, false);
+      if (c.is_number_unsigned()) next_ = std::min<size_t>(urls.size(), c.get<size_t>());  // a plain index
       if (c.is_object()) {
         next_ = std::min<size_t>(urls.size(), c.value("next", size_t{0}));
         if (c.contains("in_flight") && c["in_flight"].is_array())
@@ -396,6 +402,7 @@ int run_backfill(const BackfillOptions& opts) {
     ing.wait_idle(10);
     ing.finish();
   }
+  run.snapshot();  // outcomes that came while the ingestor drained
   auto n = [&](const char* k) { return job.progress.value(k, uint64_t{0}); };
   std::fprintf(stderr,
                "backfill: %s: %llu/%llu done, new %llu, updated %llu, unchanged %llu, duplicate %llu, failed %llu "

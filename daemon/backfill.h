@@ -50,6 +50,8 @@ class BackfillRun {
               bool print_failures = false)
       : ing_(ing), store_(store), tpl_(tpl), spec_(spec), job_(job), print_failures_(print_failures) {}
   void on_outcome(const IngestOutcome& o);
+  // Brings job.progress and job.cursor up to date (run() does so at each checkpoint and at its end).
+  void snapshot();
   // Queues `urls` from job.cursor on and waits until every queued one is settled or `stop` is true (false).
   // `drive` (in-process): this thread runs the Ingestor's ticks; else the daemon's scheduler does, and at most
   // `max_outstanding` articles are let outstanding (room is left for feed polling). `checkpoint` runs about every

@@ -205,6 +205,7 @@ void ControlServer::accept_loop() {
     }
     auto done = std::make_shared<std::atomic<bool>>(false);
     try {
+      handlers_.reserve(handlers_.size() + 1);  // the push_back below cannot throw once the thread runs
       handlers_.push_back({std::thread([this, conn, done] {
         try {
           std::string err;
@@ -268,7 +269,9 @@ int hand_over_job(const std::string& data_dir, const std::string& kind, const nl
   }
   nlohmann::json req = {{"op", "submit"}, {"kind", kind}, {"spec", spec}, {"wait", !detach}};
   if (!urls.empty()) req["urls"] = urls;
-  if (const size_t bytes = req.dump().size(); bytes > kMaxLine) {
+  // Measured as send() writes it (invalid UTF-8 in a URL replaced, not an exception).
+  if (const size_t bytes = req.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).size() + 1;
+      bytes > kMaxLine) {
     std::fprintf(stderr, "%s: the URL list is %zu bytes; a hand-over takes at most %zu: split it into several jobs\n",
                  kind.c_str(), bytes, kMaxLine);
     return 2;

@@ -131,10 +131,12 @@ void JobRunner::run_one(Job& job) {
       if (!urls && stop) throw Interrupted();
       if (!urls) throw std::runtime_error(err);
       if (!spec.urls_given && !listed) {
-        std::lock_guard lk(mu_);
-        jobs_.store_urls(job.id, *urls);
+        {
+          std::lock_guard lk(mu_);
+          jobs_.store_urls(job.id, *urls);  // throws on a store error: the job fails, with the reason
+        }
         job.progress["urls_stored"] = true;
-        jobs_.save(job);
+        checkpoint(job);
       }
       BackfillRun run(ing_, store_, *tpl, spec, job);
       {
@@ -182,7 +184,10 @@ void JobRunner::handle(ControlConnection& conn, const nlohmann::json& req, const
     nlohmann::json out = nlohmann::json::array();
     {
       std::lock_guard lk(mu_);
-      for (const auto& j : jobs_.list()) out.push_back(to_json(current_ && current_->id == j.id ? *current_ : j));
+      for (const auto& j : jobs_.list()) {
+        const auto e = ended_.find(j.id);
+        out.push_back(to_json(current_ && current_->id == j.id ? *current_ : e != ended_.end() ? e->second : j));
+      }
     }
     conn.send({{"jobs", out}});
     return;

@@ -54,16 +54,7 @@ Job JobStore::create(const std::string& kind, const nlohmann::json& spec, const 
   job.origin = origin;
   job.created = now_iso_vn();
   // Data left by a job of this id that was never written (a crash between its URLs and its record) is replaced.
-  {
-    std::vector<std::string> stale;
-    const std::string from = data_prefix(job.id);
-    store_.scan_meta(from, prefix_end(from), [&](std::string_view k, std::string_view) {
-      stale.emplace_back(k);
-      return true;
-    });
-    if (!stale.empty()) store_.write_meta({}, stale);
-  }
-  if (!urls.empty()) put_urls(job.id, urls);
+  put_urls(job.id, urls);
   save(job);
   return job;
 }
@@ -93,7 +84,19 @@ std::vector<Job> JobStore::list() const {
   return out;
 }
 
+std::vector<std::string> JobStore::data_keys(uint64_t id) const {
+  std::vector<std::string> keys;
+  const std::string from = data_prefix(id);
+  store_.scan_meta(from, prefix_end(from), [&](std::string_view k, std::string_view) {
+    keys.emplace_back(k);
+    return true;
+  });
+  return keys;
+}
+
 void JobStore::put_urls(uint64_t id, const std::vector<std::string>& urls) {
+  // Chunks of an earlier list of this job (a walk stored before a crash) go first: the list is `urls` only.
+  if (auto old = data_keys(id); !old.empty()) store_.write_meta({}, old);
   std::vector<std::pair<std::string, std::string>> puts;
   for (size_t i = 0; i < urls.size(); i += kUrlsPerChunk) {
     std::string chunk;
@@ -129,12 +132,8 @@ void JobStore::prune(size_t keep) {
   for (const auto& j : all) {
     if (finished <= keep) break;
     if (!j.finished()) continue;
-    std::vector<std::string> dels{job_key(j.id)};
-    const std::string from = data_prefix(j.id);
-    store_.scan_meta(from, prefix_end(from), [&](std::string_view k, std::string_view) {
-      dels.emplace_back(k);
-      return true;
-    });
+    std::vector<std::string> dels = data_keys(j.id);
+    dels.push_back(job_key(j.id));
     store_.write_meta({}, dels);
     --finished;
   }

@@ -55,7 +55,8 @@ class JobStore {
   void prune(size_t keep = 100);
 
  private:
-  void put_urls(uint64_t id, const std::vector<std::string>& urls);
+  void put_urls(uint64_t id, const std::vector<std::string>& urls);  // replaces the job's list
+  std::vector<std::string> data_keys(uint64_t id) const;              // the "jobdata:" keys of a job
   Store& store_;
 };
 

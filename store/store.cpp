@@ -1169,12 +1169,28 @@ Store::ReprocessResult Store::put_reprocessed(const std::string& id, uint32_t ba
       std::optional<Article> best;
       std::optional<Age> best_age;
       std::unordered_set<std::string> seen{id};
-      auto consider = [&](const std::string& mid) -> std::optional<Article> {
-        if (!seen.insert(mid).second) return std::nullopt;
+      auto load = [&](const std::string& mid) -> std::optional<Article> {
         auto raw = get_raw(articles_, mid);
         auto mj = raw ? parse_json(*raw) : std::nullopt;
         if (!mj) return std::nullopt;
-        Article m = article_from_json(*mj);
+        return article_from_json(*mj);
+      };
+      // A record whose chain of originals leads back here is a copy of this one: never its original (no loop).
+      auto copy_of_this = [&](const Article& m) {
+        std::string next = m.duplicate_of;
+        for (int hop = 0; hop < 16 && !next.empty(); ++hop) {
+          if (next == id) return true;
+          auto up = load(next);
+          if (!up) return false;
+          next = up->duplicate_of;
+        }
+        return !next.empty();  // a chain too long to follow: not trusted as an original
+      };
+      auto consider = [&](const std::string& mid) -> std::optional<Article> {
+        if (!seen.insert(mid).second) return std::nullopt;
+        std::optional<Article> loaded = load(mid);
+        if (!loaded || copy_of_this(*loaded)) return std::nullopt;
+        Article m = std::move(*loaded);
         const Age ag = age_of(m);
         if (ag < mine && (!best_age || ag < *best_age)) {
           best_age = ag;

@@ -286,6 +286,21 @@ TEST(Reprocess, NewTextDecidesTheDuplicateLink) {
   EXPECT_EQ(c->cluster, orig.cluster);
   // The original itself is untouched.
   EXPECT_EQ(store->get(orig.id)->version, 1u);
+
+  // No loop: Y, stored after X but shown 30 s earlier, is X's copy (put_article keeps the first stored); X's new
+  // text still matches Y, yet X must not become a copy of its own copy.
+  const Story flood{"lu-lon-mien-trung-1005", "Lũ lớn gây ngập sâu nhiều huyện miền Trung",
+                    "Mưa lớn kéo dài khiến nước sông dâng cao, hàng nghìn hộ dân phải sơ tán khẩn cấp.", "",
+                    {"Từ đêm qua, mực nước trên các sông Thu Bồn, Vu Gia lên nhanh, vượt mức báo động ba.",
+                     "Chính quyền các địa phương đã huy động lực lượng, phương tiện đưa người dân đến nơi an toàn."}};
+  auto x = store->put_article(article("http://x.example/4.html", flood, "2025-02-06T13:54:30+07:00"), "<p>x</p>");
+  auto y = store->put_article(article("http://y.example/5.html", flood, "2025-02-06T13:54:00+07:00"), "<p>y</p>");
+  ASSERT_EQ(y.duplicate_of, x.id);
+  auto x2 = article("http://x.example/4.html", flood, "2025-02-06T13:54:30+07:00");
+  x2.body.push_back("Nhiều tuyến đường bị chia cắt, lực lượng cứu hộ đang tiếp cận các thôn bị cô lập.");
+  ASSERT_EQ(store->put_reprocessed(x.id, 1, x2).outcome, baotin::Store::ReprocessOutcome::Changed);
+  EXPECT_TRUE(store->get(x.id)->duplicate_of.empty());
+  EXPECT_EQ(store->get(y.id)->duplicate_of, x.id);
   EXPECT_TRUE(store->verify().empty());
 }
 
