@@ -694,6 +694,11 @@ void Store::require_writable(const char* what) const {
   if (secondary_) throw StoreError(std::string(what) + ": store is opened read-only (secondary)");
 }
 
+void Store::note_durable(uint64_t seq) {
+  for (uint64_t d = durable_seq_.load(); d < seq && !durable_seq_.compare_exchange_weak(d, seq);) {
+  }
+}
+
 void Store::set_health(bool ok, const std::string& reason) {
   std::lock_guard lk(health_mu_);
   if (ok && !health_.ok) spdlog::info("store: writes work again");
@@ -1023,8 +1028,7 @@ PutResult Store::put_article(Article a, std::string_view raw_html, const std::ve
   last_seq_ = last;
   lk.unlock();
   wait_durable(ticket);  // throws when the sync fails: not acknowledged
-  for (uint64_t d = durable_seq_.load(); d < last && !durable_seq_.compare_exchange_weak(d, last);) {
-  }
+  note_durable(last);
 
   r.version = a.version;
   r.seq = seq;
@@ -1095,8 +1099,7 @@ size_t Store::bulk_put_new(std::vector<std::pair<Article, std::string>> items) {
   batch.Put(meta_, kMetaLastSeq, std::to_string(seq));
   write_or_throw(rocksdb::WriteOptions(), batch);
   last_seq_ = seq;
-  for (uint64_t d = durable_seq_.load(); d < seq && !durable_seq_.compare_exchange_weak(d, seq);) {
-  }
+  note_durable(seq);
   return ps.size();
 }
 
@@ -1233,8 +1236,7 @@ Store::ReprocessResult Store::put_reprocessed(const std::string& id, uint32_t ba
   last_seq_ = seq;
   lk.unlock();
   wait_durable(ticket);  // throws when the sync fails: not acknowledged
-  for (uint64_t d = durable_seq_.load(); d < seq && !durable_seq_.compare_exchange_weak(d, seq);) {
-  }
+  note_durable(seq);
   r.outcome = ReprocessOutcome::Changed;
   r.version = a.version;
   r.seq = seq;

@@ -327,6 +327,9 @@ class Store {
   // write_locked + wait_durable for a batch without read-modify-write.
   void commit_batch(rocksdb::WriteBatch& batch);
   void set_health(bool ok, const std::string& reason);
+  // Changes up to `seq` are acknowledged (durable): last_seq() reports at least `seq` (concurrent writers may ack
+  // out of order).
+  void note_durable(uint64_t seq);
   bool dedup_rebuild_chunk(size_t chunk, size_t* done);
 
   struct Listener;
