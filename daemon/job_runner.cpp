@@ -33,6 +33,7 @@ void JobRunner::start() {
 
 void JobRunner::stop() {
   stop_ = true;
+  job_stop_ = true;
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
@@ -86,6 +87,7 @@ void JobRunner::loop() {
       }
       if (!job || job->finished()) continue;
       cancel_ = false;
+      job_stop_ = stop_.load();  // (stop() sets both: a stop between the two stores still ends the job)
       current_ = job;
     }
     run_one(*job);
@@ -96,14 +98,7 @@ void JobRunner::run_one(Job& job) {
   job.state = "running";
   checkpoint(job);
   spdlog::info("jobs: {} started", job_summary(to_json(job)));
-  std::atomic<bool> stop{false};
-  // The job's stop flag: the daemon stopping or the job cancelled.
-  std::thread watcher([&] {
-    while (!stop) {
-      if (stop_ || cancel_) stop = true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  });
+  const std::atomic<bool>& stop = job_stop_;
   bool complete = false;
   try {
     const auto cfg = ing_.config();
@@ -165,8 +160,6 @@ void JobRunner::run_one(Job& job) {
     job.state = "failed";
     job.error = e.what();
   }
-  stop = true;
-  watcher.join();
   checkpoint(job);
   spdlog::info("jobs: {}", job_summary(to_json(job)));
   std::lock_guard lk(mu_);
@@ -202,6 +195,7 @@ void JobRunner::handle(ControlConnection& conn, const nlohmann::json& req, const
     }
     if (current_ && current_->id == id) {
       cancel_ = true;  // run_one ends it as "cancelled"
+      job_stop_ = true;
     } else {
       j->state = "cancelled";
       jobs_.save(*j);

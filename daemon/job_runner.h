@@ -53,6 +53,7 @@ class JobRunner {
   std::map<uint64_t, Job> ended_;  // the last jobs that finished here (a save of the end may have failed)
   BackfillRun* backfill_ = nullptr;
   std::atomic<bool> stop_{false}, cancel_{false};
+  std::atomic<bool> job_stop_{false};  // the running job's stop flag: stop() or a cancel of that job
   std::thread thread_;
 };
 
