@@ -44,9 +44,7 @@ Job job_from_json(const nlohmann::json& j) {
 
 Job JobStore::create(const std::string& kind, const nlohmann::json& spec, const std::string& origin,
                      const std::vector<std::string>& urls) {
-  prune();
-  uint64_t last = 0;
-  for (const auto& j : list()) last = std::max(last, j.id);
+  const uint64_t last = prune();
   Job job;
   job.id = last + 1;
   job.kind = kind;
@@ -125,10 +123,14 @@ std::vector<std::string> JobStore::urls(uint64_t id) const {
   return out;
 }
 
-void JobStore::prune(size_t keep) {
+uint64_t JobStore::prune(size_t keep) {
   std::vector<Job> all = list();
+  uint64_t last = 0;
   size_t finished = 0;
-  for (const auto& j : all) finished += j.finished();
+  for (const auto& j : all) {
+    finished += j.finished();
+    last = std::max(last, j.id);
+  }
   for (const auto& j : all) {
     if (finished <= keep) break;
     if (!j.finished()) continue;
@@ -137,6 +139,7 @@ void JobStore::prune(size_t keep) {
     store_.write_meta({}, dels);
     --finished;
   }
+  return last;
 }
 
 }  // namespace baotin

@@ -51,8 +51,9 @@ class JobStore {
   // job's walked list, so that a resumed job works through the same list).
   std::vector<std::string> urls(uint64_t id) const;
   void store_urls(uint64_t id, const std::vector<std::string>& urls) { put_urls(id, urls); }
-  // Finished jobs beyond the newest `keep` are removed with their data (called when a job is created).
-  void prune(size_t keep = 100);
+  // Finished jobs beyond the newest `keep` are removed with their data (called when a job is created). Returns the
+  // highest job id stored before (the oldest go first, so it is never removed): ids are not reused.
+  uint64_t prune(size_t keep = 100);
 
  private:
   void put_urls(uint64_t id, const std::vector<std::string>& urls);  // replaces the job's list
