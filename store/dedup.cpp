@@ -258,6 +258,36 @@ std::string exact_fingerprint(const Article& a) {
   return out;
 }
 
+// Entry digest: a few bytes of the sketch carried in the values of its candidate keys ('s': after the SimHash,
+// 'm': the whole value), so that find_near() can drop a candidate verify() would reject without reading its
+// sketch (see EntryDigest in dedup.h). Entries written before digests existed have none and are always read.
+constexpr size_t kDigitsBytes = 5;             // title_digits, 4 bits a digit, capped at 15
+constexpr size_t kSampleDigestBytes = kDigitsBytes + 4 + 1;  // + title bits + (title count | eligible << 7)
+
+void put_digits(std::string& v, const NearSketch& s) {
+  for (size_t d = 0; d < 10; d += 2)
+    v += static_cast<char>(std::min<int>(s.title_digits[d], 15) | (std::min<int>(s.title_digits[d + 1], 15) << 4));
+}
+uint32_t title_bitmap(const std::vector<uint32_t>& title) {
+  uint32_t bits = 0;
+  for (uint32_t h : title) bits |= 1u << (mix64(h) >> 59);
+  return bits;
+}
+void put_sample_digest(std::string& v, const NearSketch& s) {
+  put_digits(v, s);
+  put_le(v, title_bitmap(s.title));
+  v += static_cast<char>(std::min<size_t>(s.title.size(), kMaxTitleHashes) | (s.eligible() ? 0x80 : 0));
+}
+EntryDigest digest_of_digits(const char* p) {
+  EntryDigest d;
+  d.has_digits = true;
+  for (size_t i = 0; i < kDigitsBytes; ++i) {
+    d.digits[2 * i] = static_cast<uint8_t>(p[i]) & 15;
+    d.digits[2 * i + 1] = static_cast<uint8_t>(p[i]) >> 4;
+  }
+  return d;
+}
+
 NearSketch near_sketch(const Article& a) {
   NearSketch s;
   TextTokens t = article_tokens(a);
@@ -399,6 +429,57 @@ bool verify(const NearSketch& a, const NearSketch& b, Similarity* out, bool boil
   return s.jaccard >= kJaccardDuplicate || (s.containment >= kContainmentDuplicate && s.size_ratio >= kMinSizeRatio);
 }
 
+EntryDigest EntryDigest::of(const NearSketch& s) {
+  std::string v;
+  put_sample_digest(v, s);
+  return *from_sample_value(v);
+}
+
+std::optional<EntryDigest> EntryDigest::from_sample_value(std::string_view v) {
+  if (v.size() != kSampleDigestBytes) return std::nullopt;
+  EntryDigest d = digest_of_digits(v.data());
+  v.remove_prefix(kDigitsBytes);
+  get_le(v, d.title_bits);
+  d.has_title = true;
+  d.title_count = static_cast<uint8_t>(v[0]) & 0x7F;
+  d.eligible = (static_cast<uint8_t>(v[0]) & 0x80) != 0;
+  return d;
+}
+
+std::optional<EntryDigest> EntryDigest::from_band_value(std::string_view v) {
+  if (v.size() != 8 + kDigitsBytes) return std::nullopt;
+  return digest_of_digits(v.data() + 8);
+}
+
+bool EntryDigest::numbers_may_agree(const NearSketch& q) const {
+  if (!has_digits) return true;
+  bool q_more = false, d_more = false;
+  for (size_t i = 0; i < 10; ++i) {
+    const int a = std::min<int>(q.title_digits[i], 15);  // the same cap on both sides: a capped count never conflicts
+    q_more |= a > digits[i];
+    d_more |= digits[i] > a;
+  }
+  return !(q_more && d_more);
+}
+
+double EntryDigest::title_jaccard_bound(const NearSketch& q) const {
+  if (!has_title) return 1.0;
+  const uint32_t qb = title_bitmap(q.title);
+  const size_t nq = q.title.size(), nd = title_count;
+  if (nq == 0 && nd == 0) return 1.0;  // sorted_jaccard() of two empty titles
+  // A bit set on one side only stands for at least one token the other side lacks.
+  const size_t only_q = static_cast<size_t>(std::popcount(qb & ~title_bits));
+  const size_t only_d = static_cast<size_t>(std::popcount(title_bits & ~qb));
+  const size_t cap_q = nq > only_q ? nq - only_q : 0, cap_d = nd > only_d ? nd - only_d : 0;
+  const size_t both = std::min(cap_q, cap_d);
+  return static_cast<double>(both) / static_cast<double>(nq + nd - both);
+}
+
+bool EntryDigest::same(const EntryDigest& o) const {
+  return has_digits == o.has_digits && digits == o.digits && has_title == o.has_title &&
+         (!has_title || (title_bits == o.title_bits && title_count == o.title_count && eligible == o.eligible));
+}
+
 DedupIndex::DedupIndex(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf)
     : db_(db), cf_(cf ? cf : (db ? db->DefaultColumnFamily() : nullptr)) {}
 
@@ -483,7 +564,7 @@ std::vector<std::string> DedupIndex::near_candidates(uint64_t simhash, int max_d
   for (int band = 0; band < 4; ++band) {
     const bool capped =
         scanner.scan_window(band_prefix(band, simhash), day, kMaxBucketScan, [&](std::string_view id, rocksdb::Slice v) {
-          if (v.size() != 8) return;
+          if (v.size() < 8) return;
           uint64_t other;
           std::memcpy(&other, v.data(), 8);
           if (hamming(other, simhash) <= max_distance && !seen.count(id)) {
@@ -498,11 +579,17 @@ std::vector<std::string> DedupIndex::near_candidates(uint64_t simhash, int max_d
 
 void DedupIndex::add(rocksdb::WriteBatch& batch, const std::string& id, const std::string& exact_fp, uint64_t simhash,
                      uint16_t day) {
+  add_entries(batch, id, exact_fp, simhash, day, nullptr);
+}
+
+void DedupIndex::add_entries(rocksdb::WriteBatch& batch, const std::string& id, const std::string& exact_fp,
+                             uint64_t simhash, uint16_t day, const NearSketch* digits) const {
   if (id.empty()) return;
   if (!exact_fp.empty() && (bulk_load_ || !find_exact(exact_fp))) batch.Put(cf_, "x" + exact_fp, id);
   if (simhash != 0) {
     std::string v;
     put_le(v, simhash);
+    if (digits) put_digits(v, *digits);
     for (int band = 0; band < 4; ++band) batch.Put(cf_, dated_key(band_prefix(band, simhash), day, id), v);
   }
 }
@@ -510,11 +597,14 @@ void DedupIndex::add(rocksdb::WriteBatch& batch, const std::string& id, const st
 void DedupIndex::add(rocksdb::WriteBatch& batch, const std::string& id, const std::string& exact_fp,
                      const NearSketch& sketch) {
   if (id.empty()) return;
-  add(batch, id, exact_fp, sketch.eligible() ? sketch.simhash : 0, sketch.day);
+  add_entries(batch, id, exact_fp, sketch.eligible() ? sketch.simhash : 0, sketch.day, &sketch);
   if (!sketch.indexable()) return;
-  if (sketch.short_eligible())
+  if (sketch.short_eligible()) {
+    std::string digest;
+    put_sample_digest(digest, sketch);
     for (size_t i = 0; i < std::min(kMinSamples, sketch.samples.size()); ++i)
-      batch.Put(cf_, dated_key(sample_prefix(sketch.samples[i]), sketch.day, id), rocksdb::Slice());
+      batch.Put(cf_, dated_key(sample_prefix(sketch.samples[i]), sketch.day, id), digest);
+  }
   if (sketch.core_eligible()) batch.Put(cf_, dated_key(core_prefix(sketch.core), sketch.day, id), rocksdb::Slice());
   if (sketch.lead != 0 && sketch.core != 0) {
     std::string k = lead_prefix(sketch.lead);
@@ -547,38 +637,76 @@ std::vector<DedupIndex::Candidate> DedupIndex::collect(const NearSketch& sketch,
     for (int band = 0; band < 4; ++band)
       capped += scanner.scan_window(band_prefix(band, sketch.simhash), sketch.day, kMaxBucketScan,
                                     [&](std::string_view id, rocksdb::Slice v) {
-                                      if (v.size() != 8) return;
+                                      if (v.size() < 8) return;
                                       uint64_t other;
                                       std::memcpy(&other, v.data(), 8);
                                       if (hamming(other, sketch.simhash) > 3) return;
                                       auto [it, inserted] = pos.emplace(id, out.size());
-                                      if (inserted) out.push_back({std::string(id), true, false, 0, 0});
+                                      if (inserted) out.emplace_back(std::string(id), true);
+                                      Candidate& c = out[it->second];
+                                      c.simhash = true;
+                                      if (auto d = EntryDigest::from_band_value(v.ToStringView())) c.note(*d);
+                                      else c.digest_mixed = true;  // an entry without digest: read the sketch
                                     });
   }
   if (sketch.core_eligible())
     capped += scanner.scan_window(core_prefix(sketch.core), sketch.day, kMaxBucketScan,
                                   [&](std::string_view id, rocksdb::Slice) {
                                     auto [it, inserted] = pos.emplace(id, out.size());
-                                    if (inserted) out.push_back({std::string(id), false, true, 0, 0});
+                                    if (inserted) out.emplace_back(std::string(id), false, true);
                                     out[it->second].core = true;
                                   });
   const size_t samples = sketch.short_eligible() ? std::min(kMinSamples, sketch.samples.size()) : 0;
-  std::vector<std::string> bucket;
+  std::vector<std::pair<std::string, std::optional<EntryDigest>>> bucket;
   for (size_t i = 0; i < samples; ++i) {  // ascending: seeks move forward
     bucket.clear();
     capped += scanner.scan_window(sample_prefix(sketch.samples[i]), sketch.day, kMaxBucketScan,
-                                  [&](std::string_view id, rocksdb::Slice) { bucket.emplace_back(id); });
+                                  [&](std::string_view id, rocksdb::Slice v) {
+                                    bucket.emplace_back(id, EntryDigest::from_sample_value(v.ToStringView()));
+                                  });
     const bool common = bucket.size() >= kCommonBucket;
-    for (auto& id : bucket) {
+    for (auto& [id, digest] : bucket) {
       auto [it, inserted] = pos.emplace(id, out.size());
-      if (inserted) out.push_back({std::move(id), false, false, 0, 0});
+      if (inserted) out.emplace_back(std::move(id));
       Candidate& c = out[it->second];
       ++c.shared_samples;
       c.common_samples += common;
+      if (digest) c.note(*digest);
+      else c.digest_mixed = true;
     }
   }
   capped_scans_ += capped;
   *capped_scans = capped;
+  return out;
+}
+
+void DedupIndex::Candidate::note(const EntryDigest& d) {
+  if (digest_mixed) return;
+  if (!digest.has_digits) {
+    digest = d;
+  } else if (d.digits != digest.digits) {
+    digest_mixed = true;
+  } else if (d.has_title) {
+    if (!digest.has_title) digest = d;  // a band entry gave the digits; a sample entry adds the title
+    else if (!digest.same(d)) digest_mixed = true;
+  }
+}
+
+std::vector<std::optional<NearSketch>> DedupIndex::load_sketches(const std::vector<const std::string*>& ids) const {
+  std::vector<std::optional<NearSketch>> out(ids.size());
+  if (!db_ || ids.empty()) return out;
+  std::vector<std::string> keys;
+  keys.reserve(ids.size());
+  for (const auto* id : ids) keys.push_back("k" + *id);
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_->MultiGet(rocksdb::ReadOptions(), cf_, slices.size(), slices.data(), values.data(), statuses.data());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    if (!statuses[i].ok()) throw StoreError("duplicate index read failed: " + statuses[i].ToString());
+    out[i] = NearSketch::deserialize(values[i].ToStringView());
+  }
   return out;
 }
 
@@ -617,7 +745,11 @@ std::vector<NearMatch> DedupIndex::find_near(const NearSketch& sketch, std::stri
   std::vector<NearMatch> out;
   size_t capped_scans = 0;
   auto candidates = collect(sketch, &capped_scans);
-  if (info) *info = {candidates.size(), 0, capped_scans, false};
+  if (info) {
+    *info = {};
+    info->candidates = candidates.size();
+    info->capped_scans = capped_scans;
+  }
   if (candidates.empty()) return out;
   // Candidates found only through common (boilerplate) buckets can only match with nearly identical titles; at
   // most kMaxCommonVerify of them are verified, and at most kMaxVerify in all. Order: SimHash and core
@@ -625,6 +757,20 @@ std::vector<NearMatch> DedupIndex::find_near(const NearSketch& sketch, std::stri
   auto common_only = [](const Candidate& c) {
     return !c.simhash && !c.core && c.shared_samples > 0 && c.common_samples == c.shared_samples;
   };
+  // Candidates whose entries' digests already say verify() would reject them are dropped before the caps, so
+  // neither their sketch reads nor their places under kMaxVerify / kMaxCommonVerify are spent on them: title
+  // numbers that conflict (verify() rejects those first), and, for a candidate found only through common buckets
+  // (verify() is then called with boilerplate = true), two long texts whose titles cannot agree kTitleBoilerplate.
+  if (prefilter_) {
+    const size_t before = candidates.size();
+    std::erase_if(candidates, [&](const Candidate& c) {
+      if (c.core || c.digest_mixed) return false;  // the same core is the same title; mixed: read the sketch
+      if (!c.digest.numbers_may_agree(sketch)) return true;
+      return common_only(c) && c.digest.has_title && c.digest.eligible && sketch.eligible() &&
+             c.digest.title_jaccard_bound(sketch) < kTitleBoilerplate;
+    });
+    if (info) info->prefiltered = before - candidates.size();
+  }
   size_t n_common = 0;
   for (const auto& c : candidates) n_common += common_only(c);
   if (candidates.size() > kMaxVerify || n_common > kMaxCommonVerify) {
@@ -645,10 +791,15 @@ std::vector<NearMatch> DedupIndex::find_near(const NearSketch& sketch, std::stri
     candidates = std::move(kept);
   }
   const bool lead_is_common = common_lead(sketch);
-  for (auto& c : candidates) {
-    if (c.id == exclude_id) continue;
-    auto other = load_sketch(c.id);
-    if (info) ++info->verified;
+  std::erase_if(candidates, [&](const Candidate& c) { return c.id == exclude_id; });
+  std::vector<const std::string*> ids;
+  ids.reserve(candidates.size());
+  for (const auto& c : candidates) ids.push_back(&c.id);
+  auto sketches = load_sketches(ids);
+  if (info) info->verified += candidates.size();
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const Candidate& c = candidates[i];
+    const auto& other = sketches[i];
     if (!other) continue;
     // Overlap through a lead that many titles share, or only through shingles that many indexed articles share:
     // site boilerplate, templated series.

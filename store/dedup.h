@@ -50,8 +50,8 @@
 // RocksDB layout (one column family owned by the index; all keys are binary, ids are appended verbatim;
 // day = dedup_day(), 2 bytes big-endian):
 //   'x' fingerprint                        -> id             exact fingerprints (first writer wins on lookup)
-//   's' band(1) bandvalue(2) day(2) id     -> simhash(8)     SimHash bands
-//   'm' hash(8) day(2) id                  -> ""             min-samples (64-bit shingle hashes)
+//   's' band(1) bandvalue(2) day(2) id     -> simhash(8) [+ title digits(5)]   SimHash bands (see EntryDigest)
+//   'm' hash(8) day(2) id                  -> "" | digest(10)                  min-samples (64-bit shingle hashes)
 //   'k' id                                 -> sketch         serialised NearSketch (verification)
 //   'c' core(8) day(2) id                  -> ""             title+lead cores (texts with a usable core)
 //   'l' lead(8, big-endian) core(8, big-endian) -> ""        which titles (cores) use a lead: site-wide leads
@@ -178,6 +178,32 @@ bool numbers_conflict(const NearSketch& a, const NearSketch& b);
 // series). Then the titles must agree much more (>= kTitleBoilerplate) for a match.
 bool verify(const NearSketch& a, const NearSketch& b, Similarity* out = nullptr, bool boilerplate = false);
 
+// What a candidate key's value says of the article that wrote it (format 3 entries written by this version):
+// enough to reject, without reading its sketch, a candidate that verify() would reject.
+//   * 's' (SimHash band) values: simhash(8) + title digits (5: a 4-bit count per digit 0-9, capped at 15);
+//   * 'm' (min-sample) values: title digits (5) + a 32-bit title bitmap (one bit per distinct title token) +
+//     1 byte (distinct title tokens | eligible() << 7).
+// Entries written before digests existed (values "" and simhash alone) have none: their candidates are read.
+// Both tests are bounds, never estimates: numbers_may_agree() is false only when numbers_conflict() is true (the
+// same cap on both sides only hides conflicts), and title_jaccard_bound() is >= the Jaccard similarity() computes
+// of the two titles (a bitmap bit set on one side only is at least one token the other side lacks).
+// The digest describes the version of the article that wrote the entry; find_near() uses a candidate's digest
+// only when all its digest-carrying entries agree.
+struct EntryDigest {
+  bool has_digits = false, has_title = false;
+  std::array<uint8_t, 10> digits{};
+  uint32_t title_bits = 0;
+  uint8_t title_count = 0;
+  bool eligible = false;
+
+  static EntryDigest of(const NearSketch&);  // what add() writes into an 'm' value
+  static std::optional<EntryDigest> from_sample_value(std::string_view);
+  static std::optional<EntryDigest> from_band_value(std::string_view);
+  bool numbers_may_agree(const NearSketch& query) const;
+  double title_jaccard_bound(const NearSketch& query) const;
+  bool same(const EntryDigest& other) const;
+};
+
 struct NearMatch {
   std::string id;
   Similarity sim;
@@ -215,6 +241,7 @@ class DedupIndex {
   struct LookupInfo {
     size_t candidates = 0;     // distinct candidates collected
     size_t verified = 0;       // candidates whose sketch was loaded and verified
+    size_t prefiltered = 0;    // candidates rejected by their entries' digests, without reading the sketch
     size_t capped_scans = 0;   // prefix scans that stopped at kMaxBucketScan
     bool verify_capped = false;  // candidates beyond kMaxVerify were dropped
   };
@@ -232,6 +259,8 @@ class DedupIndex {
   // Unverified candidate ids for a sketch (the union find_near() checks). For diagnostics and benchmarks.
   std::vector<std::string> sketch_candidates(const NearSketch& sketch) const;
   std::optional<NearSketch> load_sketch(const std::string& id) const;
+  // Tests compare find_near() with and without the digest prefilter (the results must be the same).
+  void set_prefilter_for_test(bool on) { prefilter_ = on; }
 
   // Entries of the day window read per prefix scan at most (boilerplate shingles can make a min-sample bucket
   // huge); a scan that stops here is counted (cap_stats().capped_scans).
@@ -253,19 +282,30 @@ class DedupIndex {
 
  private:
   struct Candidate {
+    explicit Candidate(std::string id_, bool simhash_ = false, bool core_ = false)
+        : id(std::move(id_)), simhash(simhash_), core(core_) {}
     std::string id;
     bool simhash = false;       // found through a SimHash band within distance 3
     bool core = false;          // found through the core index
     int shared_samples = 0;     // query min-samples whose bucket holds the candidate
     int common_samples = 0;     // ... of which are common buckets (>= kCommonBucket entries)
+    EntryDigest digest;         // from the entries that found it (see EntryDigest)
+    bool digest_mixed = false;  // those entries disagree (versions of the article): the digest is not used
+    void note(const EntryDigest& d);
   };
   std::vector<Candidate> collect(const NearSketch& sketch, size_t* capped_scans) const;
+  // add() without / with a sketch: `digits` (when given) puts the title digits into the SimHash band values.
+  void add_entries(rocksdb::WriteBatch& batch, const std::string& id, const std::string& exact_fp, uint64_t simhash,
+                   uint16_t day, const NearSketch* digits) const;
+  // Latest sketches of `ids` in one MultiGet (nullopt: missing or corrupt).
+  std::vector<std::optional<NearSketch>> load_sketches(const std::vector<const std::string*>& ids) const;
   // The sketch's lead is used by at least kCommonLead distinct titles (including its own).
   bool common_lead(const NearSketch& sketch) const;
 
   rocksdb::DB* db_;
   rocksdb::ColumnFamilyHandle* cf_;
   bool bulk_load_ = false;
+  bool prefilter_ = true;
   mutable std::atomic<uint64_t> lookups_{0}, capped_scans_{0}, capped_lookups_{0};
 };
 

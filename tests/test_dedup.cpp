@@ -1154,7 +1154,16 @@ TEST(DedupWindow, CrowdedBucketsAreCappedCountedAndNearestDaysComeFirst) {
   tdb.write(b);
   NearSketch q = synthetic(boiler, rng, day, true, text);
   DedupIndex::LookupInfo info;
+  // The crowd's titles differ from the query's: the entries' digests reject all of it without a sketch read.
   auto m = idx.find_near(q, {}, &info);
+  EXPECT_EQ(info.prefiltered, DedupIndex::kMaxBucketScan - 1);
+  EXPECT_EQ(info.verified, 1u);
+  EXPECT_FALSE(info.verify_capped);
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m.front().id, "copy");
+  // The caps, with the prefilter off (a crowd whose titles could agree).
+  idx.set_prefilter_for_test(false);
+  m = idx.find_near(q, {}, &info);
   EXPECT_EQ(info.capped_scans, kMinSamples);  // every sample bucket held more than the cap
   EXPECT_EQ(info.candidates, DedupIndex::kMaxBucketScan);
   EXPECT_TRUE(info.verify_capped);  // all candidates come through common buckets only
@@ -1162,8 +1171,8 @@ TEST(DedupWindow, CrowdedBucketsAreCappedCountedAndNearestDaysComeFirst) {
   ASSERT_FALSE(m.empty());
   EXPECT_EQ(m.front().id, "copy");
   auto cs = idx.cap_stats();
-  EXPECT_EQ(cs.capped_scans, kMinSamples);
-  EXPECT_EQ(cs.lookups, 1u);
+  EXPECT_EQ(cs.capped_scans, 2 * kMinSamples);
+  EXPECT_EQ(cs.lookups, 2u);
   // More distinct candidates than kMaxVerify: each sample bucket holds a different crowd. Dropped, counted.
   for (size_t s = 0; s < kMinSamples; ++s)
     for (int i = 0; i < 100; ++i) {
@@ -1178,4 +1187,136 @@ TEST(DedupWindow, CrowdedBucketsAreCappedCountedAndNearestDaysComeFirst) {
   ASSERT_FALSE(m.empty());
   EXPECT_EQ(m.front().id, "copy");  // nearest day and most shared samples first
   EXPECT_EQ(idx.cap_stats().capped_lookups, 2u);
+}
+
+// The entry digests (EntryDigest) are bounds: they reject only what verify() rejects.
+namespace {
+struct DigestWorld {
+  std::mt19937_64 rng{20261201};
+  std::vector<uint64_t> boiler;  // small hashes: among the min-samples of every text that has them
+  DigestWorld() {
+    for (int i = 0; i < 6; ++i) boiler.push_back(rng() >> 12);
+  }
+  std::vector<uint32_t> title() {  // 4-12 tokens from a 30-word vocabulary: titles overlap often
+    std::vector<uint32_t> t;
+    const size_t n = 4 + rng() % 9;
+    for (size_t i = 0; i < n; ++i) t.push_back(static_cast<uint32_t>((rng() % 30 + 1) * 2654435761u));
+    std::sort(t.begin(), t.end());
+    t.erase(std::unique(t.begin(), t.end()), t.end());
+    return t;
+  }
+  std::array<uint8_t, 10> digits() {
+    std::array<uint8_t, 10> d{};
+    for (auto& x : d) x = rng() % 8 == 0 ? static_cast<uint8_t>(14 + rng() % 6) : static_cast<uint8_t>(rng() % 2);
+    return d;
+  }
+  NearSketch sketch(std::vector<uint64_t> set, std::vector<uint32_t> t, std::array<uint8_t, 10> d, bool is_short,
+                    uint16_t day) {
+    std::sort(set.begin(), set.end());
+    set.erase(std::unique(set.begin(), set.end()), set.end());
+    NearSketch s;
+    s.simhash = rng() | 1;
+    s.shingles = static_cast<uint32_t>(set.size());
+    s.tokens = is_short ? 20 : s.shingles + 2;
+    s.samples.assign(set.begin(), set.begin() + std::min<size_t>(kMinSamples, set.size()));
+    for (uint64_t x : set)
+      if (s.bottom.size() < kSketchSize && (s.bottom.empty() || s.bottom.back() != static_cast<uint32_t>(x >> 32)))
+        s.bottom.push_back(static_cast<uint32_t>(x >> 32));
+    s.title = std::move(t);
+    s.title_digits = d;
+    s.core = rng() % 4 == 0 ? 77 : (rng() | 1);  // some share a core
+    s.core_tokens = 12;
+    s.day = day;
+    return s;
+  }
+  std::vector<uint64_t> text(size_t own) {
+    std::vector<uint64_t> set;
+    for (size_t i = 0; i < own; ++i) set.push_back(rng() | (1ULL << 62));
+    // One shingle in 12% of the texts (a common bucket: its look-ups hit kMaxCommonVerify), five in 1-5%.
+    static constexpr double kShare[] = {0.12, 0.05, 0.05, 0.02, 0.02, 0.01};
+    for (size_t i = 0; i < boiler.size(); ++i)
+      if (std::uniform_real_distribution<double>(0, 1)(rng) < kShare[i]) set.push_back(boiler[i]);
+    return set;
+  }
+};
+}  // namespace
+
+TEST(DedupPrefilter, DigestBoundsNeverRejectWhatVerifyAccepts) {
+  DigestWorld w;
+  size_t conflicts = 0, title_rejects = 0;
+  for (int i = 0; i < 20000; ++i) {
+    NearSketch a = w.sketch(w.text(40), w.title(), w.digits(), false, 1);
+    NearSketch b = w.sketch(w.text(40), i % 3 ? w.title() : a.title, i % 4 ? w.digits() : a.title_digits, false, 1);
+    const EntryDigest d = EntryDigest::of(b);
+    Similarity s = similarity(a, b);
+    ASSERT_GE(d.title_jaccard_bound(a) + 1e-12, s.title) << i;
+    if (!d.numbers_may_agree(a)) {
+      ASSERT_TRUE(numbers_conflict(a, b)) << i;
+      ++conflicts;
+    }
+    title_rejects += d.title_jaccard_bound(a) < kTitleBoilerplate;
+    // A digest written in a band value carries the digits alone.
+    ASSERT_TRUE(EntryDigest::from_band_value(std::string(13, '\0')).has_value());
+  }
+  EXPECT_GT(conflicts, 1000u);      // the tests do reject
+  EXPECT_GT(title_rejects, 5000u);
+  // Empty titles: similarity() says 1 for two empty titles.
+  NearSketch e1 = w.sketch(w.text(40), {}, {}, false, 1), e2 = w.sketch(w.text(40), {}, {}, false, 1);
+  EXPECT_EQ(EntryDigest::of(e2).title_jaccard_bound(e1), 1.0);
+}
+
+TEST(DedupPrefilter, FindNearFindsTheSameWithAndWithoutDigests) {
+  TempDb tdb;
+  DedupIndex idx(tdb.db.get(), nullptr);
+  DigestWorld w;
+  std::vector<NearSketch> stored;
+  rocksdb::WriteBatch b;
+  for (int i = 0; i < 700; ++i) {
+    NearSketch s = w.sketch(w.text(60 + w.rng() % 80), w.title(), w.digits(), w.rng() % 5 == 0,
+                            static_cast<uint16_t>(20000 + w.rng() % 4));
+    idx.add(b, "a" + std::to_string(i), "", s);
+    stored.push_back(std::move(s));
+  }
+  tdb.write(b);
+  size_t prefiltered = 0, matched = 0, uncapped = 0, capped = 0;
+  for (int q = 0; q < 400; ++q) {
+    NearSketch query;
+    if (q % 2) {  // an edited copy: 10% of the text replaced, the title kept, changed a little or replaced
+      const NearSketch& base = stored[w.rng() % stored.size()];
+      std::vector<uint64_t> set = base.samples;
+      for (size_t k = 0; k < base.bottom.size(); ++k) set.push_back((uint64_t{base.bottom[k]} << 32) | 5);
+      for (auto& x : set)
+        if (w.rng() % 10 == 0) x = w.rng() | (1ULL << 62);
+      auto t = base.title;
+      if (w.rng() % 3 == 0) t = w.title();
+      query = w.sketch(set, t, w.rng() % 4 ? base.title_digits : w.digits(), w.rng() % 5 == 0, base.day);
+      if (w.rng() % 3 == 0) query.core = base.core;
+    } else {
+      query = w.sketch(w.text(60 + w.rng() % 80), w.title(), w.digits(), w.rng() % 5 == 0,
+                       static_cast<uint16_t>(20000 + w.rng() % 4));
+    }
+    DedupIndex::LookupInfo off_info, on_info;
+    idx.set_prefilter_for_test(false);
+    auto off = idx.find_near(query, {}, &off_info);
+    idx.set_prefilter_for_test(true);
+    auto on = idx.find_near(query, {}, &on_info);
+    std::vector<std::string> off_ids, on_ids;
+    for (auto& m : off) off_ids.push_back(m.id);
+    for (auto& m : on) on_ids.push_back(m.id);
+    EXPECT_EQ(on_info.candidates, off_info.candidates);
+    if (!off_info.verify_capped) {  // the same candidates, of which the rejected ones were not read
+      ++uncapped;
+      EXPECT_EQ(on_info.verified + on_info.prefiltered, off_info.verified) << q;
+      EXPECT_EQ(on_ids, off_ids) << q;
+    } else {  // a cap drops fewer candidates once rejected ones are gone: never fewer matches
+      ++capped;
+      for (auto& id : off_ids) EXPECT_NE(std::find(on_ids.begin(), on_ids.end(), id), on_ids.end()) << q;
+    }
+    prefiltered += on_info.prefiltered;
+    matched += !on.empty();
+  }
+  EXPECT_GT(prefiltered, 2000u);  // the digests do reject candidates
+  EXPECT_GT(matched, 100u);       // and copies are still found
+  EXPECT_GT(uncapped, 250u);
+  EXPECT_GT(capped, 20u);
 }
