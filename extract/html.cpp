@@ -3,6 +3,8 @@
 #include <gumbo.h>
 
 #include <algorithm>
+#include <array>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -602,10 +604,99 @@ bool prescan_html(std::string_view in, std::string& out, PrescanStats* stats) {
 
 namespace {
 
+// gumbo's allocations for one parse (GumboOptions::allocator): sizes up to kMaxSmall from 64 KiB blocks in 8-byte
+// classes with a free list each, larger ones from malloc; everything is released at once when the parse is over,
+// instead of by gumbo_destroy_output's walk of the tree. malloc/free were 14 % of gumbo's instructions on the
+// corpus pages (bench/parse_bench); a freed slot is reused by its class, so memory stays what malloc's would be.
+class GumboPool {
+ public:
+  GumboPool() = default;
+  GumboPool(const GumboPool&) = delete;
+  GumboPool& operator=(const GumboPool&) = delete;
+  ~GumboPool() {
+    for (char* b : blocks_) std::free(b);
+    while (large_) {
+      Large* next = large_->next;
+      std::free(large_);
+      large_ = next;
+    }
+  }
+  void install(GumboOptions& o) {
+    o.allocator = &GumboPool::allocate;
+    o.deallocator = &GumboPool::deallocate;
+    o.userdata = this;
+  }
+
+ private:
+  struct Large {  // header of a malloc'd allocation, followed by the class word (0)
+    Large* prev;
+    Large* next;
+  };
+  static constexpr size_t kGrain = 8, kMaxSmall = 512, kBlockBytes = 64 * 1024;
+
+  static void* allocate(void* self, size_t n) { return static_cast<GumboPool*>(self)->take(n); }
+  static void deallocate(void* self, void* ptr) { static_cast<GumboPool*>(self)->give(ptr); }
+
+  void* take(size_t n) {
+    const size_t cls = (std::max<size_t>(n, 1) + kGrain - 1) / kGrain;
+    if (cls > kMaxSmall / kGrain) {
+      auto* l = static_cast<Large*>(std::malloc(sizeof(Large) + kGrain + n));
+      if (!l) return nullptr;  // as malloc would
+      l->prev = nullptr;
+      l->next = large_;
+      if (large_) large_->prev = l;
+      large_ = l;
+      char* word = reinterpret_cast<char*>(l + 1);
+      const size_t large = 0;
+      std::memcpy(word, &large, kGrain);
+      return word + kGrain;
+    }
+    if (void* f = free_[cls]) {
+      std::memcpy(&free_[cls], f, sizeof(void*));
+      return f;
+    }
+    const size_t slot = kGrain + cls * kGrain;
+    if (static_cast<size_t>(end_ - cur_) < slot) {
+      char* b = static_cast<char*>(std::malloc(kBlockBytes));
+      if (!b) return nullptr;
+      blocks_.push_back(b);
+      cur_ = b;
+      end_ = b + kBlockBytes;
+    }
+    char* word = cur_;
+    cur_ += slot;
+    std::memcpy(word, &cls, kGrain);
+    return word + kGrain;
+  }
+  void give(void* ptr) {
+    if (!ptr) return;
+    char* word = static_cast<char*>(ptr) - kGrain;
+    size_t cls;
+    std::memcpy(&cls, word, kGrain);
+    if (cls == 0) {
+      Large* l = reinterpret_cast<Large*>(word) - 1;
+      (l->prev ? l->prev->next : large_) = l->next;
+      if (l->next) l->next->prev = l->prev;
+      std::free(l);
+      return;
+    }
+    std::memcpy(ptr, &free_[cls], sizeof(void*));
+    free_[cls] = ptr;
+  }
+
+  std::array<void*, kMaxSmall / kGrain + 1> free_{};
+  std::vector<char*> blocks_;
+  char* cur_ = nullptr;
+  char* end_ = nullptr;
+  Large* large_ = nullptr;
+};
+
 // gumbo -> pugixml. Returns the deepest element depth created.
 size_t convert(std::string_view utf8, const HtmlParseOptions& opts, HtmlDocument& out) {
   GumboOptions gopts = kGumboDefaultOptions;
   gopts.max_errors = 1000;  // keep going, but don't collect unbounded error lists
+  GumboPool pool;  // owns the whole tree: no gumbo_destroy_output
+  pool.install(gopts);
   GumboOutput* g = gumbo_parse_with_options(&gopts, utf8.data(), utf8.size());
   if (!g) {
     out.doc.append_child("html");
@@ -675,7 +766,6 @@ size_t convert(std::string_view utf8, const HtmlParseOptions& opts, HtmlDocument
         stack.push_back({static_cast<const GumboNode*>(kids.data[i]), f.parent, 0});
     }
   }
-  gumbo_destroy_output(&gopts, g);
   if (!out.doc.document_element()) out.doc.append_child("html");
   return max_seen;
 }
