@@ -209,6 +209,7 @@ struct Row {
   size_t recall_found = 0, recall_total = 0, outside_found = 0, outside_total = 0;
   struct Q {
     double p50 = 0, p99 = 0, mean = 0, base_p50 = 0, base_p99 = 0, base_mean = 0;
+    double cpu_p50 = 0, cpu_p99 = 0;  // the look-up's thread CPU time: what load on a shared machine adds less to
     double candidates = 0, verified = 0, capped_scans = 0, verify_capped = 0;
   } copy, fresh, tmpl;
 };
@@ -216,15 +217,22 @@ struct Row {
 // Times f(i) interleaved with a plain Get of an existing key; returns latency and look-up statistics.
 Row::Q measure(rocksdb::DB* db, const std::vector<std::string>& get_keys, size_t n,
                const std::function<DedupIndex::LookupInfo(size_t)>& f) {
-  std::vector<double> us, base;
+  std::vector<double> us, base, cpu;
   Row::Q q;
+  auto thread_cpu_us = [] {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
+  };
   std::string v;
   size_t sink = 0;
   for (size_t i = 0; i < n; ++i) {
     auto t0 = Clock::now();
     sink += db->Get(rocksdb::ReadOptions(), get_keys[i % get_keys.size()], &v).ok();
     auto t1 = Clock::now();
+    const double c1 = thread_cpu_us();
     DedupIndex::LookupInfo info = f(i);
+    cpu.push_back(thread_cpu_us() - c1);
     auto t2 = Clock::now();
     base.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
     us.push_back(std::chrono::duration<double, std::micro>(t2 - t1).count());
@@ -236,6 +244,7 @@ Row::Q measure(rocksdb::DB* db, const std::vector<std::string>& get_keys, size_t
   q.candidates /= n, q.verified /= n, q.capped_scans /= n, q.verify_capped /= n;
   q.p50 = pct(us, 0.5), q.p99 = pct(us, 0.99), q.mean = mean(us);
   q.base_p50 = pct(base, 0.5), q.base_p99 = pct(base, 0.99), q.base_mean = mean(base);
+  q.cpu_p50 = pct(cpu, 0.5), q.cpu_p99 = pct(cpu, 0.99);
   if (sink == 1234567) std::printf(" ");
   return q;
 }
@@ -464,6 +473,9 @@ int main(int argc, char** argv) {
     std::printf("|   baseline Get p50 / p99 us: %.1f / %.1f (copies), %.1f / %.1f (new), %.1f / %.1f (templated) |\n",
                 r.copy.base_p50, r.copy.base_p99, r.fresh.base_p50, r.fresh.base_p99, r.tmpl.base_p50,
                 r.tmpl.base_p99);
+    std::printf("|   look-up thread CPU time p50 / p99 us: %.0f / %.0f (copies), %.0f / %.0f (new), %.0f / %.0f "
+                "(templated) |\n",
+                r.copy.cpu_p50, r.copy.cpu_p99, r.fresh.cpu_p50, r.fresh.cpu_p99, r.tmpl.cpu_p50, r.tmpl.cpu_p99);
   }
   std::printf("\npeak RSS: %ld MiB\n", peak_rss_mib());
   return 0;

@@ -6,6 +6,7 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/iterator.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/write_batch.h>
 #include <unicode/locid.h>
 #include <unicode/normalizer2.h>
@@ -480,6 +481,27 @@ bool EntryDigest::same(const EntryDigest& o) const {
          (!has_title || (title_bits == o.title_bits && title_count == o.title_count && eligible == o.eligible));
 }
 
+namespace {
+class DedupPrefix final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "baotin.DedupBucketPrefix.1"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override { return {key.data(), length(key)}; }
+  bool InDomain(const rocksdb::Slice& key) const override { return length(key) != 0; }
+
+ private:
+  static size_t length(const rocksdb::Slice& key) {
+    if (key.empty()) return 0;
+    const size_t n = key[0] == 's' ? 4 : (key[0] == 'm' || key[0] == 'c' || key[0] == 'l') ? 9 : 0;
+    return key.size() >= n ? n : 0;
+  }
+};
+}  // namespace
+
+std::shared_ptr<const rocksdb::SliceTransform> dedup_prefix_extractor() {
+  static const auto p = std::make_shared<const DedupPrefix>();
+  return p;
+}
+
 DedupIndex::DedupIndex(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf)
     : db_(db), cf_(cf ? cf : (db ? db->DefaultColumnFamily() : nullptr)) {}
 
@@ -487,7 +509,7 @@ namespace {
 // Prefix scans over one iterator (creating an iterator costs more than a seek; a lookup makes up to 12 scans).
 class PrefixScanner {
  public:
-  PrefixScanner(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) : it_(db->NewIterator(rocksdb::ReadOptions(), cf)) {}
+  PrefixScanner(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) : it_(db->NewIterator(read_options(), cf)) {}
   // Calls f(id, value) for up to `limit` keys starting with `prefix`.
   template <class F>
   void scan(const std::string& prefix, size_t limit, F&& f) {
@@ -537,6 +559,12 @@ class PrefixScanner {
   }
 
  private:
+  // Every scan stays within its bucket prefix (dedup_prefix_extractor()), so Seeks may use the prefix filters.
+  static rocksdb::ReadOptions read_options() {
+    rocksdb::ReadOptions ro;
+    ro.prefix_same_as_start = true;
+    return ro;
+  }
   // A read error is no "no candidates": the article would be stored as new although it may be a copy.
   void check() {
     if (!it_->status().ok()) throw StoreError("duplicate index read failed: " + it_->status().ToString());

@@ -59,6 +59,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -69,6 +70,7 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+class SliceTransform;
 class WriteBatch;
 }  // namespace rocksdb
 
@@ -144,6 +146,11 @@ struct NearSketch {
 };
 
 NearSketch near_sketch(const Article&);
+
+// The index family's prefix extractor (store_family_options): a key's bucket prefix - 's' band(1) value(2),
+// 'm'/'c'/'l' hash(8) - so that the bucket scans' Seeks use prefix bloom filters; 'x' and 'k' keys (point
+// look-ups, whole-key filters) are outside its domain. Every Seek of the index stays within one prefix.
+std::shared_ptr<const rocksdb::SliceTransform> dedup_prefix_extractor();
 
 struct Similarity {
   double jaccard = 0;      // estimated Jaccard of the shingle sets

@@ -277,7 +277,9 @@ std::vector<std::string> Store::verify(size_t max_problems) const {
   }
   // The duplicate index and meta: every entry readable.
   for (auto [cf, family] : {std::pair{dedup_cf_, "dedup"}, std::pair{meta_, "meta"}}) {
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf));
+    rocksdb::ReadOptions all = ro;
+    all.total_order_seek = true;  // the dedup family has a prefix extractor
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(all, cf));
     size_t n = 0;
     for (it->SeekToFirst(); it->Valid(); it->Next()) n += it->value().size() > 0;
     read_error(family, *it);

@@ -1,4 +1,5 @@
 #include "store/dedup.h"
+#include "store/options.h"
 
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
@@ -39,7 +40,8 @@ struct TempDb {
     const char* d = mkdtemp(tmpl);
     if (!d) throw std::runtime_error("mkdtemp failed");
     dir = d;
-    rocksdb::Options o;
+    // The store's options of its dedup family (prefix extractor and filters included).
+    rocksdb::Options o(rocksdb::DBOptions(), baotin::store_family_options("dedup", nullptr));
     o.create_if_missing = true;
     rocksdb::DB* raw = nullptr;
     auto st = rocksdb::DB::Open(o, dir.string(), &raw);
@@ -55,6 +57,10 @@ struct TempDb {
     auto st = db->Write(rocksdb::WriteOptions(), &b);
     if (!st.ok()) throw std::runtime_error(st.ToString());
     b.Clear();
+  }
+  void flush() {  // into a table file: its Seeks then go through the prefix filters
+    auto st = db->Flush(rocksdb::FlushOptions());
+    if (!st.ok()) throw std::runtime_error(st.ToString());
   }
 };
 
@@ -1276,6 +1282,10 @@ TEST(DedupPrefilter, FindNearFindsTheSameWithAndWithoutDigests) {
                             static_cast<uint16_t>(20000 + w.rng() % 4));
     idx.add(b, "a" + std::to_string(i), "", s);
     stored.push_back(std::move(s));
+    if (i == 250 || i == 500) {  // three table files and the memtable
+      tdb.write(b);
+      tdb.flush();
+    }
   }
   tdb.write(b);
   size_t prefiltered = 0, matched = 0, uncapped = 0, capped = 0;
