@@ -135,6 +135,12 @@ Article extract_article(std::string_view raw, std::string_view url, std::string_
     if (!t && !g.language.empty()) a.language = g.language;  // no template: the page's <html lang>, else "vi"
     merge_missing(a, std::move(g), /*take_body=*/!template_ok && a.body.empty());
   }
+  // A template without an update time of its own takes the page's metadata one (the generic extractor's source,
+  // without running it for that alone).
+  if (t && a.updated.empty() && meta && !page_modified(*meta).empty()) {
+    a.updated = page_modified(*meta);
+    add_field(a, "updated");
+  }
   {
     // The page's canonical URL becomes the article id only when it is usable (core/identity.h): a canonical on
     // another site or pointing to the homepage (a common CMS bug that would merge every article of the site

@@ -1281,8 +1281,7 @@ Article extract_generic(const pugi::xml_document& doc, std::string_view page_url
       }
     }
     if (!a.published.empty()) add_field(a, "published");
-    for (const std::string* s : {&m.ld_modified, &m.article_modified, &m.itemprop_modified, &m.meta_moddate})
-      if (a.updated.empty() && !s->empty()) a.updated = normalize_or_keep(*s);
+    if (a.updated.empty() && !page_modified(m).empty()) a.updated = normalize_or_keep(page_modified(m));
     if (!a.updated.empty()) add_field(a, "updated");
 
     // Category and tags.

@@ -200,6 +200,12 @@ const nlohmann::json* find_jsonld_article(const std::vector<nlohmann::json>& blo
   return nullptr;
 }
 
+const std::string& page_modified(const PageMeta& m) {
+  for (const std::string* s : {&m.ld_modified, &m.article_modified, &m.itemprop_modified, &m.meta_moddate})
+    if (!s->empty()) return *s;
+  return m.meta_moddate;
+}
+
 PageMeta read_page_meta(const pugi::xml_document& doc, std::string_view page_url) {
   PageMeta m;
   pugi::xml_node html = doc.document_element();

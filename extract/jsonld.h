@@ -47,6 +47,9 @@ struct PageMeta {
 // Reads every metadata source of the page. Never throws; malformed JSON-LD blocks are skipped
 // (after one lenient retry that strips raw control characters).
 PageMeta read_page_meta(const pugi::xml_document& doc, std::string_view page_url);
+// The page's modification time as its metadata gives it (JSON-LD dateModified, article:modified_time,
+// itemprop dateModified, meta lastmod, in that order), unparsed; "" when none.
+const std::string& page_modified(const PageMeta& m);
 
 // All JSON values of the <script type="application/ld+json"> blocks of the page (parsed; broken ones skipped).
 std::vector<nlohmann::json> jsonld_blocks(const pugi::xml_document& doc);
