@@ -1,4 +1,8 @@
 #include <gtest/gtest.h>
+#include <unicode/ustring.h>
+
+#include <random>
+#include <string>
 
 #include "core/charset.h"
 #include "core/text.h"
@@ -85,4 +89,29 @@ TEST(Text, ValidUtf8) {
   EXPECT_FALSE(is_valid_utf8("\xC0\x80"));        // overlong
   EXPECT_FALSE(is_valid_utf8("\xED\xA0\x80"));    // surrogate
   EXPECT_FALSE(is_valid_utf8("abc\xE1\xBA"));     // truncated
+}
+
+// is_valid_utf8 (with its eight-bytes-at-a-time ASCII path) agrees with ICU's strict UTF-8 decoder on random
+// mixes of ASCII runs, valid sequences and broken ones (truncated, overlong, surrogates, > U+10FFFF, stray
+// continuation bytes) at every offset.
+TEST(Text, ValidUtf8AgreesWithIcu) {
+  std::mt19937 rng(20261201);
+  const std::vector<std::string> pieces = {
+      "a", "abcdefgh", "0123456789abcdef", "\xC3\xA1", "\xE1\xBA\xA1", "\xF0\x9F\x98\x80", "\xC3", "\xE1\xBA",
+      "\xF0\x9F\x98", "\x80", "\xBF", "\xC0\xAF", "\xC1\xBF", "\xE0\x80\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80",
+      "\xF5\x80\x80\x80", "\xFF", "\xEF\xBF\xBF", "\xF4\x8F\xBF\xBF", "\xE0\xA0\x80", "\xC2\x80"};
+  size_t valid = 0, invalid = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string s;
+    const int n = static_cast<int>(rng() % 12);
+    for (int k = 0; k < n; ++k) s += pieces[rng() % (k % 3 == 2 ? pieces.size() : 3)];
+    UErrorCode err = U_ZERO_ERROR;
+    int32_t len = 0;
+    u_strFromUTF8(nullptr, 0, &len, s.data(), static_cast<int32_t>(s.size()), &err);
+    const bool icu_ok = err == U_BUFFER_OVERFLOW_ERROR || U_SUCCESS(err);
+    ASSERT_EQ(is_valid_utf8(s), icu_ok) << i;
+    (icu_ok ? valid : invalid) += 1;
+  }
+  EXPECT_GT(valid, 3000u);
+  EXPECT_GT(invalid, 3000u);
 }
