@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <array>
 #include <cstring>
 #include <string>
 #include <unordered_map>
@@ -174,10 +175,34 @@ bool contains_any(std::string_view s, std::initializer_list<std::string_view> pa
   return false;
 }
 
+// contains_any() for a fixed list that is asked about every element's class and id: the needles are bucketed by
+// their first byte, so a string is read once and each position meets only the needles that start with its byte
+// (the per-needle find() of every class and id was 6 % of extraction on the corpus pages).
+class NeedleSet {
+ public:
+  NeedleSet(std::initializer_list<std::string_view> needles) {
+    for (auto n : needles) {
+      if (n.empty()) any_ = true;  // find("") matches everything
+      else by_first_[static_cast<unsigned char>(n[0])].push_back(n);
+    }
+  }
+  bool in(std::string_view s) const {
+    if (any_) return true;
+    for (size_t i = 0; i < s.size(); ++i)
+      for (std::string_view n : by_first_[static_cast<unsigned char>(s[i])])
+        if (s.size() - i >= n.size() && std::memcmp(s.data() + i, n.data(), n.size()) == 0) return true;
+    return false;
+  }
+
+ private:
+  std::array<std::vector<std::string_view>, 256> by_first_;
+  bool any_ = false;
+};
+
 // Readability's "unlikely candidates", plus Vietnamese news boilerplate boxes.
 bool unlikely_hint(std::string_view s) {
   if (s.empty()) return false;
-  static const std::initializer_list<std::string_view> kUnlikely = {
+  static const NeedleSet kUnlikely = {
       "-ad-",        "ai2html",      "banner",        "breadcrumb",   "combx",        "comment",
       "community",   "cover-wrap",   "disqus",        "extra",        "footer",       "gdpr",
       "header",      "legends",      "menu",          "related",      "remark",       "replies",
@@ -186,27 +211,27 @@ bool unlikely_hint(std::string_view s) {
       "yom-remote",  "tin-lien-quan", "tinlienquan",  "lien-quan",    "lienquan",     "doc-them",
       "cung-chu-de", "binh-luan",    "binhluan",      "tin-khac",     "tinkhac",      "xem-them",
       "newsletter",  "cookie",       "subscribe"};
-  static const std::initializer_list<std::string_view> kMaybe = {"and", "article", "body", "column",
+  static const NeedleSet kMaybe = {"and", "article", "body", "column",
                                                                   "content", "main", "shadow", "detail"};
-  return contains_any(s, kUnlikely) && !contains_any(s, kMaybe);
+  return kUnlikely.in(s) && !kMaybe.in(s);
 }
 
 int hint_weight(std::string_view s) {
   if (s.empty()) return 0;
-  static const std::initializer_list<std::string_view> kNegative = {
+  static const NeedleSet kNegative = {
       "-ad-",     "hidden",   "banner",       "combx",        "comment",    "com-",        "contact",
       "foot",     "footnote", "gdpr",         "masthead",     "media",      "meta",        "outbrain",
       "promo",    "related",  "relate",       "scroll",       "share",      "shoutbox",    "sidebar",
       "skyscraper", "sponsor", "shopping",    "tags",         "tool",       "widget",      "social",
       "breadcrumb", "tin-lien-quan", "doc-them", "cung-chu-de", "binh-luan", "tin-khac",   "advert",
       "nav",      "menu",     "recommend",    "newsletter",   "subscribe",  "popup"};
-  static const std::initializer_list<std::string_view> kPositive = {
+  static const NeedleSet kPositive = {
       "article", "body",   "content",     "entry",   "hentry", "h-entry", "main",     "page",
       "post",    "text",   "blog",        "story",   "detail", "fck_detail", "maincontent", "noidung",
       "noi-dung", "chi-tiet", "chitiet",  "baiviet", "bai-viet"};
   int w = 0;
-  if (contains_any(s, kNegative)) w -= 25;
-  if (contains_any(s, kPositive)) w += 25;
+  if (kNegative.in(s)) w -= 25;
+  if (kPositive.in(s)) w += 25;
   return w;
 }
 
@@ -256,10 +281,10 @@ bool comment_container(std::string_view cls, std::string_view id) {
 
 // Short blocks whose class says they are captions, credits, bylines or time stamps.
 bool furniture_hint(std::string_view s) {
-  static const std::initializer_list<std::string_view> kFurniture = {
+  static const NeedleSet kFurniture = {
       "caption", "credit", "byline", "timestamp", "dateline", "author", "published", "updated", "date",
       "share", "social", "related", "newsletter", "subscribe", "promo", "tags", "breadcrumb"};
-  return contains_any(s, kFurniture);
+  return kFurniture.in(s);
 }
 
 bool drop_role(pugi::xml_node n) {
