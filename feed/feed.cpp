@@ -156,7 +156,8 @@ ParsedFeed parse_feed(std::string_view bytes, const FeedHttpHeaders& headers, st
     constexpr size_t kCopyBelow = 16 * 1024;
     std::string spare;
     if (text.size() < kCopyBelow) spare = text;
-    std::string err = run_strict_reader(*machine, dt.entities, budget, text);
+    // replace_doctype only removes whole declarations: a text that was clean stays clean
+    std::string err = run_strict_reader(*machine, dt.entities, budget, text, dec.xml_chars_ok);
     if (err.empty()) {
       strict_ok = true;
     } else {

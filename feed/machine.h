@@ -43,10 +43,20 @@ std::string fp_urljoin(std::string_view base, std::string_view uri);
 std::string make_safe_absolute_uri(std::string_view base, std::string_view rel);
 
 // --- Character sets and DOCTYPE (encoding.cpp)
+// What one pass over a text finds: whether it is valid UTF-8 (no overlong forms, surrogates or code points past
+// U+10FFFF, as is_valid_utf8) and whether it is free of the characters XML 1.0 forbids (controls other than tab,
+// LF and CR; U+FFFE, U+FFFF; in text that is not UTF-8, the bytes that would encode them).
+struct TextScan {
+  bool utf8 = true;
+  bool xml_chars = true;
+};
+TextScan scan_text(std::string_view s);
+
 struct Decoded {
   std::string text;        // UTF-8
   std::string encoding;    // "" when nothing worked
   std::string error;       // bozo message or ""
+  bool xml_chars_ok = false;  // text is known to hold no character XML forbids (found while checking the UTF-8)
   bool sniffed = false;    // the sniffing step ran; its answer:
   std::string sniffed_as;
 };
@@ -525,9 +535,10 @@ class FeedMachine {
 
 // --- The readers that drive the machine
 // Strict reader (strict_reader.cpp): "" on success or the SAX-style error message. pugixml parses `text` in
-// place (no copy of the document): afterwards its content is unspecified.
+// place (no copy of the document): afterwards its content is unspecified. `chars_ok`: the text is known to hold
+// no character XML forbids (else the reader checks).
 std::string run_strict_reader(FeedMachine& m, const std::map<std::string, std::string>& entities,
-                              EntityBudget& budget, std::string& text);
+                              EntityBudget& budget, std::string& text, bool chars_ok);
 // Loose reader (loose_reader.cpp), for documents that are not well-formed.
 void run_loose_reader(FeedMachine& m, std::string data);
 

@@ -4,10 +4,6 @@
 #include <cstring>
 #include <unordered_map>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include "core/text.h"
 
 namespace baotin::feed_internal {
@@ -28,8 +24,8 @@ class StrictReader {
       : m_(m), entities_(entities), budget_(budget) {}
 
   // Returns "" on success or the SAX-style error message.
-  std::string run(std::string& text) {
-    if (auto e = check_chars(text); !e.empty()) return e;
+  std::string run(std::string& text, bool chars_ok) {
+    if (!chars_ok && !scan_text(text).xml_chars) return "not well-formed (invalid token)";
     pugi::xml_document doc;
     unsigned flags = pugi::parse_cdata | pugi::parse_wconv_attribute | pugi::parse_eol | pugi::parse_ws_pcdata |
                      pugi::parse_declaration;
@@ -95,37 +91,6 @@ class StrictReader {
     return ns_cache_.emplace(uri, std::move(info)).first->second;
   }
 
-
-  static std::string check_chars(const std::string& s) {
-    // control characters other than tab, LF and CR; U+FFFE and U+FFFF (EF BF BE, EF BF BF)
-    const unsigned char* p = reinterpret_cast<const unsigned char*>(s.data());
-    const size_t n = s.size();
-    size_t i = 0;
-    // a byte that needs a look: below 0x20 and not tab/LF/CR, or 0xEF
-    auto scalar = [&](size_t from, size_t to) -> bool {
-      for (size_t k = from; k < to; ++k) {
-        unsigned char c = p[k];
-        if (c >= 0x20 && c != 0xEF) continue;
-        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') return false;
-        if (c == 0xEF && k + 2 < n && p[k + 1] == 0xBF && (p[k + 2] == 0xBE || p[k + 2] == 0xBF)) return false;
-      }
-      return true;
-    };
-#if defined(__SSE2__)
-    // sixteen bytes at a time (tabs and line ends, which every feed has, stay on the fast path)
-    const __m128i c1f = _mm_set1_epi8(0x1F), tab = _mm_set1_epi8('\t'), lf = _mm_set1_epi8('\n'),
-                  cr = _mm_set1_epi8('\r'), ef = _mm_set1_epi8(static_cast<char>(0xEF));
-    for (; i + 16 <= n; i += 16) {
-      __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-      __m128i below = _mm_cmpeq_epi8(_mm_min_epu8(x, c1f), x);
-      __m128i allowed = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, tab), _mm_cmpeq_epi8(x, lf)), _mm_cmpeq_epi8(x, cr));
-      __m128i look = _mm_or_si128(_mm_andnot_si128(allowed, below), _mm_cmpeq_epi8(x, ef));
-      if (_mm_movemask_epi8(look) != 0 && !scalar(i, i + 16)) return "not well-formed (invalid token)";
-    }
-#endif
-    if (!scalar(i, n)) return "not well-formed (invalid token)";
-    return {};
-  }
 
   // expand() for a document without internal entities (nearly every feed): the same results and errors, in one
   // pass writing into a buffer of the input's size (predefined and character references never grow the text).
@@ -463,9 +428,9 @@ class StrictReader {
 }  // namespace
 
 std::string run_strict_reader(FeedMachine& m, const std::map<std::string, std::string>& entities,
-                              EntityBudget& budget, std::string& text) {
+                              EntityBudget& budget, std::string& text, bool chars_ok) {
   StrictReader reader(m, entities, budget);
-  return reader.run(text);
+  return reader.run(text, chars_ok);
 }
 
 }  // namespace baotin::feed_internal
