@@ -17,7 +17,7 @@ namespace baotin::feed_internal {
 // Character sets (port of feedparser's convert_to_utf8: HTTP > XML declaration > BOM > sniffing)
 // ---------------------------------------------------------------------------------------------
 
-TextScan scan_text(std::string_view s) {
+TextScan scan_text(std::string_view s, std::string* copy) {
   TextScan r;
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const auto* const e = p + s.size();
@@ -45,6 +45,7 @@ TextScan scan_text(std::string_view s) {
   const __m128i space = _mm_set1_epi8(0x20), four = _mm_set1_epi8(4), cr = _mm_set1_epi8('\r'),
                 lf = _mm_set1_epi8('\n');
 #endif
+  const unsigned char* copied = p;
   while (p < e && (r.utf8 || r.xml_chars)) {
 #if defined(__SSE2__)
     // sixteen bytes at a time while they are printable ASCII, tab, LF or CR (nearly all of a feed)
@@ -56,6 +57,10 @@ TextScan scan_text(std::string_view s) {
       if (_mm_movemask_epi8(_mm_andnot_si128(allowed, below)) != 0) break;
     }
 #endif
+    if (copy) {  // what was scanned so far, in runs (one append per run of plain bytes, not one per byte)
+      copy->append(reinterpret_cast<const char*>(copied), static_cast<size_t>(p - copied));
+      copied = p;
+    }
     // then one character (or, in text that is not UTF-8, one byte) at a time up to the next such run
     for (const auto* stop = std::min(e, p + 16); p < stop;) {
       const unsigned char c = *p;
@@ -71,6 +76,7 @@ TextScan scan_text(std::string_view s) {
       }
     }
   }
+  if (copy) copy->append(reinterpret_cast<const char*>(copied), static_cast<size_t>(p - copied));
   return r;
 }
 
@@ -134,22 +140,25 @@ std::string sniff_charset(std::string_view bytes) {
   return lower(name);
 }
 
-// `text` with its XML declaration replaced by one that says UTF-8 (the original now lies about the encoding), or
-// with one added, as feedparser does: into `out`, in one copy.
-void put_with_utf8_declaration(std::string_view text, std::string& out) {
+// feedparser replaces the XML declaration (it now lies about the encoding) by one that says UTF-8, or adds one: the
+// new declaration is written into `out` (room reserved for the rest of `text`); returns how many bytes of `text` it
+// replaces.
+size_t start_with_utf8_declaration(std::string_view text, std::string& out) {
   static constexpr std::string_view decl = "<?xml version='1.0' encoding='utf-8'?>";
-  std::string_view sep = "\n", rest = text;
-  if (starts_with(text, "<?xml")) {
-    const size_t e = text.find('>');
-    if (e == std::string_view::npos) {
-      out.assign(text);
-      return;
-    }
-    sep = {};
-    rest = text.substr(e + 1);
+  out.clear();
+  if (!starts_with(text, "<?xml")) {
+    out.reserve(decl.size() + 1 + text.size());
+    out.append(decl).append("\n");
+    return 0;
   }
-  out.reserve(decl.size() + sep.size() + rest.size());
-  out.assign(decl).append(sep).append(rest);
+  const size_t e = text.find('>');
+  if (e == std::string_view::npos) {  // left as it is
+    out.reserve(text.size());
+    return 0;
+  }
+  out.reserve(decl.size() + text.size() - e - 1);
+  out.append(decl);
+  return e + 1;
 }
 
 std::string header_param_charset(std::string_view ct, std::string& media_type) {
@@ -257,20 +266,18 @@ Decoded convert_to_utf8(std::string_view data, const FeedHttpHeaders& hdr, const
     if (std::find(tried.begin(), tried.end(), p) != tried.end()) continue;
     tried.push_back(p);
     std::string decoded;
-    std::string_view text;
     if (utf8_label(lower(p))) {
-      // valid UTF-8 is not decoded: one scan checks it and the characters XML forbids, one copy below
-      const TextScan scan = scan_text(data);
-      if (!scan.utf8) continue;
+      // valid UTF-8 is not decoded: one pass copies it and checks it and the characters XML forbids
+      const size_t cut = start_with_utf8_declaration(data, r.text);
+      const TextScan scan = scan_text(data.substr(cut), &r.text);
+      if (!scan.utf8 || !scan_text(data.substr(0, cut)).utf8) continue;
       r.xml_chars_ok = scan.xml_chars;
-      text = data;
     } else if (strict_decode(data, p, decoded)) {
-      text = decoded;
+      r.text.append(decoded, start_with_utf8_declaration(decoded, r.text));
     } else {
       continue;
     }
     used = p;
-    put_with_utf8_declaration(text, r.text);
     break;
   }
   if (used.empty()) {
@@ -278,6 +285,7 @@ Decoded convert_to_utf8(std::string_view data, const FeedHttpHeaders& hdr, const
               ", utf-8, windows-1252, and iso-8859-2 but nothing worked";
     r.encoding.clear();
     // still give the caller something readable
+    r.text.clear();
     convert_charset(data, "windows-1252", r.text);
     return r;
   }

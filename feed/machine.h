@@ -45,12 +45,13 @@ std::string make_safe_absolute_uri(std::string_view base, std::string_view rel);
 // --- Character sets and DOCTYPE (encoding.cpp)
 // What one pass over a text finds: whether it is valid UTF-8 (no overlong forms, surrogates or code points past
 // U+10FFFF, as is_valid_utf8) and whether it is free of the characters XML 1.0 forbids (controls other than tab,
-// LF and CR; U+FFFE, U+FFFF; in text that is not UTF-8, the bytes that would encode them).
+// LF and CR; U+FFFE, U+FFFF; in text that is not UTF-8, the bytes that would encode them). `copy`: s is appended
+// to it on the way (all of s when the result says utf8).
 struct TextScan {
   bool utf8 = true;
   bool xml_chars = true;
 };
-TextScan scan_text(std::string_view s);
+TextScan scan_text(std::string_view s, std::string* copy = nullptr);
 
 struct Decoded {
   std::string text;        // UTF-8
