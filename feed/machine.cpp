@@ -94,6 +94,36 @@ char32_t cp1252_fix(char32_t c) {
   return c;
 }
 
+// Whether the Latin-1 bytes of `s` (its code points, all below U+0100) can be valid UTF-8, decided code point by code
+// point (the sequences is_valid_utf8 accepts), so that real Latin-1 text is turned down at its first accented letter
+// before anything is built.
+bool latin1_bytes_may_be_utf8(std::string_view s) {
+  int need = 0;  // continuation bytes still expected
+  unsigned char lo = 0x80, hi = 0xBF;  // the range of the next one
+  for (size_t i = 0; i < s.size();) {
+    const char32_t b = next_cp(s, i);
+    if (need > 0) {
+      if (b < lo || b > hi) return false;
+      lo = 0x80;
+      hi = 0xBF;
+      --need;
+    } else if (b >= 0xC2 && b <= 0xDF) {
+      need = 1;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+      need = 2;
+      if (b == 0xE0) lo = 0xA0;  // overlong
+      if (b == 0xED) hi = 0x9F;  // surrogates
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      need = 3;
+      if (b == 0xF0) lo = 0x90;  // overlong
+      if (b == 0xF4) hi = 0x8F;  // past U+10FFFF
+    } else if (b >= 0x80) {
+      return false;
+    }
+  }
+  return need == 0;
+}
+
 }  // namespace
 
 // feedparser post-processing of every value: (1) text that is entirely Latin-1 and whose Latin-1
@@ -131,7 +161,7 @@ std::string fix_value(std::string s) {
     }
     return false;
   };
-  if (latin_ok) {
+  if (latin_ok && latin1_bytes_may_be_utf8(s)) {
     std::string latin;
     latin.reserve(s.size());
     for (size_t i = 0; i < s.size();) latin += static_cast<char>(next_cp(s, i));
@@ -371,7 +401,7 @@ std::optional<std::string> FeedMachine::pop(const std::string& element, bool str
   if (stack_.empty() || stack_.back().element != element) return std::nullopt;
   StackEntry& e = stack_.pop();
   auto& pieces = e.pieces;
-  if (version == "atom10"sv && (cp_type_ ? *cp_type_ : std::string("text")) == "application/xhtml+xml"sv) {
+  if (version == "atom10"sv && (cp_type_ ? std::string_view(*cp_type_) : "text"sv) == "application/xhtml+xml"sv) {
     // remove the enclosing <div> when all the remaining content is nested under it
     auto blank = [](const std::string& p) { return py_strip(p).empty(); };
     while (pieces.size() > 1 && blank(pieces.back())) pieces.pop_back();

@@ -93,10 +93,10 @@ inline const std::string* attr_get(const Attrs& a, std::string_view k) {
     if (it->first == k) return &it->second;
   return nullptr;
 }
-inline void attr_set(Attrs& a, const std::string& k, const std::string& v) {
+inline void attr_set(Attrs& a, std::string_view k, std::string v) {
   for (auto& p : a)
-    if (p.first == k) { p.second = v; return; }
-  a.emplace_back(k, v);
+    if (p.first == k) { p.second = std::move(v); return; }
+  a.emplace_back(std::string(k), std::move(v));
 }
 inline void attr_setdefault(Attrs& a, const std::string& k, const std::string& v) {
   if (!attr_get(a, k)) a.emplace_back(k, v);

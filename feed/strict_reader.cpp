@@ -1,5 +1,6 @@
 #include "feed/machine.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <unordered_map>
@@ -299,16 +300,21 @@ class StrictReader {
   // machine away (the document is then read by the loose reader), so events already emitted do not matter.
   std::string emit(pugi::xml_node n) {
     // expat reports the first attribute that repeats an earlier name (found by sorting: linear-ish even for
-    // a hostile element with very many attributes)
+    // a hostile element with very many attributes; the few of a feed element are sorted without an allocation)
     size_t n_attrs = 0, first_dup = static_cast<size_t>(-1);
     for (pugi::xml_attribute a = n.first_attribute(); a; a = a.next_attribute()) ++n_attrs;
     if (n_attrs > 1) {
-      std::vector<std::pair<std::string_view, size_t>> sorted;
-      sorted.reserve(n_attrs);
+      using Named = std::pair<std::string_view, size_t>;
+      Named few[8];
+      std::vector<Named> many(n_attrs > std::size(few) ? n_attrs : 0);
+      Named* sorted = many.empty() ? few : many.data();
       size_t i = 0;
-      for (pugi::xml_attribute a : n.attributes()) sorted.emplace_back(a.name(), i++);
-      std::sort(sorted.begin(), sorted.end());
-      for (size_t k = 1; k < sorted.size(); ++k)
+      for (pugi::xml_attribute a : n.attributes()) {
+        sorted[i] = {a.name(), i};
+        ++i;
+      }
+      std::sort(sorted, sorted + n_attrs);
+      for (size_t k = 1; k < n_attrs; ++k)
         if (sorted[k].first == sorted[k - 1].first) first_dup = std::min(first_dup, sorted[k].second);
     }
     Scope scope;
@@ -343,26 +349,33 @@ class StrictReader {
       if (auto c = qn.find(':'); c != std::string::npos && !lookup(std::string_view(qn).substr(0, c)))
         return "unbound prefix";
     std::string tag = cached_element_name(qname);
-    // attributes: prefixed with the standard prefix when in a known namespace, and by local name
+    // attributes: prefixed with the standard prefix when in a known namespace, then set again by local name (a
+    // second pass made only when a name has a prefix: without one it would set each key to the value it has)
+    const bool prefixed =
+        std::any_of(raw.begin(), raw.end(), [](const auto& a) { return a.first.find(':') != std::string::npos; });
     Attrs attrs;
     attrs.reserve(raw.size());
-    for (const auto& [qn, v] : raw) {
-      std::string local = qn, ns;
-      if (auto c = qn.find(':'); c != std::string::npos) {
-        if (const std::string* u = lookup(std::string_view(qn).substr(0, c))) ns = *u;
-        local = qn.substr(c + 1);
+    for (auto& [qn, v] : raw) {
+      std::string key;
+      if (auto c = qn.find(':'); c == std::string::npos) {
+        key = lower(qn);
+      } else {
+        const std::string_view local = std::string_view(qn).substr(c + 1);
+        const std::string* uri = lookup(std::string_view(qn).substr(0, c));
+        // the standard prefix of the namespace (ns_info: match_namespace of the lowered URI, itself lowered, as
+        // the key is lowered; the userland variants it rewrites have no prefix either way)
+        const NsInfo* info = uri && !uri->empty() ? &ns_info(*uri) : nullptr;
+        if (info && info->prefix && !info->prefix->empty()) key = lower(*info->prefix + ":" + std::string(local));
+        else key = lower(local);
       }
-      std::string key = local;
-      // the standard prefix of the namespace (ns_info: match_namespace of the lowered URI, itself lowered, as
-      // the key is lowered below; the userland variants it rewrites have no prefix either way)
-      if (!ns.empty())
-        if (const NsInfo& info = ns_info(ns); info.prefix && !info.prefix->empty()) key = *info.prefix + ":" + local;
-      attr_set(attrs, lower(key), v);
+      attr_set(attrs, key, prefixed ? v : std::move(v));
     }
-    for (const auto& [qn, v] : raw) {
-      std::string local = qn;
-      if (auto c = qn.find(':'); c != std::string::npos) local = qn.substr(c + 1);
-      attr_set(attrs, lower(local), v);
+    if (prefixed) {
+      for (const auto& [qn, v] : raw) {
+        std::string_view local = qn;
+        if (auto c = qn.find(':'); c != std::string::npos) local.remove_prefix(c + 1);
+        attr_set(attrs, lower(local), v);
+      }
     }
     m_.unknown_starttag(tag, std::move(attrs));
     for (pugi::xml_node ch : n.children()) {
