@@ -94,14 +94,56 @@ class StrictReader {
 
 
   // expand() for a document without internal entities (nearly every feed): the same results and errors, in one
-  // pass writing into a buffer of the input's size (predefined and character references never grow the text).
-  static bool expand_predefined(std::string_view in, size_t amp, std::string& out, std::string& err) {
+  // pass and in place (predefined and character references never grow the text; `in` is in the buffer pugixml
+  // parsed in place, which the reader owns and which is not read again).
+  static bool expand_predefined(std::string_view in, size_t amp, std::string_view& result, std::string& err) {
     const size_t n = in.size();
-    out.resize(n);
-    char* o = out.data();
-    std::memcpy(o, in.data(), amp);
-    o += amp;
+    char* const base = const_cast<char*>(in.data());
+    char* o = base + amp;
     size_t i = amp;
+    // the length of the predefined reference at `at` (most references), or 0; its character in `c`
+    auto predefined = [&](size_t at, char& c) -> size_t {
+      const std::string_view r = in.substr(at + 1, 5);
+      switch (r.empty() ? '\0' : r[0]) {
+        case 'l': c = '<'; return r.starts_with("lt;") ? 4 : 0;
+        case 'g': c = '>'; return r.starts_with("gt;") ? 4 : 0;
+        case 'q': c = '"'; return r.starts_with("quot;") ? 6 : 0;
+        case 'a':
+          if (r.starts_with("amp;")) {
+            c = '&';
+            return 5;
+          }
+          c = '\'';
+          return r.starts_with("apos;") ? 6 : 0;
+        default: return 0;
+      }
+    };
+    while (i < n) {
+      // here in[i] == '&': the reference runs to the next ';' (a character that cannot be in any reference
+      // before it makes the reference invalid either way)
+      char c;
+      size_t j;
+      if (size_t len = predefined(i, c)) {
+        *o++ = c;
+        j = i + len - 1;
+      } else if (!char_or_undefined_reference(in, i, o, j, err)) {
+        return false;
+      }
+      i = j + 1;
+      const void* next = i < n ? std::memchr(in.data() + i, '&', n - i) : nullptr;
+      size_t stop = next ? static_cast<size_t>(static_cast<const char*>(next) - in.data()) : n;
+      std::memmove(o, in.data() + i, stop - i);
+      o += stop - i;
+      i = stop;
+    }
+    result = std::string_view(base, static_cast<size_t>(o - base));
+    return true;
+  }
+
+  // The reference at in[i] == '&' that is not a predefined one: a character reference, written at o (advanced), or
+  // an error; j: the position of its ';'.
+  static bool char_or_undefined_reference(std::string_view in, size_t i, char*& o, size_t& j, std::string& err) {
+    const size_t n = in.size();
     auto name_char = [](unsigned char k) {
       return (k >= 'a' && k <= 'z') || (k >= 'A' && k <= 'Z') || (k >= '0' && k <= '9') || k == '_' || k == ':' ||
              k == '-' || k == '.' || k >= 0x80;
@@ -110,92 +152,80 @@ class StrictReader {
       err = msg;
       return false;
     };
-    while (i < n) {
-      // here in[i] == '&': the reference runs to the next ';' (a character that cannot be in any reference
-      // before it makes the reference invalid either way)
-      size_t j = i + 1;
-      while (j < n && in[j] != ';' && (name_char(static_cast<unsigned char>(in[j])) || in[j] == '#')) ++j;
-      if (j >= n || in[j] != ';' || j == i + 1) return bad("not well-formed (invalid token)");
-      std::string_view ref = in.substr(i + 1, j - i - 1);
-      if (ref[0] == '#') {
-        char32_t cp = 0;
-        bool ok = ref.size() > 1;
-        if (ok && ref[1] == 'x') {
-          ok = ref.size() > 2 && ref.size() <= 10;
-          for (size_t k = 2; ok && k < ref.size(); ++k) {
-            char h = ref[k];
-            if (h >= '0' && h <= '9') cp = cp * 16 + static_cast<char32_t>(h - '0');
-            else if (h >= 'a' && h <= 'f') cp = cp * 16 + static_cast<char32_t>(h - 'a' + 10);
-            else if (h >= 'A' && h <= 'F') cp = cp * 16 + static_cast<char32_t>(h - 'A' + 10);
-            else ok = false;
-          }
-        } else {
-          ok = ok && ref.size() <= 9;
-          for (size_t k = 1; ok && k < ref.size(); ++k) {
-            if (ref[k] < '0' || ref[k] > '9') ok = false;
-            else cp = cp * 10 + static_cast<char32_t>(ref[k] - '0');
-          }
+    j = i + 1;
+    while (j < n && in[j] != ';' && (name_char(static_cast<unsigned char>(in[j])) || in[j] == '#')) ++j;
+    if (j >= n || in[j] != ';' || j == i + 1) return bad("not well-formed (invalid token)");
+    std::string_view ref = in.substr(i + 1, j - i - 1);
+    if (ref[0] == '#') {
+      char32_t cp = 0;
+      bool ok = ref.size() > 1;
+      if (ok && ref[1] == 'x') {
+        ok = ref.size() > 2 && ref.size() <= 10;
+        for (size_t k = 2; ok && k < ref.size(); ++k) {
+          char h = ref[k];
+          if (h >= '0' && h <= '9') cp = cp * 16 + static_cast<char32_t>(h - '0');
+          else if (h >= 'a' && h <= 'f') cp = cp * 16 + static_cast<char32_t>(h - 'a' + 10);
+          else if (h >= 'A' && h <= 'F') cp = cp * 16 + static_cast<char32_t>(h - 'A' + 10);
+          else ok = false;
         }
-        if (!ok) return bad("not well-formed (invalid token)");
-        bool legal = cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
-                     (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
-        if (!legal) return bad("reference to invalid character number");
-        if (cp < 0x80) {
-          *o++ = static_cast<char>(cp);
-        } else if (cp < 0x800) {
-          *o++ = static_cast<char>(0xC0 | (cp >> 6));
-          *o++ = static_cast<char>(0x80 | (cp & 0x3F));
-        } else if (cp < 0x10000) {
-          *o++ = static_cast<char>(0xE0 | (cp >> 12));
-          *o++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-          *o++ = static_cast<char>(0x80 | (cp & 0x3F));
-        } else {
-          *o++ = static_cast<char>(0xF0 | (cp >> 18));
-          *o++ = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-          *o++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-          *o++ = static_cast<char>(0x80 | (cp & 0x3F));
-        }
-      } else if (ref == "lt") {
-        *o++ = '<';
-      } else if (ref == "gt") {
-        *o++ = '>';
-      } else if (ref == "amp") {
-        *o++ = '&';
-      } else if (ref == "quot") {
-        *o++ = '"';
-      } else if (ref == "apos") {
-        *o++ = '\'';
       } else {
-        unsigned char f = static_cast<unsigned char>(ref[0]);
-        bool name_ok = (f >= 'a' && f <= 'z') || (f >= 'A' && f <= 'Z') || f == '_' || f == ':' || f >= 0x80;
-        for (char k : ref) name_ok = name_ok && name_char(static_cast<unsigned char>(k));
-        return bad(name_ok ? "undefined entity" : "not well-formed (invalid token)");
+        ok = ok && ref.size() <= 9;
+        for (size_t k = 1; ok && k < ref.size(); ++k) {
+          if (ref[k] < '0' || ref[k] > '9') ok = false;
+          else cp = cp * 10 + static_cast<char32_t>(ref[k] - '0');
+        }
       }
-      i = j + 1;
-      const void* next = i < n ? std::memchr(in.data() + i, '&', n - i) : nullptr;
-      size_t stop = next ? static_cast<size_t>(static_cast<const char*>(next) - in.data()) : n;
-      std::memcpy(o, in.data() + i, stop - i);
-      o += stop - i;
-      i = stop;
+      if (!ok) return bad("not well-formed (invalid token)");
+      bool legal = cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
+                   (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
+      if (!legal) return bad("reference to invalid character number");
+      if (cp < 0x80) {
+        *o++ = static_cast<char>(cp);
+      } else if (cp < 0x800) {
+        *o++ = static_cast<char>(0xC0 | (cp >> 6));
+        *o++ = static_cast<char>(0x80 | (cp & 0x3F));
+      } else if (cp < 0x10000) {
+        *o++ = static_cast<char>(0xE0 | (cp >> 12));
+        *o++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        *o++ = static_cast<char>(0x80 | (cp & 0x3F));
+      } else {
+        *o++ = static_cast<char>(0xF0 | (cp >> 18));
+        *o++ = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+        *o++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        *o++ = static_cast<char>(0x80 | (cp & 0x3F));
+      }
+    } else {  // the predefined entities are handled by the caller
+      unsigned char f = static_cast<unsigned char>(ref[0]);
+      bool name_ok = (f >= 'a' && f <= 'z') || (f >= 'A' && f <= 'Z') || f == '_' || f == ':' || f >= 0x80;
+      for (char k : ref) name_ok = name_ok && name_char(static_cast<unsigned char>(k));
+      return bad(name_ok ? "undefined entity" : "not well-formed (invalid token)");
     }
-    out.resize(static_cast<size_t>(o - out.data()));
     return true;
   }
 
   // Expands references in character data / attribute values. Returns false (with err) when the
   // text is not well-formed XML.
-  bool expand(std::string_view in, std::string& out, std::string& err, bool attribute) const {
-    out.clear();
+  // The result is `in` itself (no reference), `in` expanded in place (no internal entities) or `out`.
+  bool expand(std::string_view in, std::string& out, std::string_view& result, std::string& err,
+              bool attribute) const {
     if (attribute && in.find('<') != std::string_view::npos) {
       err = "not well-formed (invalid token)";
       return false;
     }
     size_t amp = in.find('&');
     if (amp == std::string_view::npos) {
-      out.assign(in);
+      result = in;
       return true;
     }
-    if (entities_.empty()) return expand_predefined(in, amp, out, err);
+    if (entities_.empty()) return expand_predefined(in, amp, result, err);
+    if (!expand_entities(in, amp, out, err)) return false;
+    result = out;
+    return true;
+  }
+
+  // expand() with the document's internal entities (whose replacement texts are expanded in turn).
+  bool expand_entities(std::string_view in, size_t amp, std::string& out, std::string& err) const {
+    out.clear();
     out.reserve(in.size());
     out.append(in.substr(0, amp));
     for (size_t i = amp; i < in.size(); ++i) {
@@ -270,7 +300,8 @@ class StrictReader {
           }
           std::string v;
           std::string e2;
-          if (!expand(it->second, v, e2, false)) v = it->second;
+          const size_t inner_amp = it->second.find('&');
+          if (inner_amp == std::string::npos || !expand_entities(it->second, inner_amp, v, e2)) v = it->second;
           out += v;
         } else {
           err = "undefined entity";
@@ -321,12 +352,12 @@ class StrictReader {
     Attrs raw;
     raw.reserve(n_attrs);
     size_t index = 0;
-    std::string err;
+    std::string err, spill;
     for (pugi::xml_attribute a : n.attributes()) {
       if (index++ == first_dup) return "duplicate attribute";
-      std::string v;
-      if (!expand(a.value(), v, err, true)) return err;
-      std::string name = a.name();
+      std::string_view expanded;
+      if (!expand(a.value(), spill, expanded, err, true)) return err;
+      std::string v(expanded), name = a.name();
       if (name == "xmlns") {
         scope[""] = std::move(v);
       } else if (starts_with(name, "xmlns:")) {
@@ -387,9 +418,9 @@ class StrictReader {
           std::string_view value = ch.value();
           // text the machine drops is still checked (and its entities counted) when it has references
           if (!m_.wants_data() && value.find('&') == std::string_view::npos) break;
-          std::string v;
-          if (!expand(value, v, err, false)) return err;
-          m_.handle_data(std::move(v));
+          std::string_view expanded;
+          if (!expand(value, spill, expanded, err, false)) return err;
+          m_.handle_data(std::string(expanded));
           break;
         }
         case pugi::node_cdata:
