@@ -397,7 +397,7 @@ std::string drop_entity_semicolons(const std::string& s) {
 
 }  // namespace
 
-std::optional<std::string> FeedMachine::pop(const std::string& element, bool strip, bool keep) {
+std::optional<std::string> FeedMachine::pop(std::string_view element, bool strip, bool keep) {
   if (stack_.empty() || stack_.back().element != element) return std::nullopt;
   StackEntry& e = stack_.pop();
   auto& pieces = e.pieces;
@@ -488,7 +488,7 @@ std::optional<std::string> FeedMachine::pop(const std::string& element, bool str
         if (!output.empty() && !ent.links.empty()) attr_set(ent.links.back(), "href", output);
       }
     } else {
-      std::string el = element == "description"sv ? "summary" : element;
+      const std::string_view el = element == "description"sv ? "summary"sv : element;
       auto [it, added] = ent.depth.try_emplace(el, depth_);
       if (added || depth_ <= it->second) {
         it->second = depth_;
@@ -499,7 +499,7 @@ std::optional<std::string> FeedMachine::pop(const std::string& element, bool str
     }
   } else if (infeed_ || insource_) {
     Ctx& c = context();
-    std::string el = element == "description"sv ? "subtitle" : element;
+    const std::string_view el = element == "description"sv ? "subtitle"sv : element;
     c.kv[el] = output;
     if (el == "link"sv) {
       if (output.find('&') != std::string::npos) output = drop_entity_semicolons(output);
@@ -1331,8 +1331,8 @@ bool FeedMachine::dispatch_end(const std::string& name, uint8_t id) {
   return true;
 }
 
-const FeedMachine::HandlerName& FeedMachine::handler_name(const std::string& tag) {
-  if (auto it = handler_names_.find(tag); it != handler_names_.end()) return it->second;
+const FeedMachine::HandlerNames::value_type& FeedMachine::handler_name(const std::string& tag) {
+  if (auto it = handler_names_.find(tag); it != handler_names_.end()) return *it;
   std::string prefix, suffix = tag;
   if (auto c = tag.find(':'); c != std::string::npos) {
     prefix = tag.substr(0, c);
@@ -1343,10 +1343,10 @@ const FeedMachine::HandlerName& FeedMachine::handler_name(const std::string& tag
   const bool no_prefix = prefix.empty();
   std::string name = prefix + suffix;
   const auto id = static_cast<uint8_t>(element_id(name));
-  return handler_names_.emplace(tag, HandlerName{std::move(name), no_prefix, id}).first->second;
+  return *handler_names_.emplace(tag, HandlerName{std::move(name), no_prefix, id}).first;
 }
 
-void FeedMachine::unknown_starttag(std::string tag, Attrs attrs) {
+void FeedMachine::unknown_starttag(const std::string& tag, Attrs attrs) {
   ++depth_;
   if (first_tag.empty()) first_tag = tag;
   auto lower_in_place = [](std::string& s) {
@@ -1426,7 +1426,9 @@ void FeedMachine::unknown_starttag(std::string tag, Attrs attrs) {
     return;
   }
 
-  const HandlerName& hn = handler_name(tag);
+  const HandlerNames::value_type& entry = handler_name(tag);
+  open_tags_.push_back(&entry);
+  const HandlerName& hn = entry.second;
   const std::string& name = hn.name;
   const bool no_prefix = hn.no_prefix;
   if (no_prefix && !same(tag, "title"sv) && !same(tag, "link"sv) && !same(tag, "description"sv) && !same(tag, "name"sv)) intextinput_ = false;
@@ -1439,11 +1441,18 @@ void FeedMachine::unknown_starttag(std::string tag, Attrs attrs) {
   // elements with attributes but no handler are stored as dicts by feedparser: not output
 }
 
-void FeedMachine::unknown_endtag(std::string tag) {
+void FeedMachine::unknown_endtag(const std::string& tag) {
   std::string_view suffix = tag;
   if (auto c = tag.find(':'); c != std::string::npos) suffix.remove_prefix(c + 1);
   if (suffix == "svg"sv && svg_ok_) --svg_ok_;
-  const HandlerName& hn = handler_name(tag);
+  const HandlerNames::value_type* entry = nullptr;
+  if (!open_tags_.empty() && open_tags_.back()->first == tag) {
+    entry = open_tags_.back();
+    open_tags_.pop_back();
+  } else {
+    entry = &handler_name(tag);
+  }
+  const HandlerName& hn = entry->second;
   const std::string& name = hn.name;
   bool handled = false;
   if (!svg_ok_) handled = dispatch_end(name, hn.id);

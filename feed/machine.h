@@ -249,8 +249,8 @@ class FeedMachine {
     track_namespace(prefix, uri);
   }
 
-  void unknown_starttag(std::string tag, Attrs attrs_in);
-  void unknown_endtag(std::string tag);
+  void unknown_starttag(const std::string& tag, Attrs attrs_in);
+  void unknown_endtag(const std::string& tag);
   // Whether character data would be kept now (the strict reader skips copying text that is not).
   bool wants_data() const { return !stack_.empty() && !stack_.back().text_unused; }
   void handle_data(std::string text, bool escape = true) {
@@ -333,6 +333,7 @@ class FeedMachine {
     }
     auto m = match_namespace(loweruri);
     handler_names_.clear();
+    open_tags_.clear();
     std::string key = prefix ? *prefix : std::string();
     if (m) {
       namespacemap_[prefix ? *prefix : std::string("\x01none")] = *m;
@@ -348,8 +349,12 @@ class FeedMachine {
     bool no_prefix;
     uint8_t id;  // the element id the handler chains switch on (machine.cpp)
   };
-  std::unordered_map<std::string, HandlerName> handler_names_;
-  const HandlerName& handler_name(const std::string& tag);
+  using HandlerNames = std::unordered_map<std::string, HandlerName>;
+  HandlerNames handler_names_;
+  const HandlerNames::value_type& handler_name(const std::string& tag);
+  // The entry each open element's start tag found, for its end tag: an entry of the same tag is the one the lookup
+  // would find again (entries never change; the list is emptied with the cache).
+  std::vector<const HandlerNames::value_type*> open_tags_;
   std::string map_prefix(const std::string& p) const {
     // namespacemap.get(prefix, prefix); the default namespace is keyed by None, never by ''
     auto it = namespacemap_.find(p);
@@ -367,20 +372,20 @@ class FeedMachine {
     return feed_;
   }
 
-  void push(const std::string& element, bool expecting_text) { stack_.push(element, expecting_text); }
+  void push(std::string_view element, bool expecting_text) { stack_.push(element, expecting_text); }
   // The element's text (also stored where feedparser stores it). keep = false: the caller does not read the
   // result (which is then unspecified), so the text is moved into its place instead of copied.
-  std::optional<std::string> pop(const std::string& element, bool strip = true, bool keep = true);
-  void push_content(const std::string& tag, const Attrs& a, const std::string& default_type, bool expecting_text) {
+  std::optional<std::string> pop(std::string_view element, bool strip = true, bool keep = true);
+  void push_content(std::string_view tag, const Attrs& a, std::string_view default_type, bool expecting_text) {
     ++incontent_;
     if (!lang_.empty()) lang_ = replace_us(lang_);
     const std::string* t = attr_get(a, "type");
     has_contentparams_ = true;
-    cp_type_ = map_content_type(t ? *t : default_type);
+    cp_type_ = map_content_type(t ? *t : std::string(default_type));
     cp_base64_ = is_base64(a);
     push(tag, expecting_text);
   }
-  std::optional<std::string> pop_content(const std::string& tag, bool keep = true) {
+  std::optional<std::string> pop_content(std::string_view tag, bool keep = true) {
     auto v = pop(tag, true, keep);
     --incontent_;
     has_contentparams_ = false;
@@ -401,7 +406,7 @@ class FeedMachine {
   std::string resolve_uri(const std::string& uri) const { return fp_urljoin(baseuri_, uri); }
   std::string decode_entities(std::string data) const;
 
-  void save(const std::string& key, const std::string& value, bool overwrite = false) {
+  void save(std::string_view key, const std::string& value, bool overwrite = false) {
     Ctx& c = context();
     if (overwrite || !c.kv.count(key)) c.kv[key] = value;
   }
@@ -524,7 +529,7 @@ class FeedMachine {
     if (!c.tags.empty() && (!c.tags.back().term || c.tags.back().term->empty())) c.tags.back().term = *v;
     else add_tag(*v, std::nullopt, std::nullopt);
   }
-  void end_date(const std::string& key) {
+  void end_date(std::string_view key) {
     auto v = pop(key);
     std::optional<int64_t> t;
     if (v) t = parse_feed_date(*v);
