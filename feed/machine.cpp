@@ -1360,9 +1360,7 @@ void FeedMachine::unknown_starttag(const std::string& tag, Attrs attrs) {
   }
   // dict(attrs): the attributes themselves when no name repeats (the usual case; they are not read again
   // after the handlers, which may change them)
-  bool repeats = attrs.size() > 8;
-  for (size_t i = 1; i < attrs.size() && !repeats; ++i)
-    for (size_t j = 0; j < i && !repeats; ++j) repeats = attrs[i].first == attrs[j].first;
+  const bool repeats = attr_names_may_repeat(attrs);
   Attrs dict;
   if (repeats) dict = attr_dict(attrs);
   Attrs& ad = repeats ? dict : attrs;

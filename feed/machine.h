@@ -109,6 +109,13 @@ inline Attrs attr_dict(const Attrs& in) {  // dict(attrs): last wins, first posi
   for (const auto& p : in) attr_set(out, p.first, p.second);
   return out;
 }
+// Whether a name repeats (past eight attributes: may repeat), i.e. whether attr_dict could change the list.
+inline bool attr_names_may_repeat(const Attrs& a) {
+  bool repeats = a.size() > 8;
+  for (size_t i = 1; i < a.size() && !repeats; ++i)
+    for (size_t j = 0; j < i && !repeats; ++j) repeats = a[i].first == a[j].first;
+  return repeats;
+}
 
 using Dict = std::map<std::string, std::string>;
 

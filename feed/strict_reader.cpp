@@ -380,28 +380,27 @@ class StrictReader {
       if (auto c = qn.find(':'); c != std::string::npos && !lookup(std::string_view(qn).substr(0, c)))
         return "unbound prefix";
     std::string tag = cached_element_name(qname);
-    // attributes: prefixed with the standard prefix when in a known namespace, then set again by local name (a
-    // second pass made only when a name has a prefix: without one it would set each key to the value it has)
-    const bool prefixed =
-        std::any_of(raw.begin(), raw.end(), [](const auto& a) { return a.first.find(':') != std::string::npos; });
+    // attributes: prefixed with the standard prefix when in a known namespace, then set again by local name; without
+    // a prefix, that is every name lowered (a name that repeats once lowered keeps its first place, its last value)
     Attrs attrs;
-    attrs.reserve(raw.size());
-    for (auto& [qn, v] : raw) {
-      std::string key;
-      if (auto c = qn.find(':'); c == std::string::npos) {
-        key = lower(qn);
-      } else {
-        const std::string_view local = std::string_view(qn).substr(c + 1);
-        const std::string* uri = lookup(std::string_view(qn).substr(0, c));
+    if (std::none_of(raw.begin(), raw.end(), [](const auto& a) { return a.first.find(':') != std::string::npos; })) {
+      for (auto& a : raw) a.first = lower(a.first);
+      attrs = attr_names_may_repeat(raw) ? attr_dict(raw) : std::move(raw);
+    } else {
+      attrs.reserve(raw.size());
+      for (const auto& [qn, v] : raw) {
+        std::string local = qn, ns;
+        if (auto c = qn.find(':'); c != std::string::npos) {
+          if (const std::string* u = lookup(std::string_view(qn).substr(0, c))) ns = *u;
+          local = qn.substr(c + 1);
+        }
+        std::string key = local;
         // the standard prefix of the namespace (ns_info: match_namespace of the lowered URI, itself lowered, as
-        // the key is lowered; the userland variants it rewrites have no prefix either way)
-        const NsInfo* info = uri && !uri->empty() ? &ns_info(*uri) : nullptr;
-        if (info && info->prefix && !info->prefix->empty()) key = lower(*info->prefix + ":" + std::string(local));
-        else key = lower(local);
+        // the key is lowered below; the userland variants it rewrites have no prefix either way)
+        if (!ns.empty())
+          if (const NsInfo& info = ns_info(ns); info.prefix && !info.prefix->empty()) key = *info.prefix + ":" + local;
+        attr_set(attrs, lower(key), v);
       }
-      attr_set(attrs, key, prefixed ? v : std::move(v));
-    }
-    if (prefixed) {
       for (const auto& [qn, v] : raw) {
         std::string_view local = qn;
         if (auto c = qn.find(':'); c != std::string::npos) local.remove_prefix(c + 1);
