@@ -289,7 +289,7 @@ bool FeedMachine::looks_like_html(const std::string& s) {
 }
 
 std::string FeedMachine::decode_entities(std::string d) const {
-  if (!loose_ || d.find('&') == std::string::npos) return d;
+  if (d.find('&') == std::string::npos) return d;
   static const std::pair<const char*, const char*> first[] = {
       {"&#60;", "&lt;"},   {"&#x3c;", "&lt;"},  {"&#x3C;", "&lt;"},   {"&#62;", "&gt;"},
       {"&#x3e;", "&gt;"},  {"&#x3E;", "&gt;"},  {"&#38;", "&amp;"},   {"&#x26;", "&amp;"},
@@ -466,8 +466,8 @@ std::optional<std::string> FeedMachine::pop(std::string_view element, bool strip
   if (!output.empty() && relative(element)) {
     if (element != "id"sv || guidislink_) output = resolve_uri(output);
   }
-  if (!(has_contentparams_ && cp_base64_)) output = decode_entities(std::move(output));
-  if (!starts_with(version, "atom") && cp_type_ && *cp_type_ == "text/plain"sv) {
+  if (loose_ && !(has_contentparams_ && cp_base64_)) output = decode_entities(std::move(output));
+  if (cp_type_ && *cp_type_ == "text/plain"sv && !starts_with(version, "atom")) {
     if (looks_like_html(output)) cp_type_ = "text/html";
   }
   cp_base64_ = false;

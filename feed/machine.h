@@ -411,6 +411,7 @@ class FeedMachine {
 
   static bool looks_like_html(const std::string& s);
   std::string resolve_uri(const std::string& uri) const { return fp_urljoin(baseuri_, uri); }
+  // feedparser's _decode_entities, for the loose reader's text (the strict reader has expanded every reference)
   std::string decode_entities(std::string data) const;
 
   void save(std::string_view key, const std::string& value, bool overwrite = false) {
