@@ -339,11 +339,16 @@ class FeedMachine {
       loweruri = uri;
     }
     auto m = match_namespace(loweruri);
-    handler_names_.clear();
-    open_tags_.clear();
     std::string key = prefix ? *prefix : std::string();
     if (m) {
-      namespacemap_[prefix ? *prefix : std::string("\x01none")] = *m;
+      // the handler names depend on this map only: cached until it changes (a namespace declared again, as on
+      // every XHTML div, changes nothing)
+      auto [it, added] = namespacemap_.try_emplace(prefix ? *prefix : std::string("\x01none"), *m);
+      if (added || it->second != *m) {
+        it->second = *m;
+        handler_names_.clear();
+        open_tags_.clear();
+      }
       namespaces_in_use_[*m] = uri;
     } else {
       namespaces_in_use_[key] = uri;
