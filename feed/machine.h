@@ -98,8 +98,8 @@ inline void attr_set(Attrs& a, std::string_view k, std::string v) {
     if (p.first == k) { p.second = std::move(v); return; }
   a.emplace_back(std::string(k), std::move(v));
 }
-inline void attr_setdefault(Attrs& a, const std::string& k, const std::string& v) {
-  if (!attr_get(a, k)) a.emplace_back(k, v);
+inline void attr_setdefault(Attrs& a, std::string_view k, std::string_view v) {
+  if (!attr_get(a, k)) a.emplace_back(std::string(k), std::string(v));
 }
 inline void attr_del(Attrs& a, std::string_view k) {
   a.erase(std::remove_if(a.begin(), a.end(), [&](const auto& p) { return p.first == k; }), a.end());
