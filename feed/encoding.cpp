@@ -54,7 +54,10 @@ TextScan scan_text(std::string_view s, std::string* copy) {
       const __m128i below = _mm_cmplt_epi8(x, space);  // signed: the controls and every byte >= 0x80
       // tab (0x09) and CR (0x0D) are the bytes that become 0x0D with bit 2 set
       const __m128i allowed = _mm_or_si128(_mm_cmpeq_epi8(_mm_or_si128(x, four), cr), _mm_cmpeq_epi8(x, lf));
-      if (_mm_movemask_epi8(_mm_andnot_si128(allowed, below)) != 0) break;
+      if (const int look = _mm_movemask_epi8(_mm_andnot_si128(allowed, below)); look != 0) {
+        p += __builtin_ctz(static_cast<unsigned>(look));  // the bytes before the first to look at are plain
+        break;
+      }
     }
 #endif
     if (copy) {  // what was scanned so far, in runs (one append per run of plain bytes, not one per byte)

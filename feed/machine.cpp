@@ -134,24 +134,24 @@ std::string fix_value(std::string s) {
   // point above U+00FF starts with a byte >= 0xC4, and a C1 control is the pair C2 80..C2 9F.
   bool all_ascii = true, latin_ok = true;
   size_t i = 0;
-  constexpr uint64_t highs = ~uint64_t{0} / 255 * 0x80;
 #if defined(__SSE2__)
-  for (; i + 16 <= s.size(); i += 16)  // ASCII sixteen bytes at a time
-    if (_mm_movemask_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i))) != 0) break;
-#endif
-  for (; i + 8 <= s.size(); i += 8) {  // ASCII eight bytes at a time
-    uint64_t x;
-    std::memcpy(&x, s.data() + i, 8);
-    if (x & highs) break;
-  }
-  for (; i < s.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) continue;
+  // sixteen bytes at a time: a byte >= 0x80, then a byte >= 0xC4 (0x44 and up once the top bit is flipped, signed)
+  const __m128i top = _mm_set1_epi8(static_cast<char>(0x80)), below_c4 = _mm_set1_epi8(0x43);
+  for (; i + 16 <= s.size(); i += 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    if (_mm_movemask_epi8(x) == 0) continue;
     all_ascii = false;
-    if (c >= 0xC4) {
+    if (_mm_movemask_epi8(_mm_cmpgt_epi8(_mm_xor_si128(x, top), below_c4)) != 0) {
       latin_ok = false;
       break;
     }
+  }
+#endif
+  for (; latin_ok && i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) continue;
+    all_ascii = false;
+    if (c >= 0xC4) latin_ok = false;
   }
   if (all_ascii) return s;
   auto has_c1 = [](const std::string& t) {
