@@ -1042,7 +1042,7 @@ bool FeedMachine::dispatch_start(const std::string& name, uint8_t id, Attrs& a) 
         attr_set(a, "href", v);
       }
       attr_set(a, "rel", "enclosure");
-      context().links.push_back(a);
+      context().links.push_back(std::move(a));
       break;
     }
     case El::source: {
@@ -1093,12 +1093,12 @@ bool FeedMachine::dispatch_start(const std::string& name, uint8_t id, Attrs& a) 
       break;
     }
     case El::media_content: {
-      context().media_content.push_back(a);
+      context().media_content.push_back(std::move(a));
       break;
     }
     case El::media_thumbnail: {
       push("url", true);
-      context().media_thumbnail.push_back(a);
+      context().media_thumbnail.push_back(std::move(a));
       break;
     }
     case El::media_player: {

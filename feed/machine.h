@@ -448,6 +448,7 @@ class FeedMachine {
     if (!stack_.empty()) stack_.back().pieces = {v};
   }
 
+  // `a`: the attributes, which a handler may move from (they are not read once the element is handled)
   bool dispatch_start(const std::string& name, uint8_t id, Attrs& a);
   bool dispatch_end(const std::string& name, uint8_t id);
 
