@@ -1387,10 +1387,11 @@ void FeedMachine::unknown_starttag(const std::string& tag, Attrs attrs) {
   }
   if (!lang_.empty() && (same(tag, "feed"sv) || same(tag, "rss"sv))) feed_.kv["language"] = replace_us(lang_);
   if (base_n_ == basestack_.size()) basestack_.emplace_back();
-  basestack_[base_n_++].assign(baseuri_);
+  // a slot usually holds the value already (the same depth of the previous item): compared, not copied again
+  if (std::string& slot = basestack_[base_n_++]; slot != baseuri_) slot.assign(baseuri_);
   if (lang_n_ == langstack_.size()) langstack_.emplace_back();
   if (lang_null_) langstack_[lang_n_++].reset();
-  else if (auto& slot = langstack_[lang_n_++]) slot->assign(lang_);
+  else if (auto& slot = langstack_[lang_n_++]) { if (*slot != lang_) slot->assign(lang_); }
   else slot.emplace(lang_);
 
   for (const auto& kv : attrs) {
