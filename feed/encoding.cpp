@@ -2,6 +2,10 @@
 
 #include <unicode/ustring.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "core/charset.h"
 #include "core/limits.h"
 #include "core/regex.h"
@@ -13,44 +17,76 @@ namespace baotin::feed_internal {
 // Character sets (port of feedparser's convert_to_utf8: HTTP > XML declaration > BOM > sniffing)
 // ---------------------------------------------------------------------------------------------
 
-namespace {
-
-// is_valid_utf8 (the same sequences accepted: no overlong forms, surrogates or code points past U+10FFFF) with
-// ASCII skipped eight bytes at a time and each multi-byte sequence checked in place.
-bool valid_utf8(std::string_view s) {
+TextScan scan_text(std::string_view s, std::string* copy) {
+  TextScan r;
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const auto* e = p + s.size();
-  constexpr uint64_t highs = ~uint64_t{0} / 255 * 0x80;
+  const auto* const e = p + s.size();
   auto cont = [](unsigned char b) { return (b & 0xC0) == 0x80; };
-  while (p < e) {
-    while (e - p >= 8) {
-      uint64_t x;
-      std::memcpy(&x, p, 8);
-      if (x & highs) break;
-      p += 8;
-    }
-    if (p >= e) break;
+  // the length of the valid UTF-8 sequence that starts with the byte >= 0x80 at p, or 0
+  auto sequence = [&]() -> size_t {
     const unsigned char c = *p;
-    if (c < 0x80) {
-      ++p;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-      if (e - p < 2 || !cont(p[1])) return false;
-      p += 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      if (e - p < 3 || !cont(p[1]) || !cont(p[2])) return false;
-      if (c == 0xE0 && p[1] < 0xA0) return false;  // overlong
-      if (c == 0xED && p[1] >= 0xA0) return false;  // surrogates
-      p += 3;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      if (e - p < 4 || !cont(p[1]) || !cont(p[2]) || !cont(p[3])) return false;
-      if (c == 0xF0 && p[1] < 0x90) return false;  // overlong
-      if (c == 0xF4 && p[1] >= 0x90) return false;  // past U+10FFFF
-      p += 4;
-    } else {
-      return false;
+    const ptrdiff_t left = e - p;
+    if (c >= 0xC2 && c <= 0xDF) return left >= 2 && cont(p[1]) ? 2 : 0;
+    if (c >= 0xE0 && c <= 0xEF) {
+      if (left < 3 || !cont(p[1]) || !cont(p[2])) return 0;
+      if (c == 0xE0 && p[1] < 0xA0) return 0;  // overlong
+      if (c == 0xED && p[1] >= 0xA0) return 0;  // surrogates
+      return 3;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+      if (left < 4 || !cont(p[1]) || !cont(p[2]) || !cont(p[3])) return 0;
+      if (c == 0xF0 && p[1] < 0x90) return 0;  // overlong
+      if (c == 0xF4 && p[1] >= 0x90) return 0;  // past U+10FFFF
+      return 4;
+    }
+    return 0;
+  };
+#if defined(__SSE2__)
+  const __m128i space = _mm_set1_epi8(0x20), four = _mm_set1_epi8(4), cr = _mm_set1_epi8('\r'),
+                lf = _mm_set1_epi8('\n');
+#endif
+  const unsigned char* copied = p;
+  while (p < e && (r.utf8 || r.xml_chars)) {
+#if defined(__SSE2__)
+    // sixteen bytes at a time while they are printable ASCII, tab, LF or CR (nearly all of a feed)
+    for (; e - p >= 16; p += 16) {
+      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      const __m128i below = _mm_cmplt_epi8(x, space);  // signed: the controls and every byte >= 0x80
+      // tab (0x09) and CR (0x0D) are the bytes that become 0x0D with bit 2 set
+      const __m128i allowed = _mm_or_si128(_mm_cmpeq_epi8(_mm_or_si128(x, four), cr), _mm_cmpeq_epi8(x, lf));
+      if (const int look = _mm_movemask_epi8(_mm_andnot_si128(allowed, below)); look != 0) {
+        p += __builtin_ctz(static_cast<unsigned>(look));  // the bytes before the first to look at are plain
+        break;
+      }
+    }
+#endif
+    if (copy) {  // what was scanned so far, in runs (one append per run of plain bytes, not one per byte)
+      copy->append(reinterpret_cast<const char*>(copied), static_cast<size_t>(p - copied));
+      copied = p;
+    }
+    // then one character (or, in text that is not UTF-8, one byte) at a time up to the next such run
+    for (const auto* stop = std::min(e, p + 16); p < stop;) {
+      const unsigned char c = *p;
+      if (c < 0x80) {
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') r.xml_chars = false;
+        ++p;
+      } else if (size_t n = sequence()) {
+        if (c == 0xEF && p[1] == 0xBF && p[2] >= 0xBE) r.xml_chars = false;  // U+FFFE, U+FFFF
+        p += n;
+      } else {
+        r.utf8 = false;
+        ++p;
+      }
     }
   }
-  return true;
+  if (copy) copy->append(reinterpret_cast<const char*>(copied), static_cast<size_t>(p - copied));
+  return r;
+}
+
+namespace {
+
+bool utf8_label(std::string_view lowered) {
+  return lowered == "utf-8" || lowered == "utf8" || lowered == "utf_8" || lowered == "u8";
 }
 
 // Strict decoding: false when the charset is unknown or the bytes are not valid in it.
@@ -58,8 +94,8 @@ bool strict_decode(std::string_view bytes, const std::string& charset, std::stri
   LegacyCharset legacy = legacy_charset_from_label(charset);
   if (legacy != LegacyCharset::kNone) return decode_legacy_charset(bytes, legacy, out);
   std::string cs = lower(charset);
-  if (cs == "utf-8" || cs == "utf8" || cs == "utf_8" || cs == "u8") {
-    if (!valid_utf8(bytes)) return false;
+  if (utf8_label(cs)) {
+    if (!scan_text(bytes).utf8) return false;
     out.assign(bytes);
     return true;
   }
@@ -105,6 +141,27 @@ std::string sniff_charset(std::string_view bytes) {
   const char* name = ucsdet_getName(m, &err);
   if (U_FAILURE(err) || !name) return {};
   return lower(name);
+}
+
+// feedparser replaces the XML declaration (it now lies about the encoding) by one that says UTF-8, or adds one: the
+// new declaration is written into `out` (room reserved for the rest of `text`); returns how many bytes of `text` it
+// replaces.
+size_t start_with_utf8_declaration(std::string_view text, std::string& out) {
+  static constexpr std::string_view decl = "<?xml version='1.0' encoding='utf-8'?>";
+  out.clear();
+  if (!starts_with(text, "<?xml")) {
+    out.reserve(decl.size() + 1 + text.size());
+    out.append(decl).append("\n");
+    return 0;
+  }
+  const size_t e = text.find('>');
+  if (e == std::string_view::npos) {  // left as it is
+    out.reserve(text.size());
+    return 0;
+  }
+  out.reserve(decl.size() + text.size() - e - 1);
+  out.append(decl);
+  return e + 1;
 }
 
 std::string header_param_charset(std::string_view ct, std::string& media_type) {
@@ -204,25 +261,34 @@ Decoded convert_to_utf8(std::string_view data, const FeedHttpHeaders& hdr, const
       // Bytes that are valid UTF-8 are UTF-8 (statistical detectors sometimes say otherwise for
       // short, mostly-ASCII text); only sniff when that fails.
       if (again && again->sniffed) p = again->sniffed_as;
-      else p = valid_utf8(data) ? "utf-8" : sniff_charset(data);
+      else p = scan_text(data).utf8 ? "utf-8" : sniff_charset(data);
       r.sniffed = true;
       r.sniffed_as = p;
     }
     if (p.empty()) continue;
     if (std::find(tried.begin(), tried.end(), p) != tried.end()) continue;
     tried.push_back(p);
-    std::string out;
-    if (strict_decode(data, p, out)) {
-      r.text = std::move(out);
-      used = p;
-      break;
+    std::string decoded;
+    if (utf8_label(lower(p))) {
+      // valid UTF-8 is not decoded: one pass copies it and checks it and the characters XML forbids
+      const size_t cut = start_with_utf8_declaration(data, r.text);
+      const TextScan scan = scan_text(data.substr(cut), &r.text);
+      if (!scan.utf8 || !scan_text(data.substr(0, cut)).utf8) continue;
+      r.xml_chars_ok = scan.xml_chars;
+    } else if (strict_decode(data, p, decoded)) {
+      r.text.append(decoded, start_with_utf8_declaration(decoded, r.text));
+    } else {
+      continue;
     }
+    used = p;
+    break;
   }
   if (used.empty()) {
     r.error = "CharacterEncodingUnknown: document encoding unknown, I tried " + rfc3023 + ", " + xml_encoding +
               ", utf-8, windows-1252, and iso-8859-2 but nothing worked";
     r.encoding.clear();
     // still give the caller something readable
+    r.text.clear();
     convert_charset(data, "windows-1252", r.text);
     return r;
   }
@@ -230,13 +296,6 @@ Decoded convert_to_utf8(std::string_view data, const FeedHttpHeaders& hdr, const
     r.error = "CharacterEncodingOverride: document declared as " + rfc3023 + ", but parsed as " + used;
   }
   r.encoding = used;
-  // the XML declaration now lies about the encoding: replace it, as feedparser does
-  if (starts_with(r.text, "<?xml")) {
-    auto e = r.text.find('>');
-    if (e != std::string::npos) r.text.replace(0, e + 1, "<?xml version='1.0' encoding='utf-8'?>");
-  } else {
-    r.text = "<?xml version='1.0' encoding='utf-8'?>\n" + r.text;
-  }
   return r;
 }
 

@@ -156,7 +156,8 @@ ParsedFeed parse_feed(std::string_view bytes, const FeedHttpHeaders& headers, st
     constexpr size_t kCopyBelow = 16 * 1024;
     std::string spare;
     if (text.size() < kCopyBelow) spare = text;
-    std::string err = run_strict_reader(*machine, dt.entities, budget, text);
+    // replace_doctype only removes whole declarations: a text that was clean stays clean
+    std::string err = run_strict_reader(*machine, dt.entities, budget, text, dec.xml_chars_ok);
     if (err.empty()) {
       strict_ok = true;
     } else {
@@ -225,10 +226,14 @@ ParsedFeed parse_feed(std::string_view bytes, const FeedHttpHeaders& headers, st
     it.summary_type = detail_of(e, "summary");
     if (!e.content.empty()) {
       it.has_content = true;
-      it.content = e.content[0].value;
       it.content_type = e.content[0].type;
-      it.contents.reserve(e.content.size());
-      for (auto& c : e.content) it.contents.push_back(std::move(c.value));
+      if (e.content.size() > 1) {
+        it.contents.reserve(e.content.size());
+        for (auto& c : e.content) it.contents.push_back(std::move(c.value));
+        it.content = it.contents[0];
+      } else {
+        it.content = std::move(e.content[0].value);
+      }
       it.summary_copied_from_content = it.has_summary && it.summary == it.content;
     }
     fill_author(e, it.author, it.has_author, &it.author_name, &it.author_email, &it.authors);

@@ -38,7 +38,7 @@ struct FeedItem {
   std::vector<FeedEnclosure> enclosures;
   std::vector<std::string> media_thumbnails;
   std::vector<FeedMediaContent> media_content;
-  std::vector<std::string> contents;    // every content element (content[0] == content)
+  std::vector<std::string> contents;    // every content element when there are several (contents[0] == content)
   bool has_title = false, has_link = false, has_id = false, has_summary = false, has_content = false,
        has_author = false, has_published = false, has_updated = false;
   bool guidislink = false, has_guidislink = false;

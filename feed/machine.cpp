@@ -94,6 +94,36 @@ char32_t cp1252_fix(char32_t c) {
   return c;
 }
 
+// Whether the Latin-1 bytes of `s` (its code points, all below U+0100) can be valid UTF-8, decided code point by code
+// point (the sequences is_valid_utf8 accepts), so that real Latin-1 text is turned down at its first accented letter
+// before anything is built.
+bool latin1_bytes_may_be_utf8(std::string_view s) {
+  int need = 0;  // continuation bytes still expected
+  unsigned char lo = 0x80, hi = 0xBF;  // the range of the next one
+  for (size_t i = 0; i < s.size();) {
+    const char32_t b = next_cp(s, i);
+    if (need > 0) {
+      if (b < lo || b > hi) return false;
+      lo = 0x80;
+      hi = 0xBF;
+      --need;
+    } else if (b >= 0xC2 && b <= 0xDF) {
+      need = 1;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+      need = 2;
+      if (b == 0xE0) lo = 0xA0;  // overlong
+      if (b == 0xED) hi = 0x9F;  // surrogates
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      need = 3;
+      if (b == 0xF0) lo = 0x90;  // overlong
+      if (b == 0xF4) hi = 0x8F;  // past U+10FFFF
+    } else if (b >= 0x80) {
+      return false;
+    }
+  }
+  return need == 0;
+}
+
 }  // namespace
 
 // feedparser post-processing of every value: (1) text that is entirely Latin-1 and whose Latin-1
@@ -104,24 +134,24 @@ std::string fix_value(std::string s) {
   // point above U+00FF starts with a byte >= 0xC4, and a C1 control is the pair C2 80..C2 9F.
   bool all_ascii = true, latin_ok = true;
   size_t i = 0;
-  constexpr uint64_t highs = ~uint64_t{0} / 255 * 0x80;
 #if defined(__SSE2__)
-  for (; i + 16 <= s.size(); i += 16)  // ASCII sixteen bytes at a time
-    if (_mm_movemask_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i))) != 0) break;
-#endif
-  for (; i + 8 <= s.size(); i += 8) {  // ASCII eight bytes at a time
-    uint64_t x;
-    std::memcpy(&x, s.data() + i, 8);
-    if (x & highs) break;
-  }
-  for (; i < s.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) continue;
+  // sixteen bytes at a time: a byte >= 0x80, then a byte >= 0xC4 (0x44 and up once the top bit is flipped, signed)
+  const __m128i top = _mm_set1_epi8(static_cast<char>(0x80)), below_c4 = _mm_set1_epi8(0x43);
+  for (; i + 16 <= s.size(); i += 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    if (_mm_movemask_epi8(x) == 0) continue;
     all_ascii = false;
-    if (c >= 0xC4) {
+    if (_mm_movemask_epi8(_mm_cmpgt_epi8(_mm_xor_si128(x, top), below_c4)) != 0) {
       latin_ok = false;
       break;
     }
+  }
+#endif
+  for (; latin_ok && i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) continue;
+    all_ascii = false;
+    if (c >= 0xC4) latin_ok = false;
   }
   if (all_ascii) return s;
   auto has_c1 = [](const std::string& t) {
@@ -131,7 +161,7 @@ std::string fix_value(std::string s) {
     }
     return false;
   };
-  if (latin_ok) {
+  if (latin_ok && latin1_bytes_may_be_utf8(s)) {
     std::string latin;
     latin.reserve(s.size());
     for (size_t i = 0; i < s.size();) latin += static_cast<char>(next_cp(s, i));
@@ -259,7 +289,7 @@ bool FeedMachine::looks_like_html(const std::string& s) {
 }
 
 std::string FeedMachine::decode_entities(std::string d) const {
-  if (!loose_ || d.find('&') == std::string::npos) return d;
+  if (d.find('&') == std::string::npos) return d;
   static const std::pair<const char*, const char*> first[] = {
       {"&#60;", "&lt;"},   {"&#x3c;", "&lt;"},  {"&#x3C;", "&lt;"},   {"&#62;", "&gt;"},
       {"&#x3e;", "&gt;"},  {"&#x3E;", "&gt;"},  {"&#38;", "&amp;"},   {"&#x26;", "&amp;"},
@@ -367,11 +397,11 @@ std::string drop_entity_semicolons(const std::string& s) {
 
 }  // namespace
 
-std::optional<std::string> FeedMachine::pop(const std::string& element, bool strip, bool keep) {
+std::optional<std::string> FeedMachine::pop(std::string_view element, bool strip, bool keep) {
   if (stack_.empty() || stack_.back().element != element) return std::nullopt;
   StackEntry& e = stack_.pop();
   auto& pieces = e.pieces;
-  if (version == "atom10"sv && (cp_type_ ? *cp_type_ : std::string("text")) == "application/xhtml+xml"sv) {
+  if (version == "atom10"sv && (cp_type_ ? std::string_view(*cp_type_) : "text"sv) == "application/xhtml+xml"sv) {
     // remove the enclosing <div> when all the remaining content is nested under it
     auto blank = [](const std::string& p) { return py_strip(p).empty(); };
     while (pieces.size() > 1 && blank(pieces.back())) pieces.pop_back();
@@ -436,8 +466,8 @@ std::optional<std::string> FeedMachine::pop(const std::string& element, bool str
   if (!output.empty() && relative(element)) {
     if (element != "id"sv || guidislink_) output = resolve_uri(output);
   }
-  if (!(has_contentparams_ && cp_base64_)) output = decode_entities(std::move(output));
-  if (!starts_with(version, "atom") && cp_type_ && *cp_type_ == "text/plain"sv) {
+  if (loose_ && !(has_contentparams_ && cp_base64_)) output = decode_entities(std::move(output));
+  if (cp_type_ && *cp_type_ == "text/plain"sv && !starts_with(version, "atom")) {
     if (looks_like_html(output)) cp_type_ = "text/html";
   }
   cp_base64_ = false;
@@ -458,7 +488,7 @@ std::optional<std::string> FeedMachine::pop(const std::string& element, bool str
         if (!output.empty() && !ent.links.empty()) attr_set(ent.links.back(), "href", output);
       }
     } else {
-      std::string el = element == "description"sv ? "summary" : element;
+      const std::string_view el = element == "description"sv ? "summary"sv : element;
       auto [it, added] = ent.depth.try_emplace(el, depth_);
       if (added || depth_ <= it->second) {
         it->second = depth_;
@@ -469,7 +499,7 @@ std::optional<std::string> FeedMachine::pop(const std::string& element, bool str
     }
   } else if (infeed_ || insource_) {
     Ctx& c = context();
-    std::string el = element == "description"sv ? "subtitle" : element;
+    const std::string_view el = element == "description"sv ? "subtitle"sv : element;
     c.kv[el] = output;
     if (el == "link"sv) {
       if (output.find('&') != std::string::npos) output = drop_entity_semicolons(output);
@@ -1012,7 +1042,7 @@ bool FeedMachine::dispatch_start(const std::string& name, uint8_t id, Attrs& a) 
         attr_set(a, "href", v);
       }
       attr_set(a, "rel", "enclosure");
-      context().links.push_back(a);
+      context().links.push_back(std::move(a));
       break;
     }
     case El::source: {
@@ -1063,12 +1093,12 @@ bool FeedMachine::dispatch_start(const std::string& name, uint8_t id, Attrs& a) 
       break;
     }
     case El::media_content: {
-      context().media_content.push_back(a);
+      context().media_content.push_back(std::move(a));
       break;
     }
     case El::media_thumbnail: {
       push("url", true);
-      context().media_thumbnail.push_back(a);
+      context().media_thumbnail.push_back(std::move(a));
       break;
     }
     case El::media_player: {
@@ -1301,8 +1331,8 @@ bool FeedMachine::dispatch_end(const std::string& name, uint8_t id) {
   return true;
 }
 
-const FeedMachine::HandlerName& FeedMachine::handler_name(const std::string& tag) {
-  if (auto it = handler_names_.find(tag); it != handler_names_.end()) return it->second;
+const FeedMachine::HandlerNames::value_type& FeedMachine::handler_name(const std::string& tag) {
+  if (auto it = handler_names_.find(tag); it != handler_names_.end()) return *it;
   std::string prefix, suffix = tag;
   if (auto c = tag.find(':'); c != std::string::npos) {
     prefix = tag.substr(0, c);
@@ -1313,10 +1343,10 @@ const FeedMachine::HandlerName& FeedMachine::handler_name(const std::string& tag
   const bool no_prefix = prefix.empty();
   std::string name = prefix + suffix;
   const auto id = static_cast<uint8_t>(element_id(name));
-  return handler_names_.emplace(tag, HandlerName{std::move(name), no_prefix, id}).first->second;
+  return *handler_names_.emplace(tag, HandlerName{std::move(name), no_prefix, id}).first;
 }
 
-void FeedMachine::unknown_starttag(std::string tag, Attrs attrs) {
+void FeedMachine::unknown_starttag(const std::string& tag, Attrs attrs) {
   ++depth_;
   if (first_tag.empty()) first_tag = tag;
   auto lower_in_place = [](std::string& s) {
@@ -1330,9 +1360,7 @@ void FeedMachine::unknown_starttag(std::string tag, Attrs attrs) {
   }
   // dict(attrs): the attributes themselves when no name repeats (the usual case; they are not read again
   // after the handlers, which may change them)
-  bool repeats = attrs.size() > 8;
-  for (size_t i = 1; i < attrs.size() && !repeats; ++i)
-    for (size_t j = 0; j < i && !repeats; ++j) repeats = attrs[i].first == attrs[j].first;
+  const bool repeats = attr_names_may_repeat(attrs);
   Attrs dict;
   if (repeats) dict = attr_dict(attrs);
   Attrs& ad = repeats ? dict : attrs;
@@ -1359,10 +1387,11 @@ void FeedMachine::unknown_starttag(std::string tag, Attrs attrs) {
   }
   if (!lang_.empty() && (same(tag, "feed"sv) || same(tag, "rss"sv))) feed_.kv["language"] = replace_us(lang_);
   if (base_n_ == basestack_.size()) basestack_.emplace_back();
-  basestack_[base_n_++].assign(baseuri_);
+  // a slot usually holds the value already (the same depth of the previous item): compared, not copied again
+  if (std::string& slot = basestack_[base_n_++]; slot != baseuri_) slot.assign(baseuri_);
   if (lang_n_ == langstack_.size()) langstack_.emplace_back();
   if (lang_null_) langstack_[lang_n_++].reset();
-  else if (auto& slot = langstack_[lang_n_++]) slot->assign(lang_);
+  else if (auto& slot = langstack_[lang_n_++]) { if (*slot != lang_) slot->assign(lang_); }
   else slot.emplace(lang_);
 
   for (const auto& kv : attrs) {
@@ -1396,7 +1425,9 @@ void FeedMachine::unknown_starttag(std::string tag, Attrs attrs) {
     return;
   }
 
-  const HandlerName& hn = handler_name(tag);
+  const HandlerNames::value_type& entry = handler_name(tag);
+  open_tags_.push_back(&entry);
+  const HandlerName& hn = entry.second;
   const std::string& name = hn.name;
   const bool no_prefix = hn.no_prefix;
   if (no_prefix && !same(tag, "title"sv) && !same(tag, "link"sv) && !same(tag, "description"sv) && !same(tag, "name"sv)) intextinput_ = false;
@@ -1409,11 +1440,18 @@ void FeedMachine::unknown_starttag(std::string tag, Attrs attrs) {
   // elements with attributes but no handler are stored as dicts by feedparser: not output
 }
 
-void FeedMachine::unknown_endtag(std::string tag) {
+void FeedMachine::unknown_endtag(const std::string& tag) {
   std::string_view suffix = tag;
   if (auto c = tag.find(':'); c != std::string::npos) suffix.remove_prefix(c + 1);
   if (suffix == "svg"sv && svg_ok_) --svg_ok_;
-  const HandlerName& hn = handler_name(tag);
+  const HandlerNames::value_type* entry = nullptr;
+  if (!open_tags_.empty() && open_tags_.back()->first == tag) {
+    entry = open_tags_.back();
+    open_tags_.pop_back();
+  } else {
+    entry = &handler_name(tag);
+  }
+  const HandlerName& hn = entry->second;
   const std::string& name = hn.name;
   bool handled = false;
   if (!svg_ok_) handled = dispatch_end(name, hn.id);

@@ -43,10 +43,21 @@ std::string fp_urljoin(std::string_view base, std::string_view uri);
 std::string make_safe_absolute_uri(std::string_view base, std::string_view rel);
 
 // --- Character sets and DOCTYPE (encoding.cpp)
+// What one pass over a text finds: whether it is valid UTF-8 (no overlong forms, surrogates or code points past
+// U+10FFFF, as is_valid_utf8) and whether it is free of the characters XML 1.0 forbids (controls other than tab,
+// LF and CR; U+FFFE, U+FFFF; in text that is not UTF-8, the bytes that would encode them). `copy`: s is appended
+// to it on the way (all of s when the result says utf8).
+struct TextScan {
+  bool utf8 = true;
+  bool xml_chars = true;
+};
+TextScan scan_text(std::string_view s, std::string* copy = nullptr);
+
 struct Decoded {
   std::string text;        // UTF-8
   std::string encoding;    // "" when nothing worked
   std::string error;       // bozo message or ""
+  bool xml_chars_ok = false;  // text is known to hold no character XML forbids (found while checking the UTF-8)
   bool sniffed = false;    // the sniffing step ran; its answer:
   std::string sniffed_as;
 };
@@ -82,13 +93,13 @@ inline const std::string* attr_get(const Attrs& a, std::string_view k) {
     if (it->first == k) return &it->second;
   return nullptr;
 }
-inline void attr_set(Attrs& a, const std::string& k, const std::string& v) {
+inline void attr_set(Attrs& a, std::string_view k, std::string v) {
   for (auto& p : a)
-    if (p.first == k) { p.second = v; return; }
-  a.emplace_back(k, v);
+    if (p.first == k) { p.second = std::move(v); return; }
+  a.emplace_back(std::string(k), std::move(v));
 }
-inline void attr_setdefault(Attrs& a, const std::string& k, const std::string& v) {
-  if (!attr_get(a, k)) a.emplace_back(k, v);
+inline void attr_setdefault(Attrs& a, std::string_view k, std::string_view v) {
+  if (!attr_get(a, k)) a.emplace_back(std::string(k), std::string(v));
 }
 inline void attr_del(Attrs& a, std::string_view k) {
   a.erase(std::remove_if(a.begin(), a.end(), [&](const auto& p) { return p.first == k; }), a.end());
@@ -97,6 +108,13 @@ inline Attrs attr_dict(const Attrs& in) {  // dict(attrs): last wins, first posi
   Attrs out;
   for (const auto& p : in) attr_set(out, p.first, p.second);
   return out;
+}
+// Whether a name repeats (past eight attributes: may repeat), i.e. whether attr_dict could change the list.
+inline bool attr_names_may_repeat(const Attrs& a) {
+  bool repeats = a.size() > 8;
+  for (size_t i = 1; i < a.size() && !repeats; ++i)
+    for (size_t j = 0; j < i && !repeats; ++j) repeats = a[i].first == a[j].first;
+  return repeats;
 }
 
 using Dict = std::map<std::string, std::string>;
@@ -238,8 +256,8 @@ class FeedMachine {
     track_namespace(prefix, uri);
   }
 
-  void unknown_starttag(std::string tag, Attrs attrs_in);
-  void unknown_endtag(std::string tag);
+  void unknown_starttag(const std::string& tag, Attrs attrs_in);
+  void unknown_endtag(const std::string& tag);
   // Whether character data would be kept now (the strict reader skips copying text that is not).
   bool wants_data() const { return !stack_.empty() && !stack_.back().text_unused; }
   void handle_data(std::string text, bool escape = true) {
@@ -321,10 +339,16 @@ class FeedMachine {
       loweruri = uri;
     }
     auto m = match_namespace(loweruri);
-    handler_names_.clear();
     std::string key = prefix ? *prefix : std::string();
     if (m) {
-      namespacemap_[prefix ? *prefix : std::string("\x01none")] = *m;
+      // the handler names depend on this map only: cached until it changes (a namespace declared again, as on
+      // every XHTML div, changes nothing)
+      auto [it, added] = namespacemap_.try_emplace(prefix ? *prefix : std::string("\x01none"), *m);
+      if (added || it->second != *m) {
+        it->second = *m;
+        handler_names_.clear();
+        open_tags_.clear();
+      }
       namespaces_in_use_[*m] = uri;
     } else {
       namespaces_in_use_[key] = uri;
@@ -337,8 +361,12 @@ class FeedMachine {
     bool no_prefix;
     uint8_t id;  // the element id the handler chains switch on (machine.cpp)
   };
-  std::unordered_map<std::string, HandlerName> handler_names_;
-  const HandlerName& handler_name(const std::string& tag);
+  using HandlerNames = std::unordered_map<std::string, HandlerName>;
+  HandlerNames handler_names_;
+  const HandlerNames::value_type& handler_name(const std::string& tag);
+  // The entry each open element's start tag found, for its end tag: an entry of the same tag is the one the lookup
+  // would find again (entries never change; the list is emptied with the cache).
+  std::vector<const HandlerNames::value_type*> open_tags_;
   std::string map_prefix(const std::string& p) const {
     // namespacemap.get(prefix, prefix); the default namespace is keyed by None, never by ''
     auto it = namespacemap_.find(p);
@@ -356,20 +384,20 @@ class FeedMachine {
     return feed_;
   }
 
-  void push(const std::string& element, bool expecting_text) { stack_.push(element, expecting_text); }
+  void push(std::string_view element, bool expecting_text) { stack_.push(element, expecting_text); }
   // The element's text (also stored where feedparser stores it). keep = false: the caller does not read the
   // result (which is then unspecified), so the text is moved into its place instead of copied.
-  std::optional<std::string> pop(const std::string& element, bool strip = true, bool keep = true);
-  void push_content(const std::string& tag, const Attrs& a, const std::string& default_type, bool expecting_text) {
+  std::optional<std::string> pop(std::string_view element, bool strip = true, bool keep = true);
+  void push_content(std::string_view tag, const Attrs& a, std::string_view default_type, bool expecting_text) {
     ++incontent_;
     if (!lang_.empty()) lang_ = replace_us(lang_);
     const std::string* t = attr_get(a, "type");
     has_contentparams_ = true;
-    cp_type_ = map_content_type(t ? *t : default_type);
+    cp_type_ = map_content_type(t ? *t : std::string(default_type));
     cp_base64_ = is_base64(a);
     push(tag, expecting_text);
   }
-  std::optional<std::string> pop_content(const std::string& tag, bool keep = true) {
+  std::optional<std::string> pop_content(std::string_view tag, bool keep = true) {
     auto v = pop(tag, true, keep);
     --incontent_;
     has_contentparams_ = false;
@@ -388,9 +416,10 @@ class FeedMachine {
 
   static bool looks_like_html(const std::string& s);
   std::string resolve_uri(const std::string& uri) const { return fp_urljoin(baseuri_, uri); }
+  // feedparser's _decode_entities, for the loose reader's text (the strict reader has expanded every reference)
   std::string decode_entities(std::string data) const;
 
-  void save(const std::string& key, const std::string& value, bool overwrite = false) {
+  void save(std::string_view key, const std::string& value, bool overwrite = false) {
     Ctx& c = context();
     if (overwrite || !c.kv.count(key)) c.kv[key] = value;
   }
@@ -419,6 +448,7 @@ class FeedMachine {
     if (!stack_.empty()) stack_.back().pieces = {v};
   }
 
+  // `a`: the attributes, which a handler may move from (they are not read once the element is handled)
   bool dispatch_start(const std::string& name, uint8_t id, Attrs& a);
   bool dispatch_end(const std::string& name, uint8_t id);
 
@@ -513,7 +543,7 @@ class FeedMachine {
     if (!c.tags.empty() && (!c.tags.back().term || c.tags.back().term->empty())) c.tags.back().term = *v;
     else add_tag(*v, std::nullopt, std::nullopt);
   }
-  void end_date(const std::string& key) {
+  void end_date(std::string_view key) {
     auto v = pop(key);
     std::optional<int64_t> t;
     if (v) t = parse_feed_date(*v);
@@ -525,9 +555,10 @@ class FeedMachine {
 
 // --- The readers that drive the machine
 // Strict reader (strict_reader.cpp): "" on success or the SAX-style error message. pugixml parses `text` in
-// place (no copy of the document): afterwards its content is unspecified.
+// place (no copy of the document): afterwards its content is unspecified. `chars_ok`: the text is known to hold
+// no character XML forbids (else the reader checks).
 std::string run_strict_reader(FeedMachine& m, const std::map<std::string, std::string>& entities,
-                              EntityBudget& budget, std::string& text);
+                              EntityBudget& budget, std::string& text, bool chars_ok);
 // Loose reader (loose_reader.cpp), for documents that are not well-formed.
 void run_loose_reader(FeedMachine& m, std::string data);
 

@@ -1,5 +1,6 @@
 #include "feed/machine.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <unordered_map>
@@ -28,8 +29,8 @@ class StrictReader {
       : m_(m), entities_(entities), budget_(budget) {}
 
   // Returns "" on success or the SAX-style error message.
-  std::string run(std::string& text) {
-    if (auto e = check_chars(text); !e.empty()) return e;
+  std::string run(std::string& text, bool chars_ok) {
+    if (!chars_ok && !scan_text(text).xml_chars) return "not well-formed (invalid token)";
     pugi::xml_document doc;
     unsigned flags = pugi::parse_cdata | pugi::parse_wconv_attribute | pugi::parse_eol | pugi::parse_ws_pcdata |
                      pugi::parse_declaration;
@@ -96,46 +97,77 @@ class StrictReader {
   }
 
 
-  static std::string check_chars(const std::string& s) {
-    // control characters other than tab, LF and CR; U+FFFE and U+FFFF (EF BF BE, EF BF BF)
-    const unsigned char* p = reinterpret_cast<const unsigned char*>(s.data());
-    const size_t n = s.size();
-    size_t i = 0;
-    // a byte that needs a look: below 0x20 and not tab/LF/CR, or 0xEF
-    auto scalar = [&](size_t from, size_t to) -> bool {
-      for (size_t k = from; k < to; ++k) {
-        unsigned char c = p[k];
-        if (c >= 0x20 && c != 0xEF) continue;
-        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') return false;
-        if (c == 0xEF && k + 2 < n && p[k + 1] == 0xBF && (p[k + 2] == 0xBE || p[k + 2] == 0xBF)) return false;
+  // expand() for a document without internal entities (nearly every feed): the same results and errors, in one
+  // pass and in place (predefined and character references never grow the text; `in` is in the buffer pugixml
+  // parsed in place, which the reader owns and which is not read again).
+  static bool expand_predefined(std::string_view in, size_t amp, std::string_view& result, std::string& err) {
+    const size_t n = in.size();
+    char* const base = const_cast<char*>(in.data());
+    char* o = base + amp;
+    size_t i = amp;
+    // the length of the predefined reference at `at` (most references), or 0; its character in `c`
+    auto predefined = [&](size_t at, char& c) -> size_t {
+      const std::string_view r = in.substr(at + 1, 5);
+      switch (r.empty() ? '\0' : r[0]) {
+        case 'l': c = '<'; return r.starts_with("lt;") ? 4 : 0;
+        case 'g': c = '>'; return r.starts_with("gt;") ? 4 : 0;
+        case 'q': c = '"'; return r.starts_with("quot;") ? 6 : 0;
+        case 'a':
+          if (r.starts_with("amp;")) {
+            c = '&';
+            return 5;
+          }
+          c = '\'';
+          return r.starts_with("apos;") ? 6 : 0;
+        default: return 0;
       }
-      return true;
     };
-#if defined(__SSE2__)
-    // sixteen bytes at a time (tabs and line ends, which every feed has, stay on the fast path)
-    const __m128i c1f = _mm_set1_epi8(0x1F), tab = _mm_set1_epi8('\t'), lf = _mm_set1_epi8('\n'),
-                  cr = _mm_set1_epi8('\r'), ef = _mm_set1_epi8(static_cast<char>(0xEF));
-    for (; i + 16 <= n; i += 16) {
-      __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-      __m128i below = _mm_cmpeq_epi8(_mm_min_epu8(x, c1f), x);
-      __m128i allowed = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, tab), _mm_cmpeq_epi8(x, lf)), _mm_cmpeq_epi8(x, cr));
-      __m128i look = _mm_or_si128(_mm_andnot_si128(allowed, below), _mm_cmpeq_epi8(x, ef));
-      if (_mm_movemask_epi8(look) != 0 && !scalar(i, i + 16)) return "not well-formed (invalid token)";
+    while (i < n) {
+      // here in[i] == '&': the reference runs to the next ';' (a character that cannot be in any reference
+      // before it makes the reference invalid either way)
+      char c;
+      size_t j;
+      if (size_t len = predefined(i, c)) {
+        *o++ = c;
+        j = i + len - 1;
+      } else if (!char_or_undefined_reference(in, i, o, j, err)) {
+        return false;
+      }
+      i = j + 1;
+      copy_to_reference(base, n, i, o);
     }
-#endif
-    if (!scalar(i, n)) return "not well-formed (invalid token)";
-    return {};
+    result = std::string_view(base, static_cast<size_t>(o - base));
+    return true;
   }
 
-  // expand() for a document without internal entities (nearly every feed): the same results and errors, in one
-  // pass writing into a buffer of the input's size (predefined and character references never grow the text).
-  static bool expand_predefined(std::string_view in, size_t amp, std::string& out, std::string& err) {
+  // Moves the text from base[i] down to o (o <= i) up to the next '&' or the end, advancing both. Sixteen bytes at a
+  // time: a block is stored whole where that cannot reach the text not yet read (the bytes past the '&' land in
+  // what the output overwrites next), else only its bytes before the '&' are moved.
+  static void copy_to_reference(char* base, size_t n, size_t& i, char*& o) {
+#if defined(__SSE2__)
+    const __m128i amp = _mm_set1_epi8('&');
+    while (n - i >= 16) {
+      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + i));
+      const unsigned m = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, amp)));
+      const size_t k = m ? static_cast<size_t>(__builtin_ctz(m)) : 16;
+      if (static_cast<size_t>(base + i - o) + k >= 16) _mm_storeu_si128(reinterpret_cast<__m128i*>(o), x);
+      else std::memmove(o, base + i, k);
+      o += k;
+      i += k;
+      if (m) return;
+    }
+#endif
+    const void* next = i < n ? std::memchr(base + i, '&', n - i) : nullptr;
+    const size_t stop = next ? static_cast<size_t>(static_cast<const char*>(next) - base) : n;
+    std::memmove(o, base + i, stop - i);
+    o += stop - i;
+    i = stop;
+  }
+
+  // The reference at in[i] == '&' that is not a predefined one: a character reference, written at o (advanced), or
+  // an error; j: the position of its ';'.
+  static bool char_or_undefined_reference(std::string_view in, size_t i, char*& o, size_t& j, std::string& err) {
     const size_t n = in.size();
-    out.resize(n);
-    char* o = out.data();
-    std::memcpy(o, in.data(), amp);
-    o += amp;
-    size_t i = amp;
     auto name_char = [](unsigned char k) {
       return (k >= 'a' && k <= 'z') || (k >= 'A' && k <= 'Z') || (k >= '0' && k <= '9') || k == '_' || k == ':' ||
              k == '-' || k == '.' || k >= 0x80;
@@ -144,92 +176,80 @@ class StrictReader {
       err = msg;
       return false;
     };
-    while (i < n) {
-      // here in[i] == '&': the reference runs to the next ';' (a character that cannot be in any reference
-      // before it makes the reference invalid either way)
-      size_t j = i + 1;
-      while (j < n && in[j] != ';' && (name_char(static_cast<unsigned char>(in[j])) || in[j] == '#')) ++j;
-      if (j >= n || in[j] != ';' || j == i + 1) return bad("not well-formed (invalid token)");
-      std::string_view ref = in.substr(i + 1, j - i - 1);
-      if (ref[0] == '#') {
-        char32_t cp = 0;
-        bool ok = ref.size() > 1;
-        if (ok && ref[1] == 'x') {
-          ok = ref.size() > 2 && ref.size() <= 10;
-          for (size_t k = 2; ok && k < ref.size(); ++k) {
-            char h = ref[k];
-            if (h >= '0' && h <= '9') cp = cp * 16 + static_cast<char32_t>(h - '0');
-            else if (h >= 'a' && h <= 'f') cp = cp * 16 + static_cast<char32_t>(h - 'a' + 10);
-            else if (h >= 'A' && h <= 'F') cp = cp * 16 + static_cast<char32_t>(h - 'A' + 10);
-            else ok = false;
-          }
-        } else {
-          ok = ok && ref.size() <= 9;
-          for (size_t k = 1; ok && k < ref.size(); ++k) {
-            if (ref[k] < '0' || ref[k] > '9') ok = false;
-            else cp = cp * 10 + static_cast<char32_t>(ref[k] - '0');
-          }
+    j = i + 1;
+    while (j < n && in[j] != ';' && (name_char(static_cast<unsigned char>(in[j])) || in[j] == '#')) ++j;
+    if (j >= n || in[j] != ';' || j == i + 1) return bad("not well-formed (invalid token)");
+    std::string_view ref = in.substr(i + 1, j - i - 1);
+    if (ref[0] == '#') {
+      char32_t cp = 0;
+      bool ok = ref.size() > 1;
+      if (ok && ref[1] == 'x') {
+        ok = ref.size() > 2 && ref.size() <= 10;
+        for (size_t k = 2; ok && k < ref.size(); ++k) {
+          char h = ref[k];
+          if (h >= '0' && h <= '9') cp = cp * 16 + static_cast<char32_t>(h - '0');
+          else if (h >= 'a' && h <= 'f') cp = cp * 16 + static_cast<char32_t>(h - 'a' + 10);
+          else if (h >= 'A' && h <= 'F') cp = cp * 16 + static_cast<char32_t>(h - 'A' + 10);
+          else ok = false;
         }
-        if (!ok) return bad("not well-formed (invalid token)");
-        bool legal = cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
-                     (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
-        if (!legal) return bad("reference to invalid character number");
-        if (cp < 0x80) {
-          *o++ = static_cast<char>(cp);
-        } else if (cp < 0x800) {
-          *o++ = static_cast<char>(0xC0 | (cp >> 6));
-          *o++ = static_cast<char>(0x80 | (cp & 0x3F));
-        } else if (cp < 0x10000) {
-          *o++ = static_cast<char>(0xE0 | (cp >> 12));
-          *o++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-          *o++ = static_cast<char>(0x80 | (cp & 0x3F));
-        } else {
-          *o++ = static_cast<char>(0xF0 | (cp >> 18));
-          *o++ = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-          *o++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-          *o++ = static_cast<char>(0x80 | (cp & 0x3F));
-        }
-      } else if (ref == "lt") {
-        *o++ = '<';
-      } else if (ref == "gt") {
-        *o++ = '>';
-      } else if (ref == "amp") {
-        *o++ = '&';
-      } else if (ref == "quot") {
-        *o++ = '"';
-      } else if (ref == "apos") {
-        *o++ = '\'';
       } else {
-        unsigned char f = static_cast<unsigned char>(ref[0]);
-        bool name_ok = (f >= 'a' && f <= 'z') || (f >= 'A' && f <= 'Z') || f == '_' || f == ':' || f >= 0x80;
-        for (char k : ref) name_ok = name_ok && name_char(static_cast<unsigned char>(k));
-        return bad(name_ok ? "undefined entity" : "not well-formed (invalid token)");
+        ok = ok && ref.size() <= 9;
+        for (size_t k = 1; ok && k < ref.size(); ++k) {
+          if (ref[k] < '0' || ref[k] > '9') ok = false;
+          else cp = cp * 10 + static_cast<char32_t>(ref[k] - '0');
+        }
       }
-      i = j + 1;
-      const void* next = i < n ? std::memchr(in.data() + i, '&', n - i) : nullptr;
-      size_t stop = next ? static_cast<size_t>(static_cast<const char*>(next) - in.data()) : n;
-      std::memcpy(o, in.data() + i, stop - i);
-      o += stop - i;
-      i = stop;
+      if (!ok) return bad("not well-formed (invalid token)");
+      bool legal = cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
+                   (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
+      if (!legal) return bad("reference to invalid character number");
+      if (cp < 0x80) {
+        *o++ = static_cast<char>(cp);
+      } else if (cp < 0x800) {
+        *o++ = static_cast<char>(0xC0 | (cp >> 6));
+        *o++ = static_cast<char>(0x80 | (cp & 0x3F));
+      } else if (cp < 0x10000) {
+        *o++ = static_cast<char>(0xE0 | (cp >> 12));
+        *o++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        *o++ = static_cast<char>(0x80 | (cp & 0x3F));
+      } else {
+        *o++ = static_cast<char>(0xF0 | (cp >> 18));
+        *o++ = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+        *o++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        *o++ = static_cast<char>(0x80 | (cp & 0x3F));
+      }
+    } else {  // the predefined entities are handled by the caller
+      unsigned char f = static_cast<unsigned char>(ref[0]);
+      bool name_ok = (f >= 'a' && f <= 'z') || (f >= 'A' && f <= 'Z') || f == '_' || f == ':' || f >= 0x80;
+      for (char k : ref) name_ok = name_ok && name_char(static_cast<unsigned char>(k));
+      return bad(name_ok ? "undefined entity" : "not well-formed (invalid token)");
     }
-    out.resize(static_cast<size_t>(o - out.data()));
     return true;
   }
 
   // Expands references in character data / attribute values. Returns false (with err) when the
   // text is not well-formed XML.
-  bool expand(std::string_view in, std::string& out, std::string& err, bool attribute) const {
-    out.clear();
+  // The result is `in` itself (no reference), `in` expanded in place (no internal entities) or `out`.
+  bool expand(std::string_view in, std::string& out, std::string_view& result, std::string& err,
+              bool attribute) const {
     if (attribute && in.find('<') != std::string_view::npos) {
       err = "not well-formed (invalid token)";
       return false;
     }
     size_t amp = in.find('&');
     if (amp == std::string_view::npos) {
-      out.assign(in);
+      result = in;
       return true;
     }
-    if (entities_.empty()) return expand_predefined(in, amp, out, err);
+    if (entities_.empty()) return expand_predefined(in, amp, result, err);
+    if (!expand_entities(in, amp, out, err)) return false;
+    result = out;
+    return true;
+  }
+
+  // expand() with the document's internal entities (whose replacement texts are expanded in turn).
+  bool expand_entities(std::string_view in, size_t amp, std::string& out, std::string& err) const {
+    out.clear();
     out.reserve(in.size());
     out.append(in.substr(0, amp));
     for (size_t i = amp; i < in.size(); ++i) {
@@ -304,7 +324,8 @@ class StrictReader {
           }
           std::string v;
           std::string e2;
-          if (!expand(it->second, v, e2, false)) v = it->second;
+          const size_t inner_amp = it->second.find('&');
+          if (inner_amp == std::string::npos || !expand_entities(it->second, inner_amp, v, e2)) v = it->second;
           out += v;
         } else {
           err = "undefined entity";
@@ -334,28 +355,33 @@ class StrictReader {
   // machine away (the document is then read by the loose reader), so events already emitted do not matter.
   std::string emit(pugi::xml_node n) {
     // expat reports the first attribute that repeats an earlier name (found by sorting: linear-ish even for
-    // a hostile element with very many attributes)
+    // a hostile element with very many attributes; the few of a feed element are sorted without an allocation)
     size_t n_attrs = 0, first_dup = static_cast<size_t>(-1);
     for (pugi::xml_attribute a = n.first_attribute(); a; a = a.next_attribute()) ++n_attrs;
     if (n_attrs > 1) {
-      std::vector<std::pair<std::string_view, size_t>> sorted;
-      sorted.reserve(n_attrs);
+      using Named = std::pair<std::string_view, size_t>;
+      Named few[8];
+      std::vector<Named> many(n_attrs > std::size(few) ? n_attrs : 0);
+      Named* sorted = many.empty() ? few : many.data();
       size_t i = 0;
-      for (pugi::xml_attribute a : n.attributes()) sorted.emplace_back(a.name(), i++);
-      std::sort(sorted.begin(), sorted.end());
-      for (size_t k = 1; k < sorted.size(); ++k)
+      for (pugi::xml_attribute a : n.attributes()) {
+        sorted[i] = {a.name(), i};
+        ++i;
+      }
+      std::sort(sorted, sorted + n_attrs);
+      for (size_t k = 1; k < n_attrs; ++k)
         if (sorted[k].first == sorted[k - 1].first) first_dup = std::min(first_dup, sorted[k].second);
     }
     Scope scope;
     Attrs raw;
     raw.reserve(n_attrs);
     size_t index = 0;
-    std::string err;
+    std::string err, spill;
     for (pugi::xml_attribute a : n.attributes()) {
       if (index++ == first_dup) return "duplicate attribute";
-      std::string v;
-      if (!expand(a.value(), v, err, true)) return err;
-      std::string name = a.name();
+      std::string_view expanded;
+      if (!expand(a.value(), spill, expanded, err, true)) return err;
+      std::string v(expanded), name = a.name();
       if (name == "xmlns") {
         scope[""] = std::move(v);
       } else if (starts_with(name, "xmlns:")) {
@@ -378,26 +404,32 @@ class StrictReader {
       if (auto c = qn.find(':'); c != std::string::npos && !lookup(std::string_view(qn).substr(0, c)))
         return "unbound prefix";
     std::string tag = cached_element_name(qname);
-    // attributes: prefixed with the standard prefix when in a known namespace, and by local name
+    // attributes: prefixed with the standard prefix when in a known namespace, then set again by local name; without
+    // a prefix, that is every name lowered (a name that repeats once lowered keeps its first place, its last value)
     Attrs attrs;
-    attrs.reserve(raw.size());
-    for (const auto& [qn, v] : raw) {
-      std::string local = qn, ns;
-      if (auto c = qn.find(':'); c != std::string::npos) {
-        if (const std::string* u = lookup(std::string_view(qn).substr(0, c))) ns = *u;
-        local = qn.substr(c + 1);
+    if (std::none_of(raw.begin(), raw.end(), [](const auto& a) { return a.first.find(':') != std::string::npos; })) {
+      for (auto& a : raw) a.first = lower(a.first);
+      attrs = attr_names_may_repeat(raw) ? attr_dict(raw) : std::move(raw);
+    } else {
+      attrs.reserve(raw.size());
+      for (const auto& [qn, v] : raw) {
+        std::string local = qn, ns;
+        if (auto c = qn.find(':'); c != std::string::npos) {
+          if (const std::string* u = lookup(std::string_view(qn).substr(0, c))) ns = *u;
+          local = qn.substr(c + 1);
+        }
+        std::string key = local;
+        // the standard prefix of the namespace (ns_info: match_namespace of the lowered URI, itself lowered, as
+        // the key is lowered below; the userland variants it rewrites have no prefix either way)
+        if (!ns.empty())
+          if (const NsInfo& info = ns_info(ns); info.prefix && !info.prefix->empty()) key = *info.prefix + ":" + local;
+        attr_set(attrs, lower(key), v);
       }
-      std::string key = local;
-      // the standard prefix of the namespace (ns_info: match_namespace of the lowered URI, itself lowered, as
-      // the key is lowered below; the userland variants it rewrites have no prefix either way)
-      if (!ns.empty())
-        if (const NsInfo& info = ns_info(ns); info.prefix && !info.prefix->empty()) key = *info.prefix + ":" + local;
-      attr_set(attrs, lower(key), v);
-    }
-    for (const auto& [qn, v] : raw) {
-      std::string local = qn;
-      if (auto c = qn.find(':'); c != std::string::npos) local = qn.substr(c + 1);
-      attr_set(attrs, lower(local), v);
+      for (const auto& [qn, v] : raw) {
+        std::string_view local = qn;
+        if (auto c = qn.find(':'); c != std::string::npos) local.remove_prefix(c + 1);
+        attr_set(attrs, lower(local), v);
+      }
     }
     m_.unknown_starttag(tag, std::move(attrs));
     for (pugi::xml_node ch : n.children()) {
@@ -409,9 +441,9 @@ class StrictReader {
           std::string_view value = ch.value();
           // text the machine drops is still checked (and its entities counted) when it has references
           if (!m_.wants_data() && value.find('&') == std::string_view::npos) break;
-          std::string v;
-          if (!expand(value, v, err, false)) return err;
-          m_.handle_data(std::move(v));
+          std::string_view expanded;
+          if (!expand(value, spill, expanded, err, false)) return err;
+          m_.handle_data(std::string(expanded));
           break;
         }
         case pugi::node_cdata:
@@ -463,9 +495,9 @@ class StrictReader {
 }  // namespace
 
 std::string run_strict_reader(FeedMachine& m, const std::map<std::string, std::string>& entities,
-                              EntityBudget& budget, std::string& text) {
+                              EntityBudget& budget, std::string& text, bool chars_ok) {
   StrictReader reader(m, entities, budget);
-  return reader.run(text);
+  return reader.run(text, chars_ok);
 }
 
 }  // namespace baotin::feed_internal
