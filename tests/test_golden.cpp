@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -143,6 +144,39 @@ TEST(GoldenSummary, AuthorsRightOnNinetyFivePercent) {
                    << spec["expected"]["authors"].dump() << "\n";
   }
   EXPECT_GE(static_cast<double>(ok), 0.95 * static_cast<double>(specs.size())) << ok << " of " << specs.size();
+}
+
+// Every template of sites/ has at least 3 golden real pages, or tests/fixtures/sites/SHORTFALL.tsv names it with
+// exactly the number it has and what was searched: a new template cannot come without pages unnoticed, and a
+// page added (or lost) makes the list be brought up to date.
+TEST(GoldenCoverage, EveryTemplateHasThreeRealPagesOrTheShortfallIsRecorded) {
+  std::map<std::string, size_t> have;
+  for (const auto& t : registry().all()) have[t->name] = 0;
+  ASSERT_GE(have.size(), 10u);
+  for (const auto& sp : golden_specs()) {
+    const std::string t = sp.parent_path().filename().string();
+    ASSERT_TRUE(have.count(t)) << sp << ": no template named " << t;
+    ++have[t];
+  }
+  std::map<std::string, size_t> listed;
+  std::istringstream in(baotin::testing::read_file(golden_dir() / "SHORTFALL.tsv"));
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream f(line);
+    std::string name, count, why;
+    ASSERT_TRUE(std::getline(f, name, '\t') && std::getline(f, count, '\t') && std::getline(f, why)) << line;
+    ASSERT_FALSE(why.empty()) << name << ": say what was searched";
+    ASSERT_TRUE(have.count(name)) << "SHORTFALL.tsv names " << name << ", which is no template";
+    listed[name] = std::stoul(count);
+  }
+  for (const auto& [name, n] : have) {
+    if (n >= 3) {
+      EXPECT_FALSE(listed.count(name)) << name << " has " << n << " golden pages now: drop it from SHORTFALL.tsv";
+    } else {
+      ASSERT_TRUE(listed.count(name)) << name << " has " << n << " golden pages (3 wanted) and is not in SHORTFALL.tsv";
+      EXPECT_EQ(listed[name], n) << name << ": SHORTFALL.tsv says " << listed[name] << " pages, there are " << n;
+    }
+  }
 }
 
 // `baotin eval DIR`: the same pages as a report, one line per template (issue 13).
