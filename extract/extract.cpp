@@ -4,6 +4,7 @@
 
 #include "core/canonical.h"
 #include "core/charset.h"
+#include "core/date.h"
 #include "core/identity.h"
 #include "core/text.h"
 #include "core/url.h"
@@ -136,10 +137,18 @@ Article extract_article(std::string_view raw, std::string_view url, std::string_
     merge_missing(a, std::move(g), /*take_body=*/!template_ok && a.body.empty());
   }
   // A template without an update time of its own takes the page's metadata one (the generic extractor's source,
-  // without running it for that alone).
+  // without running it for that alone) - unless it is earlier than the published time: such metadata (a CMS that
+  // stamps the draft's creation) is no update, and taking it would only have the record rules drop it again.
   if (t && a.updated.empty() && meta && !page_modified(*meta).empty()) {
-    a.updated = page_modified(*meta);
-    add_field(a, "updated");
+    auto epoch = [](const std::string& d) -> std::optional<int64_t> {
+      auto iso = normalize_date(d);
+      return iso ? iso_to_epoch(*iso) : std::nullopt;
+    };
+    const auto m = epoch(page_modified(*meta)), p = epoch(a.published);
+    if (!(m && p && *m < *p - 59)) {  // compared at the minute, as the record rules do
+      a.updated = page_modified(*meta);
+      add_field(a, "updated");
+    }
   }
   {
     // The page's canonical URL becomes the article id only when it is usable (core/identity.h): a canonical on

@@ -625,6 +625,15 @@ void DedupIndex::add_entries(rocksdb::WriteBatch& batch, const std::string& id, 
 void DedupIndex::add(rocksdb::WriteBatch& batch, const std::string& id, const std::string& exact_fp,
                      const NearSketch& sketch) {
   if (id.empty()) return;
+  // Re-indexing (a new version): the previous version's candidate keys go, in this batch and before the new ones
+  // are put (a key both versions have is put again after its delete), so a look-up meets the article only through
+  // what its latest text shares, judged by the latest digest and sketch. Bulk (re)builds start from an empty index.
+  if (!bulk_load_)
+    if (auto old = load_sketch(id)) {
+      for (int band = 0; band < 4; ++band) batch.Delete(cf_, dated_key(band_prefix(band, old->simhash), old->day, id));
+      for (uint64_t h : old->samples) batch.Delete(cf_, dated_key(sample_prefix(h), old->day, id));
+      if (old->core != 0) batch.Delete(cf_, dated_key(core_prefix(old->core), old->day, id));
+    }
   add_entries(batch, id, exact_fp, sketch.eligible() ? sketch.simhash : 0, sketch.day, &sketch);
   if (!sketch.indexable()) return;
   if (sketch.short_eligible()) {

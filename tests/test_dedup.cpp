@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
+#include <rocksdb/table.h>
+#include <rocksdb/filter_policy.h>
 #include <unicode/normalizer2.h>
 #include <unicode/unistr.h>
 
@@ -1330,3 +1332,154 @@ TEST(DedupPrefilter, FindNearFindsTheSameWithAndWithoutDigests) {
   EXPECT_GT(uncapped, 250u);
   EXPECT_GT(capped, 20u);
 }
+
+namespace {
+// An article re-indexed after an update: its previous version's entries are removed, so a query that reaches it
+// is judged (digest and sketch) by the latest version only; a copy of the former text that still verifies against
+// the latest version is found.
+TEST(DedupPrefilter, AnUpdatedArticleIsJudgedByItsLatestVersion) {
+  TempDb tdb;
+  DedupIndex idx(tdb.db.get(), nullptr);
+  DigestWorld w;
+  std::array<uint8_t, 10> d_old{}, d_new{};
+  d_old[3] = 1;  // old title "... 3 ..."
+  d_new[5] = 1;  // updated title "... 5 ..."
+  std::vector<uint64_t> old_small;
+  for (uint64_t i = 1; i <= 8; ++i) old_small.push_back(i << 33);
+  std::vector<uint64_t> body = w.text(200);
+  std::vector<uint32_t> title = w.title();
+  std::vector<uint64_t> v1set = old_small;
+  v1set.insert(v1set.end(), body.begin(), body.end());
+  NearSketch v1 = w.sketch(v1set, title, d_old, false, 20000);
+  NearSketch v2 = w.sketch(body, title, d_new, false, 20001);  // the update dropped a paragraph, moved the date
+  v1.core = 11, v2.core = 12;
+  rocksdb::WriteBatch b;
+  idx.add(b, "X", "", v1);
+  tdb.write(b);
+  auto keys_of_x = [&] {
+    size_t n = 0;
+    std::unique_ptr<rocksdb::Iterator> it(tdb.db->NewIterator([] {
+      rocksdb::ReadOptions ro;
+      ro.total_order_seek = true;
+      return ro;
+    }()));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const auto k = it->key().ToStringView();
+      n += k.size() > 1 && (k[0] == 's' || k[0] == 'm' || k[0] == 'c') && k.substr(k.size() - 1) == "X";
+    }
+    return n;
+  };
+  EXPECT_EQ(keys_of_x(), 4u + kMinSamples + 1u);  // bands, min-samples, core
+  idx.add(b, "X", "", v2);  // re-indexed: v1's candidate keys are deleted in the same batch
+  tdb.write(b);
+  EXPECT_EQ(keys_of_x(), 4u + kMinSamples + 1u);
+  // A copy of the former text (its min-samples are the dropped paragraph's): it met X only through v1's keys, which
+  // are gone, so it meets X no more, with or without the digests; before, it met X through stale keys whose digest
+  // (v1's numbers) disagreed with the sketch it was verified against (v2's).
+  NearSketch q = w.sketch(v1set, title, d_new, false, 20001);
+  q.core = 13;
+  ASSERT_TRUE(verify(q, v2));
+  ASSERT_TRUE(numbers_conflict(q, v1));
+  DedupIndex::LookupInfo off_info, on_info;
+  idx.set_prefilter_for_test(false);
+  auto off = idx.find_near(q, {}, &off_info);
+  idx.set_prefilter_for_test(true);
+  auto on = idx.find_near(q, {}, &on_info);
+  EXPECT_EQ(on.size(), off.size());
+  EXPECT_TRUE(off.empty());
+  // A copy of the latest text finds X through v2's own keys, digest and sketch agreeing.
+  NearSketch q2 = w.sketch(body, title, d_new, false, 20001);
+  q2.core = 14;
+  auto m = idx.find_near(q2, {}, &on_info);
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m[0].id, "X");
+  EXPECT_EQ(on_info.prefiltered, 0u);
+}
+
+// Prefix mode (store options) must find what total order finds: the same DB reopened without the
+// extractor (prefix_same_as_start is then ignored, filters are not used for seeks) gives the reference.
+TEST(DedupPrefix, PrefixModeFindsWhatTotalOrderFinds) {
+  char tmpl[] = "/tmp/baotin_rev12_XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  DigestWorld w;
+  std::vector<NearSketch> stored;
+  std::vector<NearSketch> queries;
+  auto run = [&](rocksdb::DB* db) {
+    DedupIndex idx(db, nullptr);
+    idx.set_prefilter_for_test(false);
+    std::vector<std::vector<std::string>> r;
+    for (auto& q : queries) {
+      auto c = idx.sketch_candidates(q);
+      std::sort(c.begin(), c.end());
+      r.push_back(c);
+    }
+    return r;
+  };
+  // Phase 1: a store created before the extractor existed (plain options).
+  auto open = [&](bool with_prefix) {
+    rocksdb::Options o = with_prefix ? rocksdb::Options(rocksdb::DBOptions(), baotin::store_family_options("dedup", nullptr))
+                                     : rocksdb::Options();
+    if (!with_prefix) {
+      rocksdb::BlockBasedTableOptions t;
+      t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+      t.index_type = rocksdb::BlockBasedTableOptions::kTwoLevelIndexSearch;
+      t.partition_filters = true;
+      t.metadata_block_size = 256;
+      o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+    }
+    o.create_if_missing = true;
+    o.disable_auto_compactions = true;
+    rocksdb::DB* raw = nullptr;
+    auto st = rocksdb::DB::Open(o, dir, &raw);
+    if (!st.ok()) throw std::runtime_error(st.ToString());
+    return std::unique_ptr<rocksdb::DB>(raw);
+  };
+  auto fill = [&](rocksdb::DB* db, int n, int flush_every) {
+    DedupIndex idx(db, nullptr);
+    rocksdb::WriteBatch b;
+    for (int i = 0; i < n; ++i) {
+      NearSketch s = w.sketch(w.text(30 + w.rng() % 80), w.title(), w.digits(), w.rng() % 5 == 0,
+                              static_cast<uint16_t>(20000 + w.rng() % 40));
+      idx.add(b, "a" + std::to_string(stored.size()), "", s);
+      stored.push_back(std::move(s));
+      if (i % flush_every == flush_every - 1) {
+        db->Write(rocksdb::WriteOptions(), &b);
+        b.Clear();
+        db->Flush(rocksdb::FlushOptions());
+      }
+    }
+    db->Write(rocksdb::WriteOptions(), &b);
+  };
+  {
+    auto db = open(false);
+    fill(db.get(), 600, 97);
+  }
+  {
+    auto db = open(true);
+    fill(db.get(), 900, 131);
+  }
+  for (int q = 0; q < 400; ++q) {
+    NearSketch s = stored[w.rng() % stored.size()];
+    s.day = static_cast<uint16_t>(s.day + (w.rng() % 9) - 4);
+    queries.push_back(s);
+  }
+  std::vector<std::vector<std::string>> with_prefix, total;
+  {
+    auto db = open(true);
+    with_prefix = run(db.get());
+    db->CompactRange(rocksdb::CompactRangeOptions(), nullptr, nullptr);
+    auto compacted = run(db.get());
+    EXPECT_EQ(compacted, with_prefix);
+  }
+  {
+    auto db = open(false);
+    total = run(db.get());
+  }
+  size_t diff = 0, nonempty = 0;
+  for (size_t i = 0; i < queries.size(); ++i) diff += with_prefix[i] != total[i], nonempty += !total[i].empty();
+  EXPECT_EQ(diff, 0u);
+  EXPECT_GT(nonempty, 300u);
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+}  // namespace
