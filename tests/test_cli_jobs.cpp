@@ -77,6 +77,12 @@ struct Dir {
     std::filesystem::copy_file(std::string(BAOTIN_FIXTURES) + "/e2e/site.toml", path / "sites" / "site.toml");
   }
   ~Dir() { std::filesystem::remove_all(path); }
+  // The store under data/ (created if absent); *err says why it could not be opened.
+  std::unique_ptr<baotin::Store> open_store(std::string* err) const {
+    baotin::StoreOptions so;
+    so.path = (path / "data").string();
+    return baotin::Store::open(so, err);
+  }
 };
 
 const std::string kBin = BAOTIN_BINARY;
@@ -165,9 +171,7 @@ TEST(Reprocess, NewVersionsOnlyForChangedRecords) {
 TEST(Reprocess, StoppedRunContinuesFromItsCursor) {
   Dir dir("baotin-reprocess-resume");
   std::string err;
-  baotin::StoreOptions so;
-  so.path = (dir.path / "data").string();
-  auto store = baotin::Store::open(so, &err);
+  auto store = dir.open_store(&err);
   ASSERT_TRUE(store) << err;
   const auto stories = baotin::testing::many_stories(150);
   for (const auto& s : stories) {
@@ -219,9 +223,7 @@ TEST(Reprocess, StoppedRunContinuesFromItsCursor) {
 TEST(Reprocess, StaleExtractionIsNotWritten) {
   Dir dir("baotin-reprocess-stale");
   std::string err;
-  baotin::StoreOptions so;
-  so.path = (dir.path / "data").string();
-  auto store = baotin::Store::open(so, &err);
+  auto store = dir.open_store(&err);
   ASSERT_TRUE(store) << err;
   baotin::Article a;
   a.url = "http://127.0.0.1/bai/x-1.html";
@@ -249,9 +251,7 @@ TEST(Reprocess, StaleExtractionIsNotWritten) {
 TEST(Reprocess, NewTextDecidesTheDuplicateLink) {
   Dir dir("baotin-reprocess-dedup");
   std::string err;
-  baotin::StoreOptions so;
-  so.path = (dir.path / "data").string();
-  auto store = baotin::Store::open(so, &err);
+  auto store = dir.open_store(&err);
   ASSERT_TRUE(store) << err;
   const auto stories = baotin::testing::default_stories();
   auto article = [&](const std::string& url, const Story& s, const std::string& published) {
