@@ -463,10 +463,10 @@ bool EntryDigest::numbers_may_agree(const NearSketch& q) const {
   return !(q_more && d_more);
 }
 
-double EntryDigest::title_jaccard_bound(const NearSketch& q) const {
+double EntryDigest::title_jaccard_bound(const EntryDigest& q) const {
   if (!has_title) return 1.0;
-  const uint32_t qb = title_bitmap(q.title);
-  const size_t nq = q.title.size(), nd = title_count;
+  const uint32_t qb = q.title_bits;
+  const size_t nq = q.title_count, nd = title_count;
   if (nq == 0 && nd == 0) return 1.0;  // sorted_jaccard() of two empty titles
   // A bit set on one side only stands for at least one token the other side lacks.
   const size_t only_q = static_cast<size_t>(std::popcount(qb & ~title_bits));
@@ -800,11 +800,12 @@ std::vector<NearMatch> DedupIndex::find_near(const NearSketch& sketch, std::stri
   // (verify() is then called with boilerplate = true), two long texts whose titles cannot agree kTitleBoilerplate.
   if (prefilter_) {
     const size_t before = candidates.size();
+    const EntryDigest mine = EntryDigest::of(sketch);  // the query's own digest, for every candidate's bound
     std::erase_if(candidates, [&](const Candidate& c) {
       if (c.core || c.digest_mixed) return false;  // the same core is the same title; mixed: read the sketch
       if (!c.digest.numbers_may_agree(sketch)) return true;
       return common_only(c) && c.digest.has_title && c.digest.eligible && sketch.eligible() &&
-             c.digest.title_jaccard_bound(sketch) < kTitleBoilerplate;
+             c.digest.title_jaccard_bound(mine) < kTitleBoilerplate;
     });
     if (info) info->prefiltered = before - candidates.size();
   }

@@ -207,7 +207,7 @@ struct EntryDigest {
   static std::optional<EntryDigest> from_sample_value(std::string_view);
   static std::optional<EntryDigest> from_band_value(std::string_view);
   bool numbers_may_agree(const NearSketch& query) const;
-  double title_jaccard_bound(const NearSketch& query) const;
+  double title_jaccard_bound(const EntryDigest& query) const;  // `query`: EntryDigest::of(the query's sketch)
   bool same(const EntryDigest& other) const;
 };
 

@@ -1257,12 +1257,12 @@ TEST(DedupPrefilter, DigestBoundsNeverRejectWhatVerifyAccepts) {
     NearSketch b = w.sketch(w.text(40), i % 3 ? w.title() : a.title, i % 4 ? w.digits() : a.title_digits, false, 1);
     const EntryDigest d = EntryDigest::of(b);
     Similarity s = similarity(a, b);
-    ASSERT_GE(d.title_jaccard_bound(a) + 1e-12, s.title) << i;
+    ASSERT_GE(d.title_jaccard_bound(EntryDigest::of(a)) + 1e-12, s.title) << i;
     if (!d.numbers_may_agree(a)) {
       ASSERT_TRUE(numbers_conflict(a, b)) << i;
       ++conflicts;
     }
-    title_rejects += d.title_jaccard_bound(a) < kTitleBoilerplate;
+    title_rejects += d.title_jaccard_bound(EntryDigest::of(a)) < kTitleBoilerplate;
     // A digest written in a band value carries the digits alone.
     ASSERT_TRUE(EntryDigest::from_band_value(std::string(13, '\0')).has_value());
   }
@@ -1270,7 +1270,7 @@ TEST(DedupPrefilter, DigestBoundsNeverRejectWhatVerifyAccepts) {
   EXPECT_GT(title_rejects, 5000u);
   // Empty titles: similarity() says 1 for two empty titles.
   NearSketch e1 = w.sketch(w.text(40), {}, {}, false, 1), e2 = w.sketch(w.text(40), {}, {}, false, 1);
-  EXPECT_EQ(EntryDigest::of(e2).title_jaccard_bound(e1), 1.0);
+  EXPECT_EQ(EntryDigest::of(e2).title_jaccard_bound(EntryDigest::of(e1)), 1.0);
 }
 
 TEST(DedupPrefilter, FindNearFindsTheSameWithAndWithoutDigests) {
