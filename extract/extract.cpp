@@ -139,15 +139,21 @@ Article extract_article(std::string_view raw, std::string_view url, std::string_
   // A template without an update time of its own takes the page's metadata one (the generic extractor's source,
   // without running it for that alone) - unless it is earlier than the published time: such metadata (a CMS that
   // stamps the draft's creation) is no update, and taking it would only have the record rules drop it again.
-  if (t && a.updated.empty() && meta && !page_modified(*meta).empty()) {
+  // A template update time that is the published instant says nothing (the record rules drop it); a later one in
+  // the metadata then wins (VnExpress: meta lastmod repeats the publication, JSON-LD dateModified has the edit).
+  if (t && meta && !page_modified(*meta).empty()) {
     auto epoch = [](const std::string& d) -> std::optional<int64_t> {
       auto iso = normalize_date(d);
       return iso ? iso_to_epoch(*iso) : std::nullopt;
     };
     const auto m = epoch(page_modified(*meta)), p = epoch(a.published);
-    if (!(m && p && *m < *p - 59)) {  // compared at the minute, as the record rules do
-      a.updated = page_modified(*meta);
-      add_field(a, "updated");
+    if (a.updated.empty()) {
+      if (!(m && p && *m < *p - 59)) {  // compared at the minute, as the record rules do
+        a.updated = page_modified(*meta);
+        add_field(a, "updated");
+      }
+    } else if (m && p && *m > *p) {
+      if (const auto u = epoch(a.updated); u && *u == *p) a.updated = page_modified(*meta);
     }
   }
   {

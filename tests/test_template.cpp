@@ -430,6 +430,38 @@ TEST(Extract, TemplateFallsBackToGenericWhenBodyMissing) {
                           [](const std::string& w) { return w.find("body empty") != std::string::npos; }));
 }
 
+// A template's update time that repeats the published instant says nothing; the page's metadata update time wins
+// when it is later (VnExpress: meta lastmod = publication, JSON-LD dateModified = the edit), never when it is the
+// same or earlier; a template update time that differs from published is kept whatever the metadata says.
+TEST(Extract, TemplateUpdateEqualToPublishedGivesWayToALaterMetadataOne) {
+  std::vector<TemplateError> errs;
+  TemplateRegistry reg;
+  reg.add(parse_template("name=\"demo\"\nrevision=1\nhosts=[\"demo.vn\"]\n[fields]\ntitle=\"//h1\"\n"
+                         "body=\"//div[@class='c']\"\npublished=\"//meta[@name='pub']/@content\"\n"
+                         "updated=\"//meta[@name='lastmod']/@content\"\n",
+                         "demo.toml", errs));
+  ASSERT_TRUE(errs.empty());
+  ExtractOptions o;
+  o.templates = &reg;
+  o.now = 1893456000;  // 2030-01-01: the dates below are in the past for the record rules
+  const std::string para = "<p>Đây là một đoạn văn dài của bài báo, có nhiều chữ, đủ dài để làm thân bài.</p>";
+  auto page = [&](const std::string& lastmod, const std::string& ld_modified) {
+    std::string ld = ld_modified.empty() ? "" :
+        "<script type=\"application/ld+json\">{\"@type\":\"NewsArticle\",\"headline\":\"Tiêu đề\","
+        "\"datePublished\":\"2026-03-07T00:05:00+07:00\",\"dateModified\":\"" + ld_modified + "\"}</script>";
+    return "<html><head><meta name='pub' content='2026-03-07T00:05:00+07:00'><meta name='lastmod' content='" +
+           lastmod + "'>" + ld + "</head><body><h1>Tiêu đề</h1><div class='c'>" + para + para + "</div></body></html>";
+  };
+  auto updated = [&](const std::string& lastmod, const std::string& ld) {
+    return extract_article(page(lastmod, ld), "https://demo.vn/a-1.html", "", o).updated;
+  };
+  EXPECT_EQ(updated("2026-03-07T00:05:00+07:00", "2026-03-07T07:38:56+07:00"), "2026-03-07T07:38:56+07:00");
+  EXPECT_EQ(updated("2026-03-07T00:05:00+07:00", "2026-03-07T00:05:00+07:00"), "");  // same instant: null
+  EXPECT_EQ(updated("2026-03-07T00:05:00+07:00", "2026-03-06T22:00:00+07:00"), "");  // earlier: not an update
+  EXPECT_EQ(updated("2026-03-07T00:05:00+07:00", ""), "");
+  EXPECT_EQ(updated("2026-03-07T09:00:00+07:00", "2026-03-07T07:38:56+07:00"), "2026-03-07T09:00:00+07:00");
+}
+
 // ---- Issue 14: template URL rules are RE2 ---------------------------------------------------------------------
 
 namespace {
