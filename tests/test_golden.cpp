@@ -1,8 +1,9 @@
 // Golden real pages (issue 13): tests/fixtures/sites/<template>/<YYYY>_<n>.html.gz are real saved article pages
 // found in public repositories (provenance in the JSON next to each), with an expected record written by reading
 // the page. Every page goes through the production path (all templates of sites/, chosen by the URL's host,
-// generic fallback on) and must give: the title, lead and published time exactly; `updated`, `source`,
-// `category` and `language` exactly where the truth names them; body F1 >= 0.99 (the AEB shingle metric) and
+// generic fallback on) and must give: the title, lead, published and updated times and source exactly (every
+// truth states updated and source, null when the page has none); `category` and `language` exactly where the
+// truth names them; body F1 >= 0.99 (the AEB shingle metric) and
 // none of the page's boilerplate strings; authors right on >= 95 % of the pages.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
