@@ -337,6 +337,23 @@ std::optional<int> find_offset(const std::string& s, bool& invalid) {
   return std::nullopt;
 }
 
+// "UK" after a time (Sky News: "Wednesday 20 November 2019 11:42, UK") is London time: GMT, or BST (+01:00)
+// from the last Sunday of March, 01:00 GMT, to the last Sunday of October, 01:00 GMT.
+int uk_offset_minutes(int y, int mo, int d, int h) {
+  auto last_sunday = [&](int month) {  // day of the month of the last Sunday of `month` (31 days: March, October)
+    // weekday of the 31st (0 = Sunday), Sakamoto's method
+    static const int t[] = {0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4};
+    int yy = month < 3 ? y - 1 : y;
+    int wd = (yy + yy / 4 - yy / 100 + yy / 400 + t[month - 1] + 31) % 7;
+    return 31 - wd;
+  };
+  const int march = last_sunday(3), october = last_sunday(10);
+  if (mo < 3 || mo > 10) return 0;
+  if (mo > 3 && mo < 10) return 60;
+  if (mo == 3) return d > march || (d == march && h >= 1) ? 60 : 0;   // 01:00 GMT becomes 02:00 BST
+  return d < october || (d == october && h < 2) ? 60 : 0;              // 02:00 BST becomes 01:00 GMT
+}
+
 std::string format_iso(int y, int mo, int d, int h, int mi, int s, int offset_minutes) {
   char buf[40];
   char sign = offset_minutes < 0 ? '-' : '+';
@@ -586,6 +603,11 @@ std::optional<std::string> normalize_date(std::string_view text) {
   if (invalid_offset) return std::nullopt;
 
   int h = time ? time->h : 0, mi = time ? time->mi : 0, se = time ? time->s : 0;
+  if (!offset && time) {
+    static const Regex uk("(^|[^a-z])uk($|[^a-z])");
+    std::vector<std::string_view> m;
+    if (uk.search(rest, 0, m)) offset = uk_offset_minutes(date->y, date->m, date->d, h);
+  }
   return format_iso(date->y, date->m, date->d, h, mi, se, offset.value_or(kVnOffsetMinutes));
 }
 

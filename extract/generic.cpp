@@ -1069,15 +1069,25 @@ std::vector<std::string> h1_texts(const pugi::xml_document& doc) {
   return out;
 }
 
-// The text of `n`'s subtree if it is at most `max_bytes` long (whitespace as is), else nullopt; stops reading
-// as soon as the limit is passed, so a check on a large container costs no more than on a small one.
+// The text of `n`'s subtree if it is at most `max_bytes` long, else nullopt; stops reading as soon as the limit
+// is passed, so a check on a large container costs no more than on a small one. A run of ASCII whitespace counts
+// as one byte: an element is short by the text it shows, not by its source's indentation (which the prescan
+// shortens, extract/html.h).
 std::optional<std::string> short_text(pugi::xml_node n, size_t max_bytes) {
   std::string out;
+  size_t visible = 0;
+  bool in_space = false;
   pugi::xml_node c = n.first_child();
   while (c) {
     if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) {
-      out += c.value();
-      if (out.size() > max_bytes) return std::nullopt;
+      const std::string_view v = c.value();
+      for (char ch : v) {
+        const bool space = ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f';
+        if (!space || !in_space) ++visible;
+        in_space = space;
+      }
+      if (visible > max_bytes) return std::nullopt;
+      out += v;
     }
     if (c.type() == pugi::node_element && c.first_child()) {
       c = c.first_child();

@@ -456,7 +456,7 @@ bool ps_maybe_jsonld(const PsTag& t) {
 
 }  // namespace
 
-bool prescan_html(std::string_view in, std::string& out, PrescanStats* stats) {
+bool prescan_html(std::string_view in, std::string& out, PrescanStats* stats, bool collapse_whitespace) {
   PrescanStats st;
   const size_t n = in.size();
   size_t emitted = 0;  // in[emitted..] not yet copied to out
@@ -481,9 +481,34 @@ bool prescan_html(std::string_view in, std::string& out, PrescanStats* stats) {
     st.stopped = true;
     st.stopped_at = at;
   };
+  // Whitespace-only text between two tokens of markup (indentation: a sixth of what gumbo still sees, and one
+  // token per character for it) becomes one character that keeps what text handling can tell apart: whether
+  // there was a line break, and whether there were two (" ", "\n" or "\n\n"). Not inside <pre>/<listing>
+  // (their text is kept as written); not after a '<' that was text (the run is part of a longer text node).
+  size_t pre_depth = 0;
+  bool after_markup = false;  // in[i] follows a token of markup (a tag, comment, doctype...), not text
+  auto markup_at = [&](size_t lt) {  // in[lt] == '<' starts a tag, an end tag, a comment or a doctype
+    if (lt + 1 >= n) return false;
+    const char k = in[lt + 1];
+    return ps_alpha(k) || k == '!' || (k == '/' && lt + 2 < n && ps_alpha(in[lt + 2]));
+  };
+  auto collapse_run = [&](size_t from, size_t to) {
+    size_t breaks = 0;
+    for (size_t k = from; k < to; ++k) {
+      const char w = in[k];
+      if (w == '\n' || (w == '\r' && (k + 1 >= to || in[k + 1] != '\n'))) ++breaks;
+      else if (w != ' ' && w != '\t' && w != '\f' && w != '\r') return;  // not whitespace only
+    }
+    const std::string_view repl = breaks == 0 ? " " : breaks == 1 ? "\n" : "\n\n";
+    if (in.substr(from, to - from) == repl) return;
+    cut(from, to, repl);
+    ++st.whitespace_runs;
+  };
   while (i < n) {
     size_t lt = in.find('<', i);
     if (lt == std::string_view::npos || lt + 1 >= n) break;
+    if (collapse_whitespace && after_markup && pre_depth == 0 && lt - i >= 2 && markup_at(lt)) collapse_run(i, lt);
+    after_markup = true;
     const char c = in[lt + 1];
     if (c == '!') {
       if (in.compare(lt, 4, "<!--") == 0) {
@@ -524,7 +549,8 @@ bool prescan_html(std::string_view in, std::string& out, PrescanStats* stats) {
     }
     if (c == '/') {
       if (lt + 2 >= n) break;
-      if (in[lt + 2] == '>') {
+      if (in[lt + 2] == '>') {  // "</>" is dropped: the text on either side is one text node
+        after_markup = false;
         i = lt + 3;
         continue;
       }
@@ -536,10 +562,12 @@ bool prescan_html(std::string_view in, std::string& out, PrescanStats* stats) {
       PsTag t = ps_parse_tag(in, lt);
       if (t.eof) break;
       if (t.name == "select") in_select = false;
+      if ((t.name == "pre" || t.name == "listing") && pre_depth > 0) --pre_depth;
       i = t.end;
       continue;
     }
-    if (!ps_alpha(c)) {
+    if (!ps_alpha(c)) {  // a '<' that is text
+      after_markup = false;
       i = lt + 1;
       continue;
     }
@@ -592,6 +620,8 @@ bool prescan_html(std::string_view in, std::string& out, PrescanStats* stats) {
       i = s.end;
     } else if (name == "select") {
       in_select = true;
+    } else if (name == "pre" || name == "listing") {
+      ++pre_depth;
     } else if (name == "plaintext" || name == "math" || name == "frameset") {
       stop(lt);  // everything after <plaintext> is text; MathML and framesets are not modelled
       break;
@@ -783,11 +813,12 @@ std::unique_ptr<HtmlDocument> parse_html(std::string_view utf8, const HtmlParseO
     out->depth_limited = true;
     utf8 = capped;
   }
-  // The prescan only empties bodies parse_html drops anyway, so the tree is the same, with one exception it
-  // checks here: the SVG shapes it removed (at most kPsMaxSvgDepth deep) could have reached max_depth. A page
+  // The prescan only empties bodies parse_html drops anyway (and shortens whitespace-only runs between tags), so
+  // the tree is the same (but for those runs' lengths), with one exception it checks here: the SVG shapes it removed (at most kPsMaxSvgDepth deep) could have reached max_depth. A page
   // nested that deep is parsed again as it is.
   std::string scanned;
-  if (opts.prescan && !opts.keep_scripts && !out->depth_limited && prescan_html(utf8, scanned)) {
+  if (opts.prescan && !opts.keep_scripts && !out->depth_limited &&
+      prescan_html(utf8, scanned, nullptr, opts.collapse_whitespace)) {
     size_t deepest = convert(scanned, opts, *out);
     if (!out->depth_limited && deepest + kPsMaxSvgDepth < opts.max_depth) return out;
     auto again = std::make_unique<HtmlDocument>();

@@ -16,6 +16,7 @@ struct HtmlParseOptions {
   size_t max_depth = 512;               // deeper elements are flattened into their ancestor at this depth
   bool keep_scripts = false;            // <script> other than JSON-LD / <style> content is dropped unless set
   bool prescan = true;                  // strip dropped bodies before gumbo (prescan_html); same tree either way
+  bool collapse_whitespace = true;      // the prescan also shortens whitespace-only text between tags (see there)
 };
 
 struct HtmlDocument {
@@ -33,6 +34,7 @@ std::unique_ptr<HtmlDocument> parse_html(std::string_view utf8, const HtmlParseO
 struct PrescanStats {
   size_t removed_bytes = 0;
   size_t scripts = 0, styles = 0, svgs = 0, comments = 0;  // bodies emptied
+  size_t whitespace_runs = 0;  // whitespace-only runs between tags shortened
   bool stopped = false;     // met markup it does not model (<math>, <frameset>, odd <svg>, ...): rest left as is
   size_t stopped_at = 0;    // byte offset where it stopped
 };
@@ -42,9 +44,13 @@ struct PrescanStats {
 // empties the bodies of <script> (except type="application/ld+json"), <style> and comments (kept as <!---->), and
 // of <svg> icons made only of whitespace and plain SVG shapes (the whitespace stays, so text values are the same).
 // Every element stays, so the parsed tree is the same outside the removed bodies. <noscript> is left alone (gumbo
-// parses its content as markup, which can close elements around it). Returns false (out untouched) when nothing
-// would be removed.
-bool prescan_html(std::string_view utf8, std::string& out, PrescanStats* stats = nullptr);
+// parses its content as markup, which can close elements around it). With `collapse_whitespace`, a run of
+// whitespace only between two tokens of markup (outside <pre>/<listing>) becomes " ", "\n" or "\n\n" (no line
+// break, one, two or more): the tree is the same but for the length of such runs, which text handling
+// (clean_text and the paragraph splitting) does not see. Returns false (out untouched) when nothing would be
+// removed.
+bool prescan_html(std::string_view utf8, std::string& out, PrescanStats* stats = nullptr,
+                  bool collapse_whitespace = true);
 
 // Text of a subtree: text nodes concatenated, block elements separated by '\n',
 // <br> as '\n'. Not cleaned; use clean_text() or split_paragraphs() on the result.

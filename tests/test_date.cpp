@@ -39,6 +39,20 @@ TEST(NormalizeDate, VnExpressStyle) {
   });
 }
 
+// "UK" after a time is London time, GMT or BST by the date (Sky News prints "11:42, UK"); not a word inside others.
+TEST(NormalizeDate, UkTimeIsGmtOrBst) {
+  expect_all({
+      {"Wednesday 20 November 2019 11:42, UK", "2019-11-20T11:42:00+00:00"},
+      {"Monday 15 July 2019 09:00, UK", "2019-07-15T09:00:00+01:00"},
+      {"Sunday 31 March 2019 00:30, UK", "2019-03-31T00:30:00+00:00"},  // the last Sunday of March: BST from 01:00
+      {"Sunday 31 March 2019 03:00, UK", "2019-03-31T03:00:00+01:00"},
+      {"Saturday 26 October 2019 23:00, UK", "2019-10-26T23:00:00+01:00"},
+      {"Sunday 27 October 2019 12:00, UK", "2019-10-27T12:00:00+00:00"},  // the last Sunday of October: GMT
+      {"Friday 1 March 2024 08:15, UK", "2024-03-01T08:15:00+00:00"},
+      {"27/01/2025 14:30 ukraine", "2025-01-27T14:30:00+07:00"},
+  });
+}
+
 TEST(NormalizeDate, SeparatorsBetweenDateAndTime) {
   expect_all({
       {"26/01/2025 at 6:30", "2025-01-26T06:30:00+07:00"},

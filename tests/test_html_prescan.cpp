@@ -24,8 +24,14 @@ using namespace baotin;
 
 namespace {
 
+// The tree with the prescan's whitespace collapse off: exactly the tree without the prescan.
 std::string tree(std::string_view html, bool prescan, size_t max_depth = 512) {
   return baotin::testing::parsed_tree(html, prescan, max_depth);
+}
+
+// The tree with the whitespace collapse on, text compared by its whitespace class (tests/html_tree.h).
+std::string ws_tree(std::string_view html, bool prescan, size_t max_depth = 512) {
+  return baotin::testing::parsed_tree(html, prescan, max_depth, /*collapse=*/prescan, /*ws_class=*/true);
 }
 
 // Tokenizer corner cases; the comment says what each must keep.
@@ -82,6 +88,18 @@ const std::vector<std::string> kCases = {
     "<p>a<scriptx>b</scriptx><stylex>c</stylex><svgx><p>d</p></svgx>",
     "<p>a<b><p>b<svg> <path/> </svg>c</b>d",
     "<script>\x01x</script><style>\r\n</style><svg>\r\n<path/>\r</svg>\r\n",
+    // whitespace-only runs between tags (the collapse)
+    "<div>\n   <p>a</p>\n\n\n  <p>b</p>  </div>\t\t<p>c</p>\f \f<p>d</p>",
+    "<pre>\n  a\n\n\n  <b>x</b>\n\n   </pre>  \n\n  <p>after</p>",
+    "<pre><pre>\n\n  </pre>\n\n  <b>still pre</b>\n\n  </pre>\n\n  <i>out</i>",
+    "<listing>\n a \n\n <b>b</b>\n</listing>\n\n\n<p>x</p>",
+    "<p>a</span>   \n\n  <b>c</b> </i>  \n  d",  // dropped end tags: the runs join the text around them
+    "<p>x<   <b>y</b>z</>   <b>w</b>a<3   <i>v</i>",
+    "<table>\n  <tr>\n    <td>a</td>\n  </tr>\n</table>\n  x  \n  <table> \n <td>b</td>   </table>",
+    "\r\n\r\n<p>a</p>\r\n\r\n<p>b</p>\r\r<p>c</p> \r\n <p>d</p>",
+    "<head>\n  <title>t</title>\n  <meta a=b>\n</head>\n<body>\n  <p>x</p>\n</body>\n</html>\n\n",
+    "<p>a<br>\n\n\n<br>b<textarea>\n\n  t  </textarea>\n\n<select>\n  <option>o</option>\n</select>",
+    "<p>a<!-- c -->   \n  <!---->\n\n<b>b</b><!DOCTYPE x>   <i>i</i>",
 };
 
 class Corner : public ::testing::TestWithParam<std::string> {};
@@ -91,6 +109,7 @@ class Corner : public ::testing::TestWithParam<std::string> {};
 TEST_P(Corner, SameTreeWithAndWithoutPrescan) {
   const std::string& html = GetParam();
   EXPECT_EQ(tree(html, true), tree(html, false));
+  EXPECT_EQ(ws_tree(html, true), ws_tree(html, false));
 }
 
 INSTANTIATE_TEST_SUITE_P(Tokenizer, Corner, ::testing::ValuesIn(kCases));
@@ -109,6 +128,21 @@ TEST(Prescan, EmptiesBodiesItCanAndKeepsTheElements) {
   EXPECT_EQ(st.comments, 1u);
   EXPECT_FALSE(st.stopped);
   EXPECT_FALSE(prescan_html("<p>nothing to remove<!----><script></script>", out));
+}
+
+TEST(Prescan, WhitespaceRunsBetweenTagsKeepOnlyTheirLineBreakClass) {
+  std::string out;
+  PrescanStats st;
+  ASSERT_TRUE(prescan_html("<div>\n   <p>a</p>\n\n\n  <p>b  c</p>  </div> <i>x</i>\r\n\t<b>y</b>", out, &st));
+  EXPECT_EQ(out, "<div>\n<p>a</p>\n\n<p>b  c</p> </div> <i>x</i>\n<b>y</b>");  // text with words: as is
+  EXPECT_EQ(st.whitespace_runs, 4u);
+  // <pre> keeps its text; a run after a '<' that is text belongs to that text
+  const std::string pre = "<pre>\n  a\n\n\n  <b>x</b>\n\n   </pre>";
+  EXPECT_FALSE(prescan_html(pre + "<p>1 <   <b>2</b>", out));
+  ASSERT_TRUE(prescan_html(pre + "\n\n  <p>z</p>", out));
+  EXPECT_EQ(out, pre + "\n\n<p>z</p>");
+  // off: nothing to do
+  EXPECT_FALSE(prescan_html("<div>\n   <p>a</p>\n\n\n  <p>b</p></div>", out, nullptr, false));
 }
 
 TEST(Prescan, StopsAtMarkupItDoesNotModel) {
@@ -141,7 +175,8 @@ TEST(Prescan, MutatedInputsGiveTheSameTree) {
                                       "=", " ", "\n", "\r", "<textarea>", "</textarea>", "<title>", "<select>",
                                       "</select>", "<table>", "<p>", "</p>", "<b>", "<noscript>", "</noscript>",
                                       "<!-->", "<script type=application/ld+json>", "<math>", "<plaintext>",
-                                      "<![CDATA[", "]]>", "<title>", "<desc>", "<xmp>", "<iframe>", "&", "-", "!"};
+                                      "<![CDATA[", "]]>", "<title>", "<desc>", "<xmp>", "<iframe>", "&", "-", "!",
+                                      "\n\n  ", "   ", "\r\n\t", "<pre>", "</pre>", "<listing>", "</>", "</span>"};
   std::mt19937 rng(12345);
   int compared = 0, changed = 0;
   for (int round = 0; round < 3000; ++round) {
@@ -158,6 +193,7 @@ TEST(Prescan, MutatedInputsGiveTheSameTree) {
     std::string out;
     if (prescan_html(html, out)) ++changed;
     ASSERT_EQ(tree(html, true), tree(html, false)) << "input: " << html;
+    ASSERT_EQ(ws_tree(html, true), ws_tree(html, false)) << "input: " << html;
     ++compared;
   }
   EXPECT_GT(changed, compared / 2);  // the mutations mostly leave something to remove
