@@ -356,15 +356,17 @@ class StrictReader {
   std::string emit(pugi::xml_node n) {
     // expat reports the first attribute that repeats an earlier name (found by sorting: linear-ish even for
     // a hostile element with very many attributes; the few of a feed element are sorted without an allocation)
+    // (pugixml is walked with first_/next_ calls: its ranges and iterators cost a library call each)
+    const pugi::xml_attribute first_attr = n.first_attribute();
     size_t n_attrs = 0, first_dup = static_cast<size_t>(-1);
-    for (pugi::xml_attribute a = n.first_attribute(); a; a = a.next_attribute()) ++n_attrs;
+    for (pugi::xml_attribute a = first_attr; a; a = a.next_attribute()) ++n_attrs;
     if (n_attrs > 1) {
       using Named = std::pair<std::string_view, size_t>;
       Named few[8];
       std::vector<Named> many(n_attrs > std::size(few) ? n_attrs : 0);
       Named* sorted = many.empty() ? few : many.data();
       size_t i = 0;
-      for (pugi::xml_attribute a : n.attributes()) {
+      for (pugi::xml_attribute a = first_attr; a; a = a.next_attribute()) {
         sorted[i] = {a.name(), i};
         ++i;
       }
@@ -374,10 +376,10 @@ class StrictReader {
     }
     Scope scope;
     Attrs raw;
-    raw.reserve(n_attrs);
+    if (n_attrs) raw.reserve(n_attrs);
     size_t index = 0;
     std::string err, spill;
-    for (pugi::xml_attribute a : n.attributes()) {
+    for (pugi::xml_attribute a = first_attr; a; a = a.next_attribute()) {
       if (index++ == first_dup) return "duplicate attribute";
       std::string_view expanded;
       if (!expand(a.value(), spill, expanded, err, true)) return err;
@@ -432,7 +434,7 @@ class StrictReader {
       }
     }
     m_.unknown_starttag(tag, std::move(attrs));
-    for (pugi::xml_node ch : n.children()) {
+    for (pugi::xml_node ch = n.first_child(); ch; ch = ch.next_sibling()) {
       switch (ch.type()) {
         case pugi::node_element:
           if (auto e = emit(ch); !e.empty()) return e;
