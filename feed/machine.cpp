@@ -1371,8 +1371,9 @@ void FeedMachine::unknown_starttag(const std::string& tag, Attrs attrs) {
   Attrs dict;
   if (repeats) dict = attr_dict(attrs);
   Attrs& ad = repeats ? dict : attrs;
-  const std::string* xb = attr_get(ad, "xml:base");
-  if (!xb) xb = attr_get(ad, "base");
+  // (most elements have no attribute: nothing to look up)
+  const std::string* xb = ad.empty() ? nullptr : attr_get(ad, "xml:base");
+  if (!xb && !ad.empty()) xb = attr_get(ad, "base");
   if (xb && !xb->empty()) {
     if (!baseuri_.empty()) {
       std::string s = make_safe_absolute_uri(baseuri_, *xb);
@@ -1381,8 +1382,8 @@ void FeedMachine::unknown_starttag(const std::string& tag, Attrs attrs) {
       baseuri_ = fp_urljoin(baseuri_, *xb);
     }
   }
-  const std::string* lg = attr_get(ad, "xml:lang");
-  if (!lg) lg = attr_get(ad, "lang");
+  const std::string* lg = ad.empty() ? nullptr : attr_get(ad, "xml:lang");
+  if (!lg && !ad.empty()) lg = attr_get(ad, "lang");
   if (lg) {
     if (lg->empty()) {
       lang_.clear();
