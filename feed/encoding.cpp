@@ -41,43 +41,74 @@ TextScan scan_text(std::string_view s, std::string* copy) {
     }
     return 0;
   };
+  // one byte that needs a look (a control, or a byte >= 0x80): checked, and p moved past it (past the whole
+  // sequence when it starts valid UTF-8; one byte when it is not UTF-8)
+  auto look_at = [&]() {
+    const unsigned char c = *p;
+    if (c < 0x80) {
+      if (c != '\t' && c != '\n' && c != '\r') r.xml_chars = false;
+      ++p;
+    } else if (size_t n = sequence()) {
+      if (c == 0xEF && p[1] == 0xBF && p[2] >= 0xBE) r.xml_chars = false;  // U+FFFE, U+FFFF
+      p += n;
+    } else {
+      r.utf8 = false;
+      ++p;
+    }
+  };
+  const unsigned char* copied = p;
 #if defined(__SSE2__)
   const __m128i space = _mm_set1_epi8(0x20), four = _mm_set1_epi8(4), cr = _mm_set1_epi8('\r'),
                 lf = _mm_set1_epi8('\n');
-#endif
-  const unsigned char* copied = p;
-  while (p < e && (r.utf8 || r.xml_chars)) {
-#if defined(__SSE2__)
-    // sixteen bytes at a time while they are printable ASCII, tab, LF or CR (nearly all of a feed)
-    for (; e - p >= 16; p += 16) {
-      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-      const __m128i below = _mm_cmplt_epi8(x, space);  // signed: the controls and every byte >= 0x80
-      // tab (0x09) and CR (0x0D) are the bytes that become 0x0D with bit 2 set
-      const __m128i allowed = _mm_or_si128(_mm_cmpeq_epi8(_mm_or_si128(x, four), cr), _mm_cmpeq_epi8(x, lf));
-      if (const int look = _mm_movemask_epi8(_mm_andnot_si128(allowed, below)); look != 0) {
-        p += __builtin_ctz(static_cast<unsigned>(look));  // the bytes before the first to look at are plain
-        break;
-      }
-    }
-#endif
-    if (copy) {  // what was scanned so far, in runs (one append per run of plain bytes, not one per byte)
+  // the bytes of x to look at: the controls and every byte >= 0x80 (signed below 0x20), except tab (0x09) and CR
+  // (0x0D), the bytes that become 0x0D with bit 2 set, and LF
+  auto to_look_at = [&](__m128i x) {
+    const __m128i below = _mm_cmplt_epi8(x, space);
+    const __m128i allowed = _mm_or_si128(_mm_cmpeq_epi8(_mm_or_si128(x, four), cr), _mm_cmpeq_epi8(x, lf));
+    return _mm_andnot_si128(allowed, below);
+  };
+  // the text is copied on the way, in runs of a few KiB: read again while they are in the cache, and below the
+  // size at which glibc's memcpy switches to `rep movsb`
+  auto copy_run = [&]() {
+    if (copy && p - copied >= 2048) {
       copy->append(reinterpret_cast<const char*>(copied), static_cast<size_t>(p - copied));
       copied = p;
     }
-    // then one character (or, in text that is not UTF-8, one byte) at a time up to the next such run
-    for (const auto* stop = std::min(e, p + 16); p < stop;) {
-      const unsigned char c = *p;
-      if (c < 0x80) {
-        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') r.xml_chars = false;
-        ++p;
-      } else if (size_t n = sequence()) {
-        if (c == 0xEF && p[1] == 0xBF && p[2] >= 0xBE) r.xml_chars = false;  // U+FFFE, U+FFFF
-        p += n;
-      } else {
-        r.utf8 = false;
-        ++p;
-      }
+  };
+  while (e - p >= 16 && (r.utf8 || r.xml_chars)) {
+    // sixty-four plain bytes at a time (nearly all of a feed), then the block of sixteen with something to look at
+    for (; e - p >= 64; p += 64) {
+      const auto* q = reinterpret_cast<const __m128i*>(p);
+      const __m128i any = _mm_or_si128(
+          _mm_or_si128(to_look_at(_mm_loadu_si128(q)), to_look_at(_mm_loadu_si128(q + 1))),
+          _mm_or_si128(to_look_at(_mm_loadu_si128(q + 2)), to_look_at(_mm_loadu_si128(q + 3))));
+      if (_mm_movemask_epi8(any) != 0) break;
+      copy_run();
     }
+    if (e - p < 16) break;
+    // sixteen bytes: the ones to look at (in a Vietnamese text, every accented letter) are found by one mask and
+    // looked at in turn; the plain bytes between them are not
+    const unsigned char* const block = p;
+    unsigned look =
+        static_cast<unsigned>(_mm_movemask_epi8(to_look_at(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block)))));
+    p = block + 16;
+    while (look != 0) {
+      const unsigned k = static_cast<unsigned>(__builtin_ctz(look));
+      p = block + k;
+      look_at();
+      const size_t done = static_cast<size_t>(p - block);  // the bytes of the block read so far
+      if (done >= 16) break;
+      look &= ~0u << done;
+      if (look == 0) p = block + 16;
+    }
+    copy_run();
+  }
+#endif
+  // the rest (the last bytes, or the whole text without SSE2), one character or plain byte at a time
+  while (p < e && (r.utf8 || r.xml_chars)) {
+    const unsigned char c = *p;
+    if (c >= 0x20 && c < 0x80) ++p;
+    else look_at();
   }
   if (copy) copy->append(reinterpret_cast<const char*>(copied), static_cast<size_t>(p - copied));
   return r;

@@ -397,7 +397,7 @@ std::string drop_entity_semicolons(const std::string& s) {
 
 }  // namespace
 
-std::optional<std::string> FeedMachine::pop(std::string_view element, bool strip, bool keep) {
+std::optional<std::string> FeedMachine::pop(std::string_view element, bool strip, bool keep, bool* nonempty) {
   if (stack_.empty() || stack_.back().element != element) return std::nullopt;
   StackEntry& e = stack_.pop();
   auto& pieces = e.pieces;
@@ -445,7 +445,10 @@ std::optional<std::string> FeedMachine::pop(std::string_view element, bool strip
       output.erase(0, b);
     }
   }
-  if (!e.expecting_text) return output;
+  if (!e.expecting_text) {
+    if (nonempty) *nonempty = !output.empty();
+    return output;
+  }
 
   if (has_contentparams_ && cp_base64_) {
     bool ok = false;
@@ -472,6 +475,8 @@ std::optional<std::string> FeedMachine::pop(std::string_view element, bool strip
   }
   cp_base64_ = false;
   output = fix_value(std::move(output));
+  // (below, only a link is changed further, and never to or from empty)
+  if (nonempty) *nonempty = !output.empty();
 
   if (element == "category"sv || element == "tags"sv || element == "itunes_keywords"sv) return output;
   if (element == "title"sv && -1 < title_depth_ && title_depth_ <= depth_) return output;
@@ -485,7 +490,8 @@ std::optional<std::string> FeedMachine::pop(std::string_view element, bool strip
         replace_all(output, "&amp;", "&");
         if (output.find('&') != std::string::npos) output = drop_entity_semicolons(output);
         ent.kv["link"] = output;
-        if (!output.empty() && !ent.links.empty()) attr_set(ent.links.back(), "href", output);
+        if (!output.empty() && !ent.links.empty())
+          attr_set(ent.links.back(), "href", keep ? output : std::move(output));
       }
     } else {
       const std::string_view el = element == "description"sv ? "summary"sv : element;
@@ -649,6 +655,7 @@ void FeedMachine::start_item(Attrs& a) {
 }
 
 void FeedMachine::start_link(Attrs a) {
+  a.reserve(a.size() + 2);  // the two defaults below, without growing the list twice
   attr_setdefault(a, "rel", "alternate");
   if (*attr_get(a, "rel") == "self"sv) attr_setdefault(a, "type", "application/atom+xml");
   else attr_setdefault(a, "type", "text/html");
@@ -1132,12 +1139,12 @@ bool FeedMachine::dispatch_end(const std::string& name, uint8_t id) {
       break;
     }
     case El::image: {
-      pop("image");
+      pop("image", true, false);
       inimage_ = false;
       break;
     }
     case El::textinput: {
-      pop("textinput");
+      pop("textinput", true, false);
       intextinput_ = false;
       break;
     }
@@ -1146,7 +1153,7 @@ bool FeedMachine::dispatch_end(const std::string& name, uint8_t id) {
       break;
     }
     case El::contributor: {
-      pop("contributor");
+      pop("contributor", true, false);
       incontributor_ = false;
       break;
     }
@@ -1164,7 +1171,7 @@ bool FeedMachine::dispatch_end(const std::string& name, uint8_t id) {
       break;
     }
     case El::width: case El::height: {
-      pop(name);
+      pop(name, true, false);
       break;
     }
     case El::url: case El::homepage: case El::uri: {
@@ -1178,11 +1185,11 @@ bool FeedMachine::dispatch_end(const std::string& name, uint8_t id) {
       break;
     }
     case El::subtitle: case El::tagline: case El::itunes_subtitle: {
-      pop_content("subtitle");
+      pop_content("subtitle", false);
       break;
     }
     case El::rights: case El::copyright: case El::dc_rights: {
-      pop_content("rights");
+      pop_content("rights", false);
       break;
     }
     case El::item: case El::entry: {
@@ -1196,7 +1203,7 @@ bool FeedMachine::dispatch_end(const std::string& name, uint8_t id) {
       break;
     }
     case El::webmaster: case El::dc_publisher: {
-      pop("publisher");
+      pop("publisher", true, false);
       break;
     }
     case El::published: case El::issued: case El::pubdate: case El::dcterms_issued: {
@@ -1208,11 +1215,11 @@ bool FeedMachine::dispatch_end(const std::string& name, uint8_t id) {
       break;
     }
     case El::created: case El::dcterms_created: {
-      pop("created");
+      pop("created", true, false);
       break;
     }
     case El::expirationdate: {
-      pop("expired");
+      pop("expired", true, false);
       break;
     }
     case El::category: case El::keywords: case El::dc_subject: case El::media_category: case El::itunes_category: {
@@ -1220,7 +1227,7 @@ bool FeedMachine::dispatch_end(const std::string& name, uint8_t id) {
       break;
     }
     case El::link: {
-      pop("link");
+      pop("link", true, false);
       break;
     }
     case El::guid: case El::id: {
@@ -1246,11 +1253,11 @@ bool FeedMachine::dispatch_end(const std::string& name, uint8_t id) {
       break;
     }
     case El::info: case El::feedburner_browserfriendly: {
-      pop_content("info");
+      pop_content("info", false);
       break;
     }
     case El::generator: {
-      pop("generator");
+      pop("generator", true, false);
       break;
     }
     case El::summary: case El::itunes_summary: {
@@ -1269,7 +1276,7 @@ bool FeedMachine::dispatch_end(const std::string& name, uint8_t id) {
       break;
     }
     case El::newlocation: {
-      pop("newlocation");
+      pop("newlocation", true, false);
       break;
     }
     case El::tags: {
@@ -1290,19 +1297,19 @@ bool FeedMachine::dispatch_end(const std::string& name, uint8_t id) {
       break;
     }
     case El::media_rating: {
-      pop("rating");
+      pop("rating", true, false);
       break;
     }
     case El::media_credit: {
-      pop("credit");
+      pop("credit", true, false);
       break;
     }
     case El::media_restriction: {
-      pop("restriction");
+      pop("restriction", true, false);
       break;
     }
     case El::media_license: {
-      pop("license");
+      pop("license", true, false);
       break;
     }
     case El::media_thumbnail: {
@@ -1313,16 +1320,16 @@ bool FeedMachine::dispatch_end(const std::string& name, uint8_t id) {
       break;
     }
     case El::media_player: {
-      pop("media_player");
+      pop("media_player", true, false);
       break;
     }
     case El::itunes_owner: {
-      pop("publisher");
+      pop("publisher", true, false);
       inpublisher_ = false;
       break;
     }
     case El::dcterms_valid: {
-      pop("validity");
+      pop("validity", true, false);
       break;
     }
     default:
@@ -1364,8 +1371,9 @@ void FeedMachine::unknown_starttag(const std::string& tag, Attrs attrs) {
   Attrs dict;
   if (repeats) dict = attr_dict(attrs);
   Attrs& ad = repeats ? dict : attrs;
-  const std::string* xb = attr_get(ad, "xml:base");
-  if (!xb) xb = attr_get(ad, "base");
+  // (most elements have no attribute: nothing to look up)
+  const std::string* xb = ad.empty() ? nullptr : attr_get(ad, "xml:base");
+  if (!xb && !ad.empty()) xb = attr_get(ad, "base");
   if (xb && !xb->empty()) {
     if (!baseuri_.empty()) {
       std::string s = make_safe_absolute_uri(baseuri_, *xb);
@@ -1374,8 +1382,8 @@ void FeedMachine::unknown_starttag(const std::string& tag, Attrs attrs) {
       baseuri_ = fp_urljoin(baseuri_, *xb);
     }
   }
-  const std::string* lg = attr_get(ad, "xml:lang");
-  if (!lg) lg = attr_get(ad, "lang");
+  const std::string* lg = ad.empty() ? nullptr : attr_get(ad, "xml:lang");
+  if (!lg && !ad.empty()) lg = attr_get(ad, "lang");
   if (lg) {
     if (lg->empty()) {
       lang_.clear();

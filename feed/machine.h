@@ -386,8 +386,10 @@ class FeedMachine {
 
   void push(std::string_view element, bool expecting_text) { stack_.push(element, expecting_text); }
   // The element's text (also stored where feedparser stores it). keep = false: the caller does not read the
-  // result (which is then unspecified), so the text is moved into its place instead of copied.
-  std::optional<std::string> pop(std::string_view element, bool strip = true, bool keep = true);
+  // result (which is then unspecified), so the text is moved into its place instead of copied; `nonempty`, when
+  // given, is still set to whether the result (with keep) is a non-empty text.
+  std::optional<std::string> pop(std::string_view element, bool strip = true, bool keep = true,
+                                 bool* nonempty = nullptr);
   void push_content(std::string_view tag, const Attrs& a, std::string_view default_type, bool expecting_text) {
     ++incontent_;
     if (!lang_.empty()) lang_ = replace_us(lang_);
@@ -397,8 +399,8 @@ class FeedMachine {
     cp_base64_ = is_base64(a);
     push(tag, expecting_text);
   }
-  std::optional<std::string> pop_content(std::string_view tag, bool keep = true) {
-    auto v = pop(tag, true, keep);
+  std::optional<std::string> pop_content(std::string_view tag, bool keep = true, bool* nonempty = nullptr) {
+    auto v = pop(tag, true, keep, nonempty);
     --incontent_;
     has_contentparams_ = false;
     cp_type_.reset();
@@ -455,7 +457,7 @@ class FeedMachine {
   // handlers
   void start_item(Attrs& a);
   void end_item() {
-    pop("item");
+    pop("item", true, false);
     inentry_ = false;
     has_content_ = false;
     // Bounded memory: items past the limit are parsed (the document must still be read) but not kept.
@@ -472,7 +474,7 @@ class FeedMachine {
     context().authors.emplace_back();
   }
   void end_author() {
-    pop("author");
+    pop("author", true, false);
     inauthor_ = false;
     sync_author_detail();
   }
@@ -480,8 +482,9 @@ class FeedMachine {
     push_content("title", a, "text/plain", infeed_ || inentry_ || insource_);
   }
   void end_title() {
-    auto v = pop_content("title");
-    if (!v || v->empty()) return;
+    bool nonempty = false;
+    pop_content("title", false, &nonempty);
+    if (!nonempty) return;
     title_depth_ = depth_;
   }
   void start_description(Attrs& a) {

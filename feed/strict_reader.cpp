@@ -356,15 +356,17 @@ class StrictReader {
   std::string emit(pugi::xml_node n) {
     // expat reports the first attribute that repeats an earlier name (found by sorting: linear-ish even for
     // a hostile element with very many attributes; the few of a feed element are sorted without an allocation)
+    // (pugixml is walked with first_/next_ calls: its ranges and iterators cost a library call each)
+    const pugi::xml_attribute first_attr = n.first_attribute();
     size_t n_attrs = 0, first_dup = static_cast<size_t>(-1);
-    for (pugi::xml_attribute a = n.first_attribute(); a; a = a.next_attribute()) ++n_attrs;
+    for (pugi::xml_attribute a = first_attr; a; a = a.next_attribute()) ++n_attrs;
     if (n_attrs > 1) {
       using Named = std::pair<std::string_view, size_t>;
       Named few[8];
       std::vector<Named> many(n_attrs > std::size(few) ? n_attrs : 0);
       Named* sorted = many.empty() ? few : many.data();
       size_t i = 0;
-      for (pugi::xml_attribute a : n.attributes()) {
+      for (pugi::xml_attribute a = first_attr; a; a = a.next_attribute()) {
         sorted[i] = {a.name(), i};
         ++i;
       }
@@ -374,10 +376,10 @@ class StrictReader {
     }
     Scope scope;
     Attrs raw;
-    raw.reserve(n_attrs);
+    if (n_attrs) raw.reserve(n_attrs);
     size_t index = 0;
     std::string err, spill;
-    for (pugi::xml_attribute a : n.attributes()) {
+    for (pugi::xml_attribute a = first_attr; a; a = a.next_attribute()) {
       if (index++ == first_dup) return "duplicate attribute";
       std::string_view expanded;
       if (!expand(a.value(), spill, expanded, err, true)) return err;
@@ -408,7 +410,9 @@ class StrictReader {
     // a prefix, that is every name lowered (a name that repeats once lowered keeps its first place, its last value)
     Attrs attrs;
     if (std::none_of(raw.begin(), raw.end(), [](const auto& a) { return a.first.find(':') != std::string::npos; })) {
-      for (auto& a : raw) a.first = lower(a.first);
+      for (auto& a : raw)  // lower() in place
+        for (char& ch : a.first)
+          if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
       attrs = attr_names_may_repeat(raw) ? attr_dict(raw) : std::move(raw);
     } else {
       attrs.reserve(raw.size());
@@ -432,7 +436,7 @@ class StrictReader {
       }
     }
     m_.unknown_starttag(tag, std::move(attrs));
-    for (pugi::xml_node ch : n.children()) {
+    for (pugi::xml_node ch = n.first_child(); ch; ch = ch.next_sibling()) {
       switch (ch.type()) {
         case pugi::node_element:
           if (auto e = emit(ch); !e.empty()) return e;
@@ -461,13 +465,17 @@ class StrictReader {
 
   // element_name for the namespace bindings in scope, computed once per distinct qualified name (the cache is
   // cleared whenever an element binds or unbinds a prefix; the machine's namespaces in use only change then).
-  std::unordered_map<std::string, std::string> names_;
+  // (looked up by the name itself: no key string is made for a name already cached)
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  std::unordered_map<std::string, std::string, NameHash, std::equal_to<>> names_;
   const std::string& cached_element_name(std::string_view qn) {
-    std::string key(qn);
-    auto it = names_.find(key);
+    auto it = names_.find(qn);
     if (it != names_.end()) return it->second;
     std::string v = element_name(qn);
-    return names_.emplace(std::move(key), std::move(v)).first->second;
+    return names_.emplace(std::string(qn), std::move(v)).first->second;
   }
 
   std::string element_name(std::string_view qn) {
