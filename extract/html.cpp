@@ -814,8 +814,9 @@ std::unique_ptr<HtmlDocument> parse_html(std::string_view utf8, const HtmlParseO
     utf8 = capped;
   }
   // The prescan only empties bodies parse_html drops anyway (and shortens whitespace-only runs between tags), so
-  // the tree is the same (but for those runs' lengths), with one exception it checks here: the SVG shapes it removed (at most kPsMaxSvgDepth deep) could have reached max_depth. A page
-  // nested that deep is parsed again as it is.
+  // the tree is the same (but for those runs' lengths), with one exception it checks here: the SVG shapes it
+  // removed (at most kPsMaxSvgDepth deep) could have reached max_depth. A page nested that deep is parsed again
+  // as it is.
   std::string scanned;
   if (opts.prescan && !opts.keep_scripts && !out->depth_limited &&
       prescan_html(utf8, scanned, nullptr, opts.collapse_whitespace)) {
