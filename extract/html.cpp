@@ -816,9 +816,10 @@ std::unique_ptr<HtmlDocument> parse_html(std::string_view utf8, const HtmlParseO
   // The prescan only empties bodies parse_html drops anyway (and shortens whitespace-only runs between tags), so
   // the tree is the same (but for those runs' lengths), with one exception it checks here: the SVG shapes it
   // removed (at most kPsMaxSvgDepth deep) could have reached max_depth. A page nested that deep is parsed again
-  // as it is.
+  // as it is. The prescan reads bytes as UTF-8 text: on bytes that are not (gumbo's decoder may then take a '<'
+  // into a broken sequence) it is not used (found by fuzz_prescan; extraction decodes pages to valid UTF-8 first).
   std::string scanned;
-  if (opts.prescan && !opts.keep_scripts && !out->depth_limited &&
+  if (opts.prescan && !opts.keep_scripts && !out->depth_limited && is_valid_utf8(utf8) &&
       prescan_html(utf8, scanned, nullptr, opts.collapse_whitespace)) {
     size_t deepest = convert(scanned, opts, *out);
     if (!out->depth_limited && deepest + kPsMaxSvgDepth < opts.max_depth) return out;

@@ -13,6 +13,7 @@
 
 #include "bench/gzip.h"
 #include "core/article.h"
+#include "core/text.h"
 #include "extract/extract.h"
 #include "extract/html.h"
 #include "extract/template.h"
@@ -143,6 +144,18 @@ TEST(Prescan, WhitespaceRunsBetweenTagsKeepOnlyTheirLineBreakClass) {
   EXPECT_EQ(out, pre + "\n\n<p>z</p>");
   // off: nothing to do
   EXPECT_FALSE(prescan_html("<div>\n   <p>a</p>\n\n\n  <p>b</p></div>", out, nullptr, false));
+}
+
+// fuzz_prescan (2026-12-02): on bytes that are not UTF-8 gumbo's decoder can take a '<' into a broken sequence,
+// so the prescan's view of the markup differs from the tokenizer's; parse_html then parses without it. (A mutated
+// page with invalid bytes and NULs in a style sheet that had lost its tag; extraction decodes pages first.)
+TEST(Prescan, InputThatIsNotUtf8IsParsedWithoutIt) {
+  const std::string html =
+      baotin::testing::read_file(std::string(BAOTIN_FIXTURES) + "/prescan/fuzz_invalid_utf8.bin");
+  ASSERT_FALSE(html.empty());
+  ASSERT_FALSE(is_valid_utf8(html));
+  EXPECT_EQ(tree(html, true), tree(html, false));
+  EXPECT_EQ(ws_tree(html, true), ws_tree(html, false));
 }
 
 TEST(Prescan, StopsAtMarkupItDoesNotModel) {
