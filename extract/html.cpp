@@ -497,7 +497,7 @@ bool prescan_html(std::string_view in, std::string& out, PrescanStats* stats, bo
     for (size_t k = from; k < to; ++k) {
       const char w = in[k];
       if (w == '\n' || (w == '\r' && (k + 1 >= to || in[k + 1] != '\n'))) ++breaks;
-      else if (w != ' ' && w != '\t' && w != '\f' && w != '\r') return;  // not whitespace only
+      else if (!ps_space(w)) return;  // not whitespace only
     }
     const std::string_view repl = breaks == 0 ? " " : breaks == 1 ? "\n" : "\n\n";
     if (in.substr(from, to - from) == repl) return;
