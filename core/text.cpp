@@ -13,8 +13,7 @@ namespace baotin {
 
 std::string ascii_lower(std::string_view s) {
   std::string out(s);
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  ascii_lower_in_place(out);
   return out;
 }
 

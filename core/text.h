@@ -17,6 +17,11 @@ std::string clean_text(std::string_view utf8);
 std::string utf8_prefix(std::string_view s, size_t max_bytes);
 
 std::string ascii_lower(std::string_view s);
+// In place (inline: it runs per attribute name in the feed parser's hot path).
+inline void ascii_lower_in_place(std::string& s) {
+  for (auto& c : s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+}
 std::string_view trim(std::string_view s);
 
 // Words as Python's `\w+` finds them in a str (Unicode letters and digits plus '_', case kept), in order.

@@ -1356,13 +1356,9 @@ const FeedMachine::HandlerNames::value_type& FeedMachine::handler_name(const std
 void FeedMachine::unknown_starttag(const std::string& tag, Attrs attrs) {
   ++depth_;
   if (first_tag.empty()) first_tag = tag;
-  auto lower_in_place = [](std::string& s) {
-    for (char& ch : s)
-      if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
-  };
   for (auto& kv : attrs) {
-    lower_in_place(kv.first);
-    if (kv.first == "rel"sv || kv.first == "type"sv) lower_in_place(kv.second);
+    ascii_lower_in_place(kv.first);
+    if (kv.first == "rel"sv || kv.first == "type"sv) ascii_lower_in_place(kv.second);
     if (loose_) replace_all(kv.second, "&amp;", "&");
   }
   // dict(attrs): the attributes themselves when no name repeats (the usual case; they are not read again

@@ -410,9 +410,7 @@ class StrictReader {
     // a prefix, that is every name lowered (a name that repeats once lowered keeps its first place, its last value)
     Attrs attrs;
     if (std::none_of(raw.begin(), raw.end(), [](const auto& a) { return a.first.find(':') != std::string::npos; })) {
-      for (auto& a : raw)  // lower() in place
-        for (char& ch : a.first)
-          if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+      for (auto& a : raw) ascii_lower_in_place(a.first);
       attrs = attr_names_may_repeat(raw) ? attr_dict(raw) : std::move(raw);
     } else {
       attrs.reserve(raw.size());
