@@ -340,14 +340,10 @@ std::optional<int> find_offset(const std::string& s, bool& invalid) {
 // "UK" after a time (Sky News: "Wednesday 20 November 2019 11:42, UK") is London time: GMT, or BST (+01:00)
 // from the last Sunday of March, 01:00 GMT, to the last Sunday of October, 01:00 GMT.
 int uk_offset_minutes(int y, int mo, int d, int h) {
-  auto last_sunday = [&](int month) {  // day of the month of the last Sunday of `month` (31 days: March, October)
-    // weekday of the 31st (0 = Sunday), Sakamoto's method
-    static const int t[] = {0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4};
-    int yy = month < 3 ? y - 1 : y;
-    int wd = (yy + yy / 4 - yy / 100 + yy / 400 + t[month - 1] + 31) % 7;
-    return 31 - wd;
+  auto last_sunday = [&](month m) {  // day of the month
+    return static_cast<int>(unsigned(year_month_day{sys_days{year{y} / m / Sunday[last]}}.day()));
   };
-  const int march = last_sunday(3), october = last_sunday(10);
+  const int march = last_sunday(March), october = last_sunday(October);
   if (mo < 3 || mo > 10) return 0;
   if (mo > 3 && mo < 10) return 60;
   if (mo == 3) return d > march || (d == march && h >= 1) ? 60 : 0;   // 01:00 GMT becomes 02:00 BST
