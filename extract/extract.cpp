@@ -91,6 +91,7 @@ Article extract_article(std::string_view raw, std::string_view url, std::string_
   HtmlParseOptions hopts;
   hopts.max_bytes = opts.max_bytes;
   hopts.prescan = opts.prescan;
+  hopts.utf8_checked = true;  // decode_to_utf8 returns valid UTF-8 (invalid sequences become U+FFFD)
   auto doc = parse_html(html, hopts);
   if (doc->truncated) {
     a.partial = true;

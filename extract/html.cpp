@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -40,10 +41,12 @@ struct Frame {
 };
 
 bool is_void_element(std::string_view n) {
-  static const char* const kVoid[] = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
-                                      "param", "source", "track", "wbr", "basefont", "bgsound", "frame", "keygen"};
-  for (const char* v : kVoid)
-    if (n == v) return true;
+  static constexpr std::string_view kVoid[] = {"area",  "base",   "br",    "col", "embed",    "hr",
+                                               "img",   "input",  "link",  "meta", "param",   "source",
+                                               "track", "wbr",    "basefont", "bgsound", "frame", "keygen"};
+  if (n.size() < 2 || n.size() > 8) return false;  // called for every tag: most names fail here or at once below
+  for (std::string_view v : kVoid)
+    if (v.size() == n.size() && v[0] == n[0] && v == n) return true;
   return false;
 }
 
@@ -72,18 +75,26 @@ bool cap_nesting(std::string_view in, size_t limit, std::string& out) {
         continue;
       }
       size_t name_end = name_start;
-      while (name_end < in.size() && !std::strchr(" \t\r\n\f/>", in[name_end])) ++name_end;
-      std::string name;
-      for (size_t k = name_start; k < name_end; ++k) name += lower(in[k]);
+      auto delim = [](char c) {
+        return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '/' || c == '>' || c == '\0';
+      };
+      while (name_end < in.size() && !delim(in[name_end])) ++name_end;
+      // Only names of up to eight letters matter below (void elements, raw-text elements); longer ones are "".
+      char name_buf[8];
+      const size_t name_len = name_end - name_start <= sizeof name_buf ? name_end - name_start : 0;
+      for (size_t k = 0; k < name_len; ++k) name_buf[k] = lower(in[name_start + k]);
+      const std::string_view name(name_buf, name_len);
       // End of the tag, honouring quoted attribute values.
       size_t j = name_end;
-      char quote = 0;
       for (; j < in.size(); ++j) {
-        char c = in[j];
-        if (quote) {
-          if (c == quote) quote = 0;
-        } else if (c == '"' || c == '\'') {
-          quote = c;
+        const char c = in[j];
+        if (c == '"' || c == '\'') {
+          const void* q = std::memchr(in.data() + j + 1, c, in.size() - j - 1);
+          if (!q) {
+            j = in.size();
+            break;
+          }
+          j = static_cast<size_t>(static_cast<const char*>(q) - in.data());
         } else if (c == '>') {
           break;
         }
@@ -115,7 +126,7 @@ bool cap_nesting(std::string_view in, size_t limit, std::string& out) {
       }
       // Raw-text elements: skip to their end tag.
       if (!closing && (name == "script" || name == "style" || name == "textarea" || name == "title" || name == "xmp")) {
-        std::string close = "</" + name;
+        const std::string close = "</" + std::string(name);
         size_t k = tag_end;
         size_t found = std::string_view::npos;
         while (k < in.size()) {
@@ -167,10 +178,16 @@ struct PsTag {
   std::string_view type;  // its raw value
 };
 
+// Offsets and lengths of a start tag's attribute values that a stand-in may replace (see prescan_html): all but
+// those of `type` and `encoding`, the two whose values gumbo's tree builder reads (input type=hidden,
+// annotation-xml encoding).
+using PsValues = std::vector<std::pair<size_t, size_t>>;
+
 // Tokenizes the tag at in[lt] == '<' (a start tag, or an end tag when in[lt+1] == '/'), following the tag name,
 // attribute name/value and self-closing states of the HTML tokenizer, so a '>' inside a quoted value does not end it.
-PsTag ps_parse_tag(std::string_view in, size_t lt) {
+PsTag ps_parse_tag(std::string_view in, size_t lt, PsValues* values = nullptr) {
   PsTag t;
+  if (values) values->clear();
   const size_t n = in.size();
   size_t p = lt + 1;
   if (p < n && in[p] == '/') ++p;
@@ -242,6 +259,11 @@ PsTag ps_parse_tag(std::string_view in, size_t lt) {
       t.has_type = true;
       t.type = value;
     }
+    if (values && value.size() >= 4 && !is_type &&
+        !(aname.size() == 8 && ps_lower(aname[0]) == 'e' && ps_lower(aname[1]) == 'n' && ps_lower(aname[2]) == 'c' &&
+          ps_lower(aname[3]) == 'o' && ps_lower(aname[4]) == 'd' && ps_lower(aname[5]) == 'i' &&
+          ps_lower(aname[6]) == 'n' && ps_lower(aname[7]) == 'g'))
+      values->emplace_back(static_cast<size_t>(value.data() - in.data()), value.size());
   }
 }
 
@@ -454,9 +476,98 @@ bool ps_maybe_jsonld(const PsTag& t) {
   return true;
 }
 
+// Stand-ins (see prescan_html): the k-th is one private-use character, U+F0000 + k for the first 65,534
+// (plane 15 without its two noncharacters), then U+100000 + (k - 65,534) (plane 16): four bytes, one code point
+// for gumbo's tokenizer.
+constexpr size_t kPlane15Standins = 0xFFFFE - 0xF0000;
+constexpr size_t kMaxStandins = 2 * kPlane15Standins;
+
+void ps_standin_bytes(size_t k, char b[4]) {
+  const uint32_t cp = k < kPlane15Standins ? static_cast<uint32_t>(0xF0000 + k)
+                                           : static_cast<uint32_t>(0x100000 + (k - kPlane15Standins));
+  b[0] = static_cast<char>(0xF0 | (cp >> 18));
+  b[1] = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+  b[2] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+  b[3] = static_cast<char>(0x80 | (cp & 0x3F));
+}
+
+// The page can carry stand-ins: no character of planes 15 and 16 (bytes F3 B0-BF, F4), written or as a numeric
+// character reference (which gumbo decodes), so that every such character after the parse is a stand-in.
+bool ps_standins_safe(std::string_view in) {
+  const size_t n = in.size();
+  if (in.find('\xF4') != std::string_view::npos) return false;
+  for (size_t k = in.find('\xF3'); k != std::string_view::npos; k = in.find('\xF3', k + 1))
+    if (k + 1 < n && static_cast<unsigned char>(in[k + 1]) >= 0xB0) return false;
+  for (size_t k = in.find("&#"); k != std::string_view::npos; k = in.find("&#", k + 2)) {
+    size_t p = k + 2;
+    const bool hex = p < n && (in[p] == 'x' || in[p] == 'X');
+    if (hex) ++p;
+    uint32_t v = 0;
+    for (; p < n; ++p) {
+      const char c = in[p];
+      int d = c >= '0' && c <= '9' ? c - '0' : -1;
+      if (hex && d < 0) d = c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      if (d < 0) break;
+      v = std::min<uint32_t>(v * (hex ? 16 : 10) + static_cast<uint32_t>(d), 0x1000000);
+    }
+    if (v >= 0xF0000 && v <= 0x10FFFF) return false;  // larger ones become U+FFFD
+  }
+  return true;
+}
+
+// Gumbo would hand `s` (valid UTF-8) over exactly as written: no character reference ('&'), no '\r' (input
+// preprocessing makes it '\n'), no NUL, and none of the code points its decoder replaces by U+FFFD (C0 controls
+// but tab, line feed and form feed, DEL, C1 controls, noncharacters).
+bool ps_verbatim(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* e = p + s.size();
+  while (p < e) {
+    if (e - p >= 8) {  // eight printable ASCII bytes but '&' and DEL at a time
+      uint64_t w;
+      std::memcpy(&w, p, 8);
+      constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+      const uint64_t below_space = (w - kOnes * 0x20) & ~w;                     // high bit: byte < 0x20 (or >= 0x80)
+      const uint64_t amp = ((w ^ (kOnes * '&')) - kOnes) & ~(w ^ (kOnes * '&'));  // high bit: byte == '&'
+      const uint64_t del = ((w ^ (kOnes * 0x7F)) - kOnes) & ~(w ^ (kOnes * 0x7F));
+      if (((below_space | amp | del | w) & kHigh) == 0) {
+        p += 8;
+        continue;
+      }
+    }
+    const unsigned char c = *p;
+    if (c < 0x80) {
+      if (c < 0x20 ? !(c == '\t' || c == '\n' || c == '\f') : (c == '&' || c == 0x7F)) return false;
+      ++p;
+    } else if (c < 0xE0) {
+      if (e - p < 2 || (c == 0xC2 && p[1] < 0xA0)) return false;  // U+0080-U+009F
+      p += 2;
+    } else if (c < 0xF0) {
+      if (e - p < 3 || (c == 0xEF && ((p[1] == 0xB7 && p[2] >= 0x90 && p[2] <= 0xAF) || (p[1] == 0xBF && p[2] >= 0xBE))))
+        return false;  // U+FDD0-U+FDEF, U+FFFE, U+FFFF
+      p += 3;
+    } else {
+      if (e - p < 4 || ((p[1] & 0x0F) == 0x0F && p[2] == 0xBF && p[3] >= 0xBE)) return false;  // U+nFFFE, U+nFFFF
+      p += 4;
+    }
+  }
+  return true;
+}
+
+// Elements whose attribute values gumbo's tree builder compares (the "Noah's Ark" clause of the list of active
+// formatting elements: three open elements with the same name and attributes; <a> is not among them, since a new
+// <a> always closes the open one first), and those it treats as foreign or rewrites.
+bool ps_values_compared(std::string_view name) {
+  static constexpr std::string_view kNames[] = {"b",     "big",    "code", "em", "font", "i",       "nobr", "s",
+                                                "small", "strike", "strong", "tt", "u",  "isindex", "svg",  "math"};
+  for (std::string_view k : kNames)
+    if (name == k) return true;
+  return false;
+}
+
 }  // namespace
 
-bool prescan_html(std::string_view in, std::string& out, PrescanStats* stats, bool collapse_whitespace) {
+bool prescan_html(std::string_view in, std::string& out, PrescanStats* stats, bool collapse_whitespace,
+                  std::vector<std::string_view>* standins) {
   PrescanStats st;
   const size_t n = in.size();
   size_t emitted = 0;  // in[emitted..] not yet copied to out
@@ -504,10 +615,48 @@ bool prescan_html(std::string_view in, std::string& out, PrescanStats* stats, bo
     cut(from, to, repl);
     ++st.whitespace_runs;
   };
+  if (standins) {
+    standins->clear();
+    if (!ps_standins_safe(in)) standins = nullptr;
+  }
+  char standin[4];
+  auto put_standin = [&](size_t from, size_t to) {
+    ps_standin_bytes(standins->size(), standin);
+    standins->push_back(in.substr(from, to - from));
+    cut(from, to, std::string_view(standin, 4));
+    ++st.standins;
+  };
+  // Text of the data state: each stretch between character references gets a stand-in, from its first
+  // non-whitespace character on (leading whitespace stays: before the first other character, the tree builder
+  // puts whitespace elsewhere in some insertion modes). A reference `&[#]name;` stays as written; after any other
+  // '&' the rest of the text does.
+  auto standin_text = [&](size_t from, size_t to) {
+    size_t p = from;
+    while (p < to && standins->size() < kMaxStandins) {
+      const void* a = std::memchr(in.data() + p, '&', to - p);
+      const size_t amp = a ? static_cast<size_t>(static_cast<const char*>(a) - in.data()) : to;
+      size_t core = p;
+      while (core < amp && ps_space(in[core])) ++core;
+      if (amp - core >= 4 && ps_verbatim(in.substr(core, amp - core))) put_standin(core, amp);
+      if (amp == to) break;
+      size_t q = amp + 1;
+      if (q < to && in[q] == '#') ++q;
+      size_t d = q;
+      while (d < to && d - q < 40 && (ps_alpha(in[d]) || (in[d] >= '0' && in[d] <= '9'))) ++d;
+      if (d == q || d >= to || in[d] != ';') break;
+      p = d + 1;
+    }
+  };
+  PsValues values;
+  bool text_tail = false;  // the loop ended in the data state: in[i..] is text
   while (i < n) {
     size_t lt = in.find('<', i);
-    if (lt == std::string_view::npos || lt + 1 >= n) break;
+    if (lt == std::string_view::npos || lt + 1 >= n) {
+      text_tail = true;
+      break;
+    }
     if (collapse_whitespace && after_markup && pre_depth == 0 && lt - i >= 2 && markup_at(lt)) collapse_run(i, lt);
+    if (standins && lt > i) standin_text(i, lt);
     after_markup = true;
     const char c = in[lt + 1];
     if (c == '!') {
@@ -571,10 +720,13 @@ bool prescan_html(std::string_view in, std::string& out, PrescanStats* stats, bo
       i = lt + 1;
       continue;
     }
-    PsTag t = ps_parse_tag(in, lt);
+    PsTag t = ps_parse_tag(in, lt, standins ? &values : nullptr);
     if (t.eof) break;  // the tokenizer drops a tag cut by EOF; nothing follows
     i = t.end;
     const std::string& name = t.name;
+    if (standins && !values.empty() && !ps_values_compared(name))
+      for (auto [at, len] : values)
+        if (standins->size() < kMaxStandins && ps_verbatim(in.substr(at, len))) put_standin(at, at + len);
     if (name == "script") {
       size_t end = ps_script_end(in, t.end);
       if (end > t.end && !ps_maybe_jsonld(t)) {
@@ -626,6 +778,10 @@ bool prescan_html(std::string_view in, std::string& out, PrescanStats* stats, bo
       stop(lt);  // everything after <plaintext> is text; MathML and framesets are not modelled
       break;
     }
+  }
+  if (standins && text_tail && i < n) {
+    size_t end = in.find('<', i);
+    standin_text(i, end == std::string_view::npos ? n : end);
   }
   if (changed) out.append(in.substr(emitted));
   if (stats) *stats = st;
@@ -721,8 +877,34 @@ class GumboPool {
   Large* large_ = nullptr;
 };
 
-// gumbo -> pugixml. Returns the deepest element depth created.
-size_t convert(std::string_view utf8, const HtmlParseOptions& opts, HtmlDocument& out) {
+// `s` with every stand-in (prescan_html) replaced by the text it stands for; `s` itself when it has none. The page
+// had no character of planes 15 and 16 (ps_standins_safe), so each such character is a stand-in.
+const char* expand_standins(const char* s, const std::vector<std::string_view>& standins, std::string& buf) {
+  const auto* q = reinterpret_cast<const unsigned char*>(s);
+  while (*q && static_cast<unsigned char>(*q - 0xF3) > 1) ++q;
+  if (!*q) return s;
+  buf.assign(s, static_cast<size_t>(reinterpret_cast<const char*>(q) - s));
+  while (*q) {
+    if (static_cast<unsigned char>(*q - 0xF3) <= 1 && q[1] && q[2] && q[3]) {
+      const uint32_t cp = (static_cast<uint32_t>(q[0] & 7) << 18) | (static_cast<uint32_t>(q[1] & 0x3F) << 12) |
+                          (static_cast<uint32_t>(q[2] & 0x3F) << 6) | static_cast<uint32_t>(q[3] & 0x3F);
+      size_t k = SIZE_MAX;
+      if (cp >= 0xF0000 && cp < 0xF0000 + kPlane15Standins) k = cp - 0xF0000;
+      else if (cp >= 0x100000 && cp < 0x100000 + kPlane15Standins) k = kPlane15Standins + (cp - 0x100000);
+      if (k < standins.size()) {
+        buf.append(standins[k]);
+        q += 4;
+        continue;
+      }
+    }
+    buf += static_cast<char>(*q++);
+  }
+  return buf.c_str();
+}
+
+// gumbo -> pugixml. Returns the deepest element depth created. `standins`: what prescan_html replaced.
+size_t convert(std::string_view utf8, const HtmlParseOptions& opts, HtmlDocument& out,
+               const std::vector<std::string_view>* standins = nullptr) {
   GumboOptions gopts = kGumboDefaultOptions;
   gopts.max_errors = 1000;  // keep going, but don't collect unbounded error lists
   GumboPool pool;  // owns the whole tree: no gumbo_destroy_output
@@ -734,7 +916,10 @@ size_t convert(std::string_view utf8, const HtmlParseOptions& opts, HtmlDocument
   }
 
   size_t max_seen = 0;
-  std::string scratch;
+  std::string scratch, expanded;
+  auto original = [&](const char* v) {
+    return standins && !standins->empty() ? expand_standins(v, *standins, expanded) : v;
+  };
   std::vector<Frame> stack;
   stack.push_back({g->root, out.doc, 0});
   while (!stack.empty()) {
@@ -757,7 +942,7 @@ size_t convert(std::string_view utf8, const HtmlParseOptions& opts, HtmlDocument
             // Attribute names with characters XPath can't address are skipped.
             if (!a->name || !*a->name || std::strpbrk(a->name, "\"'<>=/ ")) continue;
             if (target.attribute(a->name)) continue;
-            target.append_attribute(a->name).set_value(a->value);
+            target.append_attribute(a->name).set_value(original(a->value));
           }
           ++depth;
           max_seen = std::max(max_seen, depth);
@@ -776,14 +961,15 @@ size_t convert(std::string_view utf8, const HtmlParseOptions& opts, HtmlDocument
       case GUMBO_NODE_TEXT:
       case GUMBO_NODE_WHITESPACE:
       case GUMBO_NODE_CDATA: {
+        const char* text = n->type == GUMBO_NODE_WHITESPACE ? n->v.text.text : original(n->v.text.text);
         pugi::xml_node last = f.parent.last_child();
         if (last && last.type() == pugi::node_pcdata) {
           // Merge adjacent text (happens when depth limiting flattens elements).
           std::string merged = last.value();
-          merged += n->v.text.text;
+          merged += text;
           last.set_value(merged.c_str());
         } else {
-          f.parent.append_child(pugi::node_pcdata).set_value(n->v.text.text);
+          f.parent.append_child(pugi::node_pcdata).set_value(text);
         }
         break;
       }
@@ -819,9 +1005,10 @@ std::unique_ptr<HtmlDocument> parse_html(std::string_view utf8, const HtmlParseO
   // as it is. The prescan reads bytes as UTF-8 text: on bytes that are not (gumbo's decoder may then take a '<'
   // into a broken sequence) it is not used (found by fuzz_prescan; extraction decodes pages to valid UTF-8 first).
   std::string scanned;
-  if (opts.prescan && !opts.keep_scripts && !out->depth_limited && is_valid_utf8(utf8) &&
-      prescan_html(utf8, scanned, nullptr, opts.collapse_whitespace)) {
-    size_t deepest = convert(scanned, opts, *out);
+  std::vector<std::string_view> standins;  // views of utf8
+  if (opts.prescan && !opts.keep_scripts && !out->depth_limited && (opts.utf8_checked || is_valid_utf8(utf8)) &&
+      prescan_html(utf8, scanned, nullptr, opts.collapse_whitespace, opts.standins ? &standins : nullptr)) {
+    size_t deepest = convert(scanned, opts, *out, &standins);
     if (!out->depth_limited && deepest + kPsMaxSvgDepth < opts.max_depth) return out;
     auto again = std::make_unique<HtmlDocument>();
     again->truncated = out->truncated;

@@ -17,6 +17,8 @@ struct HtmlParseOptions {
   bool keep_scripts = false;            // <script> other than JSON-LD / <style> content is dropped unless set
   bool prescan = true;                  // strip dropped bodies before gumbo (prescan_html); same tree either way
   bool collapse_whitespace = true;      // the prescan also shortens whitespace-only text between tags (see there)
+  bool standins = true;                 // the prescan also hands text and attribute values over as stand-ins
+  bool utf8_checked = false;            // the caller vouches that the input is valid UTF-8 (decode_to_utf8's output)
 };
 
 struct HtmlDocument {
@@ -35,6 +37,7 @@ struct PrescanStats {
   size_t removed_bytes = 0;
   size_t scripts = 0, styles = 0, svgs = 0, comments = 0;  // bodies emptied
   size_t whitespace_runs = 0;  // whitespace-only runs between tags shortened
+  size_t standins = 0;         // text stretches and attribute values handed over as stand-ins
   bool stopped = false;     // met markup it does not model (<math>, <frameset>, odd <svg>, ...): rest left as is
   size_t stopped_at = 0;    // byte offset where it stopped
 };
@@ -49,8 +52,16 @@ struct PrescanStats {
 // break, one, two or more): the tree is the same but for the length of such runs, which text handling
 // (clean_text and the paragraph splitting) does not see. Returns false (out untouched) when nothing would be
 // removed.
+// With `standins`, gumbo is also spared the text and attribute values it would only copy: each stretch of text of
+// the data state (between character references, from its first non-whitespace character) and each attribute value
+// of at least four bytes that gumbo hands over exactly as written (no reference, '\r', NUL, or character its
+// decoder replaces) becomes one stand-in, a private-use character of planes 15/16 (the k-th: U+F0000 + k, then
+// U+100000 + ...), and `standins` gets the original, a view of `utf8`; parse_html puts the originals back into
+// the tree. Not for values the tree builder reads (`type`, `encoding`) or compares (attributes of <b>, <i>,
+// <font> and the other formatting elements but <a>; <svg>, <math>, <isindex>), nor on a page that contains a
+// plane-15/16 character (as bytes or a numeric reference). The tree is then the same, stand-ins put back.
 bool prescan_html(std::string_view utf8, std::string& out, PrescanStats* stats = nullptr,
-                  bool collapse_whitespace = true);
+                  bool collapse_whitespace = true, std::vector<std::string_view>* standins = nullptr);
 
 // Text of a subtree: text nodes concatenated, block elements separated by '\n',
 // <br> as '\n'. Not cleaned; use clean_text() or split_paragraphs() on the result.

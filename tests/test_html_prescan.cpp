@@ -101,6 +101,38 @@ const std::vector<std::string> kCases = {
     "<head>\n  <title>t</title>\n  <meta a=b>\n</head>\n<body>\n  <p>x</p>\n</body>\n</html>\n\n",
     "<p>a<br>\n\n\n<br>b<textarea>\n\n  t  </textarea>\n\n<select>\n  <option>o</option>\n</select>",
     "<p>a<!-- c -->   \n  <!---->\n\n<b>b</b><!DOCTYPE x>   <i>i</i>",
+    // stand-ins (text and attribute values handed over as one private-use character each)
+    "<p>Xin chào &amp; tạm biệt &notit; x &#39;quote&#39; y &#x1F600; z & w &amp z &#x;</p>",
+    "<b class=\"abcd\"><b class=\"abcd\"><b class=\"abcd\"><b class=\"abcd\"><p>noah's ark</p></b>x",
+    "<font size=\"2222\"><font size=\"2222\"><font size=\"2222\"><font size=\"2222\">four</font>",
+    "<a href=\"/x/long-link\" title=\"Tiêu đề\"><a href=\"/x/long-link\">two links</a></a>",
+    "<a class=\"link\"><p>para in link</p></a><b id=\"bbbb\"><p>adoption</b>agency</p>",
+    "<table><tr><td>a cell</td></tr>stray text fostered<tr><td>b</td></tr></table>",
+    "<table>  text &amp; more  <td>x</td></table><table><caption>cap text</caption></table>",
+    "<input type=hidden value=\"abcdef\"><table><input type=\"hidden\" name=\"qwerty\"></table>",
+    "<table><input type=\"HIDDEN\" class=\"wxyz\"><tr><td>t</td></tr></table>",
+    "<div title=\"a\rbcd\" data-x=\"tab\there\" data-y=\"ctl\x01xx\" data-z=\"c1\xC2\x85yy\" data-w=\"nc\xEF\xB7\x90zz\">t\r\next</div>",
+    "<p>del\x7Fchar text</p><p>nul\x00char text</p><p>ff\fchar text</p>",
+    "<pre>\nfirst line kept</pre><pre>\n\nsecond</pre><textarea>\nabc def</textarea><title>title text here</title>",
+    "<html lang=\"vi-VN\" class=\"aaaa\"><body class=\"bbbb\"><p>x</p><body class=\"cccc\" id=\"dddd\"><html data-x=\"eeee\">",
+    "<p>a<3 apples and pears</p>x < y and y > z<p>w</p>",
+    "before html text<html><head> head text <title>t</title></head> after head text <body>body text",
+    "<head>\n  <meta name=\"description\" content=\"Mô tả\">  late head text  <link href=\"abcd\"></head>",
+    "<select><option value=\"opt1\">Option text one</option><optgroup label=\"group\">g</optgroup></select>",
+    "<p>trailing text without tag end",
+    "<p>end with lt<",
+    "<p>text then &amp;amp; then text &lt;b&gt; and more</p>",
+    "<svg viewBox=\"0 0 24 24\" class=\"icon-x\"><path d=\"M0 0\"/></svg>text after svg",
+    "<font color=\"red1\" face=\"Arial\">f</font><svg><font color=\"blue\">in svg</font></svg>",
+    "<p>\xF3\xB0\x80\x80 plane 15 character</p><p class=\"abcd\">text text</p>",
+    "<p>&#983040; numeric plane 15</p><p class=\"abcdef\">text text</p><p>&#x10FFFD;</p>",
+    "<p>&#x110000; past the last code point</p><p class=\"abcdef\">text text</p>",
+    "<img alt=\"Ảnh minh họa dài\" src=\"https://a.vn/x.jpg\" srcset=\"a.jpg 1x, b.jpg 2x\"><p>x</p>",
+    "<div class=abcd id=efgh data-u=ijkl>unquoted values</div><div a='single quoted' b=\"\">x</div>",
+    "<p>cloned <b>formatting <i class=\"icon\">across</p><p>paragraphs</i></b> here</p>",
+    "<isindex prompt=\"search prompt text\" action=\"/search\"><p>x</p>",
+    "<template><p class=\"in-template\">template text</p></template><p>after</p>",
+    "<noscript><p class=\"nos\">noscript text</p></noscript><p>after</p>",
 };
 
 class Corner : public ::testing::TestWithParam<std::string> {};
@@ -149,6 +181,43 @@ TEST(Prescan, WhitespaceRunsBetweenTagsKeepOnlyTheirLineBreakClass) {
 // fuzz_prescan (2026-12-02): on bytes that are not UTF-8 gumbo's decoder can take a '<' into a broken sequence,
 // so the prescan's view of the markup differs from the tokenizer's; parse_html then parses without it. (A mutated
 // page with invalid bytes and NULs in a style sheet that had lost its tag; extraction decodes pages first.)
+TEST(Prescan, StandinsReplaceTextAndAttributeValues) {
+  const std::string html = "<div class=\"article-body\"><p title=\"Tiêu đề bài\">Xin chào &amp; tạm biệt</p>"
+                           "<b class=\"strong-x\">đậm</b><input type=\"hidden\" value=\"abcdef\"></div>";
+  std::string out;
+  PrescanStats st;
+  std::vector<std::string_view> standins;
+  ASSERT_TRUE(prescan_html(html, out, &st, true, &standins));
+  EXPECT_EQ(st.standins, standins.size());
+  const std::vector<std::string_view> expected = {"article-body", "Tiêu đề bài", "Xin chào ", "tạm biệt",
+                                                  "đậm",          "abcdef"};
+  EXPECT_EQ(standins, expected);
+  EXPECT_EQ(out.find("Xin chào"), std::string::npos);
+  EXPECT_NE(out.find("&amp;"), std::string::npos);          // references stay as written
+  EXPECT_NE(out.find("class=\"strong-x\""), std::string::npos);  // <b>: the tree builder compares its attributes
+  EXPECT_NE(out.find("type=\"hidden\""), std::string::npos);     // type: the tree builder reads it
+  EXPECT_EQ(out.find("\xF3\xB0\x80\x80"), out.find("class=\"") + 7);  // the first stand-in is U+F0000
+  EXPECT_EQ(tree(html, true), tree(html, false));
+}
+
+TEST(Prescan, NoStandinsOnAPageThatHasTheirCharacters) {
+  for (const std::string html : {"<p class=\"abcdef\">x \xF3\xB0\x80\x81 y</p>", "<p class=\"abcdef\">\xF4\x80\x80\x80</p>",
+                                 "<p class=\"abcdef\">&#xF0000;</p>", "<p class=\"abcdef\">&#1048576;</p>"}) {
+    std::string out;
+    PrescanStats st;
+    std::vector<std::string_view> standins;
+    prescan_html(html, out, &st, true, &standins);
+    EXPECT_EQ(st.standins, 0u) << html;
+    EXPECT_TRUE(standins.empty()) << html;
+    EXPECT_EQ(tree(html, true), tree(html, false)) << html;
+  }
+  std::string out;
+  PrescanStats st;
+  std::vector<std::string_view> standins;
+  prescan_html("<p class=\"abcdef\">&#x10FFFF0; &#xE000; \xF3\xA0\x80\x80</p>", out, &st, true, &standins);
+  EXPECT_EQ(st.standins, 2u);  // past U+10FFFF (U+FFFD), U+E000 and plane 14 are not stand-ins
+}
+
 TEST(Prescan, InputThatIsNotUtf8IsParsedWithoutIt) {
   const std::string html =
       baotin::testing::read_file(std::string(BAOTIN_FIXTURES) + "/prescan/fuzz_invalid_utf8.bin");
@@ -189,7 +258,10 @@ TEST(Prescan, MutatedInputsGiveTheSameTree) {
                                       "</select>", "<table>", "<p>", "</p>", "<b>", "<noscript>", "</noscript>",
                                       "<!-->", "<script type=application/ld+json>", "<math>", "<plaintext>",
                                       "<![CDATA[", "]]>", "<title>", "<desc>", "<xmp>", "<iframe>", "&", "-", "!",
-                                      "\n\n  ", "   ", "\r\n\t", "<pre>", "</pre>", "<listing>", "</>", "</span>"};
+                                      "\n\n  ", "   ", "\r\n\t", "<pre>", "</pre>", "<listing>", "</>", "</span>",
+                                      "&amp;", "&#983040;", "\xF3\xB0\x80\x80", " class=\"abcd\"", "<b class=\"abcd\">",
+                                      "<a href=\"/abcd\">", "</a>", "<td>", "<input type=hidden value=abcd>",
+                                      "text text", "chữ Việt"};
   std::mt19937 rng(12345);
   int compared = 0, changed = 0;
   for (int round = 0; round < 3000; ++round) {
@@ -204,7 +276,8 @@ TEST(Prescan, MutatedInputsGiveTheSameTree) {
       }
     }
     std::string out;
-    if (prescan_html(html, out)) ++changed;
+    std::vector<std::string_view> standins;
+    if (prescan_html(html, out, nullptr, true, &standins)) ++changed;
     ASSERT_EQ(tree(html, true), tree(html, false)) << "input: " << html;
     ASSERT_EQ(ws_tree(html, true), ws_tree(html, false)) << "input: " << html;
     ++compared;
@@ -245,8 +318,10 @@ size_t expect_same_record(const std::string& html, std::string url, const std::s
   EXPECT_EQ(with, without) << what;
   std::string out;
   PrescanStats st;
-  prescan_html(html, out, &st);
+  std::vector<std::string_view> standins;
+  prescan_html(html, out, &st, true, &standins);
   EXPECT_FALSE(st.stopped) << what << " stopped at byte " << st.stopped_at;
+  EXPECT_GT(st.standins, 0u) << what;  // the records above were extracted with stand-ins
   return st.removed_bytes;
 }
 

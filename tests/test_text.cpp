@@ -115,3 +115,20 @@ TEST(Text, ValidUtf8AgreesWithIcu) {
   EXPECT_GT(valid, 3000u);
   EXPECT_GT(invalid, 3000u);
 }
+
+// extract_article hands decode_to_utf8's output to parse_html as checked UTF-8 (HtmlParseOptions::utf8_checked):
+// whatever the bytes and the declared or sniffed charset, the output is valid UTF-8.
+TEST(Text, DecodedPagesAreAlwaysValidUtf8) {
+  std::mt19937 rng(20261202);
+  const std::vector<std::string> prefixes = {"", "\xEF\xBB\xBF", "\xFF\xFE", "\xFE\xFF", "<meta charset=utf-8>",
+                                             "<meta charset=windows-1258>", "<meta charset=shift_jis>",
+                                             "<?xml version='1.0' encoding='utf-16'?>"};
+  const std::vector<std::string> types = {"", "text/html; charset=utf-8", "text/html; charset=iso-8859-1",
+                                          "text/html; charset=tcvn3", "text/html; charset=no-such-charset"};
+  for (int i = 0; i < 3000; ++i) {
+    std::string bytes = prefixes[rng() % prefixes.size()];
+    const int n = static_cast<int>(rng() % 64);
+    for (int k = 0; k < n; ++k) bytes += static_cast<char>(rng() % 4 == 0 ? rng() % 128 : rng() % 256);
+    ASSERT_TRUE(is_valid_utf8(decode_to_utf8(bytes, types[rng() % types.size()]))) << i;
+  }
+}
