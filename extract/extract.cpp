@@ -133,9 +133,11 @@ Article extract_article(std::string_view raw, std::string_view url, std::string_
   }
   const bool need_generic = !t || !template_ok || a.published.empty() || a.canonical_url.empty() || a.lead.empty();
   if (opts.allow_generic && need_generic) {
-    Article g = extract_generic(doc->doc, url, meta ? &*meta : nullptr);
+    const bool take_body = !template_ok && a.body.empty();
+    // The generic body (DOM scoring) and images are worked out only when the record can take them.
+    Article g = extract_generic(doc->doc, url, meta ? &*meta : nullptr, take_body || a.images.empty());
     if (!t && !g.language.empty()) a.language = g.language;  // no template: the page's <html lang>, else "vi"
-    merge_missing(a, std::move(g), /*take_body=*/!template_ok && a.body.empty());
+    merge_missing(a, std::move(g), take_body);
   }
   // A template without an update time of its own takes the page's metadata one (the generic extractor's source,
   // without running it for that alone) - unless it is earlier than the published time: such metadata (a CMS that

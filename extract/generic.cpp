@@ -1203,7 +1203,8 @@ std::vector<std::string> generic_body(const pugi::xml_document& doc) {
   }
 }
 
-Article extract_generic(const pugi::xml_document& doc, std::string_view page_url, const PageMeta* meta) {
+Article extract_generic(const pugi::xml_document& doc, std::string_view page_url, const PageMeta* meta,
+                        bool with_body) {
   Article a;
   a.url = std::string(page_url);
   a.extractor = "generic";
@@ -1245,9 +1246,10 @@ Article extract_generic(const pugi::xml_document& doc, std::string_view page_url
 
     // Body.
     std::vector<pugi::xml_node> selected;
-    std::vector<std::string> body = body_impl(doc, &selected);
+    std::vector<std::string> body;
+    if (with_body) body = body_impl(doc, &selected);
     // Sites that embed the full text in JSON-LD: prefer it when the DOM gave clearly less.
-    if (!m.ld_body.empty()) {
+    if (with_body && !m.ld_body.empty()) {
       std::vector<std::string> ld = split_body_text(m.ld_body);
       if (total_size(ld) > 2 * total_size(body) + 200) body = std::move(ld);
     }
@@ -1261,7 +1263,7 @@ Article extract_generic(const pugi::xml_document& doc, std::string_view page_url
     if (!body.empty()) {
       a.body = std::move(body);
       add_field(a, "body");
-    } else {
+    } else if (with_body) {
       a.partial = true;
       a.warnings.push_back("generic: no article body found");
     }
@@ -1341,14 +1343,16 @@ Article extract_generic(const pugi::xml_document& doc, std::string_view page_url
     if (!a.tags.empty()) add_field(a, "tags");
 
     // Images: the lead image of the metadata first, then the pictures of the article body.
-    std::vector<Image> images = m.ld_images;
+    std::vector<Image> images;
+    if (with_body) images = m.ld_images;
     for (const auto& im : m.og_images) {
       bool dup = false;
       for (auto& e : images) dup |= e.url == im.url;
       if (!dup) images.push_back(im);
     }
     if (images.empty() && !m.twitter_image.empty()) images.push_back({m.twitter_image, {}});
-    collect_images(selected, page_url, images);
+    if (with_body) collect_images(selected, page_url, images);
+    else images.clear();
     a.images = std::move(images);
     if (!a.images.empty()) add_field(a, "images");
 

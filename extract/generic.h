@@ -17,7 +17,10 @@ namespace baotin {
 // updated, category, tags, images, canonical_url) and lists them in .fields. Never throws.
 // `meta`: read_page_meta(doc, page_url) when the caller has it already (extract_article reads it once per page);
 // null: read here.
-Article extract_generic(const pugi::xml_document& doc, std::string_view page_url, const PageMeta* meta = nullptr);
+// `with_body` false: no body and no images (the other fields do not depend on them), for a caller that needs
+// neither (extract_article, when the template gave the body and images).
+Article extract_generic(const pugi::xml_document& doc, std::string_view page_url, const PageMeta* meta = nullptr,
+                        bool with_body = true);
 
 // Only the body (paragraphs) by DOM scoring; used by extract_generic and by the benchmark.
 std::vector<std::string> generic_body(const pugi::xml_document& doc);
