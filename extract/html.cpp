@@ -252,8 +252,17 @@ PsTag ps_parse_tag(std::string_view in, size_t lt, PsValues* values = nullptr) {
       // missing value: the tag ends here (handled at the top of the loop)
     } else {
       size_t v = p;
-      while (p < n && !ps_space(in[p]) && in[p] != '>') ++p;
+      bool odd = false;  // '"', '\'', '<', '=', '`': a parse error each in an unquoted value
+      for (; p < n && !ps_space(in[p]) && in[p] != '>'; ++p)
+        odd |= in[p] == '"' || in[p] == '\'' || in[p] == '<' || in[p] == '=' || in[p] == '`';
       value = in.substr(v, p - v);
+      if (odd && values) {  // no stand-in: it would take those errors away (see HtmlParseOptions::max_errors)
+        if (is_type && !t.has_type) {
+          t.has_type = true;
+          t.type = value;
+        }
+        continue;
+      }
     }
     if (is_type && !t.has_type) {
       t.has_type = true;
@@ -906,7 +915,7 @@ const char* expand_standins(const char* s, const std::vector<std::string_view>& 
 size_t convert(std::string_view utf8, const HtmlParseOptions& opts, HtmlDocument& out,
                const std::vector<std::string_view>* standins = nullptr) {
   GumboOptions gopts = kGumboDefaultOptions;
-  gopts.max_errors = 1000;  // keep going, but don't collect unbounded error lists
+  gopts.max_errors = opts.max_errors;  // keep going, but don't collect unbounded error lists
   GumboPool pool;  // owns the whole tree: no gumbo_destroy_output
   pool.install(gopts);
   GumboOutput* g = gumbo_parse_with_options(&gopts, utf8.data(), utf8.size());
