@@ -40,14 +40,17 @@ struct Frame {
   size_t depth;
 };
 
-bool is_void_element(std::string_view n) {
-  static constexpr std::string_view kVoid[] = {"area",  "base",   "br",    "col", "embed",    "hr",
-                                               "img",   "input",  "link",  "meta", "param",   "source",
-                                               "track", "wbr",    "basefont", "bgsound", "frame", "keygen"};
-  if (n.size() < 2 || n.size() > 8) return false;  // called for every tag: most names fail here or at once below
-  for (std::string_view v : kVoid)
-    if (v.size() == n.size() && v[0] == n[0] && v == n) return true;
-  return false;
+bool is_void_element(std::string_view n) {  // called for every tag: by length first
+  switch (n.size()) {
+    case 2: return n == "br" || n == "hr";
+    case 3: return n == "img" || n == "col" || n == "wbr";
+    case 4: return n == "meta" || n == "link" || n == "area" || n == "base";
+    case 5: return n == "input" || n == "embed" || n == "param" || n == "track" || n == "frame";
+    case 6: return n == "source" || n == "keygen";
+    case 7: return n == "bgsound";
+    case 8: return n == "basefont";
+    default: return false;
+  }
 }
 
 // Gumbo's tree construction is quadratic in nesting depth (scope checks walk the stack of open
@@ -63,7 +66,7 @@ bool cap_nesting(std::string_view in, size_t limit, std::string& out) {
     while (i < in.size()) {
       size_t lt = in.find('<', i);
       if (lt == std::string_view::npos || lt + 1 >= in.size()) break;
-      if (in.compare(lt, 4, "<!--") == 0) {
+      if (in[lt + 1] == '!' && in.compare(lt, 4, "<!--") == 0) {
         size_t end = in.find("-->", lt + 4);
         i = end == std::string_view::npos ? in.size() : end + 3;
         continue;
@@ -445,6 +448,9 @@ PsSvg ps_scan_svg(std::string_view in, size_t i) {
       if (lt + 2 >= n || !ps_alpha(in[lt + 2])) return r;
       PsTag t = ps_parse_tag(in, lt);
       if (t.eof) return r;
+      // gumbo 0.10.1 matches an end tag in foreign content by its whole text between "</" and ">"
+      // (gumbo_tag_from_original_text): "</svg >" or "</g x>" closes nothing there, and the element stays open.
+      if (t.end != lt + 3 + t.name.size()) return r;
       if (open.empty()) {
         if (t.name != "svg") return r;
         r.ok = true;
@@ -531,15 +537,24 @@ bool ps_verbatim(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const auto* e = p + s.size();
   while (p < e) {
-    if (e - p >= 8) {  // eight printable ASCII bytes but '&' and DEL at a time
+    if (e - p >= 8) {
+      // Eight bytes at a time when none of them can start what is checked below: a byte < 0x20, '&', DEL, the
+      // lead bytes C2 (C1 controls) and EF (U+FDD0-U+FFFF), or one >= F0 (four-byte sequences). Vietnamese
+      // letters (C3/C4/C6/CC/E1 leads and continuation bytes) pass. p is at a character's start, and a
+      // sequence whose lead byte is among the eight is skipped whole with it or checked from its lead.
       uint64_t w;
       std::memcpy(&w, p, 8);
       constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
-      const uint64_t below_space = (w - kOnes * 0x20) & ~w;                     // high bit: byte < 0x20 (or >= 0x80)
-      const uint64_t amp = ((w ^ (kOnes * '&')) - kOnes) & ~(w ^ (kOnes * '&'));  // high bit: byte == '&'
-      const uint64_t del = ((w ^ (kOnes * 0x7F)) - kOnes) & ~(w ^ (kOnes * 0x7F));
-      if (((below_space | amp | del | w) & kHigh) == 0) {
+      auto has = [&](uint8_t c) {
+        const uint64_t v = w ^ (kOnes * c);
+        return (v - kOnes) & ~v;
+      };
+      const uint64_t flagged = ((w - kOnes * 0x20) & ~w) | has('&') | has(0x7F) | has(0xC2) | has(0xEF) |
+                               (w & (w << 1) & (w << 2) & (w << 3));
+      if ((flagged & kHigh) == 0) {
         p += 8;
+        // The last of the eight may be a lead byte whose sequence goes on past them: step over its rest.
+        while (p < e && (*p & 0xC0) == 0x80) ++p;
         continue;
       }
     }
@@ -566,11 +581,16 @@ bool ps_verbatim(std::string_view s) {
 // formatting elements: three open elements with the same name and attributes; <a> is not among them, since a new
 // <a> always closes the open one first), and those it treats as foreign or rewrites.
 bool ps_values_compared(std::string_view name) {
-  static constexpr std::string_view kNames[] = {"b",     "big",    "code", "em", "font", "i",       "nobr", "s",
-                                                "small", "strike", "strong", "tt", "u",  "isindex", "svg",  "math"};
-  for (std::string_view k : kNames)
-    if (name == k) return true;
-  return false;
+  switch (name.size()) {
+    case 1: return name[0] == 'b' || name[0] == 'i' || name[0] == 's' || name[0] == 'u';
+    case 2: return name == "em" || name == "tt";
+    case 3: return name == "big" || name == "svg";
+    case 4: return name == "code" || name == "font" || name == "nobr" || name == "math";
+    case 5: return name == "small";
+    case 6: return name == "strike" || name == "strong";
+    case 7: return name == "isindex";
+    default: return false;
+  }
 }
 
 }  // namespace
@@ -736,6 +756,9 @@ bool prescan_html(std::string_view in, std::string& out, PrescanStats* stats, bo
     if (standins && !values.empty() && !ps_values_compared(name))
       for (auto [at, len] : values)
         if (standins->size() < kMaxStandins && ps_verbatim(in.substr(at, len))) put_standin(at, at + len);
+    // Only these names matter below: script style svg select title textarea xmp iframe noembed noframes pre
+    // plaintext math frameset listing.
+    if (name.size() < 3 || name.size() > 9 || !std::strchr("stxinpmfl", name[0])) continue;
     if (name == "script") {
       size_t end = ps_script_end(in, t.end);
       if (end > t.end && !ps_maybe_jsonld(t)) {
@@ -888,18 +911,27 @@ class GumboPool {
 
 // `s` with every stand-in (prescan_html) replaced by the text it stands for; `s` itself when it has none. The page
 // had no character of planes 15 and 16 (ps_standins_safe), so each such character is a stand-in.
-const char* expand_standins(const char* s, const std::vector<std::string_view>& standins, std::string& buf) {
+// The stand-in index of the four bytes at q (valid UTF-8), or SIZE_MAX.
+size_t standin_at(const unsigned char* q) {
+  const uint32_t cp = (static_cast<uint32_t>(q[0] & 7) << 18) | (static_cast<uint32_t>(q[1] & 0x3F) << 12) |
+                      (static_cast<uint32_t>(q[2] & 0x3F) << 6) | static_cast<uint32_t>(q[3] & 0x3F);
+  if (cp >= 0xF0000 && cp < 0xF0000 + kPlane15Standins) return cp - 0xF0000;
+  if (cp >= 0x100000 && cp < 0x100000 + kPlane15Standins) return kPlane15Standins + (cp - 0x100000);
+  return SIZE_MAX;
+}
+
+std::string_view expand_standins(const char* s, const std::vector<std::string_view>& standins, std::string& buf) {
   const auto* q = reinterpret_cast<const unsigned char*>(s);
+  if (static_cast<unsigned char>(q[0] - 0xF3) <= 1 && q[1] && q[2] && q[3] && !q[4]) {  // one stand-in alone
+    const size_t k = standin_at(q);
+    if (k < standins.size()) return standins[k];
+  }
   while (*q && static_cast<unsigned char>(*q - 0xF3) > 1) ++q;
-  if (!*q) return s;
+  if (!*q) return {s, static_cast<size_t>(reinterpret_cast<const char*>(q) - s)};
   buf.assign(s, static_cast<size_t>(reinterpret_cast<const char*>(q) - s));
   while (*q) {
     if (static_cast<unsigned char>(*q - 0xF3) <= 1 && q[1] && q[2] && q[3]) {
-      const uint32_t cp = (static_cast<uint32_t>(q[0] & 7) << 18) | (static_cast<uint32_t>(q[1] & 0x3F) << 12) |
-                          (static_cast<uint32_t>(q[2] & 0x3F) << 6) | static_cast<uint32_t>(q[3] & 0x3F);
-      size_t k = SIZE_MAX;
-      if (cp >= 0xF0000 && cp < 0xF0000 + kPlane15Standins) k = cp - 0xF0000;
-      else if (cp >= 0x100000 && cp < 0x100000 + kPlane15Standins) k = kPlane15Standins + (cp - 0x100000);
+      const size_t k = standin_at(q);
       if (k < standins.size()) {
         buf.append(standins[k]);
         q += 4;
@@ -908,7 +940,7 @@ const char* expand_standins(const char* s, const std::vector<std::string_view>& 
     }
     buf += static_cast<char>(*q++);
   }
-  return buf.c_str();
+  return buf;
 }
 
 // gumbo -> pugixml. Returns the deepest element depth created. `standins`: what prescan_html replaced.
@@ -927,7 +959,7 @@ size_t convert(std::string_view utf8, const HtmlParseOptions& opts, HtmlDocument
   size_t max_seen = 0;
   std::string scratch, expanded;
   auto original = [&](const char* v) {
-    return standins && !standins->empty() ? expand_standins(v, *standins, expanded) : v;
+    return standins && !standins->empty() ? expand_standins(v, *standins, expanded) : std::string_view(v);
   };
   std::vector<Frame> stack;
   stack.push_back({g->root, out.doc, 0});
@@ -951,7 +983,8 @@ size_t convert(std::string_view utf8, const HtmlParseOptions& opts, HtmlDocument
             // Attribute names with characters XPath can't address are skipped.
             if (!a->name || !*a->name || std::strpbrk(a->name, "\"'<>=/ ")) continue;
             if (target.attribute(a->name)) continue;
-            target.append_attribute(a->name).set_value(original(a->value));
+            const std::string_view value = original(a->value);
+            target.append_attribute(a->name).set_value(value.data(), value.size());
           }
           ++depth;
           max_seen = std::max(max_seen, depth);
@@ -970,7 +1003,8 @@ size_t convert(std::string_view utf8, const HtmlParseOptions& opts, HtmlDocument
       case GUMBO_NODE_TEXT:
       case GUMBO_NODE_WHITESPACE:
       case GUMBO_NODE_CDATA: {
-        const char* text = n->type == GUMBO_NODE_WHITESPACE ? n->v.text.text : original(n->v.text.text);
+        const std::string_view text =
+            n->type == GUMBO_NODE_WHITESPACE ? std::string_view(n->v.text.text) : original(n->v.text.text);
         pugi::xml_node last = f.parent.last_child();
         if (last && last.type() == pugi::node_pcdata) {
           // Merge adjacent text (happens when depth limiting flattens elements).
@@ -978,7 +1012,7 @@ size_t convert(std::string_view utf8, const HtmlParseOptions& opts, HtmlDocument
           merged += text;
           last.set_value(merged.c_str());
         } else {
-          f.parent.append_child(pugi::node_pcdata).set_value(text);
+          f.parent.append_child(pugi::node_pcdata).set_value(text.data(), text.size());
         }
         break;
       }

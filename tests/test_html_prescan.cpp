@@ -112,7 +112,7 @@ const std::vector<std::string> kCases = {
     "<input type=hidden value=\"abcdef\"><table><input type=\"hidden\" name=\"qwerty\"></table>",
     "<table><input type=\"HIDDEN\" class=\"wxyz\"><tr><td>t</td></tr></table>",
     "<div title=\"a\rbcd\" data-x=\"tab\there\" data-y=\"ctl\x01xx\" data-z=\"c1\xC2\x85yy\" data-w=\"nc\xEF\xB7\x90zz\">t\r\next</div>",
-    "<p>del\x7Fchar text</p><p>nul\x00char text</p><p>ff\fchar text</p>",
+    "<p>del\x7F" "char text</p><p>ff\fchar text</p><p>c0\x1F" "char text</p>",
     "<pre>\nfirst line kept</pre><pre>\n\nsecond</pre><textarea>\nabc def</textarea><title>title text here</title>",
     "<html lang=\"vi-VN\" class=\"aaaa\"><body class=\"bbbb\"><p>x</p><body class=\"cccc\" id=\"dddd\"><html data-x=\"eeee\">",
     "<p>a<3 apples and pears</p>x < y and y > z<p>w</p>",
@@ -133,6 +133,10 @@ const std::vector<std::string> kCases = {
     "<isindex prompt=\"search prompt text\" action=\"/search\"><p>x</p>",
     "<template><p class=\"in-template\">template text</p></template><p>after</p>",
     "<noscript><p class=\"nos\">noscript text</p></noscript><p>after</p>",
+    // gumbo closes a foreign element only on an end tag that is exactly </name> (found by fuzz_prescan)
+    "<p>a<svg class=\"icon\"> x </svg\n<b>\"><path d=\"M1 1\"/><script type=t />text after</script>",
+    "<p>a<svg><g><path/></g x></svg><script>s</script>b",
+    "<p>a<svg><path/></svg ><style>s</style>b<title>t</title>",
 };
 
 class Corner : public ::testing::TestWithParam<std::string> {};
