@@ -662,15 +662,29 @@ DedupIndex::CapStats DedupIndex::cap_stats() const {
   return {lookups_.load(), capped_scans_.load(), capped_lookups_.load()};
 }
 
+namespace {
+struct IdHash {  // heterogeneous look-up: the scans' ids are views of the iterator's keys
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+}  // namespace
+
 std::vector<DedupIndex::Candidate> DedupIndex::collect(const NearSketch& sketch, size_t* capped_scans) const {
   std::vector<Candidate> out;
   if (!db_ || !sketch.indexable()) return out;
   ++lookups_;
-  std::unordered_map<std::string, size_t> pos;
+  // Candidate index of each id. A templated series meets the same few hundred ids in each of its crowded sample
+  // buckets (~1,300 entries a look-up at 10M): an id is copied only the first time it is met.
+  std::unordered_map<std::string, size_t, IdHash, std::equal_to<>> pos;
+  auto candidate = [&](std::string_view id) -> size_t {
+    if (auto it = pos.find(id); it != pos.end()) return it->second;
+    out.emplace_back(std::string(id));
+    pos.emplace(out.back().id, out.size() - 1);
+    return out.size() - 1;
+  };
   PrefixScanner scanner(db_, cf_);
   size_t capped = 0;
   if (sketch.eligible()) {
-    std::set<std::string, std::less<>> seen;
     for (int band = 0; band < 4; ++band)
       capped += scanner.scan_window(band_prefix(band, sketch.simhash), sketch.day, kMaxBucketScan,
                                     [&](std::string_view id, rocksdb::Slice v) {
@@ -678,9 +692,7 @@ std::vector<DedupIndex::Candidate> DedupIndex::collect(const NearSketch& sketch,
                                       uint64_t other;
                                       std::memcpy(&other, v.data(), 8);
                                       if (hamming(other, sketch.simhash) > 3) return;
-                                      auto [it, inserted] = pos.emplace(id, out.size());
-                                      if (inserted) out.emplace_back(std::string(id), true);
-                                      Candidate& c = out[it->second];
+                                      Candidate& c = out[candidate(id)];
                                       c.simhash = true;
                                       if (auto d = EntryDigest::from_band_value(v.ToStringView())) c.note(*d);
                                       else c.digest_mixed = true;  // an entry without digest: read the sketch
@@ -688,24 +700,18 @@ std::vector<DedupIndex::Candidate> DedupIndex::collect(const NearSketch& sketch,
   }
   if (sketch.core_eligible())
     capped += scanner.scan_window(core_prefix(sketch.core), sketch.day, kMaxBucketScan,
-                                  [&](std::string_view id, rocksdb::Slice) {
-                                    auto [it, inserted] = pos.emplace(id, out.size());
-                                    if (inserted) out.emplace_back(std::string(id), false, true);
-                                    out[it->second].core = true;
-                                  });
+                                  [&](std::string_view id, rocksdb::Slice) { out[candidate(id)].core = true; });
   const size_t samples = sketch.short_eligible() ? std::min(kMinSamples, sketch.samples.size()) : 0;
-  std::vector<std::pair<std::string, std::optional<EntryDigest>>> bucket;
+  std::vector<std::pair<size_t, std::optional<EntryDigest>>> bucket;  // (candidate, digest) in scan order
   for (size_t i = 0; i < samples; ++i) {  // ascending: seeks move forward
     bucket.clear();
     capped += scanner.scan_window(sample_prefix(sketch.samples[i]), sketch.day, kMaxBucketScan,
                                   [&](std::string_view id, rocksdb::Slice v) {
-                                    bucket.emplace_back(id, EntryDigest::from_sample_value(v.ToStringView()));
+                                    bucket.emplace_back(candidate(id), EntryDigest::from_sample_value(v.ToStringView()));
                                   });
     const bool common = bucket.size() >= kCommonBucket;
-    for (auto& [id, digest] : bucket) {
-      auto [it, inserted] = pos.emplace(id, out.size());
-      if (inserted) out.emplace_back(std::move(id));
-      Candidate& c = out[it->second];
+    for (auto& [index, digest] : bucket) {
+      Candidate& c = out[index];
       ++c.shared_samples;
       c.common_samples += common;
       if (digest) c.note(*digest);
