@@ -909,8 +909,6 @@ class GumboPool {
   Large* large_ = nullptr;
 };
 
-// `s` with every stand-in (prescan_html) replaced by the text it stands for; `s` itself when it has none. The page
-// had no character of planes 15 and 16 (ps_standins_safe), so each such character is a stand-in.
 // The stand-in index of the four bytes at q (valid UTF-8), or SIZE_MAX.
 size_t standin_at(const unsigned char* q) {
   const uint32_t cp = (static_cast<uint32_t>(q[0] & 7) << 18) | (static_cast<uint32_t>(q[1] & 0x3F) << 12) |
@@ -920,6 +918,8 @@ size_t standin_at(const unsigned char* q) {
   return SIZE_MAX;
 }
 
+// `s` with every stand-in (prescan_html) replaced by the text it stands for; `s` itself when it has none. The page
+// had no character of planes 15 and 16 (ps_standins_safe), so each such character is a stand-in.
 std::string_view expand_standins(const char* s, const std::vector<std::string_view>& standins, std::string& buf) {
   const auto* q = reinterpret_cast<const unsigned char*>(s);
   if (static_cast<unsigned char>(q[0] - 0xF3) <= 1 && q[1] && q[2] && q[3] && !q[4]) {  // one stand-in alone
@@ -1049,7 +1049,7 @@ std::unique_ptr<HtmlDocument> parse_html(std::string_view utf8, const HtmlParseO
   // into a broken sequence) it is not used (found by fuzz_prescan; extraction decodes pages to valid UTF-8 first).
   std::string scanned;
   std::vector<std::string_view> standins;  // views of utf8
-  if (opts.prescan && !opts.keep_scripts && !out->depth_limited && (opts.utf8_checked || is_valid_utf8(utf8)) &&
+  if (opts.prescan && !opts.keep_scripts && !out->depth_limited && ((opts.utf8_checked && !out->truncated) || is_valid_utf8(utf8)) &&
       prescan_html(utf8, scanned, nullptr, opts.collapse_whitespace, opts.standins ? &standins : nullptr)) {
     size_t deepest = convert(scanned, opts, *out, &standins);
     if (!out->depth_limited && deepest + kPsMaxSvgDepth < opts.max_depth) return out;

@@ -18,7 +18,8 @@ struct HtmlParseOptions {
   bool prescan = true;                  // strip dropped bodies before gumbo (prescan_html); same tree either way
   bool collapse_whitespace = true;      // the prescan also shortens whitespace-only text between tags (see there)
   bool standins = true;                 // the prescan also hands text and attribute values over as stand-ins
-  bool utf8_checked = false;            // the caller vouches that the input is valid UTF-8 (decode_to_utf8's output)
+  bool utf8_checked = false;            // the caller vouches that the input is valid UTF-8 (decode_to_utf8's output;
+                                        // not trusted once cut at max_bytes, which can split a character)
   // Parse errors gumbo records at most (-1: all; memory grows with them). Past this many, gumbo 0.10.1 leaves a
   // duplicate attribute's name in its buffer and prefixes it to the next attribute's name (tokenizer.c,
   // add_duplicate_attr_error). The prescan changes how many errors gumbo meets (a stand-in is one character

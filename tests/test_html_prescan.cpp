@@ -242,6 +242,25 @@ TEST(Prescan, GumboErrorCapIsLeftOutOfTheTreeComparisons) {
   EXPECT_EQ(standins, std::vector<std::string_view>{"abcdef"});
 }
 
+// extract_article vouches for its decoded UTF-8 (HtmlParseOptions::utf8_checked), but a page cut at max_bytes can
+// end inside a character: it is checked again then.
+TEST(Prescan, CheckedUtf8CutInsideACharacterIsCheckedAgain) {
+  const std::string html = "<p class=\"abcdef\">Tiếng Việt dài hơn</p><p>đ";
+  for (size_t cut = html.size() - 1; cut + 4 > html.size(); --cut) {
+    auto parse = [&](bool prescan) {
+      HtmlParseOptions o;
+      o.max_errors = -1;
+      o.prescan = prescan;
+      o.utf8_checked = true;
+      o.max_bytes = cut;
+      std::string s;
+      baotin::testing::canonical_tree(parse_html(html, o)->doc, s, false);
+      return s;
+    };
+    EXPECT_EQ(parse(true), parse(false)) << cut;
+  }
+}
+
 TEST(Prescan, InputThatIsNotUtf8IsParsedWithoutIt) {
   const std::string html =
       baotin::testing::read_file(std::string(BAOTIN_FIXTURES) + "/prescan/fuzz_invalid_utf8.bin");
