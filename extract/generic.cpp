@@ -1343,18 +1343,18 @@ Article extract_generic(const pugi::xml_document& doc, std::string_view page_url
     if (!a.tags.empty()) add_field(a, "tags");
 
     // Images: the lead image of the metadata first, then the pictures of the article body.
-    std::vector<Image> images;
-    if (with_body) images = m.ld_images;
-    for (const auto& im : m.og_images) {
-      bool dup = false;
-      for (auto& e : images) dup |= e.url == im.url;
-      if (!dup) images.push_back(im);
+    if (with_body) {
+      std::vector<Image> images = m.ld_images;
+      for (const auto& im : m.og_images) {
+        bool dup = false;
+        for (auto& e : images) dup |= e.url == im.url;
+        if (!dup) images.push_back(im);
+      }
+      if (images.empty() && !m.twitter_image.empty()) images.push_back({m.twitter_image, {}});
+      collect_images(selected, page_url, images);
+      a.images = std::move(images);
+      if (!a.images.empty()) add_field(a, "images");
     }
-    if (images.empty() && !m.twitter_image.empty()) images.push_back({m.twitter_image, {}});
-    if (with_body) collect_images(selected, page_url, images);
-    else images.clear();
-    a.images = std::move(images);
-    if (!a.images.empty()) add_field(a, "images");
 
     // Canonical URL.
     a.canonical_url = !m.canonical.empty() ? m.canonical : !m.og_url.empty() ? m.og_url : m.ld_url;
