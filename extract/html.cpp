@@ -171,6 +171,13 @@ inline char ps_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c
 // The tokenizer's whitespace; '\r' too, because input preprocessing turns it into '\n' first.
 inline bool ps_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'; }
 inline bool ps_tag_delim(char c) { return ps_space(c) || c == '/' || c == '>'; }
+// `s` is `lower` (lower-case) compared case-insensitively, as the tokenizer lowers names.
+inline bool ps_iequals(std::string_view s, std::string_view lower) {
+  if (s.size() != lower.size()) return false;
+  for (size_t k = 0; k < s.size(); ++k)
+    if (ps_lower(s[k]) != lower[k]) return false;
+  return true;
+}
 
 struct PsTag {
   std::string name;       // lower-case
@@ -227,8 +234,7 @@ PsTag ps_parse_tag(std::string_view in, size_t lt, PsValues* values = nullptr) {
       t.eof = true;
       return t;
     }
-    bool is_type = aname.size() == 4 && ps_lower(aname[0]) == 't' && ps_lower(aname[1]) == 'y' &&
-                   ps_lower(aname[2]) == 'p' && ps_lower(aname[3]) == 'e';
+    const bool is_type = ps_iequals(aname, "type");
     if (in[p] != '=') {
       if (is_type && !t.has_type) {
         t.has_type = true;
@@ -243,6 +249,7 @@ PsTag ps_parse_tag(std::string_view in, size_t lt, PsValues* values = nullptr) {
       return t;
     }
     std::string_view value;
+    bool odd = false;  // an unquoted value with '"', '\'', '<', '=' or '`': a parse error each there
     if (in[p] == '"' || in[p] == '\'') {
       size_t q = in.find(in[p], p + 1);
       if (q == std::string_view::npos) {
@@ -255,26 +262,16 @@ PsTag ps_parse_tag(std::string_view in, size_t lt, PsValues* values = nullptr) {
       // missing value: the tag ends here (handled at the top of the loop)
     } else {
       size_t v = p;
-      bool odd = false;  // '"', '\'', '<', '=', '`': a parse error each in an unquoted value
       for (; p < n && !ps_space(in[p]) && in[p] != '>'; ++p)
         odd |= in[p] == '"' || in[p] == '\'' || in[p] == '<' || in[p] == '=' || in[p] == '`';
       value = in.substr(v, p - v);
-      if (odd && values) {  // no stand-in: it would take those errors away (see HtmlParseOptions::max_errors)
-        if (is_type && !t.has_type) {
-          t.has_type = true;
-          t.type = value;
-        }
-        continue;
-      }
     }
     if (is_type && !t.has_type) {
       t.has_type = true;
       t.type = value;
     }
-    if (values && value.size() >= 4 && !is_type &&
-        !(aname.size() == 8 && ps_lower(aname[0]) == 'e' && ps_lower(aname[1]) == 'n' && ps_lower(aname[2]) == 'c' &&
-          ps_lower(aname[3]) == 'o' && ps_lower(aname[4]) == 'd' && ps_lower(aname[5]) == 'i' &&
-          ps_lower(aname[6]) == 'n' && ps_lower(aname[7]) == 'g'))
+    // No stand-in for an odd unquoted value: it would take those errors away (see HtmlParseOptions::max_errors).
+    if (values && value.size() >= 4 && !odd && !is_type && !ps_iequals(aname, "encoding"))
       values->emplace_back(static_cast<size_t>(value.data() - in.data()), value.size());
   }
 }
@@ -283,9 +280,7 @@ PsTag ps_parse_tag(std::string_view in, size_t lt, PsValues* values = nullptr) {
 // "appropriate end tag" test of the RCDATA/RAWTEXT/script data end tag name states.
 bool ps_name_at(std::string_view in, size_t p, std::string_view name) {
   if (p + name.size() >= in.size()) return false;  // EOF right after the name: no end tag, the text goes on
-  for (size_t k = 0; k < name.size(); ++k)
-    if (ps_lower(in[p + k]) != name[k]) return false;
-  return ps_tag_delim(in[p + name.size()]);
+  return ps_iequals(in.substr(p, name.size()), name) && ps_tag_delim(in[p + name.size()]);
 }
 
 // RCDATA / RAWTEXT: the offset of the '<' of the end tag that closes the element, or in.size().
@@ -485,10 +480,7 @@ bool ps_maybe_jsonld(const PsTag& t) {
   static constexpr std::string_view kLd = "application/ld+json";
   if (!t.has_type) return false;
   if (t.type.find('&') != std::string_view::npos) return true;
-  if (t.type.size() != kLd.size()) return false;
-  for (size_t k = 0; k < kLd.size(); ++k)
-    if (ps_lower(t.type[k]) != kLd[k]) return false;
-  return true;
+  return ps_iequals(t.type, kLd);
 }
 
 // Stand-ins (see prescan_html): the k-th is one private-use character, U+F0000 + k for the first 65,534
