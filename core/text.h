@@ -1,5 +1,6 @@
 // Vietnamese text handling: UTF-8 validity, NFC, whitespace cleanup, word tokens (charset decoding: core/charset.h).
 #pragma once
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,12 @@ std::string clean_text(std::string_view utf8);
 std::string utf8_prefix(std::string_view s, size_t max_bytes);
 
 std::string ascii_lower(std::string_view s);
+// Hash for std::unordered_map<std::string, V, StringViewHash, std::equal_to<>>: look-ups by string_view build no
+// key string.
+struct StringViewHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
 // In place (inline: it runs per attribute name in the feed parser's hot path).
 inline void ascii_lower_in_place(std::string& s) {
   for (auto& c : s)

@@ -464,11 +464,7 @@ class StrictReader {
   // element_name for the namespace bindings in scope, computed once per distinct qualified name (the cache is
   // cleared whenever an element binds or unbinds a prefix; the machine's namespaces in use only change then).
   // (looked up by the name itself: no key string is made for a name already cached)
-  struct NameHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
-  };
-  std::unordered_map<std::string, std::string, NameHash, std::equal_to<>> names_;
+  std::unordered_map<std::string, std::string, StringViewHash, std::equal_to<>> names_;
   const std::string& cached_element_name(std::string_view qn) {
     auto it = names_.find(qn);
     if (it != names_.end()) return it->second;

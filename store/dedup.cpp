@@ -1,5 +1,6 @@
 #include "store/dedup.h"
 
+#include "core/text.h"
 #include "store/bytes.h"
 #include "core/date.h"
 #include "store/store.h"
@@ -662,20 +663,13 @@ DedupIndex::CapStats DedupIndex::cap_stats() const {
   return {lookups_.load(), capped_scans_.load(), capped_lookups_.load()};
 }
 
-namespace {
-struct IdHash {  // heterogeneous look-up: the scans' ids are views of the iterator's keys
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-}  // namespace
-
 std::vector<DedupIndex::Candidate> DedupIndex::collect(const NearSketch& sketch, size_t* capped_scans) const {
   std::vector<Candidate> out;
   if (!db_ || !sketch.indexable()) return out;
   ++lookups_;
   // Candidate index of each id. A templated series meets the same few hundred ids in each of its crowded sample
   // buckets (~1,300 entries a look-up at 10M): an id is copied only the first time it is met.
-  std::unordered_map<std::string, size_t, IdHash, std::equal_to<>> pos;
+  std::unordered_map<std::string, size_t, StringViewHash, std::equal_to<>> pos;  // looked up by the scans' views
   auto candidate = [&](std::string_view id) -> size_t {
     if (auto it = pos.find(id); it != pos.end()) return it->second;
     out.emplace_back(std::string(id));

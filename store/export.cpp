@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/date.h"
+#include "core/text.h"
 #include "store/bytes.h"
 
 namespace baotin {
@@ -261,11 +262,7 @@ struct Hit {
 };
 
 // Keys looked up by string_view (the scanned key) without building a string per record.
-struct KeyHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-};
-using HitMap = std::unordered_map<std::string, Hit, KeyHash, std::equal_to<>>;
+using HitMap = std::unordered_map<std::string, Hit, StringViewHash, std::equal_to<>>;
 
 }  // namespace
 
