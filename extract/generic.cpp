@@ -311,7 +311,7 @@ TextStat measure(const char* s) {
   unsigned char last = 0;
   for (; *p; ++p) {
     unsigned char c = *p;
-    if (c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f') {
+    if (is_html_space(static_cast<char>(c))) {
       if (!in_space) ++t.chars;
       in_space = true;
       continue;
@@ -1082,7 +1082,7 @@ std::optional<std::string> short_text(pugi::xml_node n, size_t max_bytes) {
     if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) {
       const std::string_view v = c.value();
       for (char ch : v) {
-        const bool space = ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f';
+        const bool space = is_html_space(ch);
         if (!space || !in_space) ++visible;
         in_space = space;
       }

@@ -79,7 +79,7 @@ bool cap_nesting(std::string_view in, size_t limit, std::string& out) {
       }
       size_t name_end = name_start;
       auto delim = [](char c) {
-        return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '/' || c == '>' || c == '\0';
+        return is_html_space(c) || c == '/' || c == '>' || c == '\0';
       };
       while (name_end < in.size() && !delim(in[name_end])) ++name_end;
       // Only names of up to eight letters matter below (void elements, raw-text elements); longer ones are "".
@@ -168,9 +168,7 @@ namespace {
 
 inline bool ps_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 inline char ps_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-// The tokenizer's whitespace; '\r' too, because input preprocessing turns it into '\n' first.
-inline bool ps_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'; }
-inline bool ps_tag_delim(char c) { return ps_space(c) || c == '/' || c == '>'; }
+inline bool ps_tag_delim(char c) { return is_html_space(c) || c == '/' || c == '>'; }
 // `s` is `lower` (lower-case) compared case-insensitively, as the tokenizer lowers names.
 inline bool ps_iequals(std::string_view s, std::string_view lower) {
   if (s.size() != lower.size()) return false;
@@ -208,7 +206,7 @@ PsTag ps_parse_tag(std::string_view in, size_t lt, PsValues* values = nullptr) {
       return t;
     }
     char c = in[p];
-    if (ps_space(c)) {
+    if (is_html_space(c)) {
       ++p;
       continue;
     }
@@ -229,7 +227,7 @@ PsTag ps_parse_tag(std::string_view in, size_t lt, PsValues* values = nullptr) {
     size_t name_start = p++;
     while (p < n && !ps_tag_delim(in[p]) && in[p] != '=') ++p;
     std::string_view aname = in.substr(name_start, p - name_start);
-    while (p < n && ps_space(in[p])) ++p;
+    while (p < n && is_html_space(in[p])) ++p;
     if (p >= n) {
       t.eof = true;
       return t;
@@ -243,7 +241,7 @@ PsTag ps_parse_tag(std::string_view in, size_t lt, PsValues* values = nullptr) {
       continue;
     }
     ++p;
-    while (p < n && ps_space(in[p])) ++p;
+    while (p < n && is_html_space(in[p])) ++p;
     if (p >= n) {
       t.eof = true;
       return t;
@@ -262,7 +260,7 @@ PsTag ps_parse_tag(std::string_view in, size_t lt, PsValues* values = nullptr) {
       // missing value: the tag ends here (handled at the top of the loop)
     } else {
       size_t v = p;
-      for (; p < n && !ps_space(in[p]) && in[p] != '>'; ++p)
+      for (; p < n && !is_html_space(in[p]) && in[p] != '>'; ++p)
         odd |= in[p] == '"' || in[p] == '\'' || in[p] == '<' || in[p] == '=' || in[p] == '`';
       value = in.substr(v, p - v);
     }
@@ -403,7 +401,7 @@ PsSvg ps_scan_svg(std::string_view in, size_t i) {
     for (size_t k = i; k < lt; ++k) {
       char c = in[k];
       if (in_style) continue;  // <style> text is dropped by parse_html
-      if (in_title || !ps_space(c)) {
+      if (in_title || !is_html_space(c)) {
         text = true;
         continue;
       }
@@ -629,7 +627,7 @@ bool prescan_html(std::string_view in, std::string& out, PrescanStats* stats, bo
     for (size_t k = from; k < to; ++k) {
       const char w = in[k];
       if (w == '\n' || (w == '\r' && (k + 1 >= to || in[k + 1] != '\n'))) ++breaks;
-      else if (!ps_space(w)) return;  // not whitespace only
+      else if (!is_html_space(w)) return;  // not whitespace only
     }
     const std::string_view repl = breaks == 0 ? " " : breaks == 1 ? "\n" : "\n\n";
     if (in.substr(from, to - from) == repl) return;
@@ -657,7 +655,7 @@ bool prescan_html(std::string_view in, std::string& out, PrescanStats* stats, bo
       const void* a = std::memchr(in.data() + p, '&', to - p);
       const size_t amp = a ? static_cast<size_t>(static_cast<const char*>(a) - in.data()) : to;
       size_t core = p;
-      while (core < amp && ps_space(in[core])) ++core;
+      while (core < amp && is_html_space(in[core])) ++core;
       if (amp - core >= 4 && ps_verbatim(in.substr(core, amp - core))) put_standin(core, amp);
       if (amp == to) break;
       size_t q = amp + 1;

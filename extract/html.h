@@ -36,6 +36,10 @@ struct HtmlDocument {
   pugi::xml_node html() const { return doc.document_element(); }
 };
 
+// The HTML tokenizer's whitespace (and '\r', which input preprocessing makes '\n'): what separates attributes and
+// what a whitespace-only text node is made of.
+inline bool is_html_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'; }
+
 // Parses UTF-8 HTML. Never throws for bad input: any byte string yields a document.
 std::unique_ptr<HtmlDocument> parse_html(std::string_view utf8, const HtmlParseOptions& opts = {});
 

@@ -23,13 +23,12 @@ inline void tree_text(pugi::xml_node n, std::string& out) {
 inline std::string whitespace_class(std::string_view s) {
   std::string out;
   for (size_t i = 0; i < s.size();) {
-    auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; };
-    if (!ws(s[i])) {
+    if (!is_html_space(s[i])) {
       out += s[i++];
       continue;
     }
     size_t breaks = 0;
-    for (; i < s.size() && ws(s[i]); ++i)
+    for (; i < s.size() && is_html_space(s[i]); ++i)
       if (s[i] == '\n') ++breaks;  // gumbo turns CR and CRLF into LF in the tree
     out += breaks == 0 ? " " : breaks == 1 ? "\n" : "\n\n";
   }
