@@ -26,11 +26,11 @@
 //        larger one (a trimmed sapo).
 //    Texts with fewer than kMinShortTokens tokens only ever match exactly (exact_fingerprint).
 //
-// Recall model (format 3). Candidate keys (SimHash bands, min-samples, cores) carry the article's day
+// Recall model (formats 3 and 4). Candidate keys (SimHash bands, min-samples, cores) carry the article's day
 // (dedup_day(): the Vietnam-local calendar day of `published`, else of `fetched_at`, else 0 = undated), after the
-// hash, so all entries of one hash are contiguous and ordered by day. A look-up reads, for each of its hashes, only
-// the entries whose day is within kDedupWindowDays of its own day (one seek per hash); undated articles only meet
-// undated ones. Copies of a news story appear within hours or days of each other, so:
+// hash, so all entries of one hash are contiguous and ordered by day, newest first. A look-up reads, for each of its
+// hashes, only the entries whose day is within kDedupWindowDays of its own day (one seek and a forward pass per
+// hash); undated articles only meet undated ones. Copies of a news story appear within hours or days of each other, so:
 //   * a copy is a candidate iff |day(a) - day(b)| <= kDedupWindowDays and it shares a SimHash band (guaranteed for
 //     Hamming <= 3), a min-sample (probability ~1-(1-J)^8) or the core, and no scan it was in hit its cap;
 //   * what a look-up reads depends on the articles published in its (2W+1)-day window, never on the size of the
@@ -38,8 +38,8 @@
 //     a min-sample bucket holds the articles that share that exact 64-bit shingle (no hash collisions: ~800M
 //     samples at 100M articles in a 2^64 space) - copies, and boilerplate shingles (see below);
 //   * caps, each counted when hit (cap_stats(), exported by the daemon as baotin_dedup_*_total): a prefix scan
-//     reads at most kMaxBucketScan entries of the window, the query's own day and later days first, then earlier
-//     days newest first (a bucket of a boilerplate shingle: a site footer, a templated series); a look-up verifies
+//     reads at most kMaxBucketScan entries of the window, the query's own day, then later days nearest first, then
+//     earlier days newest first, within a day in id order (a bucket of a boilerplate shingle: a site footer, a templated series); a look-up verifies
 //     at most kMaxVerify candidates, of which at most kMaxCommonVerify found only through common buckets (SimHash
 //     and core candidates first, then by shared min-samples, scan order).
 //     A copy lost to a cap is one whose only shared keys are such crowded buckets; the counters say how often a
@@ -48,12 +48,12 @@
 //     dates are wrong by more than that (a page showing a wrong date); the exact fingerprint ('x') has no window.
 //
 // RocksDB layout (one column family owned by the index; all keys are binary, ids are appended verbatim;
-// day = dedup_day(), 2 bytes big-endian):
+// ~day = 0xFFFF - dedup_day(), 2 bytes big-endian: a bucket's newest day first):
 //   'x' fingerprint                        -> id             exact fingerprints (first writer wins on lookup)
-//   's' band(1) bandvalue(2) day(2) id     -> simhash(8) [+ title digits(5)]   SimHash bands (see EntryDigest)
-//   'm' hash(8) day(2) id                  -> "" | digest(10)                  min-samples (64-bit shingle hashes)
+//   's' band(1) bandvalue(2) ~day(2) id    -> simhash(8) [+ title digits(5)]   SimHash bands (see EntryDigest)
+//   'm' hash(8) ~day(2) id                 -> "" | digest(10)                  min-samples (64-bit shingle hashes)
 //   'k' id                                 -> sketch         serialised NearSketch (verification)
-//   'c' core(8) day(2) id                  -> ""             title+lead cores (texts with a usable core)
+//   'c' core(8) ~day(2) id                 -> ""             title+lead cores (texts with a usable core)
 //   'l' lead(8, big-endian) core(8, big-endian) -> ""        which titles (cores) use a lead: site-wide leads
 #pragma once
 #include <array>
@@ -78,8 +78,9 @@ namespace baotin {
 
 // Format of the index (keys and sketches). A store whose index has an older format rebuilds it on open.
 //   1: SimHash bands, min-samples, sketches without core; 2: + cores, leads, title digits;
-//   3: 64-bit min-samples, day-bucketed candidate keys (see the recall model above), sketches with day + samples.
-inline constexpr int kDedupIndexFormat = 3;
+//   3: 64-bit min-samples, day-bucketed candidate keys (see the recall model above), sketches with day + samples;
+//   4: the day in candidate keys descending (0xFFFF - day), so that a window is read in one forward pass.
+inline constexpr int kDedupIndexFormat = 4;
 
 // Candidate keys of two articles meet when their days (dedup_day()) differ by at most this many days.
 inline constexpr int kDedupWindowDays = 7;

@@ -1197,6 +1197,65 @@ TEST(DedupWindow, CrowdedBucketsAreCappedCountedAndNearestDaysComeFirst) {
   EXPECT_EQ(idx.cap_stats().capped_lookups, 2u);
 }
 
+// The order in which a window is read, against a model: the query's day, later days nearest first, earlier days
+// newest first, within a day in id order, at most kMaxBucketScan entries; a scan counts as capped iff entries of
+// the window were left unread. The buckets straddle the cap, and some hold more than the cap on their later days
+// alone (then read day by day); half of them are flushed to a table file, half stay in the memtable.
+TEST(DedupWindow, ScansReadTheNearestDaysFirstUpToTheCap) {
+  TempDb tdb;
+  DedupIndex idx(tdb.db.get(), nullptr);
+  std::mt19937_64 rng(7);
+  const size_t cap = DedupIndex::kMaxBucketScan;
+  const int w = kDedupWindowDays;
+  auto hex = [&] {
+    char b[17];
+    std::snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(rng()));
+    return std::string(b);
+  };
+  for (int trial = 0; trial < 48; ++trial) {
+    const int qday = trial == 44 ? 1 : trial == 45 ? 3 : trial == 46 ? 65535 : trial == 47 ? 65530 : 30000 + trial;
+    const uint64_t simhash = static_cast<uint64_t>(trial + 1) * 0x0001000100010001ULL;  // its own bucket in each band
+    std::vector<std::pair<int, std::string>> entries;  // (day, id); day 0 = undated
+    rocksdb::WriteBatch b;
+    auto put = [&](int d, size_t n) {
+      for (size_t i = 0; i < n; ++i) {
+        entries.emplace_back(d, hex());
+        idx.add(b, entries.back().second, "", simhash, static_cast<uint16_t>(d));
+      }
+    };
+    for (int d = std::max(1, qday - w - 3); d <= std::min(65535, qday + w + 3); ++d) {
+      const bool later = d > qday, same = d == qday;
+      size_t n = 0;
+      switch (trial % 4) {
+        case 0: n = rng() % 6; break;                                       // well under the cap
+        case 1: n = 10 + rng() % 16; break;                                 // around it
+        case 2: n = later ? 30 + rng() % 20 : same ? rng() % 300 : rng() % 20; break;  // later days over it
+        case 3: n = later ? rng() % 3 : same ? rng() % 30 : 30 + rng() % 30; break;   // earlier days over it
+      }
+      put(d, n);
+    }
+    put(0, 3);
+    tdb.write(b);
+    if (trial % 2) ASSERT_TRUE(tdb.db->Flush(rocksdb::FlushOptions()).ok());
+    auto rank = [&](int d) { return d == qday ? 0 : d > qday ? d - qday : w + (qday - d); };
+    std::vector<std::pair<int, std::string>> window;  // (rank, id)
+    for (auto& [d, id] : entries)
+      if (d != 0 && std::abs(d - qday) <= w) window.emplace_back(rank(d), id);
+    std::sort(window.begin(), window.end());
+    std::vector<std::string> expected;
+    for (size_t i = 0; i < std::min(cap, window.size()); ++i) expected.push_back(window[i].second);
+    const auto before = idx.cap_stats().capped_scans;
+    EXPECT_EQ(idx.near_candidates(simhash, 0, static_cast<uint16_t>(qday)), expected) << "trial " << trial;
+    EXPECT_EQ(idx.cap_stats().capped_scans - before, window.size() > cap ? 4u : 0u) << "trial " << trial;
+    // Undated look-ups meet the undated entries only.
+    std::vector<std::string> undated;
+    for (auto& [d, id] : entries)
+      if (d == 0) undated.push_back(id);
+    std::sort(undated.begin(), undated.end());
+    EXPECT_EQ(idx.near_candidates(simhash, 0, 0), undated) << "trial " << trial;
+  }
+}
+
 // The entry digests (EntryDigest) are bounds: they reject only what verify() rejects.
 namespace {
 struct DigestWorld {
