@@ -11,6 +11,9 @@
 // entries in every run. So what a look-up reads is exactly what it would read in the N-article archive; what is
 // not emulated is the size of the whole tree (a real 100M index is ~100M x bytes/article and does not fit the
 // page cache: each seek that misses it costs an SSD read; the bench prints how many seeks a look-up makes).
+// The copies, new articles and templated articles are looked up on the query days, whose windows are full on both
+// sides (a backfill inside the archive: the pessimistic case); new and templated articles are also looked up on
+// the newest filled day, whose window has no later days (the daemon at the archive's head).
 //
 // Each filled day has, besides random articles:
 //  * common shingles: 32 boilerplate shingles with small hashes (so they land among the min-samples), each in 2%
@@ -211,7 +214,7 @@ struct Row {
     double p50 = 0, p99 = 0, mean = 0, base_p50 = 0, base_p99 = 0, base_mean = 0;
     double cpu_p50 = 0, cpu_p99 = 0;  // the look-up's thread CPU time: what load on a shared machine adds less to
     double candidates = 0, verified = 0, capped_scans = 0, verify_capped = 0;
-  } copy, fresh, tmpl;
+  } copy, fresh, tmpl, fresh_head, tmpl_head;  // *_head: queries on the newest filled day (no later days)
 };
 
 // Times f(i) interleaved with a plain Get of an existing key; returns latency and look-up statistics.
@@ -363,11 +366,15 @@ bool run(const Args& args, uint64_t density, Row& row) {
   db.reset(raw);
   DedupIndex ix(db.get(), nullptr);
   std::shuffle(get_keys.begin(), get_keys.end(), g.rng);
-  std::vector<NearSketch> fresh, tmpls;
+  std::vector<NearSketch> fresh, tmpls, fresh_head, tmpls_head;
   for (size_t i = 0; i < args.queries; ++i) {
     const uint16_t day = kDay0 + static_cast<uint16_t>(g.rng() % kQueryDays);
     fresh.push_back(g.random(day));
     tmpls.push_back(g.templated(static_cast<int>(i % kTemplates), day));
+    // The daemon's case: articles of the archive's newest day, whose window has no later days.
+    const uint16_t newest = kDay0 + kQueryDays - 1 + kDedupWindowDays;
+    fresh_head.push_back(g.random(newest));
+    tmpls_head.push_back(g.templated(static_cast<int>(i % kTemplates), newest));
   }
   for (int pass = 0; pass < 2; ++pass) {
     size_t found = 0;
@@ -386,6 +393,16 @@ bool run(const Args& args, uint64_t density, Row& row) {
     row.tmpl = measure(db.get(), get_keys, tmpls.size(), [&](size_t i) {
       DedupIndex::LookupInfo info;
       ix.find_near(tmpls[i], {}, &info);
+      return info;
+    });
+    row.fresh_head = measure(db.get(), get_keys, fresh_head.size(), [&](size_t i) {
+      DedupIndex::LookupInfo info;
+      ix.find_near(fresh_head[i], {}, &info);
+      return info;
+    });
+    row.tmpl_head = measure(db.get(), get_keys, tmpls_head.size(), [&](size_t i) {
+      DedupIndex::LookupInfo info;
+      ix.find_near(tmpls_head[i], {}, &info);
       return info;
     });
     size_t out_found = 0;
@@ -476,6 +493,9 @@ int main(int argc, char** argv) {
     std::printf("|   look-up thread CPU time p50 / p99 us: %.0f / %.0f (copies), %.0f / %.0f (new), %.0f / %.0f "
                 "(templated) |\n",
                 r.copy.cpu_p50, r.copy.cpu_p99, r.fresh.cpu_p50, r.fresh.cpu_p99, r.tmpl.cpu_p50, r.tmpl.cpu_p99);
+    std::printf("|   on the newest day (no later days in the window: the daemon's case) p50 / p99 us: %s (new), %s "
+                "(templated); thread CPU p99 %.0f / %.0f us |\n",
+                q(r.fresh_head).c_str(), q(r.tmpl_head).c_str(), r.fresh_head.cpu_p99, r.tmpl_head.cpu_p99);
   }
   std::printf("\npeak RSS: %ld MiB\n", peak_rss_mib());
   return 0;
