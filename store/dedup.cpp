@@ -510,8 +510,8 @@ DedupIndex::DedupIndex(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf)
 
 namespace {
 // RocksDB's per-thread perf counters (PerfLevel::kEnableCount by default) off for the duration of a look-up: each
-// entry a scan steps over bumps several of them through thread-local storage (~6 % of a look-up's instructions,
-// callgrind), and nothing reads them. The caller's level is restored.
+// entry a scan steps over bumps several of them through thread-local storage (with the level check, ~6 % of a
+// templated look-up's instructions under callgrind), and nothing reads them. The caller's level is restored.
 class PerfCountersOff {
  public:
   PerfCountersOff() : saved_(rocksdb::GetPerfLevel()) { rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable); }
@@ -538,6 +538,26 @@ class PrefixScanner {
     }
     check();
   }
+  // Whether the later days of a window, whose first kEstimateAfter entries (those kept so far, the farthest day's
+  // first ones) are in later_, hold more than `limit` entries: an estimate from where the last of them falls in the
+  // id space. Article ids (article_id()) are hashes in hex, uniform over that space, and a day's entries are in id
+  // order, so k entries that reach the fraction x of the space stand for ~k/x entries that day. It only decides
+  // whether to read the window day by day at once instead of after `limit` entries: both give the same entries in
+  // the same order. Other ids (not hex) give no estimate.
+  static constexpr size_t kEstimateAfter = 16;
+  bool crowded_later(std::string_view id, int d, int day, size_t limit) const {
+    if (later_.size() != kEstimateAfter || later_.front().day != d || id.size() < 8) return false;
+    uint32_t x = 0;
+    for (size_t i = 0; i < 8; ++i) {
+      const char c = id[i];
+      const int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+      if (v < 0) return false;
+      x = (x << 4) | static_cast<uint32_t>(v);
+    }
+    const double per_day = static_cast<double>(kEstimateAfter) * 4294967296.0 / (static_cast<double>(x) + 1.0);
+    return per_day * (d - day) > static_cast<double>(limit);
+  }
+
   // Keys `prefix` ~day(2) id (dated_key(): newest day first) with day within kDedupWindowDays of `day` (day 0:
   // undated keys only): calls f(id, value) for up to `limit` of them, in this order: the query's day, later days
   // nearest first, earlier days newest first; within a day in id order. Returns whether entries of the window were
@@ -602,11 +622,11 @@ class PrefixScanner {
       const int d = day_of(k);
       if (d < lo) break;  // past the window, or out of the bucket (-1)
       if (d > day) {
-        if (later_.size() == limit) {
+        const std::string_view id = id_of(k);
+        if (later_.size() == limit || crowded_later(id, d, day, limit)) {
           overflow = true;
           break;
         }
-        const std::string_view id = id_of(k);
         later_.push_back({static_cast<uint16_t>(d), later_bytes_.size(), id.size(), it_->value().size()});
         later_bytes_.append(id);
         later_bytes_.append(it_->value().data(), it_->value().size());
