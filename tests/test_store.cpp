@@ -682,6 +682,52 @@ TEST(Store, OldDedupIndexIsRebuiltOnOpen) {
   EXPECT_TRUE(st->verify().empty());
 }
 
+// A store written with index format 3 (candidate keys with the day ascending) is re-indexed on open: its old keys
+// go, read with format 4's descending days they would put entries on wrong days.
+TEST(Store, Format3DedupIndexIsRebuiltOnOpen) {
+  TempDir d;
+  Article orig = story(81);
+  for (int i = 0; i < 8; ++i) orig.body.push_back(long_paragraph("Đoạn " + std::to_string(i) + " của bài 81"));
+  std::string orig_id;
+  {
+    auto st = open_store(d.str());
+    ASSERT_TRUE(st);
+    orig_id = st->put_article(orig, "").id;
+  }
+  damage(d.str(), "dedup", [](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
+    ASSERT_TRUE(db->DeleteRange(rocksdb::WriteOptions(), cf, "", "\xFF").ok());
+    // A format-3 SimHash band entry: 's' band bandvalue(2) day(2, ascending) id -> simhash.
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), cf, std::string("s\0\x12\x34\x50\x28", 6) + "format3entry",
+                        std::string(8, '\x01')).ok());
+  });
+  damage(d.str(), "meta", [](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), cf, "dedup_index_format", "3").ok());
+  });
+  {
+    auto st = open_store(d.str());
+    ASSERT_TRUE(st);
+    EXPECT_EQ(st->get_meta("dedup_index_format"), std::optional<std::string>(std::to_string(kDedupIndexFormat)));
+    Article copy = orig;
+    copy.url = copy.canonical_url = "https://baomoi.com/ban-sao-81.epi";
+    copy.site = "baomoi";
+    copy.body.back() += " Theo VnExpress.";
+    auto rc = st->put_article(copy, "");
+    EXPECT_EQ(rc.kind, PutKind::Duplicate);
+    EXPECT_EQ(rc.duplicate_of, orig_id);
+    EXPECT_TRUE(st->verify().empty());
+  }
+  size_t old_keys = 0, keys = 0;
+  damage(d.str(), "dedup", [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
+    rocksdb::ReadOptions ro;
+    ro.total_order_seek = true;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf));
+    for (it->SeekToFirst(); it->Valid(); it->Next(), ++keys) old_keys += it->key().ends_with("format3entry");
+    EXPECT_TRUE(it->status().ok());
+  });
+  EXPECT_EQ(old_keys, 0u);
+  EXPECT_GT(keys, 0u);
+}
+
 TEST(Store, VerifyDetectsMissingVersion) {
   TempDir d;
   std::string id;
