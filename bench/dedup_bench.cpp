@@ -385,26 +385,18 @@ bool run(const Args& args, uint64_t density, Row& row) {
     });
     row.recall_found = found;
     row.recall_total = inside.size();
-    row.fresh = measure(db.get(), get_keys, fresh.size(), [&](size_t i) {
-      DedupIndex::LookupInfo info;
-      ix.find_near(fresh[i], {}, &info);
-      return info;
-    });
-    row.tmpl = measure(db.get(), get_keys, tmpls.size(), [&](size_t i) {
-      DedupIndex::LookupInfo info;
-      ix.find_near(tmpls[i], {}, &info);
-      return info;
-    });
-    row.fresh_head = measure(db.get(), get_keys, fresh_head.size(), [&](size_t i) {
-      DedupIndex::LookupInfo info;
-      ix.find_near(fresh_head[i], {}, &info);
-      return info;
-    });
-    row.tmpl_head = measure(db.get(), get_keys, tmpls_head.size(), [&](size_t i) {
-      DedupIndex::LookupInfo info;
-      ix.find_near(tmpls_head[i], {}, &info);
-      return info;
-    });
+    // Look-ups of articles that are nobody's copy.
+    auto lookups = [&](const std::vector<NearSketch>& qs) {
+      return measure(db.get(), get_keys, qs.size(), [&](size_t i) {
+        DedupIndex::LookupInfo info;
+        ix.find_near(qs[i], {}, &info);
+        return info;
+      });
+    };
+    row.fresh = lookups(fresh);
+    row.tmpl = lookups(tmpls);
+    row.fresh_head = lookups(fresh_head);
+    row.tmpl_head = lookups(tmpls_head);
     size_t out_found = 0;
     for (auto& p : outside)
       for (auto& m : ix.find_near(p.copy, p.copy_id)) out_found += m.id == p.base_id;

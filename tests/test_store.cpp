@@ -648,17 +648,40 @@ TEST(Store, ShortBriefCopyIsDuplicate) {
   EXPECT_EQ(st->put_article(c, "").kind, PutKind::New);
 }
 
+// An article long enough for the near-duplicate index.
+static Article indexed_story(int n) {
+  Article a = story(n);
+  for (int i = 0; i < 8; ++i) a.body.push_back(long_paragraph("Đoạn " + std::to_string(i) + " của bài " + std::to_string(n)));
+  return a;
+}
+
+// Stores `a` in the store at `dir` (created if need be) and closes it; returns its id.
+static std::string store_and_close(const std::string& dir, const Article& a) {
+  auto st = open_store(dir);
+  if (!st) throw std::runtime_error("cannot open " + dir);
+  return st->put_article(a, "").id;
+}
+
+// A syndicated copy of `orig` (another outlet, a source line added) is stored as its duplicate.
+static void expect_copy_found(Store& st, const Article& orig, const std::string& orig_id) {
+  Article copy = orig;
+  copy.url = copy.canonical_url = "https://baomoi.com/ban-sao-" + orig_id + ".epi";
+  copy.site = "baomoi";
+  copy.body.back() += " Theo VnExpress.";
+  auto rc = st.put_article(copy, "");
+  EXPECT_EQ(rc.kind, PutKind::Duplicate);
+  EXPECT_EQ(rc.duplicate_of, orig_id);
+}
+
 // A store whose duplicate index is of an older format (here: wiped, without the format marker, as written
 // before the marker existed) rebuilds the index on open, so that copies of old articles are still found.
 TEST(Store, OldDedupIndexIsRebuiltOnOpen) {
   TempDir d;
-  Article orig = story(80);
-  for (int i = 0; i < 8; ++i) orig.body.push_back(long_paragraph("Đoạn " + std::to_string(i) + " của bài 80"));
-  std::string orig_id;
+  const Article orig = indexed_story(80);
+  const std::string orig_id = store_and_close(d.str(), orig);
   {
     auto st = open_store(d.str());
     ASSERT_TRUE(st);
-    orig_id = st->put_article(orig, "").id;
     EXPECT_EQ(st->get_meta("dedup_index_format"), std::optional<std::string>(std::to_string(kDedupIndexFormat)));
     EXPECT_THROW(st->put_meta("dedup_index_format", "9"), StoreError);
   }
@@ -671,13 +694,7 @@ TEST(Store, OldDedupIndexIsRebuiltOnOpen) {
   auto st = open_store(d.str());
   ASSERT_TRUE(st);
   EXPECT_EQ(st->get_meta("dedup_index_format"), std::optional<std::string>(std::to_string(kDedupIndexFormat)));
-  Article copy = orig;
-  copy.url = copy.canonical_url = "https://baomoi.com/ban-sao-80.epi";
-  copy.site = "baomoi";
-  copy.body.back() += " Theo VnExpress.";
-  auto rc = st->put_article(copy, "");
-  EXPECT_EQ(rc.kind, PutKind::Duplicate);
-  EXPECT_EQ(rc.duplicate_of, orig_id);
+  expect_copy_found(*st, orig, orig_id);
   EXPECT_EQ(st->rebuild_dedup_index(), 2u);  // both articles
   EXPECT_TRUE(st->verify().empty());
 }
@@ -686,14 +703,8 @@ TEST(Store, OldDedupIndexIsRebuiltOnOpen) {
 // go, read with format 4's descending days they would put entries on wrong days.
 TEST(Store, Format3DedupIndexIsRebuiltOnOpen) {
   TempDir d;
-  Article orig = story(81);
-  for (int i = 0; i < 8; ++i) orig.body.push_back(long_paragraph("Đoạn " + std::to_string(i) + " của bài 81"));
-  std::string orig_id;
-  {
-    auto st = open_store(d.str());
-    ASSERT_TRUE(st);
-    orig_id = st->put_article(orig, "").id;
-  }
+  const Article orig = indexed_story(81);
+  const std::string orig_id = store_and_close(d.str(), orig);
   damage(d.str(), "dedup", [](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
     ASSERT_TRUE(db->DeleteRange(rocksdb::WriteOptions(), cf, "", "\xFF").ok());
     // A format-3 SimHash band entry: 's' band bandvalue(2) day(2, ascending) id -> simhash.
@@ -707,13 +718,7 @@ TEST(Store, Format3DedupIndexIsRebuiltOnOpen) {
     auto st = open_store(d.str());
     ASSERT_TRUE(st);
     EXPECT_EQ(st->get_meta("dedup_index_format"), std::optional<std::string>(std::to_string(kDedupIndexFormat)));
-    Article copy = orig;
-    copy.url = copy.canonical_url = "https://baomoi.com/ban-sao-81.epi";
-    copy.site = "baomoi";
-    copy.body.back() += " Theo VnExpress.";
-    auto rc = st->put_article(copy, "");
-    EXPECT_EQ(rc.kind, PutKind::Duplicate);
-    EXPECT_EQ(rc.duplicate_of, orig_id);
+    expect_copy_found(*st, orig, orig_id);
     EXPECT_TRUE(st->verify().empty());
   }
   size_t old_keys = 0, keys = 0;
