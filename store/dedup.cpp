@@ -607,7 +607,8 @@ class PrefixScanner {
         for (size_t i = begin; i < end; ++i) {
           if (n == limit) return false;
           const Kept& e = later_[i];
-          f(std::string_view(later_bytes_.data() + e.at, e.id), rocksdb::Slice(later_bytes_.data() + e.at + e.id, e.value));
+          const char* at = later_bytes_.data() + e.at;
+          f(std::string_view(at, e.id), rocksdb::Slice(at + e.id, e.value));
           ++n;
         }
         end = begin;

@@ -30,7 +30,8 @@
 // (dedup_day(): the Vietnam-local calendar day of `published`, else of `fetched_at`, else 0 = undated), after the
 // hash, so all entries of one hash are contiguous and ordered by day, newest first. A look-up reads, for each of its
 // hashes, only the entries whose day is within kDedupWindowDays of its own day (one seek and a forward pass per
-// hash); undated articles only meet undated ones. Copies of a news story appear within hours or days of each other, so:
+// hash); undated articles only meet undated ones. Copies of a news story appear within hours or days of each
+// other, so:
 //   * a copy is a candidate iff |day(a) - day(b)| <= kDedupWindowDays and it shares a SimHash band (guaranteed for
 //     Hamming <= 3), a min-sample (probability ~1-(1-J)^8) or the core, and no scan it was in hit its cap;
 //   * what a look-up reads depends on the articles published in its (2W+1)-day window, never on the size of the
@@ -39,9 +40,10 @@
 //     samples at 100M articles in a 2^64 space) - copies, and boilerplate shingles (see below);
 //   * caps, each counted when hit (cap_stats(), exported by the daemon as baotin_dedup_*_total): a prefix scan
 //     reads at most kMaxBucketScan entries of the window, the query's own day, then later days nearest first, then
-//     earlier days newest first, within a day in id order (a bucket of a boilerplate shingle: a site footer, a templated series); a look-up verifies
-//     at most kMaxVerify candidates, of which at most kMaxCommonVerify found only through common buckets (SimHash
-//     and core candidates first, then by shared min-samples, scan order).
+//     earlier days newest first, within a day in id order (a bucket of a boilerplate shingle: a site footer, a
+//     templated series); a look-up verifies at most kMaxVerify candidates, of which at most kMaxCommonVerify
+//     found only through common buckets (SimHash and core candidates first, then by shared min-samples, scan
+//     order).
 //     A copy lost to a cap is one whose only shared keys are such crowded buckets; the counters say how often a
 //     look-up was truncated at all, not how often a copy was lost.
 //   * not found: copies published more than kDedupWindowDays apart (an old story re-run weeks later), or whose

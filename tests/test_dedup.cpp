@@ -1236,7 +1236,9 @@ TEST(DedupWindow, ScansReadTheNearestDaysFirstUpToTheCap) {
     }
     put(0, 3);
     tdb.write(b);
-    if (trial % 2) ASSERT_TRUE(tdb.db->Flush(rocksdb::FlushOptions()).ok());
+    if (trial % 2) {
+      ASSERT_TRUE(tdb.db->Flush(rocksdb::FlushOptions()).ok());
+    }
     auto rank = [&](int d) { return d == qday ? 0 : d > qday ? d - qday : w + (qday - d); };
     std::vector<std::pair<int, std::string>> window;  // (rank, id)
     for (auto& [d, id] : entries)
