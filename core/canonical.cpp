@@ -20,13 +20,6 @@ bool is_unreserved(unsigned char c) {
   return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Normalises percent-encoding of a path segment / query component. `keep` are ASCII characters left raw.
 std::string normalise_escapes(std::string_view s, std::string_view keep) {
   static const char* hex = "0123456789ABCDEF";

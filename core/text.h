@@ -30,6 +30,13 @@ inline void ascii_lower_in_place(std::string& s) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
 }
 std::string_view trim(std::string_view s);
+// Value of a hexadecimal digit (either case), -1 for other characters.
+inline int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
 
 // Words as Python's `\w+` finds them in a str (Unicode letters and digits plus '_', case kept), in order.
 // The product uses it to tell a date stamp line from a sentence (extract/generic.cpp `dateline`).

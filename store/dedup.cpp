@@ -549,8 +549,7 @@ class PrefixScanner {
     if (later_.size() != kEstimateAfter || later_.front().day != d || id.size() < 8) return false;
     uint32_t x = 0;
     for (size_t i = 0; i < 8; ++i) {
-      const char c = id[i];
-      const int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+      const int v = hex_value(id[i]);
       if (v < 0) return false;
       x = (x << 4) | static_cast<uint32_t>(v);
     }
@@ -575,8 +574,8 @@ class PrefixScanner {
     // The day of an entry of the bucket; -1 for keys outside it (another prefix, or too short to be an entry).
     auto day_of = [&](const rocksdb::Slice& k) {
       if (!k.starts_with(prefix) || k.size() <= off) return -1;
-      return 0xFFFF - ((static_cast<int>(static_cast<unsigned char>(k[prefix.size()])) << 8) |
-                       static_cast<unsigned char>(k[prefix.size() + 1]));
+      return static_cast<int>(day_key(static_cast<uint16_t>((static_cast<unsigned char>(k[prefix.size()]) << 8) |
+                                                             static_cast<unsigned char>(k[prefix.size() + 1]))));
     };
     auto id_of = [&](const rocksdb::Slice& k) { return std::string_view(k.data() + off, k.size() - off); };
     auto seek = [&](int d) {
@@ -616,44 +615,38 @@ class PrefixScanner {
       later_.clear();
       return true;
     };
+    // The later days, newest first, are kept until the query's day has been passed on.
     bool overflow = false;
     seek(hi);
     for (; it_->Valid(); it_->Next()) {
       const rocksdb::Slice k = it_->key();
       const int d = day_of(k);
-      if (d < lo) break;  // past the window, or out of the bucket (-1)
-      if (d > day) {
-        const std::string_view id = id_of(k);
-        if (later_.size() == limit || crowded_later(id, d, day, limit)) {
-          overflow = true;
-          break;
-        }
-        later_.push_back({static_cast<uint16_t>(d), later_bytes_.size(), id.size(), it_->value().size()});
-        later_bytes_.append(id);
-        later_bytes_.append(it_->value().data(), it_->value().size());
-        continue;
+      if (d <= day) break;  // the query's day, earlier, or out of the bucket (-1)
+      const std::string_view id = id_of(k);
+      if (later_.size() == limit || crowded_later(id, d, day, limit)) {
+        overflow = true;
+        break;
       }
-      if (d < day && !later_.empty() && !pass_later()) return check(), true;
-      if (n == limit) return check(), true;
-      f(id_of(k), it_->value());
-      ++n;
+      later_.push_back({static_cast<uint16_t>(d), later_bytes_.size(), id.size(), it_->value().size()});
+      later_bytes_.append(id);
+      later_bytes_.append(it_->value().data(), it_->value().size());
     }
     check();
-    if (!overflow) return !pass_later();
-    // More later entries than the cap (none was passed on yet: they come first): the query's day, each later day
-    // from the nearest, then the earlier days.
-    later_.clear();
-    seek(day);
-    if (!read_days(day, day)) return true;
-    for (int d = day + 1; d <= hi; ++d) {
-      seek(d);
-      if (!read_days(d, d)) return true;
+    if (!overflow) {
+      if (!read_days(day, day) || !pass_later()) return true;
+    } else {
+      // More later entries than the cap (none was passed on yet: they come first): the query's day, each later
+      // day from the nearest, then the earlier days.
+      later_.clear();
+      seek(day);
+      if (!read_days(day, day)) return true;
+      for (int d = day + 1; d <= hi; ++d) {
+        seek(d);
+        if (!read_days(d, d)) return true;
+      }
+      if (day > lo) seek(day - 1);
     }
-    if (day > lo) {
-      seek(day - 1);
-      if (!read_days(lo, day - 1)) return true;
-    }
-    return false;
+    return day > lo && !read_days(lo, day - 1);
   }
 
  private:
