@@ -7,6 +7,13 @@
 // baotin polls every feed once, fetches, extracts (with the page's own template: each feed names it) and stores every
 // article. Prints articles stored per second, the same figure for fetch-only of the same URLs (the baseline, measured
 // in the same run, same server, same fetcher settings), their ratio, and the peak RSS of the ingesting process.
+// Two ceilings measured in the same run on `workers` threads, with nothing fetched or stored, bound what any
+// pipeline could reach: "parse" is parse_html alone (the options extraction uses) on each page's first variant, and
+// "extract" is extract_article with the page's template, as the pipeline calls it. Each is printed in pages/s and as
+// a ratio to fetch-only: end-to-end / fetch-only can be no higher than extract / fetch-only. CPU time (this process's
+// threads and the server child's, from /proc) is counted per page for fetch-only, each ceiling and end-to-end: on
+// loopback nothing waits, so an article costs at least its fetch plus its extraction, and `cores / (fetch + extract)`
+// bounds any pipeline on this machine; the rest of end-to-end's CPU per article is the store, dedup and the daemon.
 //
 //   ingest_bench [--feeds 5000] [--items 2] [--workers 2] [--pages DIR]
 //
@@ -23,15 +30,19 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
 #include "bench/gzip.h"
 #include "daemon/pipeline.h"
+#include "extract/extract.h"
+#include "extract/html.h"
 #include <spdlog/spdlog.h>
 
 using namespace baotin;
@@ -43,6 +54,23 @@ long peak_rss_kb() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   return ru.ru_maxrss;
+}
+
+// User + system CPU seconds of a running process, all its threads (/proc/PID/stat fields 14 and 15), or -1.
+double cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(in, line)) return -1;
+  const size_t paren = line.rfind(')');  // the command name may hold spaces and parentheses
+  if (paren == std::string::npos) return -1;
+  std::istringstream fields(line.substr(paren + 1));
+  std::string f;
+  unsigned long long utime = 0, stime = 0;
+  for (int k = 3; k <= 15 && fields >> f; ++k) {  // field 3 is the state
+    if (k == 14) utime = std::stoull(f);
+    if (k == 15) stime = std::stoull(f);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 struct Page {
@@ -319,10 +347,12 @@ int main(int argc, char** argv) {
   // Baseline: fetch-only of the same article URLs (same server, same responses, same fetcher settings).
   double fetch_rate;
   uint64_t fetched_bytes = 0;
+  double fetch_cpu_self = 0, fetch_cpu_server = 0;  // CPU seconds per page: this process, the server child
   {
     Fetcher f(fc);
     std::atomic<int> done{0};
     std::atomic<uint64_t> bytes{0};
+    const double c0 = cpu_seconds(getpid()), s0 = cpu_seconds(child);
     double t0 = monotonic_seconds();
     for (int n = 0; n < articles; ++n) {
       FetchRequest r(base + item_path(site.page_of_item(n), n));
@@ -334,7 +364,47 @@ int main(int argc, char** argv) {
     f.shutdown(true);
     fetch_rate = done / (monotonic_seconds() - t0);
     fetched_bytes = bytes;
+    fetch_cpu_self = (cpu_seconds(getpid()) - c0) / std::max(done.load(), 1);
+    fetch_cpu_server = (cpu_seconds(child) - s0) / std::max(done.load(), 1);
   }
+  // Ceilings: the same pages (one variant of each, every page equally often, as the feeds have them) parsed and
+  // extracted on `workers` threads, nothing fetched or stored. Fetching is not running meanwhile.
+  std::vector<std::string> sample;
+  for (size_t i = 0; i < site.pages.size(); ++i) {
+    const int n = static_cast<int>(i) * items;  // feed i's first item: page i
+    sample.push_back(variant(site.page_of_item(n), n));
+  }
+  const int rounds = std::max(1, std::min(articles, 2000) / static_cast<int>(sample.size()));
+  double cpu_per_page = 0;  // the last ceiling's CPU seconds per page
+  auto ceiling = [&](const std::function<size_t(size_t)>& one) {
+    std::atomic<size_t> next{0}, sink{0};
+    const size_t total = sample.size() * static_cast<size_t>(rounds);
+    const double c0 = cpu_seconds(getpid());
+    double t0 = monotonic_seconds();
+    std::vector<std::thread> ts;
+    for (int w = 0; w < workers; ++w)
+      ts.emplace_back([&] {
+        for (size_t k; (k = next++) < total;) sink += one(k % sample.size());
+      });
+    for (auto& t : ts) t.join();
+    const double secs = monotonic_seconds() - t0;
+    cpu_per_page = (cpu_seconds(getpid()) - c0) / static_cast<double>(total);
+    return total / secs;
+  };
+  HtmlParseOptions hopts;
+  hopts.utf8_checked = true;  // as extract_article calls it (decode_to_utf8's output)
+  const double parse_rate = ceiling([&](size_t i) { return parse_html(sample[i], hopts)->elements; });
+  const double parse_cpu = cpu_per_page;
+  const double extract_rate = ceiling([&](size_t i) {
+    ExtractOptions eo;
+    eo.templates = templates.get();
+    eo.site = site.pages[i].site;
+    const int n = static_cast<int>(i) * items;
+    return extract_article(sample[i], base + item_path(site.pages[i], n), "text/html; charset=utf-8", eo).body.size();
+  });
+  const double extract_cpu = cpu_per_page;
+  sample.clear();
+  sample.shrink_to_fit();
   long rss_before = peak_rss_kb();
 
   std::string err;
@@ -349,10 +419,12 @@ int main(int argc, char** argv) {
   std::vector<FeedConfig> list;
   for (int n = 0; n < feeds; ++n)
     list.push_back({base + "/feed/" + std::to_string(n) + ".xml", site.page_of_item(n * items).site});
+  const double c0 = cpu_seconds(getpid()), s0 = cpu_seconds(child);
   double t0 = monotonic_seconds();
   for (const auto& f : list) ing.poll_feed(f);
   while (!ing.wait_idle(0.5)) ing.tick();
   double secs = monotonic_seconds() - t0;
+  const double e2e_cpu_self = cpu_seconds(getpid()) - c0, e2e_cpu_server = cpu_seconds(child) - s0;
   uint64_t stored = metrics.articles_new + metrics.articles_duplicate + metrics.articles_updated;
   double rate = stored / secs;
   std::printf("feeds %d, items/feed %d, workers %d\n", feeds, items, workers);
@@ -364,6 +436,24 @@ int main(int argc, char** argv) {
               (unsigned long long)metrics.articles_failed.load());
   std::printf("baseline fetch-only: %.1f pages/s (%.0f KB decoded per page); end-to-end / fetch-only = %.2f\n",
               fetch_rate, fetched_bytes / 1024.0 / std::max(articles, 1), rate / fetch_rate);
+  std::printf("ceilings on %d thread(s), nothing fetched or stored: parse_html %.1f pages/s = %.2f of fetch-only; "
+              "extract_article %.1f pages/s = %.2f of fetch-only; end-to-end / extract = %.2f\n",
+              workers, parse_rate, parse_rate / fetch_rate, extract_rate, extract_rate / fetch_rate, rate / extract_rate);
+  // CPU per page is what bounds a pipeline on loopback, where fetching waits for nothing: each stored article costs
+  // at least its fetch (client and server, as fetch-only measured it) plus its extraction, on `cores` cores.
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const double fetch_cpu = fetch_cpu_self + fetch_cpu_server;
+  const double per_article = (e2e_cpu_self + e2e_cpu_server) / std::max<double>(static_cast<double>(stored), 1);
+  const double bound = cores / (fetch_cpu + extract_cpu);
+  std::printf("CPU per page in ms (this process + the server child): fetch-only %.2f (server %.2f); parse_html %.2f; "
+              "extract_article %.2f; end-to-end %.2f per stored article (server %.2f), of which %.2f is neither "
+              "fetching nor extracting (store, dedup, feeds, threads)\n",
+              fetch_cpu * 1e3, fetch_cpu_server * 1e3, parse_cpu * 1e3, extract_cpu * 1e3, per_article * 1e3,
+              e2e_cpu_server / std::max<double>(static_cast<double>(stored), 1) * 1e3,
+              (per_article - fetch_cpu - extract_cpu) * 1e3);
+  std::printf("bound on %u core(s): fetching + extraction alone allow at most %.1f articles/s = %.2f of fetch-only; "
+              "0.80 of fetch-only would need <= %.2f ms CPU per article, fetching alone takes %.2f\n",
+              cores, bound, bound / fetch_rate, cores / (0.8 * fetch_rate) * 1e3, fetch_cpu * 1e3);
   std::printf("peak RSS: %.1f MB (%.1f MB before the store and %d feeds were loaded)\n", peak_rss_kb() / 1024.0,
               rss_before / 1024.0, feeds);
   ing.finish();
