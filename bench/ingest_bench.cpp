@@ -40,6 +40,7 @@
 #include <thread>
 
 #include "bench/gzip.h"
+#include "daemon/metrics.h"
 #include "daemon/pipeline.h"
 #include "extract/extract.h"
 #include "extract/html.h"
@@ -56,21 +57,14 @@ long peak_rss_kb() {
   return ru.ru_maxrss;
 }
 
-// User + system CPU seconds of a running process, all its threads (/proc/PID/stat fields 14 and 15), or -1.
+// User + system CPU seconds of a running process, all its threads (/proc/PID/stat, read as the daemon's metrics
+// read their own), or -1.
 double cpu_seconds(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(in, line)) return -1;
-  const size_t paren = line.rfind(')');  // the command name may hold spaces and parentheses
-  if (paren == std::string::npos) return -1;
-  std::istringstream fields(line.substr(paren + 1));
-  std::string f;
-  unsigned long long utime = 0, stime = 0;
-  for (int k = 3; k <= 15 && fields >> f; ++k) {  // field 3 is the state
-    if (k == 14) utime = std::stoull(f);
-    if (k == 15) stime = std::stoull(f);
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  std::ostringstream text;
+  text << in.rdbuf();
+  const auto st = parse_proc_stat(text.str(), sysconf(_SC_CLK_TCK), sysconf(_SC_PAGESIZE), 0);
+  return st ? st->cpu_seconds : -1;
 }
 
 struct Page {
@@ -375,7 +369,10 @@ int main(int argc, char** argv) {
     sample.push_back(variant(site.page_of_item(n), n));
   }
   const int rounds = std::max(1, std::min(articles, 2000) / static_cast<int>(sample.size()));
-  double cpu_per_page = 0;  // the last ceiling's CPU seconds per page
+  struct Ceiling {
+    double rate;          // pages/s
+    double cpu_per_page;  // CPU seconds
+  };
   auto ceiling = [&](const std::function<size_t(size_t)>& one) {
     std::atomic<size_t> next{0}, sink{0};
     const size_t total = sample.size() * static_cast<size_t>(rounds);
@@ -388,21 +385,18 @@ int main(int argc, char** argv) {
       });
     for (auto& t : ts) t.join();
     const double secs = monotonic_seconds() - t0;
-    cpu_per_page = (cpu_seconds(getpid()) - c0) / static_cast<double>(total);
-    return total / secs;
+    return Ceiling{total / secs, (cpu_seconds(getpid()) - c0) / static_cast<double>(total)};
   };
   HtmlParseOptions hopts;
   hopts.utf8_checked = true;  // as extract_article calls it (decode_to_utf8's output)
-  const double parse_rate = ceiling([&](size_t i) { return parse_html(sample[i], hopts)->elements; });
-  const double parse_cpu = cpu_per_page;
-  const double extract_rate = ceiling([&](size_t i) {
+  const Ceiling parse = ceiling([&](size_t i) { return parse_html(sample[i], hopts)->elements; });
+  const Ceiling extract = ceiling([&](size_t i) {
     ExtractOptions eo;
     eo.templates = templates.get();
     eo.site = site.pages[i].site;
     const int n = static_cast<int>(i) * items;
     return extract_article(sample[i], base + item_path(site.pages[i], n), "text/html; charset=utf-8", eo).body.size();
   });
-  const double extract_cpu = cpu_per_page;
   sample.clear();
   sample.shrink_to_fit();
   long rss_before = peak_rss_kb();
@@ -438,19 +432,21 @@ int main(int argc, char** argv) {
               fetch_rate, fetched_bytes / 1024.0 / std::max(articles, 1), rate / fetch_rate);
   std::printf("ceilings on %d thread(s), nothing fetched or stored: parse_html %.1f pages/s = %.2f of fetch-only; "
               "extract_article %.1f pages/s = %.2f of fetch-only; end-to-end / extract = %.2f\n",
-              workers, parse_rate, parse_rate / fetch_rate, extract_rate, extract_rate / fetch_rate, rate / extract_rate);
+              workers, parse.rate, parse.rate / fetch_rate, extract.rate, extract.rate / fetch_rate,
+              rate / extract.rate);
   // CPU per page is what bounds a pipeline on loopback, where fetching waits for nothing: each stored article costs
   // at least its fetch (client and server, as fetch-only measured it) plus its extraction, on `cores` cores.
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   const double fetch_cpu = fetch_cpu_self + fetch_cpu_server;
-  const double per_article = (e2e_cpu_self + e2e_cpu_server) / std::max<double>(static_cast<double>(stored), 1);
-  const double bound = cores / (fetch_cpu + extract_cpu);
+  const double n_stored = std::max<double>(static_cast<double>(stored), 1);
+  const double per_article = (e2e_cpu_self + e2e_cpu_server) / n_stored;
+  const double bound = cores / (fetch_cpu + extract.cpu_per_page);
   std::printf("CPU per page in ms (this process + the server child): fetch-only %.2f (server %.2f); parse_html %.2f; "
               "extract_article %.2f; end-to-end %.2f per stored article (server %.2f), of which %.2f is neither "
               "fetching nor extracting (store, dedup, feeds, threads)\n",
-              fetch_cpu * 1e3, fetch_cpu_server * 1e3, parse_cpu * 1e3, extract_cpu * 1e3, per_article * 1e3,
-              e2e_cpu_server / std::max<double>(static_cast<double>(stored), 1) * 1e3,
-              (per_article - fetch_cpu - extract_cpu) * 1e3);
+              fetch_cpu * 1e3, fetch_cpu_server * 1e3, parse.cpu_per_page * 1e3, extract.cpu_per_page * 1e3,
+              per_article * 1e3, e2e_cpu_server / n_stored * 1e3,
+              (per_article - fetch_cpu - extract.cpu_per_page) * 1e3);
   std::printf("bound on %u core(s): fetching + extraction alone allow at most %.1f articles/s = %.2f of fetch-only; "
               "0.80 of fetch-only would need <= %.2f ms CPU per article, fetching alone takes %.2f\n",
               cores, bound, bound / fetch_rate, cores / (0.8 * fetch_rate) * 1e3, fetch_cpu * 1e3);
